@@ -1,0 +1,141 @@
+/**
+ * Opus decoding straight to 16 kHz (libopus decodes natively at 8/12/16/24/48 kHz, so no
+ * resampler is needed): raw packets for live streams, and Ogg Opus files (our corpora) by
+ * demuxing the Ogg pages with codec-parser and feeding the packets through the same decoder.
+ * One decoder path for both is what lets a stream of a file's packets give the file's features.
+ */
+import CodecParser, { type OggPage, type OpusHeader } from 'codec-parser';
+import { OpusDecoder } from 'opus-decoder';
+import { AudioInputError } from '../errors.js';
+import { MODEL_SAMPLE_RATE } from './resample.js';
+import { downmix } from './pcm.js';
+
+/** Opus timestamps (pre-skip, granule positions) are always counted at 48 kHz. */
+const OPUS_CLOCK = 48000;
+/** The longest legal Opus packet is 120 ms; 1275 bytes is the largest single frame, packets up to ~61 KB. */
+export const MAX_OPUS_PACKET_BYTES = 1275 * 48;
+
+export function isOggOpus(bytes: Uint8Array): boolean {
+  if (bytes.length < 36 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'OggS') return false;
+  return String.fromCharCode(...bytes.subarray(28, 36)) === 'OpusHead';
+}
+
+/**
+ * Decodes raw Opus packets (one packet per call) to mono 16 kHz. `preSkip` (48 kHz samples, from
+ * an OpusHead or the encoder's lookahead) is dropped from the start, as an Ogg player would.
+ */
+export class OpusPacketDecoder {
+  private decoder: OpusDecoder<16000>;
+  private skipRemaining: number;
+  packetsDecoded = 0;
+  packetErrors = 0;
+
+  private constructor(decoder: OpusDecoder<16000>, preSkip48k: number) {
+    this.decoder = decoder;
+    this.skipRemaining = Math.round((preSkip48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK);
+  }
+
+  static async create(channels: 1 | 2 = 1, preSkip48k = 0): Promise<OpusPacketDecoder> {
+    const decoder = new OpusDecoder({ sampleRate: MODEL_SAMPLE_RATE as 16000, channels, preSkip: 0 });
+    await decoder.ready;
+    return new OpusPacketDecoder(decoder, preSkip48k);
+  }
+
+  /** Decodes one packet. A packet the decoder rejects throws AudioInputError; the decoder stays usable. */
+  decode(packet: Uint8Array): Float32Array {
+    if (packet.length === 0) throw new AudioInputError('empty Opus packet');
+    if (packet.length > MAX_OPUS_PACKET_BYTES) throw new AudioInputError(`Opus packet of ${packet.length} bytes exceeds ${MAX_OPUS_PACKET_BYTES}`);
+    const result = this.decoder.decodeFrame(packet);
+    if (result.errors.length > 0 || result.samplesDecoded === 0) {
+      this.packetErrors++;
+      const why = result.errors[0]?.message ?? 'no samples decoded';
+      throw new AudioInputError(`invalid Opus packet (${why})`);
+    }
+    this.packetsDecoded++;
+    let mono = downmix(result.channelData);
+    if (mono.length > result.samplesDecoded) mono = mono.subarray(0, result.samplesDecoded);
+    if (this.skipRemaining > 0) {
+      const skip = Math.min(this.skipRemaining, mono.length);
+      this.skipRemaining -= skip;
+      mono = mono.subarray(skip);
+    }
+    return mono.slice();
+  }
+
+  free(): void {
+    this.decoder.free();
+  }
+}
+
+export interface OggOpusStream {
+  /** Raw Opus packets in order. */
+  readonly packets: Uint8Array[];
+  readonly channels: number;
+  /** Pre-skip from the OpusHead, in 48 kHz samples. */
+  readonly preSkip: number;
+  /** Samples (48 kHz clock) the last page's granule position says the stream holds, if known. */
+  readonly totalSamples48k: number | undefined;
+}
+
+/** Demuxes an Ogg Opus file into its packets and header fields. */
+export function demuxOggOpus(bytes: Uint8Array, source?: string): OggOpusStream {
+  if (!isOggOpus(bytes)) throw new AudioInputError('not an Ogg Opus file', source);
+  let pages: OggPage[];
+  try {
+    const parser = new CodecParser<OggPage>('audio/ogg', { enableLogging: false });
+    pages = [...parser.parseAll(bytes)];
+  } catch (e) {
+    throw new AudioInputError(`corrupt Ogg stream (${(e as Error).message})`, source);
+  }
+  const packets: Uint8Array[] = [];
+  let header: OpusHeader | undefined;
+  let granule: number | undefined;
+  for (const page of pages) {
+    for (const frame of page.codecFrames) {
+      header ??= frame.header as OpusHeader;
+      packets.push(frame.data);
+    }
+    if (page.absoluteGranulePosition !== undefined && page.codecFrames.length > 0) granule = Number(page.absoluteGranulePosition);
+  }
+  if (!header || packets.length === 0) throw new AudioInputError('Ogg Opus file holds no audio packets (truncated?)', source);
+  return {
+    packets,
+    channels: header.channels,
+    preSkip: header.preSkip,
+    totalSamples48k: granule !== undefined ? granule - header.preSkip : undefined,
+  };
+}
+
+/** Decodes an Ogg Opus file to mono 16 kHz, trimmed to the length its last granule position states. */
+export async function decodeOggOpus(bytes: Uint8Array, source?: string): Promise<Float32Array> {
+  const stream = demuxOggOpus(bytes, source);
+  const decoder = await OpusPacketDecoder.create(stream.channels > 1 ? 2 : 1, stream.preSkip);
+  try {
+    const chunks: Float32Array[] = [];
+    let total = 0;
+    for (const packet of stream.packets) {
+      let pcm: Float32Array;
+      try {
+        pcm = decoder.decode(packet);
+      } catch (e) {
+        throw new AudioInputError((e as Error).message, source);
+      }
+      chunks.push(pcm);
+      total += pcm.length;
+    }
+    if (stream.totalSamples48k !== undefined && stream.totalSamples48k > 0) {
+      total = Math.min(total, Math.round((stream.totalSamples48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK));
+    }
+    const out = new Float32Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      const n = Math.min(c.length, total - o);
+      out.set(c.subarray(0, n), o);
+      o += n;
+      if (o >= total) break;
+    }
+    return out;
+  } finally {
+    decoder.free();
+  }
+}

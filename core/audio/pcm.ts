@@ -1,0 +1,91 @@
+/**
+ * Raw little-endian PCM to mono Float32 in [-1, 1].
+ *
+ * Network messages split samples anywhere (an s16le sample may straddle two messages, a stereo
+ * frame may be cut between channels), so PcmDecoder carries the incomplete tail of one push into
+ * the next. Channels are averaged, as `sox -c 1` does for the corpora.
+ */
+import { AudioInputError } from '../errors.js';
+
+export type PcmEncoding = 'pcm_s16le' | 'pcm_f32le';
+
+export function bytesPerSample(encoding: PcmEncoding): number {
+  return encoding === 'pcm_s16le' ? 2 : 4;
+}
+
+export class PcmDecoder {
+  private readonly frameBytes: number;
+  private readonly carry: Buffer;
+  private carryLength = 0;
+  /** Non-finite f32 samples seen and replaced by 0 (hostile or broken clients). */
+  nonFiniteSamples = 0;
+
+  constructor(readonly encoding: PcmEncoding, readonly channels: number) {
+    if (!Number.isInteger(channels) || channels < 1) throw new AudioInputError(`invalid channel count ${channels}`);
+    this.frameBytes = bytesPerSample(encoding) * channels;
+    this.carry = Buffer.alloc(this.frameBytes);
+  }
+
+  /** Decodes every whole frame available after `bytes`; keeps the remainder for the next push. */
+  push(bytes: Uint8Array): Float32Array {
+    const total = this.carryLength + bytes.length;
+    const frames = Math.floor(total / this.frameBytes);
+    const out = new Float32Array(frames);
+    if (frames === 0) {
+      this.carry.set(bytes, this.carryLength);
+      this.carryLength = total;
+      return out;
+    }
+    let input: Buffer;
+    if (this.carryLength === 0) {
+      input = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    } else {
+      // Only the first frame straddles the boundary: build it, then read the rest in place.
+      input = Buffer.concat([this.carry.subarray(0, this.carryLength), bytes]);
+    }
+    this.decodeFrames(input, frames, out);
+    const used = frames * this.frameBytes;
+    const rest = input.length - used;
+    input.copy(this.carry, 0, used, used + rest);
+    this.carryLength = rest;
+    return out;
+  }
+
+  /** Bytes of an incomplete frame still held (a stream that ends here ends mid-sample). */
+  get pendingBytes(): number {
+    return this.carryLength;
+  }
+
+  private decodeFrames(input: Buffer, frames: number, out: Float32Array): void {
+    const ch = this.channels;
+    const inv = 1 / ch;
+    if (this.encoding === 'pcm_s16le') {
+      for (let f = 0, o = 0; f < frames; f++) {
+        let sum = 0;
+        for (let c = 0; c < ch; c++, o += 2) sum += input.readInt16LE(o);
+        out[f] = (sum * inv) / 32768;
+      }
+    } else {
+      for (let f = 0, o = 0; f < frames; f++) {
+        let sum = 0;
+        for (let c = 0; c < ch; c++, o += 4) {
+          const v = input.readFloatLE(o);
+          if (Number.isFinite(v)) sum += v;
+          else this.nonFiniteSamples++;
+        }
+        out[f] = sum * inv;
+      }
+    }
+  }
+}
+
+/** Averages interleaved or planar channels into one. */
+export function downmix(channels: Float32Array[]): Float32Array {
+  if (channels.length === 0) return new Float32Array(0);
+  if (channels.length === 1) return channels[0];
+  const n = Math.min(...channels.map((c) => c.length));
+  const out = new Float32Array(n);
+  const inv = 1 / channels.length;
+  for (const c of channels) for (let i = 0; i < n; i++) out[i] += c[i] * inv;
+  return out;
+}

@@ -1,0 +1,120 @@
+/**
+ * Features of one analysis frame: MFCC from a Hann-windowed 512-point FFT, HTK mel filterbank,
+ * natural log and orthonormal DCT-II; then zero-crossing rate and RMS in dBFS.
+ *
+ * Every buffer is allocated once in the constructor: a live server computes 100 frames per second
+ * per stream, and per-frame garbage (meyda makes ~50 KB a frame) shows up as GC pauses in label
+ * latency. This is the only place the feature math lives; the whole-file and incremental
+ * extractors both call compute().
+ */
+import FFT from 'fft.js';
+import { FEATURE_CONFIG, type FeatureConfig, featureDim } from './config.js';
+
+function hzToMel(hz: number): number {
+  return 2595 * Math.log10(1 + hz / 700);
+}
+function melToHz(mel: number): number {
+  return 700 * (10 ** (mel / 2595) - 1);
+}
+
+/** Triangular HTK mel filters over the FFT bins, as sparse [firstBin, weights] rows. */
+export function melFilterbank(config: FeatureConfig): { start: number; weights: Float64Array }[] {
+  const bins = config.fftSize / 2 + 1;
+  const binHz = (k: number) => (k * config.sampleRate) / config.fftSize;
+  const mMin = hzToMel(config.fMin);
+  const mMax = hzToMel(config.fMax);
+  const edges: number[] = [];
+  for (let i = 0; i < config.melBands + 2; i++) edges.push(melToHz(mMin + ((mMax - mMin) * i) / (config.melBands + 1)));
+  const filters: { start: number; weights: Float64Array }[] = [];
+  for (let m = 0; m < config.melBands; m++) {
+    const [lo, mid, hi] = [edges[m], edges[m + 1], edges[m + 2]];
+    const w: number[] = [];
+    let start = -1;
+    for (let k = 0; k < bins; k++) {
+      const f = binHz(k);
+      const v = f <= lo || f >= hi ? 0 : f <= mid ? (f - lo) / (mid - lo) : (hi - f) / (hi - mid);
+      if (v > 0) {
+        if (start < 0) start = k;
+        w[k - start] = v;
+      } else if (start >= 0 && w.length > 0) break;
+    }
+    filters.push({ start: Math.max(start, 0), weights: Float64Array.from(w, (x) => x ?? 0) });
+  }
+  return filters;
+}
+
+/** Orthonormal DCT-II matrix, rows = coefficients. */
+export function dctMatrix(n: number, keep: number): Float64Array {
+  const m = new Float64Array(keep * n);
+  for (let k = 0; k < keep; k++) {
+    const scale = k === 0 ? Math.sqrt(1 / n) : Math.sqrt(2 / n);
+    for (let i = 0; i < n; i++) m[k * n + i] = scale * Math.cos((Math.PI * k * (i + 0.5)) / n);
+  }
+  return m;
+}
+
+export class FrameFeatureComputer {
+  readonly dim: number;
+  private readonly fft: FFT;
+  private readonly window: Float64Array;
+  private readonly fftIn: number[];
+  private readonly fftOut: number[];
+  private readonly power: Float64Array;
+  private readonly logMel: Float64Array;
+  private readonly filters: { start: number; weights: Float64Array }[];
+  private readonly dct: Float64Array;
+
+  constructor(readonly config: FeatureConfig = FEATURE_CONFIG) {
+    this.dim = featureDim(config);
+    this.fft = new FFT(config.fftSize);
+    this.window = new Float64Array(config.frameLength);
+    for (let i = 0; i < config.frameLength; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / config.frameLength);
+    this.fftIn = new Array<number>(config.fftSize).fill(0);
+    this.fftOut = this.fft.createComplexArray() as number[];
+    this.power = new Float64Array(config.fftSize / 2 + 1);
+    this.logMel = new Float64Array(config.melBands);
+    this.filters = melFilterbank(config);
+    this.dct = dctMatrix(config.melBands, config.mfccCount);
+  }
+
+  /**
+   * Computes the features of samples[offset .. offset + frameLength) into out[outOffset ..
+   * outOffset + dim). The caller guarantees the samples exist.
+   */
+  compute(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
+    const { frameLength, melBands, mfccCount, logFloor, rmsFloorDb } = this.config;
+    const fftIn = this.fftIn;
+    let sumSq = 0;
+    let crossings = 0;
+    let prev = samples[offset];
+    for (let i = 0; i < frameLength; i++) {
+      const x = samples[offset + i];
+      sumSq += x * x;
+      if ((x >= 0) !== (prev >= 0)) crossings++;
+      prev = x;
+      fftIn[i] = x * this.window[i];
+    }
+    // fftIn[frameLength..fftSize) stays zero (set once in the constructor).
+    this.fft.realTransform(this.fftOut, fftIn);
+    const re = this.fftOut;
+    const power = this.power;
+    for (let k = 0; k < power.length; k++) power[k] = re[2 * k] * re[2 * k] + re[2 * k + 1] * re[2 * k + 1];
+    for (let m = 0; m < melBands; m++) {
+      const { start, weights } = this.filters[m];
+      let e = 0;
+      for (let j = 0; j < weights.length; j++) e += weights[j] * power[start + j];
+      this.logMel[m] = Math.log(e > logFloor ? e : logFloor);
+    }
+    const dct = this.dct;
+    for (let k = 0; k < mfccCount; k++) {
+      let c = 0;
+      const row = k * melBands;
+      for (let m = 0; m < melBands; m++) c += dct[row + m] * this.logMel[m];
+      out[outOffset + k] = c;
+    }
+    out[outOffset + mfccCount] = crossings / (frameLength - 1);
+    const rms = Math.sqrt(sumSq / frameLength);
+    const db = rms > 0 ? 20 * Math.log10(rms) : rmsFloorDb;
+    out[outOffset + mfccCount + 1] = db > rmsFloorDb ? db : rmsFloorDb;
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * Incremental feature extraction for live streams: push chunks of 16 kHz samples of any size and
+ * get back only the frames they complete. It keeps just the samples the next frame still needs
+ * (under one frame length), so the cost per push is proportional to the new audio.
+ */
+import { FEATURE_CONFIG } from './config.js';
+import { FrameFeatureComputer } from './frame-features.js';
+import type { FeatureMatrix } from './extract.js';
+
+export class IncrementalExtractor {
+  private pending: Float32Array;
+  private pendingLength = 0;
+  /** Frames emitted so far (the index of the next frame). */
+  framesEmitted = 0;
+  /** Samples pushed so far. */
+  samplesSeen = 0;
+
+  constructor(readonly computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG)) {
+    this.pending = new Float32Array(computer.config.frameLength * 2);
+  }
+
+  get dim(): number {
+    return this.computer.dim;
+  }
+
+  push(chunk: Float32Array): FeatureMatrix {
+    const { frameLength, hopLength } = this.computer.config;
+    this.samplesSeen += chunk.length;
+    const available = this.pendingLength + chunk.length;
+    const frames = available >= frameLength ? Math.floor((available - frameLength) / hopLength) + 1 : 0;
+    if (available > this.pending.length) {
+      const grown = new Float32Array(Math.max(available, this.pending.length * 2));
+      grown.set(this.pending.subarray(0, this.pendingLength));
+      this.pending = grown;
+    }
+    this.pending.set(chunk, this.pendingLength);
+    this.pendingLength = available;
+    const data = new Float32Array(frames * this.dim);
+    for (let f = 0; f < frames; f++) this.computer.compute(this.pending, f * hopLength, data, f * this.dim);
+    if (frames > 0) {
+      const consumed = frames * hopLength;
+      this.pending.copyWithin(0, consumed, this.pendingLength);
+      this.pendingLength -= consumed;
+    }
+    this.framesEmitted += frames;
+    return { data, frames, dim: this.dim };
+  }
+}

@@ -1,0 +1,127 @@
+/**
+ * Model metadata (`model.json` beside `model.onnx`): everything needed to feed the model exactly
+ * as it was trained, plus what it was trained on and how well it did. Loading checks it against
+ * this code: a model trained on other features is refused, never silently mis-fed.
+ */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FEATURE_CONFIG, type FeatureConfig, featureConfigHash, featureDim } from '../features/config.js';
+import { isLabel, type Label } from '../labels.js';
+import type { Normalization, VoicingGate, WindowSpec } from './window.js';
+
+export const METADATA_FILE = 'model.json';
+export const ONNX_FILE = 'model.onnx';
+export const METADATA_FORMAT = 'undertone-model/1';
+
+export interface CorpusSummary {
+  readonly files: number;
+  readonly speakers: number;
+  readonly seconds: number;
+  readonly perLabel: Partial<Record<Label, number>>;
+}
+
+export interface ModelMetadata {
+  readonly format: typeof METADATA_FORMAT;
+  readonly name: string;
+  readonly version: string;
+  readonly createdAt: string;
+  /** Output order of the model's score vector. */
+  readonly labels: readonly Label[];
+  readonly featureConfig: FeatureConfig;
+  readonly featureConfigHash: string;
+  readonly window: WindowSpec;
+  readonly normalization: Normalization;
+  readonly voicing: VoicingGate;
+  /** ONNX input/output names and the sha256 of model.onnx. */
+  readonly onnx: { readonly file: string; readonly sha256: string; readonly inputs: readonly ['features', 'mask']; readonly output: 'scores' };
+  readonly training: {
+    readonly corpora: Record<string, CorpusSummary>;
+    readonly split: string;
+    readonly testSpeakers: readonly string[];
+    readonly validationSpeakers: readonly string[];
+    readonly recipe: Record<string, unknown>;
+    readonly durationSeconds?: number;
+  };
+  /** Headline evaluation figures (see docs/ for the full report). */
+  readonly metrics: Record<string, unknown>;
+}
+
+export class ModelLoadError extends Error {
+  constructor(message: string, readonly dir: string) {
+    super(`model in ${dir}: ${message}`);
+    this.name = 'ModelLoadError';
+  }
+}
+
+/** Checks parsed metadata against this code's feature config and itself; throws ModelLoadError. */
+export function validateMetadata(raw: unknown, dir: string, expected: FeatureConfig = FEATURE_CONFIG): ModelMetadata {
+  const fail = (why: string): never => {
+    throw new ModelLoadError(why, dir);
+  };
+  if (!raw || typeof raw !== 'object') fail(`${METADATA_FILE} is not a JSON object`);
+  const m = raw as ModelMetadata;
+  if (m.format !== METADATA_FORMAT) fail(`unknown metadata format ${JSON.stringify(m.format)} (expected ${METADATA_FORMAT})`);
+  const codeHash = featureConfigHash(expected);
+  if (m.featureConfigHash !== codeHash || featureConfigHash(m.featureConfig) !== codeHash) {
+    fail(
+      `feature config mismatch: the model was trained with feature config ${m.featureConfigHash} ` +
+        `but this build computes ${codeHash}; retrain the model (undertone train) or use the matching build`,
+    );
+  }
+  if (!Array.isArray(m.labels) || m.labels.length < 2 || !m.labels.every((l) => typeof l === 'string' && isLabel(l))) {
+    fail(`labels must be two or more of the known labels, got ${JSON.stringify(m.labels)}`);
+  }
+  if (new Set(m.labels).size !== m.labels.length) fail('labels repeat');
+  const dim = featureDim(expected);
+  const { mean, std } = m.normalization ?? {};
+  if (!Array.isArray(mean) || !Array.isArray(std) || mean.length !== dim || std.length !== dim) {
+    fail(`normalization must hold ${dim} means and stds`);
+  }
+  if (![...mean, ...std].every(Number.isFinite) || std.some((s) => s <= 0)) fail('normalization holds non-finite values or non-positive stds');
+  if (!m.window || !Number.isInteger(m.window.frames) || m.window.frames < 10 || m.window.hopSeconds !== 1) {
+    fail(`invalid window ${JSON.stringify(m.window)}`);
+  }
+  if (m.voicing?.method !== 'energy' || !Number.isFinite(m.voicing.thresholdDb) || !Number.isInteger(m.voicing.minVoicedFrames)) {
+    fail(`invalid voicing gate ${JSON.stringify(m.voicing)}`);
+  }
+  if (!m.onnx || typeof m.onnx.file !== 'string' || typeof m.onnx.sha256 !== 'string') fail('onnx file entry missing');
+  return m;
+}
+
+export interface LoadedModelFiles {
+  readonly metadata: ModelMetadata;
+  readonly onnxBytes: Uint8Array;
+}
+
+/** Reads and checks model.json and model.onnx from `dir` (hash included). */
+export async function readModelFiles(dir: string): Promise<LoadedModelFiles> {
+  let text: string;
+  try {
+    text = await readFile(join(dir, METADATA_FILE), 'utf8');
+  } catch (e) {
+    throw new ModelLoadError(`cannot read ${METADATA_FILE} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, dir);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (e) {
+    throw new ModelLoadError(`${METADATA_FILE} is not valid JSON (${(e as Error).message})`, dir);
+  }
+  const metadata = validateMetadata(raw, dir);
+  let onnxBytes: Uint8Array;
+  try {
+    onnxBytes = await readFile(join(dir, metadata.onnx.file));
+  } catch (e) {
+    throw new ModelLoadError(`cannot read ${metadata.onnx.file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`, dir);
+  }
+  const sha = sha256(onnxBytes);
+  if (sha !== metadata.onnx.sha256) {
+    throw new ModelLoadError(`${metadata.onnx.file} is damaged or replaced: sha256 ${sha.slice(0, 12)}… does not match the metadata's ${metadata.onnx.sha256.slice(0, 12)}…`, dir);
+  }
+  return { metadata, onnxBytes };
+}
+
+export function sha256(bytes: Uint8Array): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}

@@ -1,0 +1,116 @@
+/**
+ * The model's input window and the schedule of windows over a stream.
+ *
+ * A label is due at every whole second of audio (sample k * 16000) and, when a stream ends, at its
+ * last sample if frames were completed after the last whole second. Each label's window is the
+ * `frames` newest feature frames complete at that point, left-padded when the stream is shorter
+ * than the window. `undertone predict`, evaluation, training and the live server all take their
+ * windows from this module, so they see the same windows.
+ */
+import { FEATURE_CONFIG, type FeatureConfig, framesCompleteAt, rmsIndex } from '../features/config.js';
+import type { FeatureHistory } from '../features/history.js';
+
+export interface WindowSpec {
+  /** Feature frames per window (100 frames = 1 s at a 10 ms hop). */
+  readonly frames: number;
+  /** Seconds of audio between labels. */
+  readonly hopSeconds: 1;
+}
+
+export interface Normalization {
+  readonly mean: readonly number[];
+  readonly std: readonly number[];
+}
+
+export interface VoicingGate {
+  readonly method: 'energy';
+  /** A frame is voiced when its RMS exceeds this (dBFS). */
+  readonly thresholdDb: number;
+  /** A second is voiced when at least this many of its frames are. */
+  readonly minVoicedFrames: number;
+}
+
+export const DEFAULT_VOICING: VoicingGate = { method: 'energy', thresholdDb: -50, minVoicedFrames: 20 };
+
+/** One label's place in the stream. */
+export interface LabelPoint {
+  /** 1-based index of the second this label closes (the partial last second counts too). */
+  readonly second: number;
+  /** Sample (16 kHz) at which the label is due. */
+  readonly endSample: number;
+  /** Frames complete at endSample: the window is [frameEnd - frames, frameEnd). */
+  readonly frameEnd: number;
+  /** First frame completed after the previous label: this second's own frames are [frameStart, frameEnd). */
+  readonly frameStart: number;
+}
+
+/** Label points of a finished signal of `samples` samples. */
+export function labelPoints(samples: number, config: FeatureConfig = FEATURE_CONFIG): LabelPoint[] {
+  const points: LabelPoint[] = [];
+  const perSecond = config.sampleRate;
+  let prevFrames = 0;
+  let k = 1;
+  for (; k * perSecond <= samples; k++) {
+    const frameEnd = framesCompleteAt(k * perSecond, config);
+    points.push({ second: k, endSample: k * perSecond, frameEnd, frameStart: prevFrames });
+    prevFrames = frameEnd;
+  }
+  const finalPoint = finalLabelPoint(samples, k, prevFrames, config);
+  if (finalPoint) points.push(finalPoint);
+  return points;
+}
+
+/** The flush label at the end of a stream, if the partial last second completed any frame. */
+export function finalLabelPoint(
+  samples: number,
+  second: number,
+  prevFrames: number,
+  config: FeatureConfig = FEATURE_CONFIG,
+): LabelPoint | undefined {
+  const frameEnd = framesCompleteAt(samples, config);
+  if (frameEnd <= prevFrames || samples % config.sampleRate === 0) return undefined;
+  return { second, endSample: samples, frameEnd, frameStart: prevFrames };
+}
+
+/** Whether the frames a label point adds contain speech, by the energy gate. */
+export function isVoiced(history: FeatureHistory, point: LabelPoint, gate: VoicingGate, config: FeatureConfig = FEATURE_CONFIG): boolean {
+  const ri = rmsIndex(config);
+  let voiced = 0;
+  for (let f = Math.max(point.frameStart, history.start); f < point.frameEnd; f++) {
+    if (history.row(f)[ri] > gate.thresholdDb && ++voiced >= gate.minVoicedFrames) return true;
+  }
+  return false;
+}
+
+/**
+ * Writes one model input window: normalised frames [frameEnd - spec.frames, frameEnd) into
+ * `features` (spec.frames x dim, starting at features offset `offset * frames * dim`) and 1/0 into
+ * `mask` for real/padded frames. Padding is on the left and is zero in normalised space.
+ */
+export function writeWindow(
+  history: FeatureHistory,
+  frameEnd: number,
+  spec: WindowSpec,
+  norm: Normalization,
+  features: Float32Array,
+  mask: Float32Array,
+  offset: number,
+): void {
+  const dim = history.dim;
+  const T = spec.frames;
+  const base = offset * T * dim;
+  const maskBase = offset * T;
+  const first = frameEnd - T;
+  for (let t = 0; t < T; t++) {
+    const f = first + t;
+    const o = base + t * dim;
+    if (f < 0 || f < history.start) {
+      features.fill(0, o, o + dim);
+      mask[maskBase + t] = 0;
+      continue;
+    }
+    const row = history.row(f);
+    for (let d = 0; d < dim; d++) features[o + d] = (row[d] - norm.mean[d]) / norm.std[d];
+    mask[maskBase + t] = 1;
+  }
+}
