@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The one test command (README, .ci/run): installs what the tests need, builds, runs every test.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/ensure-torch.sh
+[ -d node_modules ] || npm ci
+npm run build
+npx vitest run "$@"
