@@ -1,0 +1,66 @@
+/** `undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--json] [--report DIR]` */
+import { parseArgs } from 'node:util';
+import { EmotionModel } from '../core/model/emotion-model.js';
+import { evaluateModel } from '../training/evaluate.js';
+import { formatMetricsTable } from '../training/eval/format-table.js';
+import { readManifest } from '../training/manifest.js';
+import { writeEvaluationReport } from '../training/report.js';
+import { modelDir } from './paths.js';
+
+export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--json] [--report DIR]
+
+Evaluates a model on any labelled set in the manifest format (path,emotion[,corpus,speaker,...];
+paths relative to --root, default the manifest's folder). Rows whose emotion the model lacks are
+skipped and counted. --json prints one JSON object (accuracy, uar, macroF1, perClass, confusion,
+n at utterance level, plus window-level figures and per-corpus sections). --report writes a
+Markdown report with confusion-matrix SVGs into DIR.`;
+
+export async function runEvaluate(argv: string[]): Promise<number> {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      manifest: { type: 'string' },
+      root: { type: 'string' },
+      model: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      report: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || !values.manifest) {
+    process.stderr.write(EVALUATE_USAGE + '\n');
+    return values.help ? 0 : 2;
+  }
+  const manifest = await readManifest(values.manifest, values.root);
+  for (const s of manifest.skipped) process.stderr.write(`undertone evaluate: ${values.manifest}:${s.line}: skipped (${s.reason})\n`);
+  const model = await EmotionModel.load(modelDir(values.model));
+  const ev = await evaluateModel(model, manifest.rows, { quiet: values.json });
+  await model.release();
+  for (const f of ev.failures) process.stderr.write(`undertone evaluate: ${f.file}: ${f.error}\n`);
+  const skipped = Object.values(ev.skippedLabels).reduce((a, b) => a + (b ?? 0), 0);
+  if (values.report) {
+    const written = await writeEvaluationReport(values.report, 'evaluation', ev, {
+      title: `Evaluation of ${model.metadata.name} ${model.metadata.version}`,
+      split: `Manifest \`${values.manifest}\`: ${manifest.rows.length} rows, ${skipped} skipped (label unknown to the model), ${ev.failures.length} unreadable.`,
+    });
+    process.stderr.write(`report: ${written.markdown}\n`);
+  }
+  if (values.json) {
+    const u = ev.merged.utterance;
+    process.stdout.write(
+      JSON.stringify({
+        ...u,
+        window: ev.merged.window,
+        sections: Object.fromEntries(ev.sections.map((s) => [s.name, { utterance: s.utterance, window: s.window }])),
+        skipped: { unknownLabel: ev.skippedLabels, unreadable: ev.failures.length, manifestRows: manifest.skipped.length },
+      }) + '\n',
+    );
+  } else {
+    for (const s of ev.sections) {
+      process.stdout.write(formatMetricsTable(s.utterance, { title: `${s.name}: utterance level`, confusion: s.name === 'merged' || ev.sections.length === 1 }) + '\n\n');
+      process.stdout.write(`${s.name}: window level: accuracy ${(s.window.accuracy * 100).toFixed(1)} %, UAR ${(s.window.uar * 100).toFixed(1)} % (n = ${s.window.n})\n\n`);
+    }
+    process.stdout.write(`summary: ${ev.merged.utterance.n} files, accuracy ${(ev.merged.utterance.accuracy * 100).toFixed(1)} %, UAR ${(ev.merged.utterance.uar * 100).toFixed(1)} %, macro-F1 ${(ev.merged.utterance.macroF1 * 100).toFixed(1)} %; ${skipped} skipped (unknown label), ${ev.failures.length} unreadable\n`);
+  }
+  return ev.failures.length > 0 ? 1 : 0;
+}

@@ -1,0 +1,103 @@
+/**
+ * Reads a corpus manifest (CSV: path,corpus,speaker,gender,emotion,duration_s; path relative to the
+ * manifest's root). Works on any labelled set in that format: rows with an unknown emotion are
+ * skipped and counted, never fatal.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isLabel, type Label } from '../core/labels.js';
+
+export interface ManifestRow {
+  /** Path relative to the corpus root, as written in the manifest. */
+  readonly path: string;
+  /** Absolute path on this machine. */
+  readonly file: string;
+  readonly corpus: string;
+  readonly speaker: string;
+  readonly gender: string;
+  readonly emotion: Label;
+  readonly durationS: number;
+}
+
+export interface Manifest {
+  readonly root: string;
+  readonly rows: ManifestRow[];
+  /** Rows skipped, with the reason (line number included). */
+  readonly skipped: { line: number; reason: string }[];
+}
+
+export const DEFAULT_CORPORA = '../shared/corpora';
+
+/** Corpus folder from a flag, else UNDERTONE_CORPORA, else ../shared/corpora (relative to cwd). */
+export function corporaRoot(flag?: string): string {
+  return resolve(flag ?? process.env.UNDERTONE_CORPORA ?? DEFAULT_CORPORA);
+}
+
+/** Splits one CSV line, honouring double quotes ("" inside quotes is a quote). */
+export function parseCsvLine(line: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  let quoted = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (quoted) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') quoted = false;
+      else cur += c;
+    } else if (c === '"') quoted = true;
+    else if (c === ',') {
+      out.push(cur);
+      cur = '';
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+const REQUIRED = ['path', 'emotion'] as const;
+
+export async function readManifest(manifestPath: string, root?: string): Promise<Manifest> {
+  let text: string;
+  try {
+    text = await readFile(manifestPath, 'utf8');
+  } catch (e) {
+    throw new Error(`${manifestPath}: cannot read manifest (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const base = resolve(root ?? dirname(manifestPath));
+  const lines = text.split(/\r?\n/);
+  const header = parseCsvLine(lines[0] ?? '').map((h) => h.trim());
+  for (const col of REQUIRED) {
+    if (!header.includes(col)) throw new Error(`${manifestPath}: manifest has no "${col}" column (header: ${header.join(',')})`);
+  }
+  const col = (name: string) => header.indexOf(name);
+  const rows: ManifestRow[] = [];
+  const skipped: { line: number; reason: string }[] = [];
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    const cells = parseCsvLine(lines[i]);
+    const get = (name: string) => (col(name) >= 0 ? (cells[col(name)] ?? '').trim() : '');
+    const emotion = get('emotion');
+    const path = get('path');
+    if (!path) {
+      skipped.push({ line: i + 1, reason: 'empty path' });
+      continue;
+    }
+    if (!isLabel(emotion)) {
+      skipped.push({ line: i + 1, reason: `unknown emotion "${emotion}"` });
+      continue;
+    }
+    const corpus = get('corpus') || 'unknown';
+    rows.push({
+      path,
+      file: resolve(base, path),
+      corpus,
+      speaker: get('speaker') || `${corpus}-unknown`,
+      gender: get('gender'),
+      emotion,
+      durationS: Number(get('duration_s')) || 0,
+    });
+  }
+  return { root: base, rows, skipped };
+}

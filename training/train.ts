@@ -1,0 +1,129 @@
+/**
+ * From corpus rows and a speaker-independent split to a shipped model directory: features through
+ * core (cached, augmented copies for training rows only), fitting in PyTorch, ONNX export, the
+ * metadata serving checks, and an evaluation of the held-out speakers through the serving path.
+ */
+import { copyFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { FEATURE_CONFIG, featureConfigHash } from '../core/features/config.js';
+import { LABELS, type Label } from '../core/labels.js';
+import { EmotionModel } from '../core/model/emotion-model.js';
+import { METADATA_FILE, METADATA_FORMAT, type CorpusSummary, type ModelMetadata, ONNX_FILE, sha256 } from '../core/model/metadata.js';
+import { DEFAULT_VOICING } from '../core/model/window.js';
+import { buildDataset } from './dataset.js';
+import { writeBundle } from './dataset.js';
+import { evaluateModel, type Evaluation } from './evaluate.js';
+import { type FitOptions, type FitResult, runFit } from './fit-runner.js';
+import type { ManifestRow } from './manifest.js';
+import { speakersOf, type Split } from './splits.js';
+
+export interface TrainOptions {
+  readonly split: Split;
+  /** Where model.onnx, model.json and parity.json go. */
+  readonly modelDir: string;
+  /** Scratch space for the bundle and fit outputs. */
+  readonly workDir: string;
+  readonly windowSeconds: number;
+  readonly augmentCopies: number;
+  readonly seed: number;
+  readonly fit: FitOptions;
+  readonly name?: string;
+  readonly version?: string;
+  readonly quiet?: boolean;
+  /** Skip evaluating the test part (e.g. a split with no test speakers). */
+  readonly skipEvaluation?: boolean;
+}
+
+export interface TrainResult {
+  readonly metadata: ModelMetadata;
+  readonly fit: FitResult;
+  readonly evaluation?: Evaluation;
+  readonly seconds: number;
+}
+
+export function summarizeCorpora(rows: readonly ManifestRow[]): Record<string, CorpusSummary> {
+  const out: Record<string, CorpusSummary> = {};
+  for (const corpus of [...new Set(rows.map((r) => r.corpus))].sort()) {
+    const own = rows.filter((r) => r.corpus === corpus);
+    const perLabel: Partial<Record<Label, number>> = {};
+    for (const r of own) perLabel[r.emotion] = (perLabel[r.emotion] ?? 0) + 1;
+    out[corpus] = {
+      files: own.length,
+      speakers: speakersOf(own).length,
+      seconds: Math.round(own.reduce((s, r) => s + r.durationS, 0) * 10) / 10,
+      perLabel,
+    };
+  }
+  return out;
+}
+
+function log(quiet: boolean | undefined, line: string): void {
+  if (!quiet) process.stderr.write(`${line}\n`);
+}
+
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const started = Date.now();
+  const { split } = options;
+  const windowFrames = Math.round(options.windowSeconds * (FEATURE_CONFIG.sampleRate / FEATURE_CONFIG.hopLength));
+  log(options.quiet, `split ${split.name}: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test files; ` +
+    `${speakersOf(split.train).length} / ${speakersOf(split.validation).length} / ${speakersOf(split.test).length} speakers`);
+  const dataset = await buildDataset(split, { augmentCopies: options.augmentCopies, seed: options.seed, quiet: options.quiet });
+  const present = new Set(dataset.clips.filter((c) => c.part === 'train').map((c) => c.row.emotion));
+  const labels = LABELS.filter((l) => present.has(l));
+  const bundleDir = join(options.workDir, 'bundle');
+  const fitDir = join(options.workDir, 'fit');
+  await writeBundle(bundleDir, dataset, labels, windowFrames);
+  const fit = await runFit(bundleDir, fitDir, options.fit, (msg) => {
+    if (options.quiet) return;
+    if (msg.event === 'start') log(false, `fit: ${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters`);
+    else if (msg.event === 'epoch') {
+      const val = msg.val_uar !== undefined ? ` val UAR ${(Number(msg.val_uar) * 100).toFixed(1)}% acc ${(Number(msg.val_acc) * 100).toFixed(1)}%` : '';
+      log(false, `fit: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
+    } else if (msg.event === 'early_stop') log(false, `fit: early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
+  });
+  await mkdir(options.modelDir, { recursive: true });
+  await copyFile(join(fitDir, ONNX_FILE), join(options.modelDir, ONNX_FILE));
+  await copyFile(join(fitDir, 'parity.json'), join(options.modelDir, 'parity.json'));
+  const onnxBytes = await readFile(join(options.modelDir, ONNX_FILE));
+  const trainRows = dataset.clips.filter((c) => c.part === 'train' && !c.augment).map((c) => c.row);
+  let metadata: ModelMetadata = {
+    format: METADATA_FORMAT,
+    name: options.name ?? 'undertone-emotion-cnn',
+    version: options.version ?? new Date().toISOString().slice(0, 10),
+    createdAt: new Date().toISOString(),
+    labels,
+    featureConfig: FEATURE_CONFIG,
+    featureConfigHash: featureConfigHash(FEATURE_CONFIG),
+    window: { frames: windowFrames, hopSeconds: 1 },
+    normalization: dataset.normalization,
+    voicing: DEFAULT_VOICING,
+    onnx: { file: ONNX_FILE, sha256: sha256(onnxBytes), inputs: ['features', 'mask'], output: 'scores' },
+    training: {
+      corpora: summarizeCorpora(trainRows),
+      split: split.name,
+      testSpeakers: speakersOf(split.test),
+      validationSpeakers: speakersOf(split.validation),
+      recipe: { windowSeconds: options.windowSeconds, augmentCopies: options.augmentCopies, seed: options.seed, ...fit.args, bestEpoch: fit.best_epoch, params: fit.params },
+    },
+    metrics: { bestValidationUar: fit.best_val_uar },
+  };
+  await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));
+  let evaluation: Evaluation | undefined;
+  if (!options.skipEvaluation && split.test.length > 0) {
+    const model = await EmotionModel.load(options.modelDir);
+    evaluation = await evaluateModel(model, split.test, { quiet: options.quiet });
+    await model.release();
+    const headline = (name: string) => evaluation!.sections.find((s) => s.name === name);
+    const metrics: Record<string, unknown> = { bestValidationUar: fit.best_val_uar };
+    for (const s of evaluation.sections) {
+      metrics[s.name] = {
+        utterance: { n: s.utterance.n, accuracy: s.utterance.accuracy, uar: s.utterance.uar, macroF1: s.utterance.macroF1 },
+        window: { n: s.window.n, accuracy: s.window.accuracy, uar: s.window.uar, macroF1: s.window.macroF1 },
+      };
+    }
+    if (!headline('merged')) metrics.merged = metrics[evaluation.merged.name];
+    metadata = { ...metadata, metrics };
+    await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));
+  }
+  return { metadata, fit, evaluation, seconds: (Date.now() - started) / 1000 };
+}
