@@ -1,0 +1,167 @@
+/**
+ * Training-data augmentation for mono 16 kHz Float32 audio, applied before feature extraction and
+ * to TRAINING data only (never to validation, test or live audio).
+ *
+ * An AugmentSpec says what to do; applyAugment does it in a fixed order (speed, then pitch, then
+ * noise, so the noise stays white/pink and at the target SNR of the audio actually produced) and
+ * returns finite samples clipped to [-1, 1]. Everything random comes from the spec's seed, so
+ * (input, spec) always gives bit-identical output and describeAugment(spec) can key a feature
+ * cache (together with AUGMENT_VERSION, bumped whenever the output for a given spec changes).
+ */
+import { addNoise, NOISE_KINDS, type NoiseKind } from './noise.js';
+import { deriveSeed, Rng, toSeed } from './rng.js';
+import { changeSpeed, checkSpeed } from './speed.js';
+import { checkPitch, pitchShift } from './pitch.js';
+
+export { activePower, addNoise, NOISE_KINDS, pinkNoise, whiteNoise, type NoiseKind } from './noise.js';
+export { changeSpeed, effectiveSpeed } from './speed.js';
+export { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
+export { deriveSeed, Rng, toSeed } from './rng.js';
+
+/** Bump when the same spec would produce different audio (algorithm or parameter change). */
+export const AUGMENT_VERSION = 1;
+
+export interface NoiseSpec {
+  /** Signal-to-noise ratio in dB, signal = mean power of the active-speech frames. */
+  readonly snrDb: number;
+  readonly kind: NoiseKind;
+}
+
+export interface AugmentSpec {
+  /** Additive noise; absent = none. */
+  readonly noise?: NoiseSpec;
+  /** Speed factor (0.9 = slower, longer, lower; 1.1 = faster); absent or 1 = unchanged. In [0.5, 2]. */
+  readonly speed?: number;
+  /** Pitch shift in semitones keeping the duration; absent or 0 = unchanged. Within +-12. */
+  readonly pitchSemitones?: number;
+  /** Seed of everything random (an integer, taken modulo 2^32). */
+  readonly seed: number;
+}
+
+/** Throws a RangeError naming the first invalid field. */
+export function validateAugmentSpec(spec: AugmentSpec): void {
+  toSeed(spec.seed);
+  if (spec.speed !== undefined) checkSpeed(spec.speed);
+  if (spec.pitchSemitones !== undefined) checkPitch(spec.pitchSemitones);
+  if (spec.noise !== undefined) {
+    if (!Number.isFinite(spec.noise.snrDb)) throw new RangeError(`noise.snrDb must be finite, got ${spec.noise.snrDb}`);
+    if (!NOISE_KINDS.includes(spec.noise.kind)) throw new RangeError(`noise.kind must be one of ${NOISE_KINDS.join(', ')}, got ${String(spec.noise.kind)}`);
+  }
+}
+
+const hasSpeed = (spec: AugmentSpec): spec is AugmentSpec & { speed: number } => spec.speed !== undefined && spec.speed !== 1;
+const hasPitch = (spec: AugmentSpec): spec is AugmentSpec & { pitchSemitones: number } =>
+  spec.pitchSemitones !== undefined && spec.pitchSemitones !== 0;
+
+/**
+ * Stable short id of what the spec does, e.g. "n20w_s1.1_p-2_seed7" (noise 20 dB white, speed
+ * 1.1, pitch -2 semitones, seed 7). Numbers are written in JavaScript's shortest round-trip form,
+ * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0),
+ * and so is the seed when nothing random is applied (no noise): specs that give identical audio
+ * share an id. A spec that changes nothing is "clean".
+ */
+export function describeAugment(spec: AugmentSpec): string {
+  validateAugmentSpec(spec);
+  const parts: string[] = [];
+  if (spec.noise) parts.push(`n${num(spec.noise.snrDb)}${spec.noise.kind === 'white' ? 'w' : 'p'}`);
+  if (hasSpeed(spec)) parts.push(`s${num(spec.speed)}`);
+  if (hasPitch(spec)) parts.push(`p${num(spec.pitchSemitones)}`);
+  if (spec.noise) parts.push(`seed${toSeed(spec.seed)}`);
+  return parts.length === 0 ? 'clean' : parts.join('_');
+}
+
+function num(x: number): string {
+  return String(x === 0 ? 0 : x); // no "-0"
+}
+
+/** Non-finite samples become 0; the rest are clipped to [-1, 1]. In place. */
+function sanitise(x: Float32Array): Float32Array {
+  for (let i = 0; i < x.length; i++) {
+    const v = x[i];
+    x[i] = Number.isFinite(v) ? (v > 1 ? 1 : v < -1 ? -1 : v) : 0;
+  }
+  return x;
+}
+
+/**
+ * Applies the spec: speed, then pitch, then noise. Returns a new array (the input is not
+ * modified); its length is ceil(input / effective speed). Non-finite input samples are treated as
+ * silence, and the output is finite and clipped to [-1, 1].
+ */
+export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32Array {
+  validateAugmentSpec(spec);
+  let x: Float32Array = Float32Array.from(samples);
+  for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = 0;
+  if (hasSpeed(spec)) x = changeSpeed(x, spec.speed);
+  if (hasPitch(spec)) x = pitchShift(x, spec.pitchSemitones);
+  if (spec.noise) x = addNoise(x, spec.noise.snrDb, spec.noise.kind, deriveSeed(spec.seed, 1));
+  return sanitise(x);
+}
+
+/** The random policy sampleAugmentSpecs draws from. */
+export interface AugmentPolicy {
+  /** Speed factors, each equally likely (1 = unchanged). */
+  readonly speeds: readonly number[];
+  /** Probability of a pitch shift, and its range in semitones (uniform, rounded to pitchStep; 0 = none). */
+  readonly pitchProb: number;
+  readonly pitchRange: readonly [number, number];
+  readonly pitchStep: number;
+  /** Probability of noise, its SNR range in dB (uniform, rounded to snrStep) and kinds (equally likely). */
+  readonly noiseProb: number;
+  readonly snrRange: readonly [number, number];
+  readonly snrStep: number;
+  readonly noiseKinds: readonly NoiseKind[];
+}
+
+/**
+ * Default policy: speed 0.9 / 1.0 / 1.1 equally likely (Kaldi's 3-way speed perturbation); with
+ * p = 0.5 a pitch shift uniform in [-2, +2] semitones in steps of 0.1; with p = 0.5 white or pink
+ * noise (equally likely) at an SNR uniform in [10, 30] dB in whole dB. The draws are independent,
+ * so about 1/3 * 1/2 * 1/2 = 1/12 of specs come out clean.
+ */
+export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
+  speeds: [0.9, 1.0, 1.1],
+  pitchProb: 0.5,
+  pitchRange: [-2, 2],
+  pitchStep: 0.1,
+  noiseProb: 0.5,
+  snrRange: [10, 30],
+  snrStep: 1,
+  noiseKinds: ['white', 'pink'],
+};
+
+/** Uniform in [lo, hi] rounded to a multiple of step, written so the number prints short (0.3, not 0.30000000000000004). */
+function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: number): number {
+  const k = Math.round(rng.uniform(lo, hi) / step);
+  const decimals = Math.max(0, Math.ceil(-Math.log10(step) - 1e-9));
+  const v = Number((k * step).toFixed(decimals));
+  return v === 0 ? 0 : v;
+}
+
+/**
+ * `count` random specs drawn from `policy` with a PRNG seeded by `seed`: the same arguments always
+ * give the same list (and the first k specs do not depend on count). Each spec gets its own seed
+ * for its noise. Identity parts are left out (no speed key for 1, no pitch key for 0).
+ */
+export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentPolicy = DEFAULT_AUGMENT_POLICY): AugmentSpec[] {
+  if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
+  const rng = new Rng(seed);
+  const specs: AugmentSpec[] = [];
+  for (let i = 0; i < count; i++) {
+    // Draw every value every time, used or not, so each spec takes the same number of draws.
+    const speed = rng.pick(policy.speeds);
+    const doPitch = rng.chance(policy.pitchProb);
+    const pitch = quantisedUniform(rng, policy.pitchRange, policy.pitchStep);
+    const doNoise = rng.chance(policy.noiseProb);
+    const snrDb = quantisedUniform(rng, policy.snrRange, policy.snrStep);
+    const kind = rng.pick(policy.noiseKinds);
+    const specSeed = rng.nextUint32();
+    const spec: { -readonly [K in keyof AugmentSpec]: AugmentSpec[K] } = { seed: specSeed };
+    if (speed !== 1) spec.speed = speed;
+    if (doPitch && pitch !== 0) spec.pitchSemitones = pitch;
+    if (doNoise) spec.noise = { snrDb, kind };
+    validateAugmentSpec(spec);
+    specs.push(spec);
+  }
+  return specs;
+}
