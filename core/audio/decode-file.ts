@@ -12,7 +12,13 @@ export async function decodeAudioBytes(bytes: Uint8Array, source?: string): Prom
   if (bytes.length === 0) throw new AudioInputError('empty file', source);
   if (isWav(bytes)) {
     const wav = decodeWav(bytes, source);
-    return resampleAll(wav.samples, wav.sampleRate, MODEL_SAMPLE_RATE);
+    try {
+      return resampleAll(wav.samples, wav.sampleRate, MODEL_SAMPLE_RATE);
+    } catch (e) {
+      // The resampler does not know the file: name it, as every other input error does.
+      if (e instanceof AudioInputError && e.source === undefined) throw new AudioInputError(e.message, source);
+      throw e;
+    }
   }
   if (isOggOpus(bytes)) return decodeOggOpus(bytes, source);
   throw new AudioInputError('not a supported audio file (expected WAV or Ogg Opus)', source);

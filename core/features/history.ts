@@ -5,8 +5,10 @@
  */
 export class FeatureHistory {
   private data: Float32Array;
-  /** Absolute index of the frame at data row 0. */
+  /** Absolute index of the oldest frame held. */
   private first = 0;
+  /** Data row of the oldest frame held (frames are dropped by moving it; rows are moved only when the end is reached). */
+  private offset = 0;
   private stored = 0;
 
   constructor(readonly dim: number, readonly capacity = Infinity, initialFrames = 512) {
@@ -18,6 +20,11 @@ export class FeatureHistory {
     return this.first + this.stored;
   }
 
+  /** Frames currently held (end - start), never more than capacity. */
+  get heldFrames(): number {
+    return this.stored;
+  }
+
   /** Absolute index of the oldest frame still held. */
   get start(): number {
     return this.first;
@@ -26,29 +33,37 @@ export class FeatureHistory {
   append(frames: Float32Array, count: number): void {
     if (count === 0) return;
     const dim = this.dim;
-    if ((this.stored + count) * dim > this.data.length) {
-      // Out of room: first drop what has left the window, then grow if still needed.
-      const keep = Math.min(this.stored, Math.max(0, this.capacity - count));
-      if (keep < this.stored) {
-        this.data.copyWithin(0, (this.stored - keep) * dim, this.stored * dim);
-        this.first += this.stored - keep;
-        this.stored = keep;
+    // Of the held frames and the new ones keep the newest `capacity`: drop the oldest held ones
+    // first, then (if `count` alone exceeds capacity) the oldest new ones.
+    const excess = Math.max(0, this.stored + count - this.capacity);
+    const dropHeld = Math.min(this.stored, excess);
+    const skipNew = excess - dropHeld;
+    this.first += excess;
+    this.offset += dropHeld;
+    this.stored -= dropHeld;
+    const adding = count - skipNew;
+    if ((this.offset + this.stored + adding) * dim > this.data.length) {
+      // Out of room at the end: move the held frames to the front, then grow if still needed.
+      if (this.offset > 0) {
+        this.data.copyWithin(0, this.offset * dim, (this.offset + this.stored) * dim);
+        this.offset = 0;
       }
-      const needed = (this.stored + count) * dim;
+      const needed = (this.stored + adding) * dim;
       if (needed > this.data.length) {
         const grown = new Float32Array(Math.max(needed, this.data.length * 2));
         grown.set(this.data.subarray(0, this.stored * dim));
         this.data = grown;
       }
     }
-    this.data.set(frames.subarray(0, count * dim), this.stored * dim);
-    this.stored += count;
+    this.data.set(frames.subarray(skipNew * dim, count * dim), (this.offset + this.stored) * dim);
+    this.stored += adding;
   }
 
   /** Row view of absolute frame `index` (must lie in [start, end)). */
   row(index: number): Float32Array {
     const r = index - this.first;
     if (r < 0 || r >= this.stored) throw new RangeError(`frame ${index} not held (have ${this.first}..${this.end})`);
-    return this.data.subarray(r * this.dim, (r + 1) * this.dim);
+    const at = (this.offset + r) * this.dim;
+    return this.data.subarray(at, at + this.dim);
   }
 }

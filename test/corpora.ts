@@ -1,0 +1,65 @@
+/**
+ * Where the tests find the real corpus audio (16 kHz mono Ogg Opus, see its README.md):
+ * $UNDERTONE_CORPORA, or ../shared/corpora beside the project root.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+export interface ManifestRow {
+  /** Path relative to the corpora folder. */
+  readonly path: string;
+  readonly corpus: string;
+  readonly speaker: string;
+  readonly gender: string;
+  readonly emotion: string;
+  readonly durationS: number;
+}
+
+/** The corpora folder. */
+export function corporaDir(): string {
+  return process.env.UNDERTONE_CORPORA ?? path.resolve(PROJECT_ROOT, '../shared/corpora');
+}
+
+/** Absolute path of a manifest row's audio file. */
+export function corpusFile(row: ManifestRow): string {
+  return path.join(corporaDir(), row.path);
+}
+
+/** Every row of manifest.csv (path,corpus,speaker,gender,emotion,duration_s). */
+export function manifestRows(): ManifestRow[] {
+  const text = readFileSync(path.join(corporaDir(), 'manifest.csv'), 'utf8');
+  const [header, ...lines] = text.trim().split(/\r?\n/);
+  const cols = header.split(',');
+  const at = (name: string): number => {
+    const i = cols.indexOf(name);
+    if (i < 0) throw new Error(`manifest.csv has no column ${name}`);
+    return i;
+  };
+  const [p, c, s, g, e, d] = ['path', 'corpus', 'speaker', 'gender', 'emotion', 'duration_s'].map(at);
+  return lines.map((line) => {
+    const f = line.split(',');
+    return { path: f[p], corpus: f[c], speaker: f[s], gender: f[g], emotion: f[e], durationS: Number(f[d]) };
+  });
+}
+
+/**
+ * A small fixed, varied sample: the first file of each corpus and the longest file of the
+ * manifest (deterministic, so failures reproduce).
+ */
+export function sampleRows(count = 5): ManifestRow[] {
+  const rows = manifestRows();
+  const picked: ManifestRow[] = [];
+  const seen = new Set<string>();
+  for (const r of rows) {
+    if (!seen.has(r.corpus)) {
+      seen.add(r.corpus);
+      picked.push(r);
+    }
+  }
+  const longest = rows.reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  if (!picked.includes(longest)) picked.push(longest);
+  return picked.slice(0, count);
+}
