@@ -35,6 +35,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default 0: off)
   --no-balance         do not balance classes when sampling
+  --cmn                cepstral mean normalisation over each window (inside the model)
+  --threads N          PyTorch threads (default 2)
   --name NAME          model name in the metadata`;
 
 function limitPerSpeaker(rows: ManifestRow[], max: number | undefined): ManifestRow[] {
@@ -83,6 +85,8 @@ export async function runTrain(argv: string[]): Promise<number> {
       'no-specaugment': { type: 'boolean', default: false },
       mixup: { type: 'string' },
       'no-balance': { type: 'boolean', default: false },
+      cmn: { type: 'boolean', default: false },
+      threads: { type: 'string' },
       name: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
@@ -109,6 +113,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     specaugment: !values['no-specaugment'],
     mixup: values.mixup ? Number(values.mixup) : undefined,
     balance: values['no-balance'] ? 'none' : 'class',
+    cmn: values.cmn,
+    threads: values.threads ? Number(values.threads) : undefined,
   };
   const common = {
     windowSeconds: Number(values.window),

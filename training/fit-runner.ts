@@ -23,6 +23,8 @@ export interface FitOptions {
   readonly specaugment?: boolean;
   readonly mixup?: number;
   readonly balance?: 'class' | 'none';
+  /** Cepstral mean normalisation over each window, inside the model. */
+  readonly cmn?: boolean;
   readonly seed?: number;
   readonly threads?: number;
 }
@@ -64,6 +66,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   specaugment: '--specaugment',
   mixup: '--mixup',
   balance: '--balance',
+  cmn: '--cmn',
   seed: '--seed',
   threads: '--threads',
 };

@@ -59,13 +59,17 @@ class Bundle:
 class EmotionCNN(nn.Module):
     """1-D CNN over the frame sequence with masked statistics pooling (mean and std over real frames)."""
 
-    def __init__(self, dim, n_labels, channels=(64, 128, 128, 128), dropout=0.3, pool_after=(0, 1, 2)):
+    def __init__(self, dim, n_labels, channels=(64, 128, 128, 128), dropout=0.3, pool_after=(0, 1, 2), cmn=False):
         super().__init__()
+        # Cepstral mean normalisation over the window's real frames: removes the speaker's and
+        # channel's average spectrum, which a speaker-independent model should not rely on.
+        self.cmn = cmn
         self.blocks = nn.ModuleList()
         c_in = dim
         for i, c in enumerate(channels):
+            k = 5 if i < 2 else 3
             self.blocks.append(nn.Sequential(
-                nn.Conv1d(c_in, c, kernel_size=5 if i < 2 else 3, padding="same"), nn.BatchNorm1d(c), nn.ReLU()))
+                nn.Conv1d(c_in, c, kernel_size=k, padding=k // 2), nn.BatchNorm1d(c), nn.ReLU()))
             c_in = c
         # Halve the time axis after these blocks (cheaper deeper layers, wider receptive field).
         self.pool_after = set(pool_after)
@@ -77,6 +81,9 @@ class EmotionCNN(nn.Module):
         # features [B, T, F], mask [B, T] -> logits [B, L]
         x = features.transpose(1, 2)
         m = mask.unsqueeze(1)
+        if self.cmn:
+            mean = (x * m).sum(dim=2, keepdim=True) / m.sum(dim=2, keepdim=True).clamp(min=1.0)
+            x = (x - mean) * m
         for i, block in enumerate(self.blocks):
             x = block(x) * m
             if i in self.pool_after:
@@ -160,6 +167,7 @@ def main():
     ap.add_argument("--specaugment", type=int, default=1)
     ap.add_argument("--mixup", type=float, default=0.0)
     ap.add_argument("--balance", default="class", choices=["class", "none"])
+    ap.add_argument("--cmn", type=int, default=0)
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--parity-clips", type=int, default=4)
@@ -192,7 +200,7 @@ def main():
     clip_w = clip_w / clip_w.sum()
     per_epoch = len(train) * args.windows_per_clip
 
-    net = EmotionCNN(D, L, tuple(int(c) for c in args.channels.split(",")), args.dropout)
+    net = EmotionCNN(D, L, tuple(int(c) for c in args.channels.split(",")), args.dropout, cmn=bool(args.cmn))
     params = sum(p.numel() for p in net.parameters())
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(per_epoch / args.batch)

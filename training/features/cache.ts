@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { featureConfigHash, featureDim } from '../../core/features/config.js';
-import { describeAugment, type AugmentSpec } from '../augment/index.js';
+import { AUGMENT_VERSION, describeAugment, type AugmentSpec } from '../augment/index.js';
 import type { FeatureJobResult } from './job.js';
 
 export const DEFAULT_CACHE_DIR = '.cache/features';
@@ -22,7 +22,7 @@ export class FeatureCache {
 
   async key(file: string, augment: AugmentSpec | null): Promise<string> {
     const s = await stat(file);
-    const id = `${file}|${s.size}|${s.mtimeMs}|${augment ? describeAugment(augment) : 'orig'}`;
+    const id = `${file}|${s.size}|${s.mtimeMs}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
     return createHash('sha1').update(id).digest('hex');
   }
 
