@@ -1,0 +1,9 @@
+/** `error`: why the server is ending the session. The close frame (with the matching code) follows. */
+import type { ErrorCode } from './index.js';
+
+export interface ErrorMessage {
+  readonly type: 'error';
+  readonly code: ErrorCode;
+  /** Human-readable detail; never contains audio. */
+  readonly message: string;
+}

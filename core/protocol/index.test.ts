@@ -1,0 +1,71 @@
+import { describe, expect, it } from 'vitest';
+import { CLOSE_CODES, ERROR_CODES, ProtocolError, parseClientMessage, parseServerMessage } from './index.js';
+
+function errorOf(text: string): ProtocolError {
+  try {
+    parseClientMessage(text);
+  } catch (e) {
+    expect(e).toBeInstanceOf(ProtocolError);
+    return e as ProtocolError;
+  }
+  throw new Error(`accepted ${text}`);
+}
+
+describe('parseClientMessage', () => {
+  it('accepts the three encodings with their options', () => {
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_s16le","sampleRate":48000,"channels":2}')).toEqual({
+      type: 'start',
+      encoding: 'pcm_s16le',
+      sampleRate: 48000,
+      channels: 2,
+    });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_f32le","sampleRate":16000,"channels":1,"key":"call-7"}')).toMatchObject({ key: 'call-7' });
+    expect(parseClientMessage('{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"preSkip":312}')).toMatchObject({ preSkip: 312 });
+    expect(parseClientMessage('{"type":"stop"}')).toEqual({ type: 'stop' });
+    expect(parseClientMessage('{"type":"keepalive"}')).toEqual({ type: 'keepalive' });
+  });
+
+  it('names unsupported encodings and formats with close 1003', () => {
+    const enc = errorOf('{"type":"start","encoding":"mp3","sampleRate":44100,"channels":2}');
+    expect([enc.code, enc.closeCode]).toEqual(['unsupported_encoding', CLOSE_CODES.UNSUPPORTED_DATA]);
+    for (const text of [
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":1000,"channels":1}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":6}',
+      '{"type":"start","encoding":"opus","sampleRate":44100,"channels":1}',
+    ]) {
+      expect(errorOf(text).code).toBe('unsupported_format');
+    }
+  });
+
+  it('refuses malformed messages with invalid_message (1007)', () => {
+    for (const text of [
+      'not json',
+      '[1,2]',
+      'null',
+      '{"encoding":"opus"}',
+      '{"type":"begin"}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":"16000","channels":1}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":16000.5,"channels":1}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":16000}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":1,"samplerate":8000}',
+      '{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":1,"preSkip":312}',
+      '{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"preSkip":-1}',
+      '{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"key":""}',
+      '{"type":"stop","now":true}',
+    ]) {
+      const e = errorOf(text);
+      expect([text, e.code, e.closeCode]).toEqual([text, 'invalid_message', CLOSE_CODES.INVALID_PAYLOAD]);
+    }
+  });
+
+  it('maps every error code to a close code the issue names', () => {
+    const allowed = new Set<number>(Object.values(CLOSE_CODES));
+    for (const [code, close] of Object.entries(ERROR_CODES)) expect([code, allowed.has(close)]).toEqual([code, true]);
+    expect(new ProtocolError('overloaded', 'full').toMessage()).toEqual({ type: 'error', code: 'overloaded', message: 'full' });
+  });
+
+  it('parses server messages by their type', () => {
+    expect(parseServerMessage('{"type":"end","seconds":0}').type).toBe('end');
+    expect(() => parseServerMessage('{"type":"hello"}')).toThrow();
+  });
+});

@@ -1,0 +1,81 @@
+/**
+ * `start`: the client's first message. It names the audio format of the binary messages that
+ * follow; the server answers `ready` (or an error and a close code).
+ */
+
+export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus'] as const;
+export type Encoding = (typeof ENCODINGS)[number];
+
+/** Sample rates accepted for PCM (the resampler's range, Hz). */
+export const PCM_MIN_SAMPLE_RATE = 4000;
+export const PCM_MAX_SAMPLE_RATE = 192000;
+/** The rates an Opus stream can be encoded at (the server always decodes straight to 16 kHz). */
+export const OPUS_SAMPLE_RATES = [8000, 12000, 16000, 24000, 48000] as const;
+/** Longest `key` accepted (characters). */
+export const MAX_KEY_LENGTH = 128;
+/** Largest Opus pre-skip accepted (48 kHz samples; one second). */
+export const MAX_PRE_SKIP = 48000;
+
+export interface StartMessage {
+  readonly type: 'start';
+  readonly encoding: Encoding;
+  /** Hz. PCM: 4000-192000 (resampled to 16 kHz). Opus: 8000, 12000, 16000, 24000 or 48000. */
+  readonly sampleRate: number;
+  /** 1 or 2; stereo is averaged to mono. PCM stereo is interleaved. */
+  readonly channels: 1 | 2;
+  /**
+   * Opus only: samples (at 48 kHz, as in an OpusHead) to drop from the start of the decoded audio.
+   * A client relaying the packets of an Ogg Opus file passes the file's pre-skip to get exactly
+   * the file's audio. Default 0.
+   */
+  readonly preSkip?: number;
+  /** A caller-chosen session key (opaque to the server, echoed in `ready`), at most 128 characters. */
+  readonly key?: string;
+}
+
+/** Why a start message was refused: its shape (invalid_message) or a format the server does not take. */
+export type StartProblem =
+  | { readonly ok: false; readonly code: 'invalid_message' | 'unsupported_encoding' | 'unsupported_format'; readonly reason: string }
+  | { readonly ok: true; readonly message: StartMessage };
+
+const FIELDS = new Set(['type', 'encoding', 'sampleRate', 'channels', 'preSkip', 'key']);
+
+/** Checks a parsed `{"type":"start",...}` object field by field. */
+export function validateStart(raw: Record<string, unknown>): StartProblem {
+  const bad = (reason: string): StartProblem => ({ ok: false, code: 'invalid_message', reason });
+  const unknown = Object.keys(raw).filter((k) => !FIELDS.has(k));
+  if (unknown.length > 0) return bad(`start: unknown field ${JSON.stringify(unknown[0])}`);
+  const { encoding, sampleRate, channels, preSkip, key } = raw;
+  if (typeof encoding !== 'string') return bad('start: "encoding" must be a string');
+  if (!(ENCODINGS as readonly string[]).includes(encoding)) {
+    return { ok: false, code: 'unsupported_encoding', reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})` };
+  }
+  if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate)) return bad('start: "sampleRate" must be an integer');
+  if (typeof channels !== 'number' || !Number.isInteger(channels)) return bad('start: "channels" must be an integer');
+  if (channels !== 1 && channels !== 2) return { ok: false, code: 'unsupported_format', reason: `unsupported channel count ${channels} (expected 1 or 2)` };
+  if (encoding === 'opus') {
+    if (!(OPUS_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
+      return { ok: false, code: 'unsupported_format', reason: `unsupported Opus sample rate ${sampleRate} (expected ${OPUS_SAMPLE_RATES.join(', ')})` };
+    }
+  } else if (sampleRate < PCM_MIN_SAMPLE_RATE || sampleRate > PCM_MAX_SAMPLE_RATE) {
+    return { ok: false, code: 'unsupported_format', reason: `unsupported sample rate ${sampleRate} (expected ${PCM_MIN_SAMPLE_RATE} to ${PCM_MAX_SAMPLE_RATE} Hz)` };
+  }
+  if (preSkip !== undefined) {
+    if (encoding !== 'opus') return bad('start: "preSkip" applies to opus only');
+    if (typeof preSkip !== 'number' || !Number.isInteger(preSkip) || preSkip < 0 || preSkip > MAX_PRE_SKIP) {
+      return bad(`start: "preSkip" must be an integer from 0 to ${MAX_PRE_SKIP}`);
+    }
+  }
+  if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)) {
+    return bad(`start: "key" must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
+  }
+  const message: StartMessage = {
+    type: 'start',
+    encoding: encoding as Encoding,
+    sampleRate,
+    channels,
+    ...(preSkip !== undefined ? { preSkip: preSkip as number } : {}),
+    ...(key !== undefined ? { key: key as string } : {}),
+  };
+  return { ok: true, message };
+}
