@@ -1,7 +1,8 @@
 #!/usr/bin/env node
-/** The `undertone` command: predict, evaluate, train (and serve, once the server exists). */
+/** The `undertone` command: predict, evaluate, train, serve. */
 import { runEvaluate } from './evaluate.js';
 import { runPredict } from './predict.js';
+import { runServe } from './serve.js';
 import { runTrain } from './train.js';
 
 const USAGE = `usage: undertone <command> [options]
@@ -10,6 +11,7 @@ commands:
   predict FILE...   per-second emotion timeline and overall label of audio files
   evaluate          accuracy, UAR, F1 and confusion of a model on a labelled manifest
   train             train the model from the corpora (or cross-validate with --cv)
+  serve             the live WebSocket server (docs/protocol.md)
 
 Run "undertone <command> --help" for its options.`;
 
@@ -17,6 +19,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   predict: runPredict,
   evaluate: runEvaluate,
   train: runTrain,
+  serve: runServe,
 };
 
 async function main(): Promise<number> {
@@ -38,9 +41,8 @@ main().then(
     process.exitCode = code;
   },
   (e: Error) => {
-    // Expected failures (bad model dir, bad manifest) print one line; bugs print the stack.
-    const expected = ['ModelLoadError', 'AudioInputError', 'TypeError [ERR_PARSE_ARGS_UNKNOWN_OPTION]'].includes(e.name) || /^(ERR_PARSE_ARGS)/.test((e as NodeJS.ErrnoException).code ?? '');
-    process.stderr.write(`undertone: ${expected ? e.message : e.stack ?? e.message}\n`);
+    // One line for the user; the stack only when asked for (UNDERTONE_DEBUG=1).
+    process.stderr.write(`undertone: ${process.env.UNDERTONE_DEBUG ? (e.stack ?? e.message) : e.message}\n`);
     process.exitCode = 1;
   },
 );

@@ -37,7 +37,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --no-balance         do not balance classes when sampling
   --cmn                cepstral mean normalisation over each window (inside the model)
   --threads N          PyTorch threads (default 2)
-  --name NAME          model name in the metadata`;
+  --name NAME          model name in the metadata
+  --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-CORPUS-TAG.md)`;
 
 function limitPerSpeaker(rows: ManifestRow[], max: number | undefined): ManifestRow[] {
   if (!max) return rows;
@@ -88,6 +89,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       cmn: { type: 'boolean', default: false },
       threads: { type: 'string' },
       name: { type: 'string' },
+      tag: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -139,7 +141,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     let labels: readonly string[] = [];
     for (const [i, split] of folds.entries()) {
       process.stderr.write(`\n== fold ${i + 1}/${folds.length}: test speakers ${speakersOf(split.test).join(' ')} ==\n`);
-      const foldDir = join(work, `cv-${corpus}`, `fold${i + 1}`);
+      const foldDir = join(work, `cv-${corpus}${values.tag ? `-${values.tag}` : ''}`, `fold${i + 1}`);
       const r = await trainModel({ ...common, split, modelDir: join(foldDir, 'model'), workDir: foldDir });
       const ev = r.evaluation!;
       const own = ev.outcomes.filter((o) => o.corpus === corpus);
@@ -157,6 +159,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     const f = meanStd(foldF1);
     const summary = {
       corpus,
+      tag: values.tag ?? null,
+      command: `undertone train ${argv.join(' ')}`,
       folds: folds.length,
       extraCorpora: values['cv-extra'] ? [...new Set(extra.map((r) => r.corpus))] : [],
       uar: u,
@@ -169,7 +173,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       minutes: (Date.now() - started) / 60000,
     };
     await mkdir(reportDir, { recursive: true });
-    const base = `cv-${corpus}${values['cv-extra'] ? '-extra' : ''}`;
+    const base = `cv-${corpus}${values.tag ? `-${values.tag}` : values['cv-extra'] ? '-extra' : ''}`;
     await writeFile(join(reportDir, `${base}.json`), JSON.stringify(summary, null, 1));
     await writeEvaluationReport(reportDir, base, { ...pooled, outcomes, labels: labels as never, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
       title: `${corpus} ${folds.length}-fold speaker-independent cross-validation`,

@@ -29,8 +29,14 @@ export async function decodeAudioFile(path: string): Promise<Float32Array> {
   try {
     bytes = await readFile(path);
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new AudioInputError(code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (e as Error).message, path);
+    throw fileError(e, path);
   }
   return decodeAudioBytes(bytes, path);
+}
+
+/** A file-system error as a one-line AudioInputError naming the file. */
+export function fileError(e: unknown, path: string): AudioInputError {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : code === 'EACCES' ? 'permission denied' : (e as Error).message;
+  return new AudioInputError(why, path);
 }

@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { fileError } from '../../core/audio/decode-file.js';
 import { featureConfigHash, featureDim } from '../../core/features/config.js';
 import { AUGMENT_VERSION, describeAugment, type AugmentSpec } from '../augment/index.js';
 import type { FeatureJobResult } from './job.js';
@@ -21,7 +22,9 @@ export class FeatureCache {
   }
 
   async key(file: string, augment: AugmentSpec | null): Promise<string> {
-    const s = await stat(file);
+    const s = await stat(file).catch((e: unknown) => {
+      throw fileError(e, file);
+    });
     const id = `${file}|${s.size}|${s.mtimeMs}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
     return createHash('sha1').update(id).digest('hex');
   }

@@ -1,0 +1,37 @@
+/** `undertone evaluate` on a hand-made manifest of real corpus files, through the built CLI. */
+import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.js';
+import { corporaDir, manifestRows } from '../test/corpora.js';
+
+describe('undertone evaluate', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'undertone-eval-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('evaluates any manifest-format set, skipping and counting unknown labels, and prints the JSON fields', async () => {
+    const rows = manifestRows();
+    const pick = ['angry', 'sad', 'happy', 'neutral'].flatMap((e) => rows.filter((r) => r.corpus === 'ravdess' && r.emotion === e).slice(0, 2));
+    const lines = ['path,corpus,speaker,gender,emotion,duration_s', ...pick.map((r) => [r.path, r.corpus, r.speaker, r.gender, r.emotion, r.durationS].join(','))];
+    lines.push(`${pick[0].path},ravdess,${pick[0].speaker},male,bored,3.0`);
+    const manifest = path.join(dir, 'set.csv');
+    writeFileSync(manifest, lines.join('\n') + '\n');
+    const r = await runCli(['evaluate', '--manifest', manifest, '--root', corporaDir(), '--json', '--report', path.join(dir, 'report')]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    for (const key of ['accuracy', 'uar', 'macroF1', 'perClass', 'confusion', 'n']) expect(out).toHaveProperty(key);
+    expect(out.n).toBe(8);
+    expect(r.stderr).toMatch(/skipped \(unknown emotion "bored"\)/);
+    const diag = out.confusion.labels.reduce((s: number, _: string, i: number) => s + out.confusion.matrix[i][i], 0);
+    expect(out.accuracy).toBeCloseTo(diag / 8, 10);
+    expect(out.perClass.angry.support).toBe(2);
+    expect(existsSync(path.join(dir, 'report', 'evaluation.md'))).toBe(true);
+  });
+
+  it('names the manifest when it cannot be read', async () => {
+    const r = await runCli(['evaluate', '--manifest', path.join(dir, 'nope.csv')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/nope\.csv: cannot read manifest/);
+  });
+});

@@ -1,0 +1,65 @@
+/**
+ * End to end on a tiny slice of the real corpora: `undertone train` (core features, augmentation,
+ * PyTorch fit, ONNX export, metadata, evaluation, report) then checks on what it wrote. Runs the
+ * built CLI with Debian's python3-torch, as a user would.
+ */
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readModelFiles } from '../core/model/metadata.js';
+import { corporaDir } from '../test/corpora.js';
+import { runCli, type CliResult } from '../test/cli.js';
+import { parityError } from '../test/parity.js';
+
+describe('undertone train (tiny run)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'undertone-train-'));
+  const modelDir = path.join(dir, 'model');
+  const reportDir = path.join(dir, 'report');
+  let run: CliResult;
+
+  beforeAll(async () => {
+    run = await runCli(
+      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--augment', '1',
+        '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
+      { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
+    );
+  }, 600_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 with per-epoch progress and a summary', () => {
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.stderr).toMatch(/fit: epoch 1 loss/);
+    expect(run.stderr).toMatch(/features \(held-out-speakers\)/);
+    expect(run.stdout).toMatch(/^summary: model in .* UAR/m);
+  });
+
+  it('writes a model whose metadata serving accepts, with disjoint speakers', async () => {
+    const { metadata } = await readModelFiles(modelDir);
+    expect(metadata.name).toBe('tiny-test');
+    expect(metadata.labels.length).toBeGreaterThanOrEqual(7);
+    expect(metadata.window.frames).toBe(300);
+    const test = new Set(metadata.training.testSpeakers);
+    expect(test.size).toBeGreaterThan(0);
+    for (const s of metadata.training.validationSpeakers) expect(test.has(s)).toBe(false);
+    // Training summary counts only training files: 4 per training speaker at most.
+    for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
+    expect(metadata.metrics).toHaveProperty('merged');
+  });
+
+  it('scores the same in onnxruntime on TypeScript features as in PyTorch (1e-4)', async () => {
+    const { maxDiff, windows } = await parityError(modelDir, corporaDir());
+    expect(windows).toBeGreaterThan(0);
+    expect(maxDiff).toBeLessThan(1e-4);
+  });
+
+  it('writes a report with a confusion-matrix image per corpus', () => {
+    const md = readFileSync(path.join(reportDir, 'model.md'), 'utf8');
+    expect(md).toMatch(/ravdess/);
+    expect(md).toMatch(/savee/);
+    for (const svg of ['model-ravdess.svg', 'model-savee.svg', 'model-merged.svg']) {
+      expect(existsSync(path.join(reportDir, svg)), svg).toBe(true);
+      expect(md).toContain(svg);
+    }
+  });
+});
