@@ -40,27 +40,28 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-CORPUS-TAG.md)`;
 
-function limitPerSpeaker(rows: ManifestRow[], max: number | undefined): ManifestRow[] {
-  if (!max) return rows;
-  const seen = new Map<string, number>();
-  // Round-robin over emotions so a small sample still has every class of the speaker.
-  const byKey = [...rows].sort((a, b) => a.emotion.localeCompare(b.emotion) || a.path.localeCompare(b.path));
-  const perSpeakerEmotion = new Map<string, ManifestRow[]>();
-  for (const r of byKey) perSpeakerEmotion.set(`${r.speaker}|${r.emotion}`, [...(perSpeakerEmotion.get(`${r.speaker}|${r.emotion}`) ?? []), r]);
+/**
+ * At most `max` files per speaker for tiny runs, spread over emotions: each speaker's files are
+ * taken round-robin over its emotions, starting at a different emotion per speaker, so a small
+ * sample still covers every class across speakers.
+ */
+export function limitPerSpeaker(rows: readonly ManifestRow[], max: number | undefined): ManifestRow[] {
+  if (!max) return [...rows];
   const out: ManifestRow[] = [];
-  for (let round = 0; out.length < rows.length; round++) {
-    let added = false;
-    for (const list of perSpeakerEmotion.values()) {
-      const r = list[round];
-      if (!r) continue;
-      const n = seen.get(r.speaker) ?? 0;
-      if (n >= max) continue;
-      seen.set(r.speaker, n + 1);
-      out.push(r);
-      added = true;
+  const speakers = [...new Set(rows.map((r) => r.speaker))].sort();
+  speakers.forEach((speaker, si) => {
+    const own = rows.filter((r) => r.speaker === speaker).sort((a, b) => a.path.localeCompare(b.path));
+    const emotions = [...new Set(own.map((r) => r.emotion))].sort();
+    const queues = emotions.map((e) => own.filter((r) => r.emotion === e));
+    const picked: ManifestRow[] = [];
+    for (let round = 0; picked.length < Math.min(max, own.length); round++) {
+      for (let k = 0; k < queues.length && picked.length < max; k++) {
+        const r = queues[(k + si) % queues.length][round];
+        if (r) picked.push(r);
+      }
     }
-    if (!added) break;
-  }
+    out.push(...picked);
+  });
   return out;
 }
 
