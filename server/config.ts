@@ -1,0 +1,142 @@
+/**
+ * Server configuration: every setting has a flag and an environment variable (the flag wins),
+ * checked at start so a typo fails loudly instead of running with a default.
+ */
+import { availableParallelism } from 'node:os';
+import { parseArgs } from 'node:util';
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly modelDir: string;
+  /** Live sessions across the whole server (all workers). */
+  readonly maxSessions: number;
+  /** Session ends after this long without a message (ms). */
+  readonly idleTimeoutMs: number;
+  /** A connection must send `start` within this (ms). */
+  readonly startTimeoutMs: number;
+  /** Largest WebSocket message accepted (bytes). */
+  readonly maxMessageBytes: number;
+  /** Accepted API keys; empty means no authentication. */
+  readonly apiKeys: readonly string[];
+  /** Processes serving the port (node cluster); 1 runs everything in this process. */
+  readonly workers: number;
+  /** Run onnxruntime on a worker thread instead of the event-loop thread. */
+  readonly inferenceThread: boolean;
+  /** Largest number of windows per onnxruntime call. */
+  readonly maxBatch: number;
+  /** Longest a due window waits for others to join its batch (ms). */
+  readonly batchWaitMs: number;
+  /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
+  readonly drainTimeoutMs: number;
+  readonly logLevel: string;
+}
+
+interface Setting {
+  readonly flag: string;
+  readonly env: string;
+  readonly help: string;
+  readonly default: string;
+}
+
+/** Flag, env var, default and meaning of each setting (what `undertone serve --help` prints). */
+export const SETTINGS = {
+  port: { flag: 'port', env: 'PORT', default: '8080', help: 'TCP port (0 picks a free one; the "listening" log line names it)' },
+  host: { flag: 'host', env: 'HOST', default: '0.0.0.0', help: 'address to bind' },
+  modelDir: { flag: 'model', env: 'UNDERTONE_MODEL', default: 'models/ of the installation', help: 'model directory (model.json + model.onnx)' },
+  maxSessions: { flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: '200', help: 'live sessions before new ones get 1013 overloaded' },
+  idleTimeout: { flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: '30', help: 'seconds without any message before a session ends (end, close 1000)' },
+  startTimeout: { flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: '10', help: 'seconds a new connection has to send start (else 1008)' },
+  maxMessageBytes: { flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: '262144', help: 'largest WebSocket message in bytes (else 1009)' },
+  apiKeys: { flag: 'api-keys', env: 'UNDERTONE_API_KEYS', default: '(none: no authentication)', help: 'comma-separated API keys; clients send "Authorization: Bearer KEY" or ?api_key=KEY' },
+  workers: { flag: 'workers', env: 'UNDERTONE_WORKERS', default: 'number of CPUs', help: 'server processes sharing the port (node cluster); 1 = single process' },
+  inferenceThread: { flag: 'inference-thread', env: 'UNDERTONE_INFERENCE_THREAD', default: 'off', help: 'run inference on a worker thread (1/true to enable; see docs/decisions.md)' },
+  maxBatch: { flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: '64', help: 'most windows per inference call' },
+  batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
+  drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
+  logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
+} as const satisfies Record<string, Setting>;
+
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export function serveUsage(): string {
+  const rows = Object.values(SETTINGS).map((s: Setting) => {
+    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' ? ' K1,K2' : ' VALUE';
+    const left = `  --${s.flag}${arg}`.padEnd(30);
+    return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${s.default}`;
+  });
+  return [
+    'usage: undertone serve [options]',
+    '',
+    'Serves live speech-emotion labels over WebSockets: GET /v1/stream (see docs/protocol.md),',
+    'plus /healthz, /readyz and /metrics (Prometheus) on the same port. Logs are JSON lines on',
+    'stdout. SIGTERM (or SIGINT) drains: no new sessions, live ones get their last labels, `end`',
+    'and close 1001, then the process exits.',
+    '',
+    'options (a flag overrides its environment variable):',
+    ...rows,
+    '  -h, --help                  this help',
+  ].join('\n');
+}
+
+function number(name: string, text: string, { min, max, integer }: { min: number; max: number; integer: boolean }): number {
+  const value = Number(text);
+  if (text.trim() === '' || !Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    throw new ConfigError(`${name} must be ${integer ? 'an integer' : 'a number'} from ${min} to ${max}, got ${JSON.stringify(text)}`);
+  }
+  return value;
+}
+
+/** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
+  const options = Object.fromEntries(
+    Object.values(SETTINGS).map((s: Setting) => [s.flag, { type: s.flag === 'inference-thread' ? ('boolean' as const) : ('string' as const) }]),
+  );
+  const parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const raw = (s: Setting): string | undefined => (values[s.flag] as string | undefined) ?? env[s.env];
+  const get = (s: Setting, fallback: string): { name: string; text: string } => {
+    const fromFlag = values[s.flag] as string | undefined;
+    return { name: fromFlag !== undefined ? `--${s.flag}` : env[s.env] !== undefined ? s.env : `--${s.flag}`, text: raw(s) ?? fallback };
+  };
+  const num = (s: Setting, fallback: string, range: { min: number; max: number; integer: boolean }): number => {
+    const { name, text } = get(s, fallback);
+    return number(name, text, range);
+  };
+  const seconds = (s: Setting, fallback: string): number => Math.round(num(s, fallback, { min: 0.05, max: 86400, integer: false }) * 1000);
+  const logLevel = raw(SETTINGS.logLevel) ?? 'info';
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(logLevel)) throw new ConfigError(`unknown log level ${JSON.stringify(logLevel)}`);
+  const threadFlag = values[SETTINGS.inferenceThread.flag] as boolean | undefined;
+  const threadEnv = env[SETTINGS.inferenceThread.env];
+  if (threadEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(threadEnv)) throw new ConfigError(`${SETTINGS.inferenceThread.env} must be 0, 1, true or false`);
+  const inferenceThread = threadFlag ?? (threadEnv === '1' || threadEnv === 'true');
+  const apiKeys = (raw(SETTINGS.apiKeys) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  return {
+    help: values.help === true,
+    port: num(SETTINGS.port, '8080', { min: 0, max: 65535, integer: true }),
+    host: raw(SETTINGS.host) ?? '0.0.0.0',
+    modelDir: raw(SETTINGS.modelDir) ?? defaultModelDir,
+    maxSessions: num(SETTINGS.maxSessions, '200', { min: 1, max: 100000, integer: true }),
+    idleTimeoutMs: seconds(SETTINGS.idleTimeout, '30'),
+    startTimeoutMs: seconds(SETTINGS.startTimeout, '10'),
+    maxMessageBytes: num(SETTINGS.maxMessageBytes, '262144', { min: 1024, max: 64 * 1024 * 1024, integer: true }),
+    apiKeys,
+    workers: num(SETTINGS.workers, String(availableParallelism()), { min: 1, max: 256, integer: true }),
+    inferenceThread,
+    maxBatch: num(SETTINGS.maxBatch, '64', { min: 1, max: 4096, integer: true }),
+    batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
+    drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
+    logLevel,
+  };
+}
+
+/** Defaults for embedding the server (tests, tools): everything but the model directory. */
+export function defaultConfig(modelDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const { help: _help, ...config } = loadConfig([], {}, modelDir);
+  return { ...config, workers: 1, ...overrides };
+}

@@ -1,0 +1,52 @@
+/**
+ * The HTTP side of the port: liveness, readiness and Prometheus metrics (express). The WebSocket
+ * endpoint (/v1/stream) is served by the same http.Server's upgrade handler (server.ts).
+ */
+import express, { type Express } from 'express';
+import { STREAM_PATH } from '../core/protocol/index.js';
+
+export interface HttpAppHooks {
+  /** Why the server is not ready (model not loaded, draining), or undefined when ready. */
+  notReadyReason(): string | undefined;
+  /** Prometheus exposition text of this server (all workers in cluster mode). */
+  metrics(): Promise<{ contentType: string; body: string }>;
+  /** A small status object for /healthz. */
+  status(): Record<string, unknown>;
+}
+
+export function createHttpApp(hooks: HttpAppHooks): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+
+  // Liveness: the process answers. Never depends on the model, so a slow load is not a restart.
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok', ...hooks.status() });
+  });
+
+  // Readiness: 503 until the model is loaded and warmed, and again while draining.
+  app.get('/readyz', (_req, res) => {
+    const reason = hooks.notReadyReason();
+    if (reason) res.status(503).json({ status: 'not ready', reason });
+    else res.json({ status: 'ready' });
+  });
+
+  app.get('/metrics', async (_req, res) => {
+    try {
+      const { contentType, body } = await hooks.metrics();
+      res.set('Content-Type', contentType).send(body);
+    } catch (e) {
+      res.status(500).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);
+    }
+  });
+
+  app.get(STREAM_PATH, (_req, res) => {
+    res.status(426).set('Upgrade', 'websocket').json({ error: `${STREAM_PATH} is a WebSocket endpoint (see docs/protocol.md)` });
+  });
+
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
+
+  return app;
+}

@@ -1,0 +1,96 @@
+/**
+ * Prometheus metrics (prom-client) of one server process. In cluster mode each worker keeps its
+ * own registry and the primary aggregates them (counters and histograms summed, live-session
+ * gauges summed, default process metrics as prom-client aggregates them) for /metrics.
+ */
+import { performance } from 'node:perf_hooks';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/** Latency buckets (seconds): sub-millisecond to a few seconds. */
+const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+const LAG_SAMPLE_MS = 100;
+
+export class ServerMetrics {
+  readonly registry = new Registry();
+  readonly labelLatency: Histogram;
+  readonly batchSize: Histogram;
+  readonly inferenceDuration: Histogram;
+  readonly featureDuration: Histogram;
+  readonly decodeDuration: Histogram;
+  readonly eventLoopLag: Histogram;
+  readonly liveSessions: Gauge;
+  readonly queuedWindows: Gauge;
+  readonly sessions: Counter<'encoding'>;
+  readonly sessionEnds: Counter<'reason'>;
+  readonly audioSeconds: Counter;
+  readonly audioBytes: Counter;
+  readonly labels: Counter<'voiced'>;
+  readonly errors: Counter<'code'>;
+  private lagTimer?: NodeJS.Timeout;
+
+  constructor() {
+    const registers = [this.registry];
+    collectDefaultMetrics({ register: this.registry });
+    this.labelLatency = new Histogram({
+      name: 'undertone_label_latency_seconds',
+      help: 'From the arrival of the audio message that completes a second to the send of its emotion label',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.batchSize = new Histogram({
+      name: 'undertone_inference_batch_size',
+      help: 'Windows per onnxruntime call (across all sessions)',
+      buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
+      registers,
+    });
+    this.inferenceDuration = new Histogram({
+      name: 'undertone_inference_duration_seconds',
+      help: 'Duration of one onnxruntime call',
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.featureDuration = new Histogram({
+      name: 'undertone_feature_duration_seconds',
+      help: 'Feature extraction and windowing of one audio message (16 kHz samples -> due windows)',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.decodeDuration = new Histogram({
+      name: 'undertone_decode_duration_seconds',
+      help: 'Decoding and resampling of one audio message to 16 kHz mono',
+      buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
+      registers,
+    });
+    this.eventLoopLag = new Histogram({
+      name: 'undertone_event_loop_lag_seconds',
+      help: `Delay of a ${LAG_SAMPLE_MS} ms timer beyond its due time (how long the loop was busy)`,
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers,
+    });
+    this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
+    this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference', registers });
+    this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding', labelNames: ['encoding'], registers });
+    this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });
+    this.audioSeconds = new Counter({ name: 'undertone_audio_seconds_total', help: 'Seconds of audio received (at 16 kHz after decoding)', registers });
+    this.audioBytes = new Counter({ name: 'undertone_audio_bytes_total', help: 'Bytes of binary audio messages received', registers });
+    this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced', labelNames: ['voiced'], registers });
+    this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
+  }
+
+  /** Starts sampling event-loop lag (an unref'd timer). */
+  startLagSampler(): void {
+    if (this.lagTimer) return;
+    let expected = performance.now() + LAG_SAMPLE_MS;
+    this.lagTimer = setInterval(() => {
+      const now = performance.now();
+      this.eventLoopLag.observe(Math.max(0, now - expected) / 1000);
+      expected = now + LAG_SAMPLE_MS;
+    }, LAG_SAMPLE_MS);
+    this.lagTimer.unref();
+  }
+
+  stop(): void {
+    if (this.lagTimer) clearInterval(this.lagTimer);
+    this.lagTimer = undefined;
+  }
+}

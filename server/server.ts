@@ -1,0 +1,238 @@
+/**
+ * One server process: express (health, readiness, metrics) and the WebSocket endpoint on one
+ * http.Server, the model loaded once, the cross-session inference scheduler, the live sessions,
+ * and the SIGTERM drain. In cluster mode (cluster.ts) every worker runs one of these and the
+ * primary keeps the session count and the metrics of all of them.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { EmotionModel } from '../core/model/emotion-model.js';
+import type { ModelMetadata } from '../core/model/metadata.js';
+import { ProtocolError, STREAM_PATH } from '../core/protocol/index.js';
+import { ApiKeys } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { createHttpApp } from './http-app.js';
+import { type Logger, silentLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { ThreadScorer } from './inference-thread.js';
+import { InferenceScheduler, type Scorer } from './scheduler.js';
+import { Session } from './session.js';
+
+/** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
+export interface SessionSlots {
+  acquire(): boolean | Promise<boolean>;
+  release(): void;
+}
+
+export class LocalSlots implements SessionSlots {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  acquire(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+  release(): void {
+    this.used = Math.max(0, this.used - 1);
+  }
+}
+
+/** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
+type LoadedModel = Scorer & { readonly metadata: ModelMetadata; release(): Promise<void> };
+
+/** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
+export interface ClusterHooks {
+  clusterReady(): boolean;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface ServerOptions {
+  readonly config: ServerConfig;
+  readonly logger?: Logger;
+  readonly slots?: SessionSlots;
+  readonly cluster?: ClusterHooks;
+}
+
+/** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
+function hardPayloadLimit(maxMessageBytes: number): number {
+  return Math.max(2 * maxMessageBytes, maxMessageBytes + 65536);
+}
+
+export class UndertoneServer {
+  readonly metrics = new ServerMetrics();
+  readonly logger: Logger;
+  /** Resolves when the model is loaded and warmed (rejects if it cannot be). */
+  readonly ready: Promise<void>;
+  private model?: LoadedModel;
+  private scheduler?: InferenceScheduler;
+  private readonly http: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<Session>();
+  private readonly keys: ApiKeys;
+  private readonly slots: SessionSlots;
+  private draining?: Promise<void>;
+  private readonly startedAt = Date.now();
+
+  private constructor(private readonly options: ServerOptions) {
+    const { config } = options;
+    this.logger = options.logger ?? silentLogger();
+    this.keys = new ApiKeys(config.apiKeys);
+    this.slots = options.slots ?? new LocalSlots(config.maxSessions);
+    const app = createHttpApp({
+      notReadyReason: () => this.notReadyReason(),
+      metrics: async () =>
+        options.cluster ? options.cluster.metrics() : { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() },
+      status: () => ({ sessions: this.sessions.size, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+    });
+    this.http = createServer(app);
+    this.wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadLimit(config.maxMessageBytes), perMessageDeflate: false });
+    this.http.on('upgrade', (req, socket, head) => {
+      this.upgrade(req, socket, head).catch((e: unknown) => {
+        this.logger.error({ err: (e as Error).message }, 'upgrade failed');
+        socket.destroy();
+      });
+    });
+    this.metrics.startLagSampler();
+    this.ready = this.loadModel();
+    this.ready.catch(() => undefined);
+  }
+
+  /** Starts listening (the model loads in the background: see `ready`). */
+  static async listen(options: ServerOptions): Promise<UndertoneServer> {
+    const server = new UndertoneServer(options);
+    await new Promise<void>((resolve, reject) => {
+      server.http.once('error', reject);
+      server.http.listen(options.config.port, options.config.host, () => {
+        server.http.off('error', reject);
+        resolve();
+      });
+    });
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  get liveSessions(): number {
+    return this.sessions.size;
+  }
+
+  private async loadModel(): Promise<void> {
+    const { config } = this.options;
+    const t0 = Date.now();
+    const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(config.modelDir) : await EmotionModel.load(config.modelDir, { threads: 1 });
+    this.model = model;
+    this.scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    const { name, version, labels } = model.metadata;
+    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, loadMs: Date.now() - t0 }, 'model loaded');
+  }
+
+  private notReadyReason(): string | undefined {
+    if (this.draining) return 'shutting down';
+    if (!this.model) return 'model not loaded';
+    if (this.options.cluster && !this.options.cluster.clusterReady()) return 'cluster workers still loading the model';
+    return undefined;
+  }
+
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    if (url.pathname !== STREAM_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    let refusal: ProtocolError | undefined;
+    let slot = false;
+    if (this.draining) refusal = new ProtocolError('shutting_down', 'server is shutting down');
+    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly');
+    else if (!this.keys.allows(req)) refusal = new ProtocolError('unauthorized', 'missing or unknown API key');
+    else {
+      slot = await this.slots.acquire();
+      if (!slot) refusal = new ProtocolError('overloaded', `server is at its limit of ${this.options.config.maxSessions} sessions; retry later`);
+    }
+    if (socket.destroyed) {
+      if (slot) this.slots.release();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refusal) this.refuse(ws, refusal);
+      else if (this.draining) {
+        this.slots.release();
+        this.refuse(ws, new ProtocolError('shutting_down', 'server is shutting down'));
+      } else this.open(ws, req);
+    });
+  }
+
+  private refuse(ws: WebSocket, error: ProtocolError): void {
+    this.metrics.errors.inc({ code: error.code });
+    this.logger.info({ code: error.code }, 'connection refused');
+    ws.on('error', () => undefined);
+    ws.send(JSON.stringify(error.toMessage()));
+    ws.close(error.closeCode, error.code);
+  }
+
+  private open(ws: WebSocket, req: IncomingMessage): void {
+    const { config } = this.options;
+    const session = new Session(
+      ws,
+      {
+        metadata: this.model!.metadata,
+        scheduler: this.scheduler!,
+        metrics: this.metrics,
+        logger: this.logger,
+        idleTimeoutMs: config.idleTimeoutMs,
+        startTimeoutMs: config.startTimeoutMs,
+        maxMessageBytes: config.maxMessageBytes,
+      },
+      { address: req.socket.remoteAddress },
+    );
+    this.sessions.add(session);
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.slots.release();
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let every live session finish (last labels, `end`, close
+   * 1001), cut those still open after drainTimeoutMs, then release the model. Idempotent.
+   */
+  drain(): Promise<void> {
+    this.draining ??= this.doDrain();
+    return this.draining;
+  }
+
+  private async doDrain(): Promise<void> {
+    const { drainTimeoutMs } = this.options.config;
+    const live = [...this.sessions];
+    this.logger.info({ sessions: live.length, drainTimeoutMs }, 'draining');
+    const closedListener = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    for (const s of live) s.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(live.map((s) => s.closed)).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      const left = [...this.sessions];
+      this.logger.warn({ sessions: left.length }, 'drain timeout: terminating sessions');
+      for (const s of left) s.terminate();
+      await Promise.all(left.map((s) => s.closed));
+    }
+    // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
+    for (const client of this.wss.clients) client.terminate();
+    this.http.closeAllConnections();
+    await closedListener;
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.ready.catch(() => undefined);
+    this.scheduler?.close();
+    await this.model?.release();
+    this.metrics.stop();
+    this.logger.info('drained');
+  }
+}
+
