@@ -36,7 +36,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --mixup A            mixup alpha (default 0: off)
   --no-balance         do not balance classes when sampling
   --cmn                cepstral mean normalisation over each window (inside the model)
-  --threads N          PyTorch threads (default 2)
+  --threads N          PyTorch threads (default 2; use 1 when the machine is busy: 2 threads
+                       slow down 5-10x when another process competes for a core, measured)
+  --windows-per-clip N training windows drawn per clip per epoch (default 1)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-CORPUS-TAG.md)`;
 
@@ -89,6 +91,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'no-balance': { type: 'boolean', default: false },
       cmn: { type: 'boolean', default: false },
       threads: { type: 'string' },
+      'windows-per-clip': { type: 'string', default: '1' },
       name: { type: 'string' },
       tag: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -118,6 +121,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     balance: values['no-balance'] ? 'none' : 'class',
     cmn: values.cmn,
     threads: values.threads ? Number(values.threads) : undefined,
+    windowsPerClip: Number(values['windows-per-clip']),
   };
   const common = {
     windowSeconds: Number(values.window),
