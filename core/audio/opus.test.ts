@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ManifestRow, corpusFile, sampleRows } from '../../test/corpora.js';
 import { AudioInputError } from '../errors.js';
 import { MAX_OPUS_PACKET_BYTES, OpusPacketDecoder, decodeOggOpus, demuxOggOpus, isOggOpus } from './opus.js';
+import { concat } from '../../test/arrays.js';
 
 interface CorpusFile {
   row: ManifestRow;
@@ -23,15 +24,6 @@ afterAll(() => {
   vi.restoreAllMocks();
 });
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 /** Normalised cross-correlation of x[i] with y[i + lag] over their overlap. */
 function correlation(x: Float32Array, y: Float32Array, lag: number): number {

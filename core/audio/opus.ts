@@ -9,6 +9,7 @@ import { OpusDecoder } from 'opus-decoder';
 import { AudioInputError } from '../errors.js';
 import { MODEL_SAMPLE_RATE } from './resample.js';
 import { downmix } from './pcm.js';
+import { concatFloat32 } from './concat.js';
 
 /** Opus timestamps (pre-skip, granule positions) are always counted at 48 kHz. */
 const OPUS_CLOCK = 48000;
@@ -112,27 +113,17 @@ export async function decodeOggOpus(bytes: Uint8Array, source?: string): Promise
   const decoder = await OpusPacketDecoder.create(stream.channels > 1 ? 2 : 1, stream.preSkip);
   try {
     const chunks: Float32Array[] = [];
-    let total = 0;
     for (const packet of stream.packets) {
-      let pcm: Float32Array;
       try {
-        pcm = decoder.decode(packet);
+        chunks.push(decoder.decode(packet));
       } catch (e) {
         throw new AudioInputError((e as Error).message, source);
       }
-      chunks.push(pcm);
-      total += pcm.length;
     }
+    const out = concatFloat32(chunks);
+    // Trim the padding of the last packet to the length the last granule position states.
     if (stream.totalSamples48k !== undefined && stream.totalSamples48k > 0) {
-      total = Math.min(total, Math.round((stream.totalSamples48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK));
-    }
-    const out = new Float32Array(total);
-    let o = 0;
-    for (const c of chunks) {
-      const n = Math.min(c.length, total - o);
-      out.set(c.subarray(0, n), o);
-      o += n;
-      if (o >= total) break;
+      return out.subarray(0, Math.min(out.length, Math.round((stream.totalSamples48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK)));
     }
     return out;
   } finally {

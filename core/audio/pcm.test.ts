@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AudioInputError } from '../errors.js';
 import { PcmDecoder, type PcmEncoding, bytesPerSample, downmix } from './pcm.js';
+import { concat, sameBits } from '../../test/arrays.js';
 
 /** Interleaved frames (one array of channel values per frame) as little-endian bytes. */
 function encode(encoding: PcmEncoding, frames: number[][]): Uint8Array {
@@ -19,21 +20,7 @@ function encode(encoding: PcmEncoding, frames: number[][]): Uint8Array {
   return out;
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 describe('PcmDecoder', () => {
   it('decodes mono s16le to [-1, 1)', () => {

@@ -5,26 +5,13 @@ import { corpusFile, sampleRows } from '../../test/corpora.js';
 import { AudioInputError } from '../errors.js';
 import { decodeAudioFile } from './decode-file.js';
 import { MODEL_SAMPLE_RATE, StreamingResampler, resampleAll } from './resample.js';
+import { concat, sameBits } from '../../test/arrays.js';
 
 const { create, ConverterType } = pkg;
 
 const RATES = [8000, 11025, 22050, 24000, 32000, 44100, 48000];
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (!Object.is(a[i], b[i])) return false;
-  return true;
-}
 
 /** Deterministic noise plus a few tones (mulberry32), so a failing seed reproduces. */
 function testSignal(n: number, seed: number): Float32Array {

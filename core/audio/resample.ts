@@ -14,6 +14,7 @@
  * end with zeros to emit the tail.
  */
 import { AudioInputError } from '../errors.js';
+import { concatFloat32 } from './concat.js';
 
 export const MODEL_SAMPLE_RATE = 16000;
 
@@ -187,10 +188,5 @@ export class StreamingResampler {
 export function resampleAll(input: Float32Array, inRate: number, outRate: number = MODEL_SAMPLE_RATE): Float32Array {
   if (inRate === outRate) return input;
   const r = new StreamingResampler(inRate, outRate);
-  const head = r.push(input);
-  const tail = r.flush();
-  const out = new Float32Array(head.length + tail.length);
-  out.set(head);
-  out.set(tail, head.length);
-  return out;
+  return concatFloat32([r.push(input), r.flush()]);
 }

@@ -31,6 +31,7 @@
 import { Stretch } from 'soundtouchjs';
 import { MODEL_SAMPLE_RATE } from '../../core/audio/resample.js';
 import { changeSpeed } from './speed.js';
+import { concatFloat32 } from '../../core/audio/concat.js';
 
 export const MAX_PITCH_SEMITONES = 12;
 /** The pretended rate of the transposition is a multiple of this many Hz (see the module comment). */
@@ -69,7 +70,6 @@ export function timeStretch(samples: Float32Array, factor: number, sampleRate = 
   const total = samples.length + pad;
   const interleaved = new Float32Array(2 * Math.min(CHUNK, total));
   const pieces: Float32Array[] = [];
-  let produced = 0;
   for (let start = 0; start < total; start += CHUNK) {
     const n = Math.min(CHUNK, total - start);
     for (let i = 0; i < n; i++) {
@@ -87,16 +87,9 @@ export function timeStretch(samples: Float32Array, factor: number, sampleRate = 
       const mono = new Float32Array(m);
       for (let i = 0; i < m; i++) mono[i] = out[2 * i]; // both channels are identical
       pieces.push(mono);
-      produced += m;
     }
   }
-  const result = new Float32Array(produced);
-  let at = 0;
-  for (const p of pieces) {
-    result.set(p, at);
-    at += p.length;
-  }
-  return result;
+  return concatFloat32(pieces);
 }
 
 /** Exactly `length` samples: truncated, or zero-extended if short. */
