@@ -30,7 +30,12 @@ export interface VoicingGate {
   readonly minVoicedFrames: number;
 }
 
-export const DEFAULT_VOICING: VoicingGate = { method: 'energy', thresholdDb: -50, minVoicedFrames: 20 };
+/**
+ * -60 dBFS and 20 frames (0.2 s) a second, measured on the corpora: at -50 dBFS, 45 of 1440
+ * RAVDESS files (the quiet actors) had no voiced second at all; at -60 none has, while digital
+ * silence (-100) and the corpora's pauses stay unvoiced (RAVDESS: 52% of seconds voiced).
+ */
+export const DEFAULT_VOICING: VoicingGate = { method: 'energy', thresholdDb: -60, minVoicedFrames: 20 };
 
 /** One label's place in the stream. */
 export interface LabelPoint {
