@@ -1,0 +1,121 @@
+/**
+ * The built CLI (`node dist/cli/main.js serve`, as `npm start` runs it) in cluster mode with two
+ * workers: the "listening" log line names the port, /readyz turns 200 once both workers have the
+ * model, labels equal predict whichever worker serves a session, maxSessions holds across
+ * workers, /metrics aggregates the workers, and SIGTERM drains (end + 1001) and exits 0.
+ * Needs `npm run build` first (npm test does it).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corpusFile, manifestRows } from '../test/corpora.js';
+import { modelDir } from '../cli/paths.js';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { EmotionModel } from '../core/model/emotion-model.js';
+import { predictSamples } from '../core/predict.js';
+import { compareEntry, f32leBytes } from './testing/harness.js';
+import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const CLI = path.join(ROOT, 'dist/cli/main.js');
+const START = { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 } as const;
+
+let child: ChildProcess;
+let exited: Promise<number | null>;
+const logs: Record<string, unknown>[] = [];
+let port: number;
+
+beforeAll(async () => {
+  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
+  child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--max-sessions', '3', '--model', modelDir()], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  child.stderr!.on('data', () => undefined);
+  port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: child.stdout! }).on('line', (line) => {
+      const entry = JSON.parse(line) as Record<string, unknown>;
+      logs.push(entry);
+      if (entry.msg === 'listening') resolve(entry.port as number);
+    });
+    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
+  });
+  for (let i = 0; ; i++) {
+    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
+    if (r?.status === 200) break;
+    if (i > 300) throw new Error('server never became ready');
+    await new Promise((r2) => setTimeout(r2, 50));
+  }
+});
+
+afterAll(async () => {
+  if (child && child.exitCode === null) {
+    child.kill('SIGKILL');
+    await exited;
+  }
+});
+
+describe('undertone serve --workers 2', () => {
+  it('logs JSON lines: listening with the port, one model load per worker', () => {
+    expect(port).toBeGreaterThan(0);
+    expect(logs.filter((l) => l.msg === 'model loaded')).toHaveLength(2);
+    expect(new Set(logs.filter((l) => l.msg === 'model loaded').map((l) => l.pid)).size).toBe(2);
+  });
+
+  it('labels equal predict whichever worker serves the session; maxSessions holds across workers', async () => {
+    const model = await EmotionModel.load(modelDir());
+    const rows = manifestRows().filter((r) => r.durationS > 3 && r.durationS < 4).slice(0, 3);
+    const samples = await Promise.all(rows.map((r) => decodeAudioFile(corpusFile(r))));
+    const wants = await Promise.all(samples.map((s) => predictSamples(model, s)));
+    await model.release();
+    const url = `ws://127.0.0.1:${port}/v1/stream`;
+    // Three sessions in parallel (the limit): round-robin puts them on both workers.
+    const runs = await Promise.all(samples.map((s) => streamChunks(url, START, chunkBytes(f32leBytes(s), [6400]), { bytesPerSecond: 64000, pace: 2, stop: true })));
+    runs.forEach((run, i) => {
+      expect(run.closed.code).toBe(1000);
+      expect(run.client.emotions.map((e) => e.second)).toEqual(wants[i].timeline.map((e) => e.second));
+      run.client.emotions.forEach((e, k) => expect(compareEntry(e, wants[i].timeline[k])).toBeLessThan(1e-4));
+    });
+    const pids = new Set(logs.filter((l) => l.msg === 'session started').map((l) => l.pid));
+    expect(pids.size).toBe(2);
+    // Hold three sessions open, then a fourth is refused, wherever it lands.
+    const held = await Promise.all(
+      [0, 1, 2].map(async () => {
+        const c = await StreamClient.connect(url);
+        c.sendJson(START);
+        await c.next('ready');
+        return c;
+      }),
+    );
+    const extra = await StreamClient.connect(url);
+    expect((await extra.closed).code).toBe(1013);
+    expect(extra.error?.code).toBe('overloaded');
+    for (const c of held) c.sendJson({ type: 'stop' });
+    await Promise.all(held.map((c) => c.closed));
+  });
+
+  it('/metrics aggregates both workers', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    expect(text).toMatch(/^undertone_sessions_total\{encoding="pcm_f32le"\} 6$/m);
+    expect(text).toMatch(/^undertone_errors_total\{code="overloaded"\} 1$/m);
+    expect(text).toMatch(/^undertone_live_sessions 0$/m);
+    expect(text).toContain('undertone_label_latency_seconds_bucket');
+  });
+
+  it('SIGTERM drains: a live session gets its labels, end (shutdown) and 1001; the process exits 0', async () => {
+    const samples = await decodeAudioFile(corpusFile(manifestRows().find((r) => r.durationS > 4)!));
+    const run = streamChunks(`ws://127.0.0.1:${port}/v1/stream`, START, chunkBytes(f32leBytes(samples), [1280]), { bytesPerSecond: 64000, pace: 1 });
+    await new Promise((r) => setTimeout(r, 1500));
+    child.kill('SIGTERM');
+    const { client, closed } = await run;
+    expect(closed).toEqual({ code: 1001, reason: 'server shutting down' });
+    expect(client.end).toMatchObject({ reason: 'shutdown' });
+    expect(client.emotions.length).toBeGreaterThanOrEqual(2);
+    expect(client.end!.seconds).toBe(client.emotions.length);
+    expect(await exited).toBe(0);
+    expect(logs.some((l) => l.msg === 'drained')).toBe(true);
+  });
+});
