@@ -1,8 +1,9 @@
 /**
- * The built CLI (`node dist/cli/main.js serve`, as `npm start` runs it) in cluster mode with two
- * workers: the "listening" log line names the port, /readyz turns 200 once both workers have the
- * model, labels equal predict whichever worker serves a session, maxSessions holds across
- * workers, /metrics aggregates the workers, and SIGTERM drains (end + 1001) and exits 0.
+ * The built CLI (`node dist/cli/main.js serve`, as `npm start` runs it) in the modes that only
+ * run from compiled JavaScript. Cluster mode with two workers: the "listening" log line names the
+ * port, /readyz turns 200 once both workers have the model, labels equal predict whichever worker
+ * serves a session, maxSessions holds across workers, /metrics aggregates the workers, and
+ * SIGTERM drains (end + 1001) and exits 0. Inference on a worker thread: labels equal predict.
  * Needs `npm run build` first (npm test does it).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
@@ -23,19 +24,23 @@ const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = path.join(ROOT, 'dist/cli/main.js');
 const START = { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 } as const;
 
-let child: ChildProcess;
-let exited: Promise<number | null>;
-const logs: Record<string, unknown>[] = [];
-let port: number;
+interface Spawned {
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+  readonly logs: Record<string, unknown>[];
+  readonly port: number;
+}
 
-beforeAll(async () => {
+/** Starts the built CLI's serve on a free loopback port; resolves once /readyz is 200. */
+async function spawnServe(args: string[]): Promise<Spawned> {
   if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--workers', '2', '--max-sessions', '3', '--model', modelDir()], {
+  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--model', modelDir(), ...args], {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  exited = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   child.stderr!.on('data', () => undefined);
-  port = await new Promise<number>((resolve, reject) => {
+  const logs: Record<string, unknown>[] = [];
+  const port = await new Promise<number>((resolve, reject) => {
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const entry = JSON.parse(line) as Record<string, unknown>;
       logs.push(entry);
@@ -49,13 +54,29 @@ beforeAll(async () => {
     if (i > 300) throw new Error('server never became ready');
     await new Promise((r2) => setTimeout(r2, 50));
   }
+  return { child, exited, logs, port };
+}
+
+async function kill(s: Spawned | undefined): Promise<void> {
+  if (s && s.child.exitCode === null) {
+    s.child.kill('SIGKILL');
+    await s.exited;
+  }
+}
+
+let child: ChildProcess;
+let exited: Promise<number | null>;
+let logs: Record<string, unknown>[];
+let port: number;
+let clustered: Spawned;
+
+beforeAll(async () => {
+  clustered = await spawnServe(['--workers', '2', '--max-sessions', '3']);
+  ({ child, exited, logs, port } = clustered);
 });
 
 afterAll(async () => {
-  if (child && child.exitCode === null) {
-    child.kill('SIGKILL');
-    await exited;
-  }
+  await kill(clustered);
 });
 
 describe('undertone serve --workers 2', () => {
@@ -117,5 +138,26 @@ describe('undertone serve --workers 2', () => {
     expect(client.end!.seconds).toBe(client.emotions.length);
     expect(await exited).toBe(0);
     expect(logs.some((l) => l.msg === 'drained')).toBe(true);
+  });
+});
+
+describe('undertone serve --inference-thread', () => {
+  it('labels equal predict with onnxruntime on a worker thread', async () => {
+    const threaded = await spawnServe(['--workers', '1', '--inference-thread']);
+    try {
+      expect(threaded.logs.find((l) => l.msg === 'model loaded')).toMatchObject({ inferenceThread: true });
+      const model = await EmotionModel.load(modelDir());
+      const samples = await decodeAudioFile(corpusFile(manifestRows().find((r) => r.durationS > 4)!));
+      const want = await predictSamples(model, samples);
+      await model.release();
+      const run = await streamChunks(`ws://127.0.0.1:${threaded.port}/v1/stream`, START, chunkBytes(f32leBytes(samples), [4001]));
+      expect(run.closed.code).toBe(1000);
+      expect(run.client.emotions.map((e) => e.second)).toEqual(want.timeline.map((e) => e.second));
+      run.client.emotions.forEach((e, k) => expect(compareEntry(e, want.timeline[k])).toBeLessThan(1e-4));
+      threaded.child.kill('SIGTERM');
+      expect(await threaded.exited).toBe(0);
+    } finally {
+      await kill(threaded);
+    }
   });
 });

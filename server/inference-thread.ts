@@ -42,16 +42,21 @@ export class ThreadScorer implements Scorer {
   /** Starts the thread, which loads and warms the model; resolves once it has. */
   static async start(modelDir: string): Promise<ThreadScorer> {
     const worker = new Worker(new URL('./inference-worker.js', import.meta.url), { workerData: { modelDir } });
+    // Only our own listeners are removed afterwards: Worker keeps internal ones (removeAllListeners would break it).
+    let onMessage!: (r: Reply) => void;
+    let onError!: (e: Error) => void;
+    let onExit!: (code: number) => void;
     const first = await new Promise<Reply>((resolve, reject) => {
-      worker.once('message', resolve);
-      worker.once('error', reject);
-      worker.once('exit', (code) => reject(new Error(`inference thread exited with code ${code}`)));
+      onMessage = resolve;
+      onError = reject;
+      onExit = (code) => reject(new Error(`inference thread exited with code ${code}`));
+      worker.once('message', onMessage).once('error', onError).once('exit', onExit);
     });
+    worker.off('message', onMessage).off('error', onError).off('exit', onExit);
     if (first.error !== undefined) {
       await worker.terminate();
       throw new Error(first.error);
     }
-    worker.removeAllListeners();
     return new ThreadScorer(worker, first.metadata!, first.windowFrames!, first.dim!);
   }
 
