@@ -115,7 +115,9 @@ describe(`${SESSIONS} concurrent real-time sessions`, () => {
         `server-measured mean ${((sum / count) * 1000).toFixed(2)} ms over ${count} labels; mean inference batch ${(Number(batches) / Number(calls)).toFixed(2)}`,
     );
     expect(count).toBe(labels);
-    // Loose bound (shared 2-core CI machine): a label is far from a second late.
-    expect(quantile(latencies, 0.99)).toBeLessThan(500);
+    // Loose bounds: the test shares two cores with the other test files (and, here, training
+    // runs); alone it measures p99 < 100 ms. They catch labels held back, not slow machines.
+    expect(quantile(latencies, 0.5)).toBeLessThan(250);
+    expect(quantile(latencies, 0.99)).toBeLessThan(1500);
   });
 });
