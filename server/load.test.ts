@@ -115,9 +115,14 @@ describe(`${SESSIONS} concurrent real-time sessions`, () => {
         `server-measured mean ${((sum / count) * 1000).toFixed(2)} ms over ${count} labels; mean inference batch ${(Number(batches) / Number(calls)).toFixed(2)}`,
     );
     expect(count).toBe(labels);
-    // Loose bounds: the test shares two cores with the other test files (and, here, training
-    // runs); alone it measures p99 < 100 ms. They catch labels held back, not slow machines.
-    expect(quantile(latencies, 0.5)).toBeLessThan(250);
-    expect(quantile(latencies, 0.99)).toBeLessThan(1500);
+    // Labels are streamed, not held back: every session's first label (due at 1 s of its 2.5-4 s)
+    // arrives while it is still sending audio. No tighter timing bound: in `npm test` this file
+    // shares two cores with the other test files; alone it measures p50 ~10 ms, p99 < 100 ms
+    // (bench/serve-cores.ts measures latency under controlled load).
+    runs.forEach((run) => {
+      const first = run.client.messages.findIndex((m) => m.type === 'emotion');
+      expect(run.client.arrivals[first]).toBeLessThan(run.audioSentAt);
+    });
+    expect(quantile(latencies, 0.99)).toBeLessThan(5000);
   });
 });

@@ -95,6 +95,8 @@ export interface StreamRun {
   readonly closed: Closed;
   /** performance.now() when the chunk that completed second k (1-based index k-1) was sent. */
   readonly secondSentAt: number[];
+  /** performance.now() after the last audio chunk was sent. */
+  readonly audioSentAt: number;
 }
 
 export interface StreamOptions {
@@ -115,6 +117,7 @@ export async function streamChunks(url: string, start: StartMessage, chunks: rea
   client.sendJson(start);
   const ready = await Promise.race([client.next('ready'), client.next('error')]);
   const secondSentAt: number[] = [];
+  let audioSentAt = NaN;
   if (ready.type === 'ready') {
     const t0 = performance.now();
     let streamSeconds = 0;
@@ -135,10 +138,11 @@ export async function streamChunks(url: string, start: StartMessage, chunks: rea
       const now = performance.now();
       while (secondSentAt.length < Math.floor(streamSeconds + 1e-9)) secondSentAt.push(now);
     }
+    audioSentAt = performance.now();
     if (options.stop !== false && client.ws.readyState === WebSocket.OPEN) client.sendJson({ type: 'stop' });
   }
   const closed = await client.closed;
-  return { client, closed, secondSentAt };
+  return { client, closed, secondSentAt, audioSentAt };
 }
 
 /** Splits bytes into chunks whose sizes cycle through `sizes` (odd sizes split samples and frames). */
