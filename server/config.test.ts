@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, SETTINGS, loadConfig, serveUsage } from './config.js';
+
+describe('serve configuration', () => {
+  it('defaults, then env vars, then flags (a flag wins)', () => {
+    const d = loadConfig([], {}, '/m');
+    expect(d).toMatchObject({ port: 8080, host: '0.0.0.0', modelDir: '/m', maxSessions: 200, idleTimeoutMs: 30000, startTimeoutMs: 10000, maxMessageBytes: 262144, apiKeys: [], maxBatch: 16, batchWaitMs: 5, inferenceThread: false });
+    expect(d.workers).toBeGreaterThanOrEqual(1);
+    const env = { PORT: '9000', UNDERTONE_MAX_SESSIONS: '7', UNDERTONE_API_KEYS: 'a, b,', UNDERTONE_IDLE_TIMEOUT: '2.5', UNDERTONE_WORKERS: '3', UNDERTONE_INFERENCE_THREAD: '1', UNDERTONE_MODEL: '/env-model' };
+    expect(loadConfig([], env, '/m')).toMatchObject({ port: 9000, maxSessions: 7, apiKeys: ['a', 'b'], idleTimeoutMs: 2500, workers: 3, inferenceThread: true, modelDir: '/env-model' });
+    expect(loadConfig(['--port', '0', '--max-sessions', '9', '--model', '/flag-model'], env, '/m')).toMatchObject({ port: 0, maxSessions: 9, modelDir: '/flag-model' });
+  });
+
+  it('refuses bad values and unknown flags, naming the setting', () => {
+    expect(() => loadConfig(['--port', '70000'], {}, '/m')).toThrow(ConfigError);
+    expect(() => loadConfig([], { UNDERTONE_MAX_SESSIONS: 'lots' }, '/m')).toThrow(/UNDERTONE_MAX_SESSIONS/);
+    expect(() => loadConfig(['--idle-timeout', '-1'], {}, '/m')).toThrow(/--idle-timeout/);
+    expect(() => loadConfig([], { LOG_LEVEL: 'loud' }, '/m')).toThrow(/log level/);
+    expect(() => loadConfig(['--prot', '1'], {}, '/m')).toThrow();
+  });
+
+  it('--help lists every flag and env var', () => {
+    const usage = serveUsage();
+    for (const s of Object.values(SETTINGS)) {
+      expect(usage).toContain(`--${s.flag}`);
+      expect(usage).toContain(s.env);
+    }
+  });
+});
