@@ -60,7 +60,14 @@ export async function buildDataset(split: Split, options: DatasetOptions): Promi
     for (const row of rows) {
       jobs.push({ row, part, augment: null });
       if (part === 'train' && options.augmentCopies > 0) {
-        for (const spec of sampleAugmentSpecs(options.augmentCopies, seedOf(row.path, options.seed))) jobs.push({ row, part, augment: spec });
+        // A spec that changes nothing ("clean") or repeats another is the same audio twice: skip it.
+        const seen = new Set<string>(['clean']);
+        for (const spec of sampleAugmentSpecs(options.augmentCopies, seedOf(row.path, options.seed))) {
+          const id = describeAugment(spec);
+          if (seen.has(id)) continue;
+          seen.add(id);
+          jobs.push({ row, part, augment: spec });
+        }
       }
     }
   }
@@ -79,7 +86,8 @@ export async function buildDataset(split: Split, options: DatasetOptions): Promi
           if (features) hits++;
           else {
             features = await pool.run({ file: job.row.file, augment: job.augment });
-            await cache.put(key, features);
+            // The cache only saves time: a failed write must not lose the clip.
+            await cache.put(key, features).catch((e: Error) => process.stderr.write(`  cache write failed (${e.message})\n`));
           }
           clips[i] = { ...job, features, ...schedule(features, voicing) };
         } catch (e) {

@@ -3,7 +3,7 @@
  * and the augmentation, so reruns skip decoding and extraction. Entry format: uint32 samples,
  * uint32 frames, then frames x dim float32 (little-endian).
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileError } from '../../core/audio/decode-file.js';
@@ -55,7 +55,8 @@ export class FeatureCache {
     const header = Buffer.alloc(8);
     header.writeUInt32LE(r.samples, 0);
     header.writeUInt32LE(r.frames, 4);
-    const tmp = `${path}.${process.pid}.tmp`;
+    // Unique per write: two jobs (or processes) may fill the same entry at once.
+    const tmp = `${path}.${process.pid}.${randomUUID()}.tmp`;
     await writeFile(tmp, Buffer.concat([header, Buffer.from(r.data.buffer, r.data.byteOffset, r.data.byteLength)]));
     await rename(tmp, path);
   }
