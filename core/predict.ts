@@ -4,23 +4,15 @@
  * (same StreamAnalyzer windows, same model, same toTimelineEntry), so they agree to float error.
  */
 import type { Label } from './labels.js';
+import type { EmotionMessage, Scores } from './protocol/emotion.js';
 import { argmaxRow, type EmotionModel } from './model/emotion-model.js';
 import type { ModelMetadata } from './model/metadata.js';
 import { type DueWindow, StreamAnalyzer } from './stream-analyzer.js';
 
-export type Scores = Partial<Record<Label, number>>;
+export type { Scores };
 
-export interface TimelineEntry {
-  readonly second: number;
-  /** Start of the audio the window covers (ms from stream start). */
-  readonly startMs: number;
-  /** End of the window: the label's due time. */
-  readonly endMs: number;
-  readonly voiced: boolean;
-  /** Present only for voiced seconds. */
-  readonly label?: Label;
-  readonly scores?: Scores;
-}
+/** One second of a timeline: the `emotion` message of the protocol without its type tag. */
+export type TimelineEntry = Omit<EmotionMessage, 'type'>;
 
 export interface Prediction {
   readonly timeline: TimelineEntry[];
