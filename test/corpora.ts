@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseCsvLine } from '../training/manifest.js';
 
 const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -32,7 +33,7 @@ export function corpusFile(row: ManifestRow): string {
 export function manifestRows(): ManifestRow[] {
   const text = readFileSync(path.join(corporaDir(), 'manifest.csv'), 'utf8');
   const [header, ...lines] = text.trim().split(/\r?\n/);
-  const cols = header.split(',');
+  const cols = parseCsvLine(header);
   const at = (name: string): number => {
     const i = cols.indexOf(name);
     if (i < 0) throw new Error(`manifest.csv has no column ${name}`);
@@ -40,7 +41,7 @@ export function manifestRows(): ManifestRow[] {
   };
   const [p, c, s, g, e, d] = ['path', 'corpus', 'speaker', 'gender', 'emotion', 'duration_s'].map(at);
   return lines.map((line) => {
-    const f = line.split(',');
+    const f = parseCsvLine(line);
     return { path: f[p], corpus: f[c], speaker: f[s], gender: f[g], emotion: f[e], durationS: Number(f[d]) };
   });
 }
