@@ -35,6 +35,7 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default 0: off)
   --no-balance         do not balance classes when sampling
+  --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
   --cmn                cepstral mean normalisation over each window (inside the model)
   --threads N          PyTorch threads (default 2; use 1 when the machine is busy: 2 threads
                        slow down 5-10x when another process competes for a core, measured)
@@ -90,6 +91,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       mixup: { type: 'string' },
       'no-balance': { type: 'boolean', default: false },
       cmn: { type: 'boolean', default: false },
+      arch: { type: 'string', default: 'cnn1d' },
       threads: { type: 'string' },
       'windows-per-clip': { type: 'string', default: '1' },
       name: { type: 'string' },
@@ -120,6 +122,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mixup: values.mixup ? Number(values.mixup) : undefined,
     balance: values['no-balance'] ? 'none' : 'class',
     cmn: values.cmn,
+    arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     threads: values.threads ? Number(values.threads) : undefined,
     windowsPerClip: Number(values['windows-per-clip']),
   };

@@ -13,6 +13,7 @@ declare -A RUNS=(
   [aug-spec-extra]="--augment 2 --cv-extra"
   [aug-spec-w2]="--corpus ravdess --augment 2 --window 2"
   [aug-spec-w4]="--corpus ravdess --augment 2 --window 4"
+  [aug-spec-2d]="--corpus ravdess --augment 2 --arch cnn2d --channels 8,16,32"
 )
 TAGS=("$@")
 [ ${#TAGS[@]} -eq 0 ] && TAGS=(plain aug aug-spec aug-spec-cmn aug-spec-extra aug-spec-w2 aug-spec-w4)

@@ -25,6 +25,8 @@ export interface FitOptions {
   readonly balance?: 'class' | 'none';
   /** Cepstral mean normalisation over each window, inside the model. */
   readonly cmn?: boolean;
+  /** Network: 1-D CNN over frames (default) or 2-D CNN over the recovered log-mel plane. */
+  readonly arch?: 'cnn1d' | 'cnn2d';
   readonly seed?: number;
   readonly threads?: number;
 }
@@ -67,6 +69,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   mixup: '--mixup',
   balance: '--balance',
   cmn: '--cmn',
+  arch: '--arch',
   seed: '--seed',
   threads: '--threads',
 };

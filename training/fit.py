@@ -96,6 +96,54 @@ class EmotionCNN(nn.Module):
         return self.head(torch.cat([mean, std], dim=1))
 
 
+class EmotionCNN2D(nn.Module):
+    """2-D CNN over the (mel band x time) plane. The 40 MFCCs are an orthonormal DCT of 40 log-mel
+    bands, so a linear layer initialised with the inverse DCT recovers (normalised) log-mel; 2-D
+    convolutions then see formant and pitch-harmonic shapes wherever they sit in frequency. ZCR and
+    RMS join after the frequency axis is folded into channels. Masked statistics pooling as in 1-D."""
+
+    def __init__(self, dim, n_labels, channels=(16, 32, 64), dropout=0.3, n_mfcc=40):
+        super().__init__()
+        self.n_mfcc = n_mfcc
+        self.to_mel = nn.Linear(n_mfcc, n_mfcc)
+        k = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(1)
+        n = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(0)
+        dct = torch.cos(math.pi * k * (n + 0.5) / n_mfcc) * math.sqrt(2.0 / n_mfcc)
+        dct[0] *= math.sqrt(0.5)
+        with torch.no_grad():
+            self.to_mel.weight.copy_(dct.t())  # inverse of the orthonormal DCT-II
+            self.to_mel.bias.zero_()
+        self.blocks = nn.ModuleList()
+        c_in = 1
+        for c in channels:
+            self.blocks.append(nn.Sequential(nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()))
+            c_in = c
+        freq = n_mfcc
+        for _ in channels:
+            freq //= 2
+        c_flat = c_in * freq + (dim - n_mfcc)
+        self.mix = nn.Sequential(nn.Conv1d(c_flat, 128, 3, padding=1), nn.BatchNorm1d(128), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(256, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
+
+    def forward(self, features, mask):
+        mel = self.to_mel(features[:, :, :self.n_mfcc])  # [B, T, 40]
+        x = mel.transpose(1, 2).unsqueeze(1)  # [B, 1, 40, T]
+        m = mask.unsqueeze(1)  # [B, 1, T]
+        extras = features[:, :, self.n_mfcc:].transpose(1, 2)  # [B, 2, T]
+        for block in self.blocks:
+            x = block(x) * m.unsqueeze(2)
+            x = F.max_pool2d(x, 2)
+            m = F.max_pool1d(m, 2)
+            extras = F.avg_pool1d(extras, 2)
+        B, C, Fq, T = x.shape
+        x = torch.cat([x.reshape(B, C * Fq, T), extras], dim=1)
+        x = self.mix(x) * m
+        count = m.sum(dim=2).clamp(min=1.0)
+        mean = (x * m).sum(dim=2) / count
+        var = ((x - mean.unsqueeze(2)) ** 2 * m).sum(dim=2) / count
+        return self.head(torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1))
+
+
 class Scored(nn.Module):
     """The exported graph: probabilities, not logits."""
 
@@ -168,6 +216,7 @@ def main():
     ap.add_argument("--mixup", type=float, default=0.0)
     ap.add_argument("--balance", default="class", choices=["class", "none"])
     ap.add_argument("--cmn", type=int, default=0)
+    ap.add_argument("--arch", default="cnn1d", choices=["cnn1d", "cnn2d"])
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--parity-clips", type=int, default=4)
@@ -200,7 +249,11 @@ def main():
     clip_w = clip_w / clip_w.sum()
     per_epoch = len(train) * args.windows_per_clip
 
-    net = EmotionCNN(D, L, tuple(int(c) for c in args.channels.split(",")), args.dropout, cmn=bool(args.cmn))
+    if args.arch == "cnn2d":
+        ch = tuple(int(c) for c in args.channels.split(",")) if args.channels != "64,128,128,128" else (16, 32, 64)
+        net = EmotionCNN2D(D, L, ch, args.dropout)
+    else:
+        net = EmotionCNN(D, L, tuple(int(c) for c in args.channels.split(",")), args.dropout, cmn=bool(args.cmn))
     params = sum(p.numel() for p in net.parameters())
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     steps_per_epoch = math.ceil(per_epoch / args.batch)
