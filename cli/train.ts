@@ -6,6 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import type { Label } from '../core/labels.js';
 import { meanStd } from '../training/eval/metrics.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
 import { type Outcome, sectionsOf } from '../training/evaluate.js';
@@ -146,7 +147,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     const foldUar: number[] = [];
     const foldAcc: number[] = [];
     const foldF1: number[] = [];
-    let labels: readonly string[] = [];
+    let labels: readonly Label[] = [];
     for (const [i, split] of folds.entries()) {
       process.stderr.write(`\n== fold ${i + 1}/${folds.length}: test speakers ${speakersOf(split.test).join(' ')} ==\n`);
       const foldDir = join(work, `cv-${corpus}${values.tag ? `-${values.tag}` : ''}`, `fold${i + 1}`);
@@ -161,7 +162,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       outcomes.push(...own);
       process.stderr.write(`fold ${i + 1}: accuracy ${(m.accuracy * 100).toFixed(1)} %, UAR ${(m.uar * 100).toFixed(1)} %, macro-F1 ${(m.macroF1 * 100).toFixed(1)} % (${((r.seconds) / 60).toFixed(1)} min)\n`);
     }
-    const pooled = sectionsOf(labels as never, outcomes);
+    const pooled = sectionsOf(labels, outcomes);
     const u = meanStd(foldUar);
     const a = meanStd(foldAcc);
     const f = meanStd(foldF1);
@@ -183,7 +184,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     await mkdir(reportDir, { recursive: true });
     const base = `cv-${corpus}${values.tag ? `-${values.tag}` : values['cv-extra'] ? '-extra' : ''}`;
     await writeFile(join(reportDir, `${base}.json`), JSON.stringify(summary, null, 1));
-    await writeEvaluationReport(reportDir, base, { ...pooled, outcomes, labels: labels as never, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
+    await writeEvaluationReport(reportDir, base, { ...pooled, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
       title: `${corpus} ${folds.length}-fold speaker-independent cross-validation`,
       split: `${folds.length} folds of ${corpus} speakers (${folds.map((s, i) => `fold ${i + 1}: ${speakersOf(s.test).join(' ')}`).join('; ')}); in each fold one group is the test set, the next the validation set for early stopping, the rest train${values['cv-extra'] ? ', plus every file of the other corpora' : ''}. Confusion matrices pool the test predictions of all folds. Per-fold UAR ${foldUar.map((x) => (x * 100).toFixed(1)).join(', ')} %: mean ${(u.mean * 100).toFixed(1)} ± ${(u.std * 100).toFixed(1)} %.`,
     });
