@@ -1,8 +1,9 @@
 #!/usr/bin/env node
-/** The `undertone` command: predict, evaluate, train, serve. */
+/** The `undertone` command: predict, evaluate, train, serve, stream. */
 import { runEvaluate } from './evaluate.js';
 import { runPredict } from './predict.js';
 import { runServe } from './serve.js';
+import { runStream } from './stream.js';
 import { runTrain } from './train.js';
 
 const USAGE = `usage: undertone <command> [options]
@@ -12,6 +13,7 @@ commands:
   evaluate          accuracy, UAR, F1 and confusion of a model on a labelled manifest
   train             train the model from the corpora (or cross-validate with --cv)
   serve             the live WebSocket server (docs/protocol.md)
+  stream FILE       stream a file to a live server and print its labels as they arrive
 
 Run "undertone <command> --help" for its options.`;
 
@@ -20,6 +22,7 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
   evaluate: runEvaluate,
   train: runTrain,
   serve: runServe,
+  stream: runStream,
 };
 
 async function main(): Promise<number> {

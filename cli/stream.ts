@@ -1,0 +1,90 @@
+/**
+ * `undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding E] [--realtime] [--json]`:
+ * streams a file to a live server with the client SDK and prints each label as it arrives, then
+ * the end summary.
+ */
+import { parseArgs } from 'node:util';
+import { AudioInputError } from '../core/errors.js';
+import { ENCODINGS, type EmotionMessage, type Encoding, type EndMessage, type Scores } from '../core/protocol/index.js';
+import { UndertoneError, streamFile } from '../client-sdk/node.js';
+
+export const STREAM_USAGE = `usage: undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding pcm_s16le|pcm_f32le|opus]
+                       [--realtime | --speed X] [--token KEY] [--json]
+
+Streams a WAV or Ogg Opus file to a live server (docs/protocol.md) and prints each second's
+label as it arrives, then the whole stream's label. Ogg Opus files are sent as their own packets
+(--encoding opus, the default for them) or decoded to 16 kHz PCM; WAV files as PCM (default
+pcm_s16le). --realtime paces the audio at real time (default: as fast as the server takes it).
+--json prints one JSON object a line: each emotion message, then the end message.
+--token (or UNDERTONE_TOKEN) is the API key when the server requires one.
+Exit status: 0 after the end summary, 1 when the server is down or ends the session with an error.`;
+
+function top(scores: Scores, n: number): string {
+  return Object.entries(scores)
+    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+    .slice(0, n)
+    .map(([l, p]) => `${l} ${((p ?? 0) * 100).toFixed(0)}%`)
+    .join(', ');
+}
+
+function humanEmotion(e: EmotionMessage): string {
+  const at = `${(e.startMs / 1000).toFixed(1).padStart(5)}-${(e.endMs / 1000).toFixed(1).padEnd(5)}s`;
+  return `  ${String(e.second).padStart(3)}  ${at}  ${e.voiced ? `${e.label!.padEnd(9)} ${top(e.scores!, 3)}` : 'silence'}`;
+}
+
+function humanEnd(file: string, end: EndMessage): string {
+  const s = end.summary;
+  return `${file} (${(s.durationMs / 1000).toFixed(2)} s, ${end.seconds} labels, ${s.voicedSeconds} voiced): ${s.label ? `${s.label} — ${top(s.scores!, 3)}` : 'no speech detected'}`;
+}
+
+export async function runStream(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      url: { type: 'string' },
+      encoding: { type: 'string' },
+      realtime: { type: 'boolean', default: false },
+      speed: { type: 'string' },
+      token: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help || positionals.length !== 1 || !values.url) {
+    if (!values.help) process.stderr.write(positionals.length !== 1 ? 'undertone stream: give exactly one FILE\n' : 'undertone stream: --url is required\n');
+    process.stderr.write(STREAM_USAGE + '\n');
+    return values.help ? 0 : 2;
+  }
+  if (values.encoding !== undefined && !(ENCODINGS as readonly string[]).includes(values.encoding)) {
+    process.stderr.write(`undertone stream: --encoding must be one of ${ENCODINGS.join(', ')}\n`);
+    return 2;
+  }
+  const speed = values.realtime ? 1 : values.speed !== undefined ? Number(values.speed) : 0;
+  if (!Number.isFinite(speed) || speed < 0) {
+    process.stderr.write('undertone stream: --speed must be a number >= 0\n');
+    return 2;
+  }
+  const file = positionals[0];
+  const out = (line: string): boolean => process.stdout.write(line + '\n');
+  try {
+    const { end } = await streamFile(file, {
+      url: values.url,
+      encoding: values.encoding as Encoding | undefined,
+      speed,
+      token: values.token ?? process.env.UNDERTONE_TOKEN,
+      onSession: (session) => {
+        if (!values.json) out(`${file}: session ${session.sessionId} (model ${session.ready.model.name} ${session.ready.model.version}, ${session.encoding})`);
+        session.on('emotion', (e) => out(values.json ? JSON.stringify(e) : humanEmotion(e)));
+      },
+    });
+    out(values.json ? JSON.stringify(end) : humanEnd(file, end));
+    return 0;
+  } catch (e) {
+    if (e instanceof UndertoneError || e instanceof AudioInputError) {
+      process.stderr.write(`undertone stream: ${e.message}\n`);
+      return 1;
+    }
+    throw e;
+  }
+}

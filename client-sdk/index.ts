@@ -1,0 +1,42 @@
+/**
+ * Undertone client SDK, browser entry (also works in any runtime with a global `WebSocket`).
+ * Node 20 has no global WebSocket: import `client-sdk/node.js` there (it defaults to `ws`).
+ *
+ *   const session = await connect({ url, encoding: 'pcm_f32le', sampleRate: 48000, channels: 1 });
+ *   session.on('emotion', (m) => console.log(m.second, m.voiced ? m.label : 'silence'));
+ *   await session.sendPcm(float32Samples);
+ *   const end = await session.stop(); // end.summary.label
+ */
+import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+
+export { Session, pcmBytes } from './session.js';
+export type { CloseInfo, ConnectOptions, ReconnectInfo, SessionEvents, WebSocketFactory, WebSocketLike } from './session.js';
+export { UndertoneError, type ClientErrorCode } from './errors.js';
+export { TypedEmitter } from './events.js';
+export type { BackpressureOptions } from './backpressure.js';
+export { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_SEND_TIMEOUT_MS } from './backpressure.js';
+export type { ReconnectOptions } from './reconnect.js';
+export type {
+  ClientMessage,
+  EmotionMessage,
+  Encoding,
+  EndMessage,
+  ErrorCode,
+  ErrorMessage,
+  ReadyMessage,
+  Scores,
+  ServerMessage,
+  StartMessage,
+} from '../core/protocol/index.js';
+
+/** The global WebSocket as a factory (browsers, Deno, Node 22+). Headers cannot be set: the token goes in the query. */
+export function globalWebSocketFactory(): WebSocketFactory | undefined {
+  const WS = (globalThis as { WebSocket?: new (url: string) => unknown }).WebSocket;
+  if (!WS) return undefined;
+  return (url) => new WS(url) as WebSocketLike;
+}
+
+/** Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed, a server refusal code, timeout). */
+export function connect(options: ConnectOptions): Promise<Session> {
+  return Session.connect({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
+}
