@@ -47,7 +47,12 @@ export class SendQueue {
   /** Largest `bufferedAmount` seen right after a send (for tests and diagnostics). */
   peakBufferedBytes = 0;
 
-  constructor(private readonly link: () => Link | undefined, options: BackpressureOptions = {}) {
+  /** `onFail` hears the queue's own failures (a send timeout, a throwing socket), not those passed to fail(). */
+  constructor(
+    private readonly link: () => Link | undefined,
+    options: BackpressureOptions = {},
+    private readonly onFail?: (error: Error) => void,
+  ) {
     this.maxBufferedBytes = options.maxBufferedBytes ?? DEFAULT_MAX_BUFFERED_BYTES;
     this.maxQueuedBytes = options.maxQueuedBytes ?? DEFAULT_MAX_QUEUED_BYTES;
     this.sendTimeoutMs = options.sendTimeoutMs ?? DEFAULT_SEND_TIMEOUT_MS;
@@ -90,6 +95,12 @@ export class SendQueue {
     this.notifyIdle();
   }
 
+  private failInternally(error: Error): void {
+    const first = !this.failure;
+    this.fail(error);
+    if (first) this.onFail?.(error);
+  }
+
   private notifyIdle(): void {
     if (this.pending.length > 0 || this.pumping) return;
     for (const w of this.idleWaiters.splice(0)) w();
@@ -106,7 +117,7 @@ export class SendQueue {
         while (!link || (link.bufferedAmount > 0 && link.bufferedAmount + head.bytes.byteLength > this.maxBufferedBytes)) {
           if (this.failure) return;
           if (Date.now() >= deadline) {
-            this.fail(
+            this.failInternally(
               new UndertoneError(
                 'backpressure',
                 link
@@ -126,7 +137,7 @@ export class SendQueue {
           link.send(head.bytes);
         } catch (e) {
           head.reject(e as Error);
-          this.fail(e as Error);
+          this.failInternally(e as Error);
           return;
         }
         this.peakBufferedBytes = Math.max(this.peakBufferedBytes, link.bufferedAmount);

@@ -122,7 +122,11 @@ export class Session extends TypedEmitter<SessionEvents> {
   private constructor(private readonly options: ConnectOptions) {
     super();
     this.policy = reconnectPolicy(options.reconnect);
-    this.queue = new SendQueue(() => this.link(), options);
+    this.queue = new SendQueue(
+      () => this.link(),
+      options,
+      (e) => this.fail(e instanceof UndertoneError ? e : new UndertoneError('connection_lost', `sending audio failed: ${e.message}`)),
+    );
   }
 
   /** Connects, sends `start` and resolves once the server answered `ready`. Rejects with UndertoneError. */
@@ -285,6 +289,8 @@ export class Session extends TypedEmitter<SessionEvents> {
     this.queue.fail(error);
     this.endWaiter?.reject(error);
     if (emit) this.emit('error', error);
+    // The audio now has a hole (or the server is gone): this session cannot continue.
+    if (this.socket && this.socket.readyState <= OPEN) this.socket.close(1000, `client error: ${error.code}`);
     return error;
   }
 

@@ -1,0 +1,68 @@
+/** `undertone stream` through the built CLI against a real server: labels as predict gives them, and clear failures. */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { encodeWav } from '../core/audio/wav.js';
+import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { runCli } from '../test/cli.js';
+import { corpusFile, manifestRows } from '../test/corpora.js';
+
+const row = manifestRows().find((r) => r.corpus === 'ravdess' && r.emotion === 'angry')!;
+let srv: TestServer;
+const dir = mkdtempSync(path.join(tmpdir(), 'undertone-stream-'));
+
+beforeAll(async () => {
+  srv = await startTestServer();
+});
+
+afterAll(async () => {
+  await srv?.server.drain();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('undertone stream', () => {
+  it('--json prints one emotion message a line, then the end, with the labels of undertone predict', async () => {
+    const file = corpusFile(row);
+    const [s, p] = await Promise.all([runCli(['stream', file, '--url', srv.url, '--json', '--encoding', 'pcm_f32le']), runCli(['predict', '--json', file])]);
+    expect(s.code, s.stderr).toBe(0);
+    const lines = s.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const want = JSON.parse(p.stdout);
+    const end = lines.pop();
+    expect(lines.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
+    lines.forEach((l, i) => {
+      const { type, scores, ...rest } = l;
+      const { scores: wantScores, ...wantRest } = want.timeline[i];
+      expect(type).toBe('emotion');
+      expect(rest).toEqual(wantRest);
+      for (const [k, v] of Object.entries(wantScores ?? {})) expect(Math.abs(scores[k] - (v as number))).toBeLessThan(1e-4);
+    });
+    expect(end).toMatchObject({ type: 'end', reason: 'stop', seconds: want.timeline.length, summary: { label: want.label } });
+  });
+
+  it('human output at real time (--realtime) for the Opus packets', async () => {
+    const t0 = performance.now();
+    const r = await runCli(['stream', corpusFile(row), '--url', srv.url, '--realtime']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(performance.now() - t0).toBeGreaterThan(row.durationS * 1000 - 200);
+    expect(r.stdout).toMatch(/session [0-9a-f-]{36} \(model .*, opus\)/);
+    expect(r.stdout).toMatch(/\n\s+1\s+0\.0-1\.0\s+s\s+/);
+    expect(r.stdout.trim().split('\n').at(-1)).toMatch(/labels, \d+ voiced\): (\w+ — |no speech detected)/);
+  });
+
+  it('exits 1 with a clear message when the server is down or refuses the session', async () => {
+    const down = await runCli(['stream', corpusFile(row), '--url', 'ws://127.0.0.1:9/v1/stream']);
+    expect(down.code).toBe(1);
+    expect(down.stderr).toMatch(/^undertone stream: cannot connect to ws:\/\/127\.0\.0\.1:9\/v1\/stream: .*ECONNREFUSED.*\(is the server running\?\)\n$/);
+    // A WAV at 2 kHz: the server takes PCM from 4 kHz only.
+    const wav = path.join(dir, 'slow.wav');
+    writeFileSync(wav, encodeWav((await decodeAudioFile(corpusFile(row))).subarray(0, 4000), 2000, 1, 'pcm16'));
+    const refused = await runCli(['stream', wav, '--url', srv.url]);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/^undertone stream: server refused the session: unsupported_format: unsupported sample rate 2000/);
+    const usage = await runCli(['stream', wav]);
+    expect(usage.code).toBe(2);
+    expect(usage.stderr).toMatch(/--url is required/);
+  });
+});
