@@ -144,12 +144,12 @@ describe('client SDK: keepalive and reconnect', () => {
     expect(end.summary.durationMs).toBeCloseTo(1000, 6);
   });
 
-  it('reconnect: a cut connection is replaced by a fresh session, announced by a reconnect event', async () => {
-    // A TCP proxy in front of the real server, whose connections the test can cut.
-    const port = Number(new URL(srv.url).port);
+  /** A TCP proxy in front of a real server, whose connections the test can cut and whose target it can switch. */
+  async function proxyTo(port: number): Promise<{ url: string; links: Set<net.Socket>; target: { port: number }; close(): void }> {
+    const target = { port };
     const links = new Set<net.Socket>();
     const proxy = net.createServer((c) => {
-      const s = net.connect(port, '127.0.0.1');
+      const s = net.connect(target.port, '127.0.0.1');
       links.add(c);
       c.pipe(s).pipe(c);
       const cut = (): void => (c.destroy(), s.destroy());
@@ -158,14 +158,19 @@ describe('client SDK: keepalive and reconnect', () => {
     });
     await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', () => r()));
     const url = `ws://127.0.0.1:${(proxy.address() as net.AddressInfo).port}/v1/stream`;
+    return { url, links, target, close: () => proxy.close() };
+  }
+
+  it('reconnect: a cut connection is replaced by a fresh session, announced by a reconnect event', async () => {
+    const proxy = await proxyTo(Number(new URL(srv.url).port));
     try {
-      const session = await connect({ url, encoding: 'pcm_f32le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 50 } });
+      const session = await connect({ url: proxy.url, encoding: 'pcm_f32le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 50 } });
       const first = session.sessionId;
       const reconnects: ReconnectInfo[] = [];
       session.on('reconnect', (r) => reconnects.push(r));
       await session.sendPcm(samples16k.subarray(0, 16000));
       const lost = new Promise((r) => session.once('close', r));
-      for (const l of links) l.destroy();
+      for (const l of proxy.links) l.destroy();
       await lost;
       // Audio sent while the link is down waits in the bounded queue and goes to the new session.
       await session.sendPcm(samples16k.subarray(16000, 48000));
@@ -175,6 +180,34 @@ describe('client SDK: keepalive and reconnect', () => {
       expect(reconnects[0].sessionId).not.toBe(first);
       expect(session.sessionId).toBe(reconnects[0].sessionId);
       expect(end.summary.durationMs).toBeCloseTo(2000, 6);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  it('reconnect: a server shutting down mid-stream ends that session (end event) and the SDK moves to another server', async () => {
+    const other = await startTestServer();
+    const proxy = await proxyTo(other.server.port);
+    try {
+      const session = await connect({ url: proxy.url, encoding: 'pcm_f32le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 50 } });
+      const ends: EndMessage[] = [];
+      const reconnects: ReconnectInfo[] = [];
+      session.on('end', (e) => ends.push(e));
+      session.on('reconnect', (r) => reconnects.push(r));
+      const two = new Promise((r) => session.on('emotion', (e) => e.second === 2 && r(e)));
+      await session.sendPcm(samples16k.subarray(0, 32000));
+      await two; // the server has all of it
+      proxy.target.port = Number(new URL(srv.url).port); // new connections go to the surviving server
+      await other.server.drain();
+      await session.sendPcm(samples16k.subarray(32000, 48000));
+      const end = await session.stop();
+      expect(ends[0]).toMatchObject({ reason: 'shutdown' });
+      expect(ends[0].summary.durationMs).toBeCloseTo(2000, 6);
+      expect(reconnects).toHaveLength(1);
+      expect(reconnects[0].cause.code).toBe('shutting_down');
+      expect(end).toMatchObject({ reason: 'stop' });
+      expect(end.summary.durationMs).toBeCloseTo(1000, 6);
+      expect(ends).toEqual([ends[0], end]);
     } finally {
       proxy.close();
     }

@@ -98,8 +98,6 @@ export type SessionEvents = {
   reconnect: (info: ReconnectInfo) => void;
 };
 
-type State = 'connecting' | 'ready' | 'reconnecting' | 'stopping' | 'ended' | 'failed';
-
 /** Bytes per sample of each PCM encoding. */
 const SAMPLE_BYTES: Record<Exclude<Encoding, 'opus'>, number> = { pcm_s16le: 2, pcm_f32le: 4 };
 const DEFAULT_CHUNK_BYTES = 32 * 1024;
@@ -107,7 +105,10 @@ const DEFAULT_CHUNK_BYTES = 32 * 1024;
 export class Session extends TypedEmitter<SessionEvents> {
   private socket: WebSocketLike | undefined;
   private generation = 0;
-  private state: State = 'connecting';
+  /** The current socket is open and its session answered `ready`. */
+  private live = false;
+  private stopRequested = false;
+  private reconnecting: Promise<void> | undefined;
   private readyMessage: ReadyMessage | undefined;
   private readonly queue: SendQueue;
   private readonly policy: ReconnectPolicy | undefined;
@@ -136,14 +137,12 @@ export class Session extends TypedEmitter<SessionEvents> {
     for (;;) {
       try {
         await session.open();
-        session.state = 'ready';
         session.startKeepalive();
         return session;
       } catch (e) {
         const err = e as UndertoneError;
         attempt++;
         if (!session.policy || !err.retryable || attempt > session.policy.retries) {
-          session.state = 'failed';
           session.failure = err;
           throw err;
         }
@@ -217,14 +216,17 @@ export class Session extends TypedEmitter<SessionEvents> {
   async stop(): Promise<EndMessage> {
     if (this.ended) return this.ended;
     if (this.failure) throw this.failure;
-    if (this.state === 'stopping') return this.waitEnd();
-    this.state = 'stopping';
+    if (this.stopRequested) return this.waitEnd();
+    this.stopRequested = true;
     const end = this.waitEnd();
     end.catch(() => undefined);
     await this.queue.idle();
+    // A reconnection in progress: stop goes to the fresh session once it is ready.
+    if (this.reconnecting) await this.reconnecting;
     if (this.failure) throw this.failure;
+    if (this.ended) return this.ended; // e.g. the idle timeout ended it meanwhile
     const socket = this.socket;
-    if (!socket || socket.readyState !== OPEN) throw this.fail(new UndertoneError('connection_lost', 'connection closed before stop could be sent'));
+    if (!socket || !this.live || socket.readyState !== OPEN) throw this.fail(new UndertoneError('connection_lost', 'connection closed before stop could be sent'));
     socket.send(JSON.stringify({ type: 'stop' }));
     const timeout = this.options.stopTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -252,7 +254,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private link(): Link | undefined {
     const s = this.socket;
-    if (!s || s.readyState !== OPEN || (this.state !== 'ready' && this.state !== 'stopping')) return undefined;
+    if (!s || !this.live || s.readyState !== OPEN) return undefined;
     return {
       bufferedAmount: s.bufferedAmount,
       send: (bytes) => {
@@ -269,7 +271,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private checkSendable(): UndertoneError | undefined {
     if (this.failure) return this.failure;
-    if (this.state === 'stopping' || this.state === 'ended') return new UndertoneError('invalid_state', 'audio after stop()');
+    if (this.stopRequested || this.ended) return new UndertoneError('invalid_state', 'audio after stop()');
     return undefined;
   }
 
@@ -284,7 +286,6 @@ export class Session extends TypedEmitter<SessionEvents> {
   private fail(error: UndertoneError, emit = true): UndertoneError {
     if (this.failure || this.ended) return error;
     this.failure = error;
-    this.state = 'failed';
     this.stopKeepalive();
     this.queue.fail(error);
     this.endWaiter?.reject(error);
@@ -321,6 +322,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       let settled = false;
       let socketError = '';
       let serverError: UndertoneError | undefined;
+      let shutdownEnd: EndMessage | undefined;
       const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         settle(new UndertoneError('timeout', `no ready from ${url} within ${timeoutMs} ms`));
@@ -363,6 +365,7 @@ export class Session extends TypedEmitter<SessionEvents> {
         switch (message.type) {
           case 'ready':
             this.readyMessage = message;
+            this.live = true;
             settle(message);
             this.emit('ready', message);
             break;
@@ -370,8 +373,13 @@ export class Session extends TypedEmitter<SessionEvents> {
             this.emit('emotion', message);
             break;
           case 'end':
+            if (message.reason === 'shutdown' && this.policy && !this.stopRequested) {
+              // The server is going away mid-stream: report this session's end, then reconnect on close.
+              shutdownEnd = message;
+              this.emit('end', message);
+              break;
+            }
             this.ended = message;
-            this.state = 'ended';
             this.stopKeepalive();
             this.emit('end', message);
             this.endWaiter?.resolve(message);
@@ -387,6 +395,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       };
       socket.onclose = (ev: { code: number; reason: string }) => {
         if (!current()) return;
+        this.live = false;
         const info = { code: ev.code, reason: ev.reason ?? '' };
         if (!settled) {
           const err =
@@ -399,16 +408,21 @@ export class Session extends TypedEmitter<SessionEvents> {
         }
         this.emit('close', info);
         if (this.ended || this.userClosed || this.failure) return;
-        const cause = serverError ?? new UndertoneError('connection_lost', `connection to ${url} lost (${info.code}${info.reason ? ` ${info.reason}` : ''}) without end`, info.code);
-        if (this.policy && cause.retryable && this.state === 'ready') void this.reconnect(cause);
-        else this.fail(cause);
+        const cause =
+          serverError ??
+          (shutdownEnd
+            ? new UndertoneError('shutting_down', `the server shut the session down after ${shutdownEnd.seconds} labels (end reason shutdown)`, info.code)
+            : undefined) ??
+          new UndertoneError('connection_lost', `connection to ${url} lost (${info.code}${info.reason ? ` ${info.reason}` : ''}) without end`, info.code);
+        if (this.policy && cause.retryable && !this.stopRequested && !this.reconnecting) {
+          this.reconnecting = this.reconnect(cause).finally(() => (this.reconnecting = undefined));
+        } else this.fail(cause);
       };
     });
   }
 
   private async reconnect(cause: UndertoneError): Promise<void> {
     const policy = this.policy!;
-    this.state = 'reconnecting';
     const previousSessionId = this.readyMessage?.sessionId;
     let last = cause;
     for (let attempt = 1; attempt <= policy.retries; attempt++) {
@@ -416,7 +430,6 @@ export class Session extends TypedEmitter<SessionEvents> {
       if (this.userClosed || this.failure) return;
       try {
         const ready = await this.open();
-        this.state = 'ready';
         this.emit('reconnect', { attempt, previousSessionId, sessionId: ready.sessionId, cause, ready });
         return;
       } catch (e) {
@@ -432,7 +445,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (every <= 0) return;
     this.keepaliveTimer = setInterval(() => {
       const s = this.socket;
-      if (!s || s.readyState !== OPEN || (this.state !== 'ready' && this.state !== 'stopping')) return;
+      if (!s || !this.live || s.readyState !== OPEN) return;
       if (Date.now() - this.lastSentAt >= every) {
         s.send(JSON.stringify({ type: 'keepalive' }));
         this.lastSentAt = Date.now();
