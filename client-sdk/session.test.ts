@@ -47,6 +47,7 @@ function expectSame(got: EmotionMessage[], end: EndMessage, want: Prediction): v
   let worst = 0;
   got.forEach((e, i) => (worst = Math.max(worst, compareEntry(e, want.timeline[i]))));
   expect(worst).toBeLessThan(1e-4);
+  console.log(`${got.length} labels equal predict's; largest score difference ${worst.toExponential(2)}`);
   expect(end).toMatchObject({ type: 'end', seconds: want.timeline.length, reason: 'stop' });
   expect(end.summary.label).toBe(want.label);
   expect(end.summary.durationMs).toBeCloseTo(want.durationMs, 6);
@@ -122,6 +123,24 @@ describe('client SDK: errors', () => {
     expect(err).toMatchObject({ code: 'unsupported_format', closeCode: 1003 });
     expect(err.message).toMatch(/^server refused the session: unsupported_format: unsupported Opus sample rate 44100/);
     expect(err.retryable).toBe(false);
+  });
+
+  it('reconnect also retries connect while the server is overloaded, with backoff', async () => {
+    const busy = await startTestServer({ maxSessions: 1 });
+    try {
+      const holder = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
+      const refused = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
+      expect(refused).toMatchObject({ code: 'overloaded', closeCode: 1013 });
+      expect(refused.retryable).toBe(true);
+      setTimeout(() => void holder.stop(), 300);
+      const t0 = performance.now();
+      const session = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 100, retries: 6 } });
+      expect(performance.now() - t0).toBeGreaterThan(250);
+      await session.sendPcm(new Int16Array(1600));
+      expect((await session.stop()).summary.durationMs).toBeCloseTo(100, 6);
+    } finally {
+      await busy.server.drain();
+    }
   });
 
   it('wrong calls: sendOpus on a PCM session, audio after stop', async () => {

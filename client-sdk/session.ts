@@ -271,7 +271,8 @@ export class Session extends TypedEmitter<SessionEvents> {
 
   private checkSendable(): UndertoneError | undefined {
     if (this.failure) return this.failure;
-    if (this.stopRequested || this.ended) return new UndertoneError('invalid_state', 'audio after stop()');
+    if (this.ended) return new UndertoneError('invalid_state', `audio after the session ended (${this.ended.reason})`);
+    if (this.stopRequested) return new UndertoneError('invalid_state', 'audio after stop()');
     return undefined;
   }
 
@@ -323,6 +324,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       let socketError = '';
       let serverError: UndertoneError | undefined;
       let shutdownEnd: EndMessage | undefined;
+      let gotReady = false;
       const timeoutMs = this.options.readyTimeoutMs ?? 10_000;
       const timer = setTimeout(() => {
         settle(new UndertoneError('timeout', `no ready from ${url} within ${timeoutMs} ms`));
@@ -364,8 +366,10 @@ export class Session extends TypedEmitter<SessionEvents> {
         }
         switch (message.type) {
           case 'ready':
+            if (settled) break; // too late: this attempt already timed out and is closing
             this.readyMessage = message;
             this.live = true;
+            gotReady = true;
             settle(message);
             this.emit('ready', message);
             break;
@@ -397,7 +401,8 @@ export class Session extends TypedEmitter<SessionEvents> {
         if (!current()) return;
         this.live = false;
         const info = { code: ev.code, reason: ev.reason ?? '' };
-        if (!settled) {
+        if (!gotReady) {
+          // This socket never carried a session: its failure is the connect attempt's (settled once).
           const err =
             serverError ??
             (opened
