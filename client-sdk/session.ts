@@ -205,7 +205,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (packet.byteLength === 0) return Promise.reject(new UndertoneError('invalid_audio_input', 'empty Opus packet'));
     const limit = this.readyMessage?.limits.maxMessageBytes ?? Infinity;
     if (packet.byteLength > limit) return Promise.reject(new UndertoneError('invalid_audio_input', `Opus packet of ${packet.byteLength} bytes exceeds the server's ${limit}`));
-    return this.queue.push([packet.slice()]);
+    return this.queue.push([new Uint8Array(packet)]);
   }
 
   /**
@@ -468,7 +468,7 @@ export class Session extends TypedEmitter<SessionEvents> {
 /** Audio as bytes of a PCM encoding (little-endian; a copy, so the caller may reuse its buffer). */
 export function pcmBytes(audio: Int16Array | Float32Array | Uint8Array | ArrayBuffer, encoding: Exclude<Encoding, 'opus'>): Uint8Array {
   if (audio instanceof ArrayBuffer) return new Uint8Array(audio.slice(0));
-  if (audio instanceof Uint8Array) return audio.slice();
+  if (audio instanceof Uint8Array) return new Uint8Array(audio); // a copy (Buffer#slice would be a view)
   const n = audio.length;
   if (encoding === 'pcm_s16le') {
     const out = new Uint8Array(n * 2);
