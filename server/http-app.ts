@@ -1,9 +1,14 @@
 /**
- * The HTTP side of the port: liveness, readiness and Prometheus metrics (express). The WebSocket
+ * The HTTP side of the port: liveness, readiness, Prometheus metrics and the demo page at / (express). The WebSocket
  * endpoint (/v1/stream) is served by the same http.Server's upgrade handler (server.ts).
  */
+import path from 'node:path';
 import express, { type Express } from 'express';
+import { PROJECT_ROOT } from '../cli/paths.js';
 import { STREAM_PATH } from '../core/protocol/index.js';
+
+/** The browser build (scripts/build-web.mjs): the demo page at / and the SDK bundle at /undertone-sdk.js. */
+export const WEB_DIR = path.join(PROJECT_ROOT, 'dist/web');
 
 export interface HttpAppHooks {
   /** Why the server is not ready (model not loaded, draining), or undefined when ready. */
@@ -43,6 +48,9 @@ export function createHttpApp(hooks: HttpAppHooks): Express {
   app.get(STREAM_PATH, (_req, res) => {
     res.status(426).set('Upgrade', 'websocket').json({ error: `${STREAM_PATH} is a WebSocket endpoint (see docs/protocol.md)` });
   });
+
+  // The demo page and the browser SDK bundle (index.html, app.js, undertone-sdk.js).
+  app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));
 
   app.use((_req, res) => {
     res.status(404).json({ error: 'not found' });

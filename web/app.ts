@@ -1,0 +1,276 @@
+/**
+ * The demo page (web/index.html, served at / by the server): microphone or a file streamed at
+ * real-time pace as pcm_f32le, the current label, a per-second stacked-bar chart of the scores,
+ * and the latency of each label (sending the audio that completes second k -> receiving label k).
+ */
+import { type EmotionMessage, type Session, connect } from '../client-sdk/index.js';
+import { type Microphone, monoSamples, startMicrophone } from '../client-sdk/browser/microphone.js';
+
+const COLORS: Record<string, string> = {
+  neutral: '#5f6b7a', calm: '#20c997', happy: '#fab005', sad: '#4c6ef5',
+  angry: '#fa5252', fearful: '#be4bdb', disgust: '#82c91e', surprised: '#fd7e14',
+};
+const FALLBACK = ['#15aabf', '#e64980', '#7950f2', '#40c057'];
+
+const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
+const micButton = $<HTMLButtonElement>('mic');
+const stopButton = $<HTMLButtonElement>('stop');
+const fileInput = $<HTMLInputElement>('file');
+const stateEl = $('state');
+const errorEl = $('error');
+const labelEl = $('label');
+const secondEl = $('second');
+const latencyEl = $('latency');
+const latencyMeanEl = $('latency-mean');
+const inputEl = $('input');
+const canvas = $<HTMLCanvasElement>('chart');
+const legend = $('legend');
+
+interface Run {
+  session: Session;
+  sampleRate: number;
+  samplesSent: number;
+  /** performance.now() when the audio completing second k was handed to the SDK. */
+  completedAt: Map<number, number>;
+  stopSource: () => Promise<void>;
+  stopping: boolean;
+}
+
+let run: Run | undefined;
+let labels: string[] = [];
+let seconds: EmotionMessage[] = [];
+let latencies: number[] = [];
+
+function setState(state: 'idle' | 'connecting' | 'streaming' | 'stopping' | 'error', text: string = state): void {
+  stateEl.dataset.state = state;
+  stateEl.textContent = text;
+  const busy = state === 'connecting' || state === 'streaming' || state === 'stopping';
+  micButton.disabled = busy;
+  fileInput.disabled = busy;
+  stopButton.disabled = state !== 'streaming';
+}
+
+function colorOf(label: string): string {
+  return COLORS[label] ?? FALLBACK[labels.indexOf(label) % FALLBACK.length];
+}
+
+function streamUrl(): string {
+  const u = new URL('/v1/stream', location.href);
+  u.protocol = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return u.toString();
+}
+
+function reset(): void {
+  seconds = [];
+  latencies = [];
+  labelEl.textContent = '–';
+  labelEl.dataset.voiced = 'false';
+  secondEl.textContent = latencyEl.textContent = latencyMeanEl.textContent = '–';
+  errorEl.textContent = '';
+  draw();
+}
+
+/** Opens a session for mono f32 audio at `sampleRate`; `stopSource` ends the audio source. */
+async function begin(sampleRate: number, describe: string, stopSource: () => Promise<void>): Promise<Run> {
+  const token = new URLSearchParams(location.search).get('api_key') ?? undefined;
+  const session = await connect({ url: streamUrl(), token, encoding: 'pcm_f32le', sampleRate, channels: 1 });
+  labels = session.ready.model.labels as string[];
+  legend.replaceChildren(
+    ...labels.map((l) => {
+      const s = document.createElement('span');
+      s.style.setProperty('--c', colorOf(l));
+      s.textContent = l;
+      return s;
+    }),
+  );
+  inputEl.textContent = `${describe}, ${sampleRate} Hz`;
+  const r: Run = { session, sampleRate, samplesSent: 0, completedAt: new Map(), stopSource, stopping: false };
+  session.on('emotion', (m) => onEmotion(r, m));
+  session.on('error', (e) => void finish(r, e.message));
+  session.on('close', () => void finish(r));
+  return r;
+}
+
+/** Hands samples to the session, noting when each whole second of audio was completed. */
+function send(r: Run, samples: Float32Array): void {
+  if (r.stopping) return;
+  const before = Math.floor(r.samplesSent / r.sampleRate);
+  r.samplesSent += samples.length;
+  const after = Math.floor(r.samplesSent / r.sampleRate);
+  const now = performance.now();
+  for (let k = before + 1; k <= after; k++) r.completedAt.set(k, now);
+  r.session.sendPcm(samples).catch((e: Error) => void finish(r, e.message));
+}
+
+function onEmotion(r: Run, m: EmotionMessage): void {
+  const sentAt = r.completedAt.get(m.second);
+  if (sentAt !== undefined) {
+    const ms = performance.now() - sentAt;
+    latencies.push(ms);
+    latencyEl.textContent = `${Math.round(ms)} ms`;
+    latencyMeanEl.textContent = `${Math.round(latencies.reduce((a, b) => a + b, 0) / latencies.length)} ms`;
+    r.completedAt.delete(m.second);
+  }
+  seconds.push(m);
+  secondEl.textContent = String(m.second);
+  labelEl.textContent = m.voiced ? (m.label ?? '?') : 'silence';
+  labelEl.dataset.voiced = String(m.voiced);
+  if (m.voiced) labelEl.style.color = colorOf(m.label ?? '');
+  else labelEl.style.removeProperty('color');
+  draw();
+}
+
+async function finish(r: Run, error?: string): Promise<void> {
+  if (error) errorEl.textContent = error;
+  if (r.stopping) return;
+  r.stopping = true;
+  await r.stopSource().catch(() => undefined);
+  if (!error) {
+    setState('stopping');
+    try {
+      const end = await r.session.stop();
+      setState('idle', end.summary.label ? `done: ${end.summary.label} overall` : 'done');
+    } catch (e) {
+      errorEl.textContent = (e as Error).message;
+      setState('error', 'error');
+    }
+  } else {
+    r.session.close();
+    setState('error', 'error');
+  }
+  if (run === r) run = undefined;
+}
+
+async function startMic(): Promise<void> {
+  reset();
+  setState('connecting');
+  let r: Run | undefined;
+  const pending: Float32Array[] = [];
+  let mic: Microphone | undefined;
+  try {
+    mic = await startMicrophone({ onFrame: (pcm) => (r ? send(r, pcm) : pending.push(pcm)) });
+    const m = mic;
+    r = await begin(m.sampleRate, 'microphone', () => m.stop());
+    for (const p of pending.splice(0)) send(r, p);
+    run = r;
+    setState('streaming');
+  } catch (e) {
+    await mic?.stop();
+    errorEl.textContent = (e as Error).message;
+    setState('error', 'error');
+  }
+}
+
+async function startFile(file: File): Promise<void> {
+  reset();
+  setState('connecting');
+  try {
+    const ctx = new AudioContext();
+    const decoded = await ctx.decodeAudioData(await file.arrayBuffer()).finally(() => ctx.close());
+    const samples = monoSamples(decoded);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let done: () => void = () => undefined;
+    const r = await begin(decoded.sampleRate, file.name, async () => {
+      clearTimeout(timer);
+      done();
+    });
+    run = r;
+    setState('streaming');
+    // Real-time pace: 100 ms chunks, each sent when its stream time has come.
+    const chunk = Math.round(decoded.sampleRate / 10);
+    const t0 = performance.now();
+    let offset = 0;
+    await new Promise<void>((resolve) => {
+      done = resolve;
+      const tick = (): void => {
+        if (r.stopping) return resolve();
+        const due = Math.min(samples.length, Math.floor(((performance.now() - t0) / 1000) * decoded.sampleRate) + chunk);
+        while (offset < due) {
+          const end = Math.min(due, offset + chunk);
+          send(r, samples.slice(offset, end));
+          offset = end;
+        }
+        if (offset >= samples.length) return resolve();
+        timer = setTimeout(tick, 50);
+      };
+      tick();
+    });
+    if (!r.stopping) await finish(r);
+  } catch (e) {
+    errorEl.textContent = (e as Error).message;
+    setState('error', 'error');
+  }
+}
+
+/** One stacked bar per second (scores by label), a short grey bar for silent seconds. */
+function draw(): void {
+  const dpr = window.devicePixelRatio || 1;
+  const w = canvas.clientWidth;
+  const h = canvas.clientHeight;
+  if (canvas.width !== Math.round(w * dpr) || canvas.height !== Math.round(h * dpr)) {
+    canvas.width = Math.round(w * dpr);
+    canvas.height = Math.round(h * dpr);
+  }
+  const g = canvas.getContext('2d')!;
+  g.setTransform(dpr, 0, 0, dpr, 0, 0);
+  g.clearRect(0, 0, w, h);
+  const left = 34;
+  const bottom = h - 22;
+  const top = 8;
+  const plotH = bottom - top;
+  g.font = '11px system-ui, sans-serif';
+  g.fillStyle = '#8a93a6';
+  g.strokeStyle = '#e3e6ec';
+  g.lineWidth = 1;
+  for (const p of [0, 0.5, 1]) {
+    const y = Math.round(bottom - p * plotH) + 0.5;
+    g.beginPath();
+    g.moveTo(left, y);
+    g.lineTo(w, y);
+    g.stroke();
+    g.fillText(p.toFixed(1), 6, y + 4);
+  }
+  const visible = Math.max(20, Math.floor((w - left) / 22));
+  const shown = seconds.slice(-visible);
+  const slot = (w - left) / visible;
+  const bar = Math.max(2, slot - 3);
+  shown.forEach((m, i) => {
+    const x = left + i * slot + 1;
+    if (!m.voiced || !m.scores) {
+      g.fillStyle = '#dee2e6';
+      g.fillRect(x, bottom - 4, bar, 4);
+    } else {
+      let y = bottom;
+      for (const l of labels) {
+        const p = (m.scores as Record<string, number>)[l] ?? 0;
+        const hh = p * plotH;
+        g.fillStyle = colorOf(l);
+        g.fillRect(x, y - hh, bar, hh);
+        y -= hh;
+      }
+    }
+    if (m.second % 5 === 0) {
+      g.fillStyle = '#8a93a6';
+      g.fillText(`${m.second}s`, x, h - 6);
+    }
+  });
+  if (seconds.length === 0) {
+    g.fillStyle = '#adb5bd';
+    g.fillText('scores per second appear here', left + 8, top + plotH / 2);
+  }
+  canvas.dataset.seconds = String(seconds.length);
+  canvas.dataset.voiced = String(seconds.filter((m) => m.voiced).length);
+}
+
+micButton.addEventListener('click', () => void startMic());
+stopButton.addEventListener('click', () => {
+  if (run) void finish(run);
+});
+fileInput.addEventListener('change', () => {
+  const f = fileInput.files?.[0];
+  fileInput.value = '';
+  if (f) void startFile(f);
+});
+window.addEventListener('resize', draw);
+setState('idle');
+draw();

@@ -1,0 +1,101 @@
+/**
+ * The demo page in a real browser: headless Debian Chromium (playwright-core) with a fake
+ * microphone playing a corpus recording (looped), against a real server serving the page at /.
+ * Clicking "Start microphone" must show labels and grow the per-second chart. Needs
+ * /usr/bin/chromium (scripts/ensure-chromium.sh installs it; missing Chromium fails the test) and
+ * the browser build (npm run build). Screenshot: docs/demo.png with UNDERTONE_DEMO_SCREENSHOT=1.
+ */
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { PROJECT_ROOT } from '../cli/paths.js';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { resampleAll } from '../core/audio/resample.js';
+import { encodeWav } from '../core/audio/wav.js';
+import { WEB_DIR } from '../server/http-app.js';
+import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { corpusFile, manifestRows } from '../test/corpora.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+
+let srv: TestServer | undefined;
+let browser: Browser | undefined;
+let tmp: string | undefined;
+let wavPath: string;
+
+beforeAll(async () => {
+  if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (npm test does)`);
+  if (!existsSync(path.join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR}/index.html is missing: run npm run build`);
+  tmp = await mkdtemp(path.join(tmpdir(), 'undertone-demo-'));
+  // The longest corpus recording, at 48 kHz: Chromium's fake microphone plays it in a loop.
+  const row = manifestRows().reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  const samples = resampleAll(await decodeAudioFile(corpusFile(row)), 16000, 48000);
+  wavPath = path.join(tmp, 'mic.wav');
+  await writeFile(wavPath, encodeWav(samples, 48000, 1, 'pcm16'));
+  srv = await startTestServer();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wavPath}`,
+    ],
+  });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await srv?.server.drain();
+  if (tmp) await rm(tmp, { recursive: true, force: true });
+});
+
+describe('demo page in Chromium', () => {
+  it('serves the SDK bundle', async () => {
+    const res = await fetch(`${srv!.http}/undertone-sdk.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/javascript/);
+    expect(await res.text()).toMatch(/startMicrophone/);
+  });
+
+  it('microphone: labels appear, the chart grows, latency is shown', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 720 }, deviceScaleFactor: 1 });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${srv!.http}/`);
+    await expect(page.title()).resolves.toMatch(/Undertone/);
+    await page.getByRole('button', { name: 'Start microphone' }).click();
+    await page.waitForSelector('#state[data-state="streaming"]', { timeout: 15_000 });
+    // At least 8 labelled seconds, some of them voiced (the recording is speech).
+    await page.waitForFunction(
+      () => {
+        const c = document.getElementById('chart')!;
+        return Number(c.dataset.seconds) >= 8 && Number(c.dataset.voiced) >= 2;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const seconds = Number(await page.getAttribute('#chart', 'data-seconds'));
+    const label = (await page.textContent('#label'))!.trim();
+    const latency = (await page.textContent('#latency-mean'))!.trim();
+    const input = (await page.textContent('#input'))!.trim();
+    expect(label).toMatch(/^[a-z]+$/);
+    expect(latency).toMatch(/^\d+ ms$/);
+    expect(input).toMatch(/^microphone, \d+ Hz$/);
+    // Pressing Stop ends the session cleanly with an overall label.
+    const shot = process.env.UNDERTONE_DEMO_SCREENSHOT ? path.join(PROJECT_ROOT, 'docs/demo.png') : path.join(tmp!, 'demo.png');
+    await page.screenshot({ path: shot, fullPage: true });
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForSelector('#state[data-state="idle"]', { timeout: 15_000 });
+    const done = (await page.textContent('#state'))!.trim();
+    expect(done).toMatch(/^done/);
+    expect(problems).toEqual([]);
+    console.log(`demo: ${seconds} seconds labelled, last label ${label}, mean latency ${latency}, ${input}, ${done}`);
+    await page.close();
+  });
+});
