@@ -25,6 +25,7 @@ let srv: TestServer | undefined;
 let browser: Browser | undefined;
 let tmp: string | undefined;
 let wavPath: string;
+let durationS: number;
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: run scripts/ensure-chromium.sh (npm test does)`);
@@ -33,6 +34,7 @@ beforeAll(async () => {
   // The longest corpus recording, at 48 kHz: Chromium's fake microphone plays it in a loop.
   const row = manifestRows().reduce((a, b) => (b.durationS > a.durationS ? b : a));
   const samples = resampleAll(await decodeAudioFile(corpusFile(row)), 16000, 48000);
+  durationS = samples.length / 48000;
   wavPath = path.join(tmp, 'mic.wav');
   await writeFile(wavPath, encodeWav(samples, 48000, 1, 'pcm16'));
   srv = await startTestServer();
@@ -96,6 +98,27 @@ describe('demo page in Chromium', () => {
     expect(done).toMatch(/^done/);
     expect(problems).toEqual([]);
     console.log(`demo: ${seconds} seconds labelled, last label ${label}, mean latency ${latency}, ${input}, ${done}`);
+    await page.close();
+  });
+
+  it('file chooser: the file is decoded and streamed at real-time pace, one label per second', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 720 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    await page.goto(`${srv!.http}/`);
+    const t0 = Date.now();
+    await page.setInputFiles('#file', wavPath);
+    await page.waitForSelector('#state[data-state="idle"]', { timeout: 60_000 });
+    const elapsed = (Date.now() - t0) / 1000;
+    const seconds = Number(await page.getAttribute('#chart', 'data-seconds'));
+    expect((await page.textContent('#state'))!.trim()).toMatch(/^done/);
+    expect(seconds).toBeGreaterThanOrEqual(Math.floor(durationS));
+    expect(seconds).toBeLessThanOrEqual(Math.ceil(durationS));
+    expect(elapsed).toBeGreaterThan(durationS - 0.5); // real-time pace, not a burst
+    // decodeAudioData resamples to the AudioContext's rate.
+    expect((await page.textContent('#input'))!.trim()).toMatch(/^mic\.wav, \d+ Hz$/);
+    expect(problems).toEqual([]);
+    console.log(`demo file: ${seconds} labels for ${durationS.toFixed(2)} s of audio in ${elapsed.toFixed(1)} s, mean latency ${(await page.textContent('#latency-mean'))!.trim()}`);
     await page.close();
   });
 });
