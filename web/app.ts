@@ -1,10 +1,15 @@
 /**
  * The demo page (web/index.html, served at / by the server): microphone or a file streamed at
- * real-time pace as pcm_f32le, the current label, a per-second stacked-bar chart of the scores,
+ * real-time pace, the current label, a per-second stacked-bar chart of the scores,
  * and the latency of each label (sending the audio that completes second k -> receiving label k).
+ * The microphone is sent as Opus (WebCodecs AudioEncoder, AudioContext at 48 kHz) when the browser
+ * can encode it, else as pcm_f32le; the "microphone as" select picks. Files are sent as pcm_f32le.
  */
 import { type EmotionMessage, type Session, connect } from '../client-sdk/index.js';
 import { type Microphone, monoSamples, startMicrophone } from '../client-sdk/browser/microphone.js';
+import { OPUS_ENCODER_PRE_SKIP, OpusFrameEncoder, isOpusEncodingSupported } from '../client-sdk/browser/opus-encoder.js';
+
+type Encoding = 'opus' | 'pcm_f32le';
 
 const COLORS: Record<string, string> = {
   neutral: '#5f6b7a', calm: '#20c997', happy: '#fab005', sad: '#4c6ef5',
@@ -23,6 +28,9 @@ const secondEl = $('second');
 const latencyEl = $('latency');
 const latencyMeanEl = $('latency-mean');
 const inputEl = $('input');
+const encodingSelect = $<HTMLSelectElement>('encoding');
+const encodingNote = $('encoding-note');
+const encodingInfoEl = $('encoding-info');
 const canvas = $<HTMLCanvasElement>('chart');
 const legend = $('legend');
 
@@ -32,6 +40,8 @@ interface Run {
   samplesSent: number;
   /** performance.now() when the audio completing second k was handed to the SDK. */
   completedAt: Map<number, number>;
+  /** Opus runs: the encoder whose packets go to session.sendOpus. */
+  encoder?: OpusFrameEncoder;
   stopSource: () => Promise<void>;
   stopping: boolean;
 }
@@ -46,6 +56,7 @@ function setState(state: 'idle' | 'connecting' | 'streaming' | 'stopping' | 'err
   stateEl.textContent = text;
   const busy = state === 'connecting' || state === 'streaming' || state === 'stopping';
   micButton.disabled = busy;
+  encodingSelect.disabled = busy || encodingSelect.dataset.opus !== 'supported';
   fileInput.disabled = busy;
   stopButton.disabled = state !== 'streaming';
 }
@@ -70,10 +81,16 @@ function reset(): void {
   draw();
 }
 
-/** Opens a session for mono f32 audio at `sampleRate`; `stopSource` ends the audio source. */
-async function begin(sampleRate: number, describe: string, stopSource: () => Promise<void>): Promise<Run> {
+/**
+ * Opens a session for mono f32 audio at `sampleRate`, sent as `encoding` (Opus: encoded here,
+ * preSkip = the libopus encoder delay); `stopSource` ends the audio source.
+ */
+async function begin(sampleRate: number, describe: string, stopSource: () => Promise<void>, encoding: Encoding = 'pcm_f32le'): Promise<Run> {
   const token = new URLSearchParams(location.search).get('api_key') ?? undefined;
-  const session = await connect({ url: streamUrl(), token, encoding: 'pcm_f32le', sampleRate, channels: 1 });
+  const session =
+    encoding === 'opus'
+      ? await connect({ url: streamUrl(), token, encoding: 'opus', sampleRate, channels: 1, preSkip: OPUS_ENCODER_PRE_SKIP })
+      : await connect({ url: streamUrl(), token, encoding: 'pcm_f32le', sampleRate, channels: 1 });
   labels = session.ready.model.labels as string[];
   legend.replaceChildren(
     ...labels.map((l) => {
@@ -84,7 +101,15 @@ async function begin(sampleRate: number, describe: string, stopSource: () => Pro
     }),
   );
   inputEl.textContent = `${describe}, ${sampleRate} Hz`;
+  encodingInfoEl.textContent = encoding === 'opus' ? 'opus (WebCodecs)' : 'pcm_f32le';
   const r: Run = { session, sampleRate, samplesSent: 0, completedAt: new Map(), stopSource, stopping: false };
+  if (encoding === 'opus') {
+    r.encoder = new OpusFrameEncoder({
+      sampleRate,
+      onPacket: (p) => void session.sendOpus(p).catch((e: Error) => void finish(r, e.message)),
+      onError: (e) => void finish(r, `Opus encoder: ${e.message}`),
+    });
+  }
   session.on('emotion', (m) => onEmotion(r, m));
   session.on('error', (e) => void finish(r, e.message));
   session.on('close', () => void finish(r));
@@ -99,7 +124,8 @@ function send(r: Run, samples: Float32Array): void {
   const after = Math.floor(r.samplesSent / r.sampleRate);
   const now = performance.now();
   for (let k = before + 1; k <= after; k++) r.completedAt.set(k, now);
-  r.session.sendPcm(samples).catch((e: Error) => void finish(r, e.message));
+  if (r.encoder) r.encoder.encode(samples);
+  else r.session.sendPcm(samples).catch((e: Error) => void finish(r, e.message));
 }
 
 function onEmotion(r: Run, m: EmotionMessage): void {
@@ -125,6 +151,8 @@ async function finish(r: Run, error?: string): Promise<void> {
   if (r.stopping) return;
   r.stopping = true;
   await r.stopSource().catch(() => undefined);
+  // Flushing hands the encoder's last packets to sendOpus before stop() is sent.
+  await r.encoder?.close().catch(() => undefined);
   if (!error) {
     setState('stopping');
     try {
@@ -147,10 +175,15 @@ async function startMic(): Promise<void> {
   let r: Run | undefined;
   const pending: Float32Array[] = [];
   let mic: Microphone | undefined;
+  const encoding = encodingSelect.value as Encoding;
   try {
-    mic = await startMicrophone({ onFrame: (pcm) => (r ? send(r, pcm) : pending.push(pcm)) });
+    // Opus takes 8/12/16/24/48 kHz only: the context runs at 48 kHz and the browser resamples the microphone.
+    mic = await startMicrophone({
+      ...(encoding === 'opus' ? { sampleRate: 48000 } : {}),
+      onFrame: (pcm) => (r ? send(r, pcm) : pending.push(pcm)),
+    });
     const m = mic;
-    r = await begin(m.sampleRate, 'microphone', () => m.stop());
+    r = await begin(m.sampleRate, 'microphone', () => m.stop(), encoding);
     for (const p of pending.splice(0)) send(r, p);
     run = r;
     setState('streaming');
@@ -274,3 +307,12 @@ fileInput.addEventListener('change', () => {
 window.addEventListener('resize', draw);
 setState('idle');
 draw();
+// Default: Opus when this browser can encode it, else PCM (the note says why).
+void isOpusEncodingSupported().then((ok) => {
+  encodingSelect.dataset.opus = ok ? 'supported' : 'unsupported';
+  const opusOption = encodingSelect.querySelector<HTMLOptionElement>('option[value="opus"]')!;
+  opusOption.disabled = !ok;
+  encodingSelect.value = ok ? 'opus' : 'pcm_f32le';
+  encodingNote.textContent = ok ? '' : 'Opus not supported by this browser (no WebCodecs AudioEncoder opus): sending PCM';
+  encodingSelect.disabled = !ok || stateEl.dataset.state === 'connecting' || stateEl.dataset.state === 'streaming' || stateEl.dataset.state === 'stopping';
+});

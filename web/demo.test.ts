@@ -71,6 +71,9 @@ describe('demo page in Chromium', () => {
     });
     await page.goto(`${srv!.http}/`);
     await expect(page.title()).resolves.toMatch(/Undertone/);
+    // This test covers PCM; the next one Opus.
+    await page.waitForSelector('#encoding[data-opus]');
+    await page.selectOption('#encoding', 'pcm_f32le');
     await page.getByRole('button', { name: 'Start microphone' }).click();
     await page.waitForSelector('#state[data-state="streaming"]', { timeout: 15_000 });
     // At least 8 labelled seconds, some of them voiced (the recording is speech).
@@ -89,6 +92,7 @@ describe('demo page in Chromium', () => {
     expect(label).toMatch(/^[a-z]+$/);
     expect(latency).toMatch(/^\d+ ms$/);
     expect(input).toMatch(/^microphone, \d+ Hz$/);
+    expect((await page.textContent('#encoding-info'))!.trim()).toBe('pcm_f32le');
     // Pressing Stop ends the session cleanly with an overall label.
     const shot = process.env.UNDERTONE_DEMO_SCREENSHOT ? path.join(PROJECT_ROOT, 'docs/demo.png') : path.join(tmp!, 'demo.png');
     await page.screenshot({ path: shot, fullPage: true });
@@ -98,6 +102,64 @@ describe('demo page in Chromium', () => {
     expect(done).toMatch(/^done/);
     expect(problems).toEqual([]);
     console.log(`demo: ${seconds} seconds labelled, last label ${label}, mean latency ${latency}, ${input}, ${done}`);
+    await page.close();
+  });
+
+  it('microphone with Opus (WebCodecs AudioEncoder) selected: labels appear, the server decodes opus; else the page falls back to PCM and says so', async () => {
+    const opusSessions = async (): Promise<number> => {
+      const text = await (await fetch(`${srv!.http}/metrics`)).text();
+      const m = /^undertone_sessions_total\{encoding="opus"\} (\d+)$/m.exec(text);
+      return m ? Number(m[1]) : 0;
+    };
+    const before = await opusSessions();
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 720 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${srv!.http}/`);
+    await page.waitForSelector('#encoding[data-opus]', { timeout: 10_000 });
+    const supported = (await page.getAttribute('#encoding', 'data-opus')) === 'supported';
+    const hasEncoder = await page.evaluate(async () => {
+      if (typeof AudioEncoder === 'undefined') return false;
+      return (await AudioEncoder.isConfigSupported({ codec: 'opus', sampleRate: 48000, numberOfChannels: 1 })).supported === true;
+    });
+    expect(supported).toBe(hasEncoder);
+    if (supported) {
+      // Opus is the default where supported.
+      expect(await page.inputValue('#encoding')).toBe('opus');
+    } else {
+      expect(await page.inputValue('#encoding')).toBe('pcm_f32le');
+      expect((await page.textContent('#encoding-note'))!).toMatch(/Opus not supported.*sending PCM/);
+    }
+    await page.getByRole('button', { name: 'Start microphone' }).click();
+    await page.waitForSelector('#state[data-state="streaming"]', { timeout: 15_000 });
+    await page.waitForFunction(
+      () => {
+        const c = document.getElementById('chart')!;
+        return Number(c.dataset.seconds) >= 5 && Number(c.dataset.voiced) >= 2;
+      },
+      undefined,
+      { timeout: 30_000 },
+    );
+    const label = (await page.textContent('#label'))!.trim();
+    const info = (await page.textContent('#encoding-info'))!.trim();
+    const input = (await page.textContent('#input'))!.trim();
+    expect(label).toMatch(/^[a-z]+$/);
+    if (supported) {
+      expect(info).toBe('opus (WebCodecs)');
+      expect(input).toBe('microphone, 48000 Hz'); // the AudioContext runs at 48 kHz for Opus
+      expect(await opusSessions()).toBe(before + 1);
+    } else {
+      expect(info).toBe('pcm_f32le');
+      expect(await opusSessions()).toBe(before);
+    }
+    await page.getByRole('button', { name: 'Stop' }).click();
+    await page.waitForSelector('#state[data-state="idle"]', { timeout: 15_000 });
+    expect((await page.textContent('#state'))!.trim()).toMatch(/^done/);
+    expect(problems).toEqual([]);
+    console.log(`demo opus: supported=${supported}, encoding ${info}, ${input}, last label ${label}`);
     await page.close();
   });
 

@@ -45,6 +45,12 @@ export interface MicrophoneOptions {
   readonly onFrame: (samples: Float32Array) => void;
   /** An AudioContext to use (default: a new one, closed by stop()). */
   readonly context?: AudioContext;
+  /**
+   * Sample rate of the AudioContext this helper creates (default: the browser's, often 44100 or
+   * 48000); the browser resamples the microphone to it. Opus needs 48000 (or 8/12/16/24 kHz).
+   * Ignored with `context`.
+   */
+  readonly sampleRate?: number;
   /** Extra getUserMedia audio constraints. */
   readonly constraints?: MediaTrackConstraints;
 }
@@ -64,7 +70,7 @@ export async function startMicrophone(options: MicrophoneOptions): Promise<Micro
     audio: { channelCount: 1, echoCancellation: false, noiseSuppression: false, autoGainControl: false, ...options.constraints },
   });
   const ownContext = !options.context;
-  const context = options.context ?? new AudioContext();
+  const context = options.context ?? new AudioContext(options.sampleRate !== undefined ? { sampleRate: options.sampleRate } : {});
   try {
     if (context.state === 'suspended') await context.resume();
     const url = URL.createObjectURL(new Blob([WORKLET_SOURCE], { type: 'text/javascript' }));
