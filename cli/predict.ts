@@ -3,7 +3,8 @@ import { parseArgs } from 'node:util';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { AudioInputError } from '../core/errors.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
-import { predictSamples, type Prediction, type Scores } from '../core/predict.js';
+import { predictSamples, type Prediction } from '../core/predict.js';
+import { formatSecond, topScores } from './format.js';
 import { modelDir } from './paths.js';
 
 export const PREDICT_USAGE = `usage: undertone predict FILE... [--json] [--model DIR]
@@ -12,20 +13,9 @@ Prints, for each WAV or Ogg Opus file, a label every second of audio (the window
 uses) and the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
 "silence" and get no label. --json prints one JSON object per file per line.`;
 
-function top(scores: Scores, n: number): string {
-  return Object.entries(scores)
-    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
-    .slice(0, n)
-    .map(([l, p]) => `${l} ${((p ?? 0) * 100).toFixed(0)}%`)
-    .join(', ');
-}
-
 function printHuman(file: string, p: Prediction): void {
-  const lines = [`${file} (${(p.durationMs / 1000).toFixed(2)} s): ${p.label ? `${p.label} — ${top(p.scores!, 3)}` : 'no speech detected'}`];
-  for (const e of p.timeline) {
-    const at = `${(e.startMs / 1000).toFixed(1).padStart(5)}-${(e.endMs / 1000).toFixed(1).padEnd(5)}s`;
-    lines.push(`  ${String(e.second).padStart(3)}  ${at}  ${e.voiced ? `${e.label!.padEnd(9)} ${top(e.scores!, 3)}` : 'silence'}`);
-  }
+  const lines = [`${file} (${(p.durationMs / 1000).toFixed(2)} s): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];
+  for (const e of p.timeline) lines.push(formatSecond(e));
   process.stdout.write(lines.join('\n') + '\n');
 }
 

@@ -5,7 +5,8 @@
  */
 import { parseArgs } from 'node:util';
 import { AudioInputError } from '../core/errors.js';
-import { ENCODINGS, type EmotionMessage, type Encoding, type EndMessage, type Scores } from '../core/protocol/index.js';
+import { ENCODINGS, type Encoding, type EndMessage } from '../core/protocol/index.js';
+import { formatSecond, topScores } from './format.js';
 import { UndertoneError, streamFile } from '../client-sdk/node.js';
 
 export const STREAM_USAGE = `usage: undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding pcm_s16le|pcm_f32le|opus]
@@ -19,22 +20,9 @@ pcm_s16le). --realtime paces the audio at real time (default: as fast as the ser
 --token (or UNDERTONE_TOKEN) is the API key when the server requires one.
 Exit status: 0 after the end summary, 1 when the server is down or ends the session with an error.`;
 
-function top(scores: Scores, n: number): string {
-  return Object.entries(scores)
-    .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
-    .slice(0, n)
-    .map(([l, p]) => `${l} ${((p ?? 0) * 100).toFixed(0)}%`)
-    .join(', ');
-}
-
-function humanEmotion(e: EmotionMessage): string {
-  const at = `${(e.startMs / 1000).toFixed(1).padStart(5)}-${(e.endMs / 1000).toFixed(1).padEnd(5)}s`;
-  return `  ${String(e.second).padStart(3)}  ${at}  ${e.voiced ? `${e.label!.padEnd(9)} ${top(e.scores!, 3)}` : 'silence'}`;
-}
-
 function humanEnd(file: string, end: EndMessage): string {
   const s = end.summary;
-  return `${file} (${(s.durationMs / 1000).toFixed(2)} s, ${end.seconds} labels, ${s.voicedSeconds} voiced): ${s.label ? `${s.label} — ${top(s.scores!, 3)}` : 'no speech detected'}`;
+  return `${file} (${(s.durationMs / 1000).toFixed(2)} s, ${end.seconds} labels, ${s.voicedSeconds} voiced): ${s.label ? `${s.label} — ${topScores(s.scores!, 3)}` : 'no speech detected'}`;
 }
 
 export async function runStream(argv: string[]): Promise<number> {
@@ -75,7 +63,7 @@ export async function runStream(argv: string[]): Promise<number> {
       token: values.token ?? process.env.UNDERTONE_TOKEN,
       onSession: (session) => {
         if (!values.json) out(`${file}: session ${session.sessionId} (model ${session.ready.model.name} ${session.ready.model.version}, ${session.encoding})`);
-        session.on('emotion', (e) => out(values.json ? JSON.stringify(e) : humanEmotion(e)));
+        session.on('emotion', (e) => out(values.json ? JSON.stringify(e) : formatSecond(e)));
       },
     });
     out(values.json ? JSON.stringify(end) : humanEnd(file, end));

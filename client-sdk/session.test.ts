@@ -17,7 +17,7 @@ import { EmotionModel } from '../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../core/predict.js';
 import type { EmotionMessage, EndMessage } from '../core/protocol/index.js';
 import { type TestServer, compareEntry, opusPackets, startTestServer } from '../server/testing/harness.js';
-import { corpusFile, manifestRows } from '../test/corpora.js';
+import { corpusFile, manifestRows, longestRow } from '../test/corpora.js';
 import { type ReconnectInfo, UndertoneError, connect, streamFile } from './node.js';
 
 let model: EmotionModel;
@@ -30,7 +30,7 @@ beforeAll(async () => {
   model = await EmotionModel.load(modelDir());
   srv = await startTestServer({ idleTimeoutMs: 800 });
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-sdk-'));
-  const row = manifestRows().reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  const row = longestRow();
   file = corpusFile(row);
   samples16k = await decodeAudioFile(file);
 });
@@ -171,7 +171,10 @@ describe('client SDK: keepalive and reconnect', () => {
       const s = net.connect(target.port, '127.0.0.1');
       links.add(c);
       c.pipe(s).pipe(c);
-      const cut = (): void => (c.destroy(), s.destroy());
+      const cut = (): void => {
+        c.destroy();
+        s.destroy();
+      };
       c.on('error', cut).on('close', cut);
       s.on('error', cut).on('close', cut);
     });

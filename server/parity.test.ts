@@ -7,7 +7,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { manifestRows, corpusFile } from '../test/corpora.js';
+import { corpusFile, longestRow } from '../test/corpora.js';
 import { modelDir } from '../cli/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { resampleAll } from '../core/audio/resample.js';
@@ -32,7 +32,7 @@ beforeAll(async () => {
   srv = await startTestServer();
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-parity-'));
   // The longest corpus file: several whole seconds and a partial last one.
-  const row = manifestRows().reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  const row = longestRow();
   file = corpusFile(row);
   samples16k = await decodeAudioFile(file);
 });

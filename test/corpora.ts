@@ -60,7 +60,12 @@ export function sampleRows(count = 5): ManifestRow[] {
       picked.push(r);
     }
   }
-  const longest = rows.reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  const longest = longestRow(rows);
   if (!picked.includes(longest)) picked.push(longest);
   return picked.slice(0, count);
+}
+
+/** The longest file of the manifest: several whole seconds and a partial last one. */
+export function longestRow(rows: readonly ManifestRow[] = manifestRows()): ManifestRow {
+  return rows.reduce((a, b) => (b.durationS > a.durationS ? b : a));
 }

@@ -17,7 +17,7 @@ import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { WEB_DIR } from '../server/http-app.js';
 import { type TestServer, startTestServer } from '../server/testing/harness.js';
-import { corpusFile, manifestRows } from '../test/corpora.js';
+import { corpusFile, longestRow } from '../test/corpora.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -32,7 +32,7 @@ beforeAll(async () => {
   if (!existsSync(path.join(WEB_DIR, 'index.html'))) throw new Error(`${WEB_DIR}/index.html is missing: run npm run build`);
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-demo-'));
   // The longest corpus recording, at 48 kHz: Chromium's fake microphone plays it in a loop.
-  const row = manifestRows().reduce((a, b) => (b.durationS > a.durationS ? b : a));
+  const row = longestRow();
   const samples = resampleAll(await decodeAudioFile(corpusFile(row)), 16000, 48000);
   durationS = samples.length / 48000;
   wavPath = path.join(tmp, 'mic.wav');
