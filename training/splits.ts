@@ -66,7 +66,11 @@ export function speakerFolds(rows: readonly ManifestRow[], corpus: string, k: nu
  */
 export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17): Split {
   const byCorpus = new Map<string, ManifestRow[]>();
-  for (const r of rows) byCorpus.set(r.corpus, [...(byCorpus.get(r.corpus) ?? []), r]);
+  for (const r of rows) {
+    const list = byCorpus.get(r.corpus);
+    if (list) list.push(r);
+    else byCorpus.set(r.corpus, [r]);
+  }
   const testSpk = new Set<string>();
   const valSpk = new Set<string>();
   for (const [, corpusRows] of [...byCorpus].sort(([a], [b]) => a.localeCompare(b))) {
