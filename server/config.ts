@@ -5,6 +5,10 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
+/** Engines a server can run (server/engine.ts); named here so reading the config loads no model code. */
+export const ENGINE_NAMES = ['batched', 'naive'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
@@ -29,6 +33,8 @@ export interface ServerConfig {
   readonly batchWaitMs: number;
   /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
   readonly drainTimeoutMs: number;
+  /** How sessions compute and score windows: batched (default) or the naive baseline (benchmarks). */
+  readonly engine: EngineName;
   readonly logLevel: string;
 }
 
@@ -54,6 +60,7 @@ export const SETTINGS = {
   maxBatch: { flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: '16', help: 'most windows per inference call (a full batch holds the event loop ~5 ms)' },
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
+  engine: { flag: 'engine', env: 'UNDERTONE_ENGINE', default: 'batched', help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -115,6 +122,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const threadEnv = env[SETTINGS.inferenceThread.env];
   if (threadEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(threadEnv)) throw new ConfigError(`${SETTINGS.inferenceThread.env} must be 0, 1, true or false`);
   const inferenceThread = threadFlag ?? (threadEnv === '1' || threadEnv === 'true');
+  const engine = raw(SETTINGS.engine) ?? 'batched';
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new ConfigError(`${get(SETTINGS.engine, '').name} must be one of ${ENGINE_NAMES.join(', ')}, got ${JSON.stringify(engine)}`);
   const apiKeys = (raw(SETTINGS.apiKeys) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
   return {
     help: values.help === true,
@@ -131,6 +140,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     maxBatch: num(SETTINGS.maxBatch, '16', { min: 1, max: 4096, integer: true }),
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
+    engine: engine as EngineName,
     logLevel,
   };
 }

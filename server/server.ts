@@ -17,6 +17,7 @@ import { createHttpApp } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
+import { type LabelEngine, createEngine } from './engine.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
 
@@ -67,6 +68,7 @@ export class UndertoneServer {
   readonly ready: Promise<void>;
   private model?: LoadedModel;
   private scheduler?: InferenceScheduler;
+  private engine?: LabelEngine;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
@@ -126,8 +128,9 @@ export class UndertoneServer {
     const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(config.modelDir) : await EmotionModel.load(config.modelDir, { threads: 1 });
     this.model = model;
     this.scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    this.engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler: this.scheduler, metrics: this.metrics });
     const { name, version, labels } = model.metadata;
-    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, loadMs: Date.now() - t0 }, 'model loaded');
+    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
   }
 
   private notReadyReason(): string | undefined {
@@ -180,7 +183,7 @@ export class UndertoneServer {
       ws,
       {
         metadata: this.model!.metadata,
-        scheduler: this.scheduler!,
+        engine: this.engine!,
         metrics: this.metrics,
         logger: this.logger,
         idleTimeoutMs: config.idleTimeoutMs,

@@ -11,7 +11,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { AudioInputError } from '../core/errors.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { analyzerFor, poolTimeline, type TimelineEntry, toTimelineEntry, windowMs } from '../core/predict.js';
+import { poolTimeline, type TimelineEntry, toTimelineEntry, windowMs } from '../core/predict.js';
 import {
   CLOSE_CODES,
   type CloseCode,
@@ -24,11 +24,11 @@ import {
   type StartMessage,
   parseClientMessage,
 } from '../core/protocol/index.js';
-import type { DueWindow, StreamAnalyzer } from '../core/stream-analyzer.js';
+import type { DueWindow } from '../core/stream-analyzer.js';
 import { type AudioInput, createAudioInput } from './audio-input.js';
+import type { LabelEngine, WindowAnalyzer } from './engine.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { InferenceScheduler } from './scheduler.js';
 
 /** Windows submitted but not yet sent above which the socket stops being read (TCP backpressure). */
 const PAUSE_ABOVE = 48;
@@ -36,7 +36,8 @@ const RESUME_BELOW = 16;
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
-  readonly scheduler: InferenceScheduler;
+  /** Makes the session's analyzer and scores its voiced windows (--engine). */
+  readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   readonly idleTimeoutMs: number;
@@ -72,7 +73,7 @@ export class Session {
   private state: State = 'awaiting_start';
   private start?: StartMessage;
   private input?: AudioInput;
-  private analyzer?: StreamAnalyzer;
+  private analyzer?: WindowAnalyzer;
   private inbox: Promise<void> = Promise.resolve();
   private outbox: Promise<void> = Promise.resolve();
   private readonly timeline: TimelineEntry[] = [];
@@ -174,7 +175,7 @@ export class Session {
     }
     this.start = start;
     this.input = input;
-    this.analyzer = analyzerFor(this.ctx.metadata);
+    this.analyzer = this.ctx.engine.createAnalyzer();
     this.state = 'streaming';
     this.touch();
     const { metadata } = this.ctx;
@@ -215,9 +216,9 @@ export class Session {
 
   /** Schedules one due window's label: inference if voiced, then the send, in stream order. */
   private emit(due: DueWindow, arrival: number): void {
-    const { metadata, scheduler } = this.ctx;
+    const { metadata, engine } = this.ctx;
     const entry: Promise<TimelineEntry> = due.voiced
-      ? scheduler.submit(due.features, due.mask).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
+      ? engine.score(due).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
       : Promise.resolve(toTimelineEntry(due, metadata));
     // Handled by the chain below; this keeps an early rejection from counting as unhandled.
     entry.catch(() => undefined);
