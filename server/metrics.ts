@@ -20,6 +20,7 @@ export class ServerMetrics {
   readonly eventLoopLag: Histogram;
   readonly liveSessions: Gauge;
   readonly queuedWindows: Gauge;
+  readonly sessionLimit: Gauge;
   readonly sessions: Counter<'encoding'>;
   readonly sessionEnds: Counter<'reason'>;
   readonly audioSeconds: Counter;
@@ -68,6 +69,8 @@ export class ServerMetrics {
       registers,
     });
     this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
+    // The same value in every worker: 'first' keeps the cluster's /metrics from summing it.
+    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'Live sessions allowed (--max-sessions, across all workers): saturation = live / limit', aggregator: 'first', registers });
     this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference', registers });
     this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding', labelNames: ['encoding'], registers });
     this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });

@@ -96,6 +96,7 @@ export class UndertoneServer {
         socket.destroy();
       });
     });
+    this.metrics.sessionLimit.set(config.maxSessions);
     this.metrics.startLagSampler();
     this.ready = this.loadModel();
     this.ready.catch(() => undefined);
