@@ -55,6 +55,11 @@ export interface LoadResult {
   readonly treeCpuPct?: number;
   readonly treeRssMb?: number;
   readonly generatorCpuPct: number;
+  /**
+   * Server CPU per stream-second of audio (ms): what one real-time stream costs, less sensitive
+   * to other load on a shared machine than the latency knee; 1000 / it bounds streams per core.
+   */
+  readonly cpuMsPerStreamSecond: number;
   /** The server's own label-latency histogram over the run (ms). */
   readonly serverP50: number;
   readonly serverP99: number;
@@ -217,6 +222,7 @@ export async function runLoad(target: LoadTarget, pool: AudioPool, options: Load
     serverRssMb: peakRss / 2 ** 20,
     ...(tree0 && tree1 ? { treeCpuPct: (100 * (tree1.cpuS - tree0.cpuS)) / wallS, treeRssMb: peakTreeRss / 2 ** 20 } : {}),
     generatorCpuPct,
+    cpuMsPerStreamSecond: ((total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total')) * 1000) / (n * seconds),
     serverP50: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.5),
     serverP99: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.99),
     meanBatch: histogramMean(before, after, 'undertone_inference_batch_size'),
@@ -237,5 +243,6 @@ export function formatResult(r: LoadResult): string {
     `  server histogram (audio message arrival -> label sent):          p50 ${f(r.serverP50, 1)}  p99 ${f(r.serverP99, 1)}   mean batch ${f(r.meanBatch, 1)}`,
     `  labels: expected ${r.expected}, received ${r.received}, missing ${r.missing}, late (> 1 s) ${r.late}, voiced ${r.voiced}; errors: ${errors}`,
     `  CPU (% of one core): server ${f(r.serverCpuPct)}${r.treeCpuPct !== undefined ? ` (process tree incl. primary ${f(r.treeCpuPct)})` : ''}, generator ${f(r.generatorCpuPct)}; server RSS peak ${f(r.serverRssMb)} MB${r.treeRssMb !== undefined ? ` (tree ${f(r.treeRssMb)} MB)` : ''}`,
+    `  server CPU per stream: ${f(r.cpuMsPerStreamSecond, 2)} ms per audio second (=> at most ${f(1000 / r.cpuMsPerStreamSecond)} real-time streams per fully used core)`,
   ].join('\n');
 }
