@@ -30,7 +30,7 @@ export function categorize(functionName: string, url: string): Category {
   if (url.includes('/core/features/') || url.includes('fft.js') || url.includes('/core/model/window') || url.includes('/core/stream-analyzer') || url.includes('/server/naive-engine')) return 'features';
   if (url.includes('/core/audio/') || url.includes('opus-decoder') || url.includes('codec-parser') || url.includes('/server/audio-input')) return 'decode';
   if (url.includes('/node_modules/ws/') || url.startsWith('node:net') || url.startsWith('node:internal/stream') || url.startsWith('node:internal/net') || url.startsWith('node:_http') || url.startsWith('node:internal/streams') || url.startsWith('node:stream') || url.includes('/core/protocol/') || functionName === 'stringify' || functionName === 'parse' || functionName === 'writev' || functionName === 'writeBuffer' || functionName === 'writeUtf8String') return 'ws/JSON/net';
-  if (url.includes('prom-client') || url.includes('pino') || url.includes('/server/metrics') || url.includes('/server/logger') || url.includes('sonic-boom')) return 'metrics/logging';
+  if (url.includes('prom-client') || url.includes('/node_modules/express/') || url.includes('pino') || url.includes('/server/metrics') || url.includes('/server/logger') || url.includes('sonic-boom')) return 'metrics/logging';
   if (url.includes('/server/') || url.includes('/core/predict')) return 'session/server';
   return 'other JS/node';
 }
@@ -48,8 +48,17 @@ export interface ProfileSummary {
   readonly functions: FunctionTime[];
 }
 
-/** Self time of every function over one or more profiles (ms). */
-export function summarizeProfiles(files: readonly string[]): ProfileSummary {
+/**
+ * Which part of a profile to count, in ms before the profile's end (the process exit): e.g. the
+ * load phase only, leaving out start-up (module loading, model load) and the drain.
+ */
+export interface ProfileWindow {
+  readonly fromMsBeforeEnd: number;
+  readonly toMsBeforeEnd: number;
+}
+
+/** Self time of every function over one or more profiles (ms), optionally within a window. */
+export function summarizeProfiles(files: readonly string[], window?: ProfileWindow): ProfileSummary {
   const byKey = new Map<string, FunctionTime>();
   let totalMs = 0;
   for (const file of files) {
@@ -57,8 +66,12 @@ export function summarizeProfiles(files: readonly string[]): ProfileSummary {
     const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
     const selfUs = new Map<number, number>();
     // timeDeltas[i] is the time before sample i; sample i lasts until sample i + 1.
+    let t = profile.startTime;
     for (let i = 0; i < profile.samples.length; i++) {
+      t += profile.timeDeltas[i];
       const dt = i + 1 < profile.timeDeltas.length ? profile.timeDeltas[i + 1] : 0;
+      const beforeEndMs = (profile.endTime - t) / 1000;
+      if (window && (beforeEndMs > window.fromMsBeforeEnd || beforeEndMs < window.toMsBeforeEnd)) continue;
       selfUs.set(profile.samples[i], (selfUs.get(profile.samples[i]) ?? 0) + Math.max(0, dt));
     }
     for (const [id, us] of selfUs) {
