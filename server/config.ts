@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   /** How sessions compute and score windows: batched (default) or the naive baseline (benchmarks). */
   readonly engine: EngineName;
+  /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
+  readonly historySeconds: number;
   readonly logLevel: string;
 }
 
@@ -61,6 +63,7 @@ export const SETTINGS = {
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
   engine: { flag: 'engine', env: 'UNDERTONE_ENGINE', default: 'batched', help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)' },
+  historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -141,6 +144,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
     engine: engine as EngineName,
+    historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
     logLevel,
   };
 }
