@@ -12,7 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
 import { formatResult, marginalCpu, runLoad } from './lib/load.js';
 import { announceConditions, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
@@ -20,12 +20,7 @@ import { startServer } from './lib/server-process.js';
 
 const { values } = parseArgs({
   options: {
-    streams: { type: 'string' },
-    seconds: { type: 'string' },
-    encoding: { type: 'string', default: 'pcm_s16le' },
-    'frame-ms': { type: 'string', default: '20' },
-    p99: { type: 'string', default: '100' },
-    workers: { type: 'string' },
+    ...LOAD_OPTIONS,
     'cpu-steps': { type: 'string', default: '20,40,80' },
   },
 });
