@@ -46,7 +46,7 @@ for (const engine of ['batched', 'naive'] as const) {
       console.log(`CPU step ${formatResult(x)}`);
       steps.push(x);
     }
-    results[engine] = { ...r, steps, marginalCpuMs: marginalCpu(steps)?.perStreamMs, load: loadAverage() };
+    results[engine] = { ...r, steps, marginalCpuMs: (marginalCpu(steps)?.perStreamMs ?? 0) > 0 ? marginalCpu(steps)!.perStreamMs : undefined, load: loadAverage() };
   } finally {
     await server.stop();
   }

@@ -59,6 +59,7 @@ export async function ramp(target: LoadTarget, pool: AudioPool, options: RampOpt
     while (hi - lo > Math.max(minGap, Math.ceil(lo * resolution))) await step(Math.round((lo + hi) / 2));
   }
   const cpu = marginalCpu(steps);
-  if (cpu) log(`server CPU fitted over the ${steps.length} steps: ${cpu.perStreamMs.toFixed(2)} ms per stream per audio second + ${cpu.fixedMs.toFixed(0)} ms/s fixed (=> ~${(1000 / cpu.perStreamMs).toFixed(0)} streams per fully used core)`);
-  return { held: lo, ...(hi !== undefined ? { failed: hi } : {}), steps, best, marginalCpuMs: cpu?.perStreamMs };
+  if (cpu && cpu.perStreamMs <= 0) log(`server CPU fit over the ${steps.length} steps: n/a (CPU did not grow with streams: the server was starved of CPU by other load)`);
+  else if (cpu) log(`server CPU fitted over the ${steps.length} steps: ${cpu.perStreamMs.toFixed(2)} ms per stream per audio second + ${cpu.fixedMs.toFixed(0)} ms/s fixed (=> ~${(1000 / cpu.perStreamMs).toFixed(0)} streams per fully used core)`);
+  return { held: lo, ...(hi !== undefined ? { failed: hi } : {}), steps, best, marginalCpuMs: cpu && cpu.perStreamMs > 0 ? cpu.perStreamMs : undefined };
 }
