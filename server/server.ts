@@ -56,7 +56,7 @@ export interface ServerOptions {
 }
 
 /** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
-function hardPayloadLimit(maxMessageBytes: number): number {
+export function hardPayloadLimit(maxMessageBytes: number): number {
   return Math.max(2 * maxMessageBytes, maxMessageBytes + 65536);
 }
 
