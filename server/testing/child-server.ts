@@ -4,7 +4,12 @@
  * what an operator would see.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { CLI, PROJECT_ROOT } from '../../test/cli.js';
+import { createServer } from 'node:net';
+import path from 'node:path';
+import { PROJECT_ROOT } from '../../cli/paths.js';
+
+/** The built CLI (dist/cli/main.js), whether this module runs from source (vitest) or from dist/. */
+const CLI = path.join(PROJECT_ROOT, 'dist/cli/main.js');
 
 export interface ChildServer {
   readonly child: ChildProcessWithoutNullStreams;
@@ -29,9 +34,22 @@ export interface ChildServerOptions {
   readonly readyTimeoutMs?: number;
 }
 
-/** Starts `undertone serve --port 0 ...args` and resolves once /readyz answers 200. */
+/** A loopback port free right now (the server is told it, so any log level works). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as { port: number };
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts `undertone serve --port P ...args` on a free port and resolves once /readyz answers 200. */
 export async function startChildServer(args: readonly string[], options: ChildServerOptions = {}): Promise<ChildServer> {
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', '--port', '0', '--host', '127.0.0.1', ...args], {
+  const port = await freePort();
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
   });
@@ -40,22 +58,8 @@ export async function startChildServer(args: readonly string[], options: ChildSe
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not listen within 30 s:\n${out}\n${err}`)), 30_000);
-    const look = (): void => {
-      const m = /"port":(\d+)[^\n]*"msg":"listening"/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.stdout.off('data', look);
-        resolve(Number(m[1]));
-      }
-    };
-    child.stdout.on('data', look);
-    void exited.then((code) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited (${code}) before listening:\n${out}\n${err}`));
-    });
-  });
+  let exitedEarly: string | undefined;
+  void exited.then((code) => (exitedEarly = `server exited (${code}) before it was ready:\n${out}\n${err}`));
   const http = `http://127.0.0.1:${port}`;
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
@@ -64,6 +68,7 @@ export async function startChildServer(args: readonly string[], options: ChildSe
       () => false,
     );
     if (ok) break;
+    if (exitedEarly) throw new Error(exitedEarly);
     if (Date.now() > deadline) throw new Error(`server not ready in time:\n${out}\n${err}`);
     await new Promise((r) => setTimeout(r, 100));
   }

@@ -201,21 +201,30 @@ export function caseArbitrary(limits: FuzzLimits, opusPackets: readonly Uint8Arr
     fc.record({ type: fc.oneof(fc.string({ maxLength: 10 }), fc.constantFrom('stop', 'keepalive', 'ready', 'emotion', 'end', 'error', '__proto__', 'constructor')), x: anyValue }, { requiredKeys: ['type'] })
       .map((m) => build('typed message first', [json(m)])),
     // Start with fields of any type and value, then some audio.
-    fc.tuple(startMessage, fc.array(randomBytes(4000), { maxLength: 3 })).map(([s, audio]) => build('random start + audio', [json(s), ...audio.map(bin)])),
+    { weight: 3, arbitrary: fc.tuple(startMessage, fc.array(randomBytes(4000), { maxLength: 3 })).map(([s, audio]) => build('random start + audio', [json(s), ...audio.map(bin)])) },
     // Valid start, then a stream of random PCM or Opus and text where audio is expected.
-    fc
-      .tuple(
-        validStart,
-        fc.array(fc.oneof({ weight: 4, arbitrary: randomBytes(6000).map(bin) }, { weight: 1, arbitrary: midStreamText }), { maxLength: 6 }),
-        fc.boolean(),
-      )
-      .map(([s, steps, stop]) => build(`valid ${s.encoding} start + random frames`, [json(s), ...steps], stop)),
-    fc.tuple(fc.constantFrom(8000, 16000, 48000), fc.array(hostileFloats, { minLength: 1, maxLength: 3 })).map(([rate, chunks]) =>
-      build('f32le with NaN/Inf/huge', [json({ type: 'start', encoding: 'pcm_f32le', sampleRate: rate, channels: 1 }), ...chunks.map(bin)]),
-    ),
-    fc.tuple(fc.constantFrom<1 | 2>(1, 2), fc.array(corruptPacket, { minLength: 1, maxLength: 5 })).map(([ch, packets]) =>
-      build('opus with corrupt packets', [json({ type: 'start', encoding: 'opus', sampleRate: 48000, channels: ch }), ...packets.map(bin)]),
-    ),
+    {
+      weight: 5,
+      arbitrary: fc
+        .tuple(
+          validStart,
+          fc.array(fc.oneof({ weight: 6, arbitrary: randomBytes(6000).map(bin) }, { weight: 1, arbitrary: midStreamText }), { maxLength: 6 }),
+          fc.boolean(),
+        )
+        .map(([s, steps, stop]) => build(`valid ${s.encoding} start + random frames`, [json(s), ...steps], stop)),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.tuple(fc.constantFrom(8000, 16000, 48000), fc.array(hostileFloats, { minLength: 1, maxLength: 3 })).map(([rate, chunks]) =>
+        build('f32le with NaN/Inf/huge', [json({ type: 'start', encoding: 'pcm_f32le', sampleRate: rate, channels: 1 }), ...chunks.map(bin)]),
+      ),
+    },
+    {
+      weight: 3,
+      arbitrary: fc.tuple(fc.constantFrom<1 | 2>(1, 2), fc.array(corruptPacket, { minLength: 1, maxLength: 5 })).map(([ch, packets]) =>
+        build('opus with corrupt packets', [json({ type: 'start', encoding: 'opus', sampleRate: 48000, channels: ch }), ...packets.map(bin)]),
+      ),
+    },
     // Binary before start, stop before start, start twice.
     randomBytes(3000).map((b) => build('binary before start', [bin(b)])),
     fc.constant(build('stop before start', [], true)),
