@@ -14,7 +14,7 @@ import { type TestServer, opusPackets, startTestServer } from './testing/harness
 
 const MAX_MESSAGE = 16384;
 const LIMITS: FuzzLimits = { maxMessageBytes: MAX_MESSAGE, hardPayloadBytes: hardPayloadLimit(MAX_MESSAGE) };
-const RANDOM_CASES = Number(process.env.UNDERTONE_FUZZ_CASES ?? 600);
+const RANDOM_CASES = Number(process.env.UNDERTONE_FUZZ_CASES ?? 400);
 const SEED = Number(process.env.UNDERTONE_FUZZ_SEED ?? 20261125);
 
 let srv: TestServer;

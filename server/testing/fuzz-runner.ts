@@ -45,8 +45,13 @@ export function playCase(url: string, c: FuzzCase, timeoutMs = 15_000): Promise<
       }
       if (ws.readyState !== WebSocket.OPEN) return;
       if (c.stop) ws.send('{"type":"stop"}');
-      // Without stop, the client ends the session itself once the server has had time to object.
-      else setTimeout(() => ws.readyState === WebSocket.OPEN && ws.close(1000), 150);
+      // Without stop, the client ends the session itself once the server has had time to object:
+      // the pong shows the server's loop has read every frame before the ping, the pause lets
+      // their (asynchronous) handling finish.
+      else {
+        ws.once('pong', () => setTimeout(() => ws.readyState === WebSocket.OPEN && ws.close(1000), 200));
+        ws.ping();
+      }
     });
     ws.on('close', (code) => {
       clearTimeout(timer);
@@ -110,6 +115,8 @@ export class Canary {
   expected = 0;
   received = 0;
   sessions = 0;
+  /** Connections refused with overloaded (1013) and retried after retryAfterMs, as a client should. */
+  shed = 0;
   readonly problems: string[] = [];
   private stopping = false;
   readonly done: Promise<void>;
@@ -129,10 +136,14 @@ export class Canary {
       const pcm = Buffer.alloc(samples.length * 2);
       for (let j = 0; j < samples.length; j++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[j] * 32767))), j * 2);
       const want = labelPoints(samples.length).length;
-      const run = await streamChunks(url, { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }, chunkBytes(pcm, [640]), {
-        bytesPerSecond: 32000,
-        pace: 1,
-      });
+      let run = await streamChunks(url, { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }, chunkBytes(pcm, [640]), { bytesPerSecond: 32000, pace: 1 });
+      // Shed by admission control (the machine is saturated): a well-behaved client waits and retries.
+      while (run.client.error?.code === 'overloaded' && !this.stopping) {
+        this.shed++;
+        await new Promise((r) => setTimeout(r, run.client.error!.retryAfterMs ?? 1000));
+        run = await streamChunks(url, { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }, chunkBytes(pcm, [640]), { bytesPerSecond: 32000, pace: 1 });
+      }
+      if (run.client.error?.code === 'overloaded') break;
       this.sessions++;
       this.expected += want;
       this.received += run.client.emotions.length;
