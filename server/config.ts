@@ -42,6 +42,8 @@ export interface ServerConfig {
   readonly batchWaitMs: number;
   /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
   readonly drainTimeoutMs: number;
+  /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
+  readonly historySeconds: number;
   readonly logLevel: string;
 }
 
@@ -79,6 +81,7 @@ export const SETTINGS = {
   maxBatch: { flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: '16', help: 'most windows per inference call (a full batch holds the event loop ~5 ms)' },
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
+  historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -181,6 +184,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     maxBatch: num(SETTINGS.maxBatch, '16', { min: 1, max: 4096, integer: true }),
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
+    historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
     logLevel,
   };
 }

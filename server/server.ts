@@ -13,6 +13,8 @@ import type { ModelMetadata } from '../core/model/metadata.js';
 import { ProtocolError, STREAM_PATH } from '../core/protocol/index.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
+import { InProcessBus } from './events/in-process-bus.js';
+import type { SessionBus } from './events/session-bus.js';
 import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
@@ -53,6 +55,8 @@ export interface ServerOptions {
   readonly logger?: Logger;
   readonly slots?: SessionSlots;
   readonly cluster?: ClusterHooks;
+  /** Where sessions publish their labels for subscribers; default: this process only (InProcessBus). */
+  readonly bus?: SessionBus;
 }
 
 /** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
@@ -63,6 +67,8 @@ export function hardPayloadLimit(maxMessageBytes: number): number {
 export class UndertoneServer {
   readonly metrics = new ServerMetrics();
   readonly logger: Logger;
+  /** The live sessions' publish point and directory (subscriptions read it). */
+  readonly bus: SessionBus;
   /** Resolves when the model is loaded and warmed (rejects if it cannot be). */
   readonly ready: Promise<void>;
   private model?: LoadedModel;
@@ -82,6 +88,7 @@ export class UndertoneServer {
     this.logger = options.logger ?? silentLogger();
     this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
     this.slots = options.slots ?? new LocalSlots(config.maxSessions);
+    this.bus = options.bus ?? new InProcessBus(config.historySeconds);
     const metricsKeys = new KeyList(config.metricsKeys);
     const metrics: MetricsEndpoint = {
       read: async () =>
@@ -245,6 +252,7 @@ export class UndertoneServer {
         scheduler: this.scheduler!,
         metrics: this.metrics,
         logger: this.logger,
+        bus: this.bus,
         idleTimeoutMs: config.idleTimeoutMs,
         startTimeoutMs: config.startTimeoutMs,
         maxMessageBytes: config.maxMessageBytes,
@@ -296,6 +304,7 @@ export class UndertoneServer {
     await this.ready.catch(() => undefined);
     this.scheduler?.close();
     await this.model?.release();
+    await this.bus.close();
     this.metrics.stop();
     this.logger.info('drained');
   }

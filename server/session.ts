@@ -1,22 +1,21 @@
 /**
- * One WebSocket session: start -> ready -> binary audio -> an emotion message per second ->
- * stop -> end -> close 1000. Messages are handled strictly in order through a promise chain
- * (the Opus decoder is created asynchronously, so a handler may await), and labels are sent in
- * order through a second chain (a silent second needs no inference but must wait behind the
- * voiced second before it). Any failure of this session becomes an `error` message and a close
- * code here; nothing escapes to other sessions or the process.
+ * One WebSocket session of the /v1/stream protocol: start -> ready -> binary audio -> an emotion
+ * message per second -> stop -> end -> close 1000. Messages are handled strictly in order through
+ * a promise chain (the Opus decoder is created asynchronously, so a handler may await). The audio
+ * pipeline (decode, analyze, infer, labels in order, end summary, publishing on the session bus)
+ * is a LiveStream (live-stream.ts); this class is the protocol around it: parsing, timers, close
+ * codes. Any failure of this session becomes an `error` message and a close code here; nothing
+ * escapes to other sessions or the process.
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { AudioInputError } from '../core/errors.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { analyzerFor, poolTimeline, type TimelineEntry, toTimelineEntry, windowMs } from '../core/predict.js';
+import { windowMs } from '../core/predict.js';
 import {
   CLOSE_CODES,
   type CloseCode,
-  type EmotionMessage,
-  type EndMessage,
   type EndReason,
   ProtocolError,
   type ReadyMessage,
@@ -24,21 +23,20 @@ import {
   type StartMessage,
   parseClientMessage,
 } from '../core/protocol/index.js';
-import type { DueWindow, StreamAnalyzer } from '../core/stream-analyzer.js';
-import { type AudioInput, createAudioInput } from './audio-input.js';
+import { createAudioInput } from './audio-input.js';
+import type { SessionBus } from './events/session-bus.js';
+import { LiveStream } from './live-stream.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { InferenceScheduler } from './scheduler.js';
-
-/** Windows submitted but not yet sent above which the socket stops being read (TCP backpressure). */
-const PAUSE_ABOVE = 48;
-const RESUME_BELOW = 16;
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
   readonly scheduler: InferenceScheduler;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
+  /** Where the session's labels are published for subscribers. */
+  readonly bus: SessionBus;
   readonly idleTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -60,7 +58,7 @@ function toBuffer(data: RawData): Buffer {
 }
 
 /** Close reasons are at most 123 bytes of UTF-8. */
-function closeReason(text: string): string {
+export function closeReason(text: string): string {
   let reason = text;
   while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
   return reason;
@@ -71,17 +69,10 @@ export class Session {
   readonly log: Logger;
   private state: State = 'awaiting_start';
   private start?: StartMessage;
-  private input?: AudioInput;
-  private analyzer?: StreamAnalyzer;
+  private stream?: LiveStream;
   private inbox: Promise<void> = Promise.resolve();
-  private outbox: Promise<void> = Promise.resolve();
-  private readonly timeline: TimelineEntry[] = [];
-  private inflight = 0;
-  private paused = false;
   private startTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
-  private samples = 0;
-  private bytes = 0;
   private messages = 0;
   private outcome: SessionOutcome = 'client_closed';
   private readonly openedAt = performance.now();
@@ -149,7 +140,7 @@ export class Session {
     if (this.state === 'closed' || this.state === 'ending') return;
     if (isBinary) {
       if (this.state !== 'streaming') throw new ProtocolError('start_required', 'binary audio before the start message');
-      this.audio(data, arrival);
+      this.stream!.push(data, arrival);
       return;
     }
     const message = parseClientMessage(data.toString('utf8'));
@@ -173,12 +164,30 @@ export class Session {
       return;
     }
     this.start = start;
-    this.input = input;
-    this.analyzer = analyzerFor(this.ctx.metadata);
+    const { metadata } = this.ctx;
+    this.stream = new LiveStream(
+      this.ctx,
+      {
+        sessionId: this.id,
+        ...(start.key !== undefined ? { key: start.key } : {}),
+        source: 'stream',
+        encoding: start.encoding,
+        startedAt: new Date().toISOString(),
+      },
+      input,
+      {
+        emotion: (message) => this.send(message),
+        flow: (paused) => {
+          if (this.ws.readyState !== WebSocket.OPEN) return;
+          if (paused) this.ws.pause();
+          else this.ws.resume();
+        },
+        fail: (e) => this.fail(e),
+      },
+      this.log,
+    );
     this.state = 'streaming';
     this.touch();
-    const { metadata } = this.ctx;
-    this.ctx.metrics.sessions.inc({ encoding: start.encoding });
     this.log.info({ encoding: start.encoding, sampleRate: start.sampleRate, channels: start.channels, key: start.key }, 'session started');
     const ready: ReadyMessage = {
       type: 'ready',
@@ -191,86 +200,13 @@ export class Session {
     this.send(ready);
   }
 
-  private audio(data: Buffer, arrival: number): void {
-    const { metrics } = this.ctx;
-    this.bytes += data.length;
-    metrics.audioBytes.inc(data.length);
-    const t0 = performance.now();
-    const samples = this.input!.push(data);
-    const t1 = performance.now();
-    const due = this.analyzer!.push(samples);
-    const t2 = performance.now();
-    metrics.decodeDuration.observe((t1 - t0) / 1000);
-    metrics.featureDuration.observe((t2 - t1) / 1000);
-    this.accept(samples.length, due, arrival);
-  }
-
-  private accept(samples: number, due: DueWindow[], arrival: number): void {
-    if (samples > 0) {
-      this.samples += samples;
-      this.ctx.metrics.audioSeconds.inc(samples / this.ctx.metadata.featureConfig.sampleRate);
-    }
-    for (const d of due) this.emit(d, arrival);
-  }
-
-  /** Schedules one due window's label: inference if voiced, then the send, in stream order. */
-  private emit(due: DueWindow, arrival: number): void {
-    const { metadata, scheduler } = this.ctx;
-    const entry: Promise<TimelineEntry> = due.voiced
-      ? scheduler.submit(due.features, due.mask).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
-      : Promise.resolve(toTimelineEntry(due, metadata));
-    // Handled by the chain below; this keeps an early rejection from counting as unhandled.
-    entry.catch(() => undefined);
-    this.inflight++;
-    this.backpressure();
-    this.outbox = this.outbox
-      .then(async () => {
-        const e = await entry;
-        this.inflight--;
-        this.backpressure();
-        if (this.state === 'closed') return;
-        this.timeline.push(e);
-        const message: EmotionMessage = { type: 'emotion', ...e };
-        this.send(message);
-        this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
-        this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
-      })
-      .catch((e: unknown) => this.fail(e));
-  }
-
-  private backpressure(): void {
-    if (!this.paused && this.inflight > PAUSE_ABOVE && this.ws.readyState === WebSocket.OPEN) {
-      this.paused = true;
-      this.ws.pause();
-    } else if (this.paused && this.inflight < RESUME_BELOW) {
-      this.paused = false;
-      if (this.ws.readyState === WebSocket.OPEN) this.ws.resume();
-    }
-  }
-
   /** Labels the partial last second, waits for every label to be sent, then `end` and close. */
   private async finish(reason: EndReason, closeCode: CloseCode, arrival: number): Promise<void> {
     if (this.state !== 'streaming') return;
     this.state = 'ending';
     clearTimeout(this.idleTimer);
-    const tail = this.input!.flush();
-    const due = [...this.analyzer!.push(tail), ...this.analyzer!.finish()];
-    this.accept(tail.length, due, arrival);
-    if (this.input!.pendingBytes > 0) this.log.info({ bytes: this.input!.pendingBytes }, 'stream ended inside a sample frame; partial frame dropped');
-    await this.outbox;
-    if (this.state !== 'ending') return;
-    const pooled = poolTimeline(this.timeline, this.ctx.metadata.labels);
-    const end: EndMessage = {
-      type: 'end',
-      seconds: this.timeline.length,
-      reason,
-      summary: {
-        label: pooled.label,
-        scores: pooled.scores,
-        voicedSeconds: this.timeline.filter((e) => e.voiced).length,
-        durationMs: (this.samples * 1000) / this.ctx.metadata.featureConfig.sampleRate,
-      },
-    };
+    const end = await this.stream!.finish(reason, arrival);
+    if (this.state !== 'ending' || !end) return;
     this.send(end);
     this.outcome = reason;
     this.close(closeCode, reason === 'idle_timeout' ? 'idle timeout' : reason === 'shutdown' ? 'server shutting down' : 'end of stream');
@@ -314,14 +250,13 @@ export class Session {
     if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
   }
 
-  /** Frees decoder and timers; idempotent. */
+  /** Frees the stream and timers; idempotent. */
   private release(): void {
     if (this.state === 'closed') return;
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
-    this.input?.free();
-    this.input = undefined;
+    this.stream?.close(this.outcome);
   }
 
   private onClose(code: number, reason: string): void {
@@ -334,9 +269,9 @@ export class Session {
         closeCode: code,
         closeReason: reason || undefined,
         encoding: this.start?.encoding,
-        labels: this.timeline.length,
-        audioMs: Math.round((this.samples * 1000) / this.ctx.metadata.featureConfig.sampleRate),
-        bytes: this.bytes,
+        labels: this.stream?.labels ?? 0,
+        audioMs: Math.round(this.stream?.audioMs ?? 0),
+        bytes: this.stream?.bytes ?? 0,
         messages: this.messages,
         durationMs: Math.round(performance.now() - this.openedAt),
       },

@@ -20,11 +20,13 @@ export type { StopMessage } from './stop.js';
 export {
   ENCODINGS,
   type Encoding,
+  G711_SAMPLE_RATE,
   MAX_KEY_LENGTH,
   MAX_PRE_SKIP,
   OPUS_SAMPLE_RATES,
   PCM_MAX_SAMPLE_RATE,
   PCM_MIN_SAMPLE_RATE,
+  type PcmStreamEncoding,
   type StartMessage,
 } from './start.js';
 
@@ -61,7 +63,7 @@ export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 export const ERROR_CODES = {
   /** Text that is not JSON, not an object, of an unknown type, or with a field of the wrong type. */
   invalid_message: CLOSE_CODES.INVALID_PAYLOAD,
-  /** `start.encoding` is not pcm_s16le, pcm_f32le or opus. */
+  /** `start.encoding` is not one of ENCODINGS (pcm_s16le, pcm_f32le, pcm_mulaw, pcm_alaw, opus). */
   unsupported_encoding: CLOSE_CODES.UNSUPPORTED_DATA,
   /** `start.sampleRate` or `start.channels` outside what the encoding supports. */
   unsupported_format: CLOSE_CODES.UNSUPPORTED_DATA,
