@@ -31,6 +31,10 @@ export interface ServerConfig {
   readonly drainTimeoutMs: number;
   /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
   readonly historySeconds: number;
+  /** Read-only keys for subscriptions and the session listing (see server/subscriptions/subscriber-keys.ts). */
+  readonly subscriberKeys: readonly string[];
+  /** A subscriber with more unsent bytes than this is dropped. */
+  readonly subscriberBufferBytes: number;
   readonly logLevel: string;
 }
 
@@ -57,6 +61,8 @@ export const SETTINGS = {
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
   historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
+  subscriberKeys: { flag: 'subscriber-keys', env: 'UNDERTONE_SUBSCRIBER_KEYS', default: '(none: open when --api-keys is unset, else subscriptions refused)', help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)' },
+  subscriberBufferBytes: { flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: '1048576', help: 'unsent bytes above which a slow subscriber is dropped' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -69,7 +75,7 @@ export class ConfigError extends Error {
 
 export function serveUsage(): string {
   const rows = Object.values(SETTINGS).map((s: Setting) => {
-    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' ? ' K1,K2' : ' VALUE';
+    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' || s.flag === 'subscriber-keys' ? ' K1,K2' : ' VALUE';
     const left = `  --${s.flag}${arg}`.padEnd(30);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${s.default}`;
   });
@@ -118,7 +124,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const threadEnv = env[SETTINGS.inferenceThread.env];
   if (threadEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(threadEnv)) throw new ConfigError(`${SETTINGS.inferenceThread.env} must be 0, 1, true or false`);
   const inferenceThread = threadFlag ?? (threadEnv === '1' || threadEnv === 'true');
-  const apiKeys = (raw(SETTINGS.apiKeys) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const keyList = (s: Setting): string[] => (raw(s) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const apiKeys = keyList(SETTINGS.apiKeys);
   return {
     help: values.help === true,
     port: num(SETTINGS.port, '8080', { min: 0, max: 65535, integer: true }),
@@ -135,6 +142,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
     historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
+    subscriberKeys: keyList(SETTINGS.subscriberKeys),
+    subscriberBufferBytes: num(SETTINGS.subscriberBufferBytes, '1048576', { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
     logLevel,
   };
 }

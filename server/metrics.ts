@@ -26,6 +26,8 @@ export class ServerMetrics {
   readonly audioBytes: Counter;
   readonly labels: Counter<'voiced'>;
   readonly errors: Counter<'code'>;
+  readonly subscribers: Gauge;
+  readonly subscribersDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
 
   constructor() {
@@ -75,6 +77,8 @@ export class ServerMetrics {
     this.audioBytes = new Counter({ name: 'undertone_audio_bytes_total', help: 'Bytes of binary audio messages received', registers });
     this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced', labelNames: ['voiced'], registers });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
+    this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
+    this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
   }
 
   /** Starts sampling event-loop lag (an unref'd timer). */

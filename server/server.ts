@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { ProtocolError, STREAM_PATH } from '../core/protocol/index.js';
+import { ProtocolError, SESSIONS_PATH, STREAM_PATH, parseEventsPath } from '../core/protocol/index.js';
 import { ApiKeys } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
@@ -21,6 +21,8 @@ import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
+import { Subscriptions } from './subscriptions/endpoint.js';
+import { SubscriberKeys } from './subscriptions/subscriber-keys.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
 export interface SessionSlots {
@@ -77,6 +79,7 @@ export class UndertoneServer {
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<Session>();
   private readonly keys: ApiKeys;
+  private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
@@ -87,11 +90,24 @@ export class UndertoneServer {
     this.keys = new ApiKeys(config.apiKeys);
     this.slots = options.slots ?? new LocalSlots(config.maxSessions);
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
+    this.subscriptions = new Subscriptions({
+      bus: this.bus,
+      keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
+      historySeconds: config.historySeconds,
+      maxBufferedBytes: config.subscriberBufferBytes,
+      metrics: this.metrics,
+      logger: this.logger,
+      draining: () => this.draining !== undefined,
+    });
     const app = createHttpApp({
       notReadyReason: () => this.notReadyReason(),
       metrics: async () =>
         options.cluster ? options.cluster.metrics() : { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() },
-      status: () => ({ sessions: this.sessions.size, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      status: () => ({ sessions: this.sessions.size, subscribers: this.subscriptions.count, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      mount: (app) => {
+        app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
+        app.get(`${SESSIONS_PATH}/:id/events`, (req, res) => void this.subscriptions.sse(req, res, req.params.id));
+      },
     });
     this.http = createServer(app);
     this.wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadLimit(config.maxMessageBytes), perMessageDeflate: false });
@@ -147,6 +163,8 @@ export class UndertoneServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
+    const subscribeTo = parseEventsPath(url.pathname);
+    if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
     if (url.pathname !== STREAM_PATH) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
@@ -231,6 +249,8 @@ export class UndertoneServer {
       for (const s of left) s.terminate();
       await Promise.all(left.map((s) => s.closed));
     }
+    // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
+    this.subscriptions.closeAll();
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();
