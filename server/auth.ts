@@ -36,6 +36,11 @@ export class ApiKeys {
   allows(req: IncomingMessage): boolean {
     if (!this.required) return true;
     const key = ApiKeys.presented(req);
+    return key !== undefined && this.matches(key);
+  }
+
+  /** Whether `key` is one of the keys (a key presented elsewhere than the request, e.g. Twilio's customParameters). */
+  matches(key: string): boolean {
     if (!key) return false;
     const d = digest(key);
     let ok = false;

@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { ProtocolError, SESSIONS_PATH, STREAM_PATH, parseEventsPath } from '../core/protocol/index.js';
+import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
 import { ApiKeys } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
@@ -22,6 +22,7 @@ import { ThreadScorer } from './inference-thread.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
 import { Subscriptions } from './subscriptions/endpoint.js';
+import { TwilioCall } from './twilio/twilio-call.js';
 import { SubscriberKeys } from './subscriptions/subscriber-keys.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
@@ -41,6 +42,13 @@ export class LocalSlots implements SessionSlots {
   release(): void {
     this.used = Math.max(0, this.used - 1);
   }
+}
+
+/** A live audio connection: a /v1/stream Session or a Twilio call (what drain waits for). */
+interface LiveConnection {
+  readonly closed: Promise<void>;
+  shutdown(): void;
+  terminate(): void;
 }
 
 /** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
@@ -77,7 +85,7 @@ export class UndertoneServer {
   private scheduler?: InferenceScheduler;
   private readonly http: Server;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Set<LiveConnection>();
   private readonly keys: ApiKeys;
   private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
@@ -165,7 +173,9 @@ export class UndertoneServer {
     const url = new URL(req.url ?? '/', 'http://localhost');
     const subscribeTo = parseEventsPath(url.pathname);
     if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
-    if (url.pathname !== STREAM_PATH) {
+    // Twilio cannot send our Authorization header: its key is checked in its start message.
+    const twilio = url.pathname === TWILIO_PATH;
+    if (url.pathname !== STREAM_PATH && !twilio) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -173,7 +183,7 @@ export class UndertoneServer {
     let slot = false;
     if (this.draining) refusal = new ProtocolError('shutting_down', 'server is shutting down');
     else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly');
-    else if (!this.keys.allows(req)) refusal = new ProtocolError('unauthorized', 'missing or unknown API key');
+    else if (!twilio && !this.keys.allows(req)) refusal = new ProtocolError('unauthorized', 'missing or unknown API key');
     else {
       slot = await this.slots.acquire();
       if (!slot) refusal = new ProtocolError('overloaded', `server is at its limit of ${this.options.config.maxSessions} sessions; retry later`);
@@ -187,7 +197,7 @@ export class UndertoneServer {
       else if (this.draining) {
         this.slots.release();
         this.refuse(ws, new ProtocolError('shutting_down', 'server is shutting down'));
-      } else this.open(ws, req);
+      } else this.open(ws, req, twilio);
     });
   }
 
@@ -199,22 +209,20 @@ export class UndertoneServer {
     ws.close(error.closeCode, error.code);
   }
 
-  private open(ws: WebSocket, req: IncomingMessage): void {
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
     const { config } = this.options;
-    const session = new Session(
-      ws,
-      {
-        metadata: this.model!.metadata,
-        scheduler: this.scheduler!,
-        metrics: this.metrics,
-        logger: this.logger,
-        bus: this.bus,
-        idleTimeoutMs: config.idleTimeoutMs,
-        startTimeoutMs: config.startTimeoutMs,
-        maxMessageBytes: config.maxMessageBytes,
-      },
-      { address: req.socket.remoteAddress },
-    );
+    const ctx = {
+      metadata: this.model!.metadata,
+      scheduler: this.scheduler!,
+      metrics: this.metrics,
+      logger: this.logger,
+      bus: this.bus,
+      idleTimeoutMs: config.idleTimeoutMs,
+      startTimeoutMs: config.startTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes,
+    };
+    const remote = { address: req.socket.remoteAddress };
+    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.keys }, remote) : new Session(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);

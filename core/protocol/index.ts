@@ -38,6 +38,8 @@ export {
 
 /** Path of the WebSocket endpoint. */
 export const STREAM_PATH = '/v1/stream';
+/** Path of the Twilio Media Streams endpoint (Twilio's message format, see server/twilio/). */
+export const TWILIO_PATH = '/v1/twilio';
 /** Path of the live-session listing (HTTP GET, JSON `{sessions: SessionInfo[]}`). */
 export const SESSIONS_PATH = '/v1/sessions';
 /** Path of a subscription: WebSocket, or Server-Sent Events for a plain GET. `:id` is a sessionId or a key. */
