@@ -35,6 +35,8 @@ export interface ServerConfig {
   readonly subscriberKeys: readonly string[];
   /** A subscriber with more unsent bytes than this is dropped. */
   readonly subscriberBufferBytes: number;
+  /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
+  readonly redisUrl?: string;
   readonly logLevel: string;
 }
 
@@ -63,6 +65,7 @@ export const SETTINGS = {
   historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
   subscriberKeys: { flag: 'subscriber-keys', env: 'UNDERTONE_SUBSCRIBER_KEYS', default: '(none: open when --api-keys is unset, else subscriptions refused)', help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)' },
   subscriberBufferBytes: { flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: '1048576', help: 'unsent bytes above which a slow subscriber is dropped' },
+  redisUrl: { flag: 'redis-url', env: 'REDIS_URL', default: '(none: subscriptions see this process only)', help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -143,6 +146,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
     historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
     subscriberKeys: keyList(SETTINGS.subscriberKeys),
+    ...(raw(SETTINGS.redisUrl) ? { redisUrl: raw(SETTINGS.redisUrl) } : {}),
     subscriberBufferBytes: num(SETTINGS.subscriberBufferBytes, '1048576', { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
     logLevel,
   };

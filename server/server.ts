@@ -14,6 +14,7 @@ import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath
 import { ApiKeys } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
+import { RedisBus } from './events/redis-bus.js';
 import type { SessionBus } from './events/session-bus.js';
 import { createHttpApp } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -132,7 +133,9 @@ export class UndertoneServer {
 
   /** Starts listening (the model loads in the background: see `ready`). */
   static async listen(options: ServerOptions): Promise<UndertoneServer> {
-    const server = new UndertoneServer(options);
+    const { config } = options;
+    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
+    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
     await new Promise<void>((resolve, reject) => {
       server.http.once('error', reject);
       server.http.listen(options.config.port, options.config.host, () => {
