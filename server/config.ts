@@ -50,6 +50,12 @@ export interface ServerConfig {
   readonly engine: EngineName;
   /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
   readonly historySeconds: number;
+  /** Read-only keys for subscriptions and the session listing (see server/subscriptions/subscriber-keys.ts). */
+  readonly subscriberKeys: readonly string[];
+  /** A subscriber with more unsent bytes than this is dropped. */
+  readonly subscriberBufferBytes: number;
+  /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
+  readonly redisUrl?: string;
   readonly logLevel: string;
 }
 
@@ -89,6 +95,9 @@ export const SETTINGS = {
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
   engine: { flag: 'engine', env: 'UNDERTONE_ENGINE', default: 'batched', help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)' },
   historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
+  subscriberKeys: { flag: 'subscriber-keys', env: 'UNDERTONE_SUBSCRIBER_KEYS', default: '(none: open when --api-keys is unset, else subscriptions refused)', help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)' },
+  subscriberBufferBytes: { flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: '1048576', help: 'unsent bytes above which a slow subscriber is dropped' },
+  redisUrl: { flag: 'redis-url', env: 'REDIS_URL', default: '(none: subscriptions see this process only)', help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -101,7 +110,7 @@ export class ConfigError extends Error {
 
 export function serveUsage(): string {
   const rows = Object.values(SETTINGS).map((s: Setting) => {
-    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' ? ' K1,K2' : ' VALUE';
+    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' || s.flag === 'subscriber-keys' ? ' K1,K2' : ' VALUE';
     const left = `  --${s.flag}${arg}`.padEnd(30);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${s.default}`;
   });
@@ -195,6 +204,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
     engine: engine as EngineName,
     historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
+    subscriberKeys: list(SETTINGS.subscriberKeys),
+    ...(raw(SETTINGS.redisUrl) ? { redisUrl: raw(SETTINGS.redisUrl) } : {}),
+    subscriberBufferBytes: num(SETTINGS.subscriberBufferBytes, '1048576', { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
     logLevel,
   };
 }

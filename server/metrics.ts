@@ -28,6 +28,8 @@ export class ServerMetrics {
   readonly labels: Counter<'voiced'>;
   readonly errors: Counter<'code'>;
   readonly shed: Counter<'limit'>;
+  readonly subscribers: Gauge;
+  readonly subscribersDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -89,6 +91,8 @@ export class ServerMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
+    this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
+    this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
   }
 
   /** Starts sampling event-loop lag (an unref'd timer). */
