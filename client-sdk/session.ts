@@ -47,7 +47,7 @@ export interface ConnectOptions extends BackpressureOptions {
   readonly url: string;
   /** API key, when the server requires one. */
   readonly token?: string;
-  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?api_key=, browsers). */
+  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?token=, browsers). */
   readonly tokenIn?: 'header' | 'query';
   readonly encoding: Encoding;
   readonly sampleRate: number;
@@ -300,7 +300,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private startUrl(): string {
     const { url, token } = this.options;
     if (!token || this.tokenIn() !== 'query') return url;
-    return `${url}${url.includes('?') ? '&' : '?'}api_key=${encodeURIComponent(token)}`;
+    return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
   }
 
   private tokenIn(): 'header' | 'query' {

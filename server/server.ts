@@ -10,18 +10,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { ProtocolError, STREAM_PATH } from '../core/protocol/index.js';
-import { ApiKeys } from './auth.js';
+import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
+import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
+import { RedisBus } from './events/redis-bus.js';
 import type { SessionBus } from './events/session-bus.js';
-import { createHttpApp } from './http-app.js';
+import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
 import { type LabelEngine, createEngine } from './engine.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
+import { Subscriptions } from './subscriptions/endpoint.js';
+import { TwilioCall } from './twilio/twilio-call.js';
+import { SubscriberKeys } from './subscriptions/subscriber-keys.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
 export interface SessionSlots {
@@ -40,6 +44,13 @@ export class LocalSlots implements SessionSlots {
   release(): void {
     this.used = Math.max(0, this.used - 1);
   }
+}
+
+/** A live audio connection: a /v1/stream Session or a Twilio call (what drain waits for). */
+interface LiveConnection {
+  readonly closed: Promise<void>;
+  shutdown(): void;
+  terminate(): void;
 }
 
 /** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
@@ -61,7 +72,7 @@ export interface ServerOptions {
 }
 
 /** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
-function hardPayloadLimit(maxMessageBytes: number): number {
+export function hardPayloadLimit(maxMessageBytes: number): number {
   return Math.max(2 * maxMessageBytes, maxMessageBytes + 65536);
 }
 
@@ -76,9 +87,12 @@ export class UndertoneServer {
   private scheduler?: InferenceScheduler;
   private engine?: LabelEngine;
   private readonly http: Server;
+  /** The --metrics-port listener, when /metrics is served apart from the main port. */
+  private readonly metricsHttp?: Server;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<Session>();
-  private readonly keys: ApiKeys;
+  private readonly sessions = new Set<LiveConnection>();
+  private readonly access: AccessControl;
+  private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
@@ -86,17 +100,41 @@ export class UndertoneServer {
   private constructor(private readonly options: ServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? silentLogger();
-    this.keys = new ApiKeys(config.apiKeys);
+    this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
     this.slots = options.slots ?? new LocalSlots(config.maxSessions);
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
-    const app = createHttpApp({
-      notReadyReason: () => this.notReadyReason(),
-      metrics: async () =>
+    this.subscriptions = new Subscriptions({
+      bus: this.bus,
+      keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
+      historySeconds: config.historySeconds,
+      maxBufferedBytes: config.subscriberBufferBytes,
+      metrics: this.metrics,
+      logger: this.logger,
+      draining: () => this.draining !== undefined,
+    });
+    const metricsKeys = new KeyList(config.metricsKeys);
+    const metrics: MetricsEndpoint = {
+      read: async () =>
         options.cluster ? options.cluster.metrics() : { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() },
-      status: () => ({ sessions: this.sessions.size, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      allowed: (authorization) => metricsKeys.size === 0 || bearerAllowed(authorization, metricsKeys),
+    };
+    const app = createHttpApp({
+      ...(config.metricsPort === undefined ? { metrics: metricsHandler(metrics) } : {}),
+      notReadyReason: () => this.notReadyReason(),
+      status: () => ({ sessions: this.sessions.size, subscribers: this.subscriptions.count, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      mount: (app) => {
+        app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
+        app.get(`${SESSIONS_PATH}/:id/events`, (req, res) => void this.subscriptions.sse(req, res, req.params.id));
+      },
     });
     this.http = createServer(app);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadLimit(config.maxMessageBytes), perMessageDeflate: false });
+    if (config.metricsPort !== undefined) this.metricsHttp = createServer(createMetricsApp(metrics));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: hardPayloadLimit(config.maxMessageBytes),
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => selectProtocol(protocols),
+    });
     this.http.on('upgrade', (req, socket, head) => {
       this.upgrade(req, socket, head).catch((e: unknown) => {
         this.logger.error({ err: (e as Error).message }, 'upgrade failed');
@@ -111,19 +149,29 @@ export class UndertoneServer {
 
   /** Starts listening (the model loads in the background: see `ready`). */
   static async listen(options: ServerOptions): Promise<UndertoneServer> {
-    const server = new UndertoneServer(options);
-    await new Promise<void>((resolve, reject) => {
-      server.http.once('error', reject);
-      server.http.listen(options.config.port, options.config.host, () => {
-        server.http.off('error', reject);
-        resolve();
+    const { config } = options;
+    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
+    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
+    const listen = (http: Server, port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, config.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    await listen(server.http, options.config.port);
+    if (server.metricsHttp) await listen(server.metricsHttp, options.config.metricsPort!);
     return server;
   }
 
   get port(): number {
     return (this.http.address() as AddressInfo).port;
+  }
+
+  /** The --metrics-port listener's port, when there is one. */
+  get metricsPort(): number | undefined {
+    return this.metricsHttp ? (this.metricsHttp.address() as AddressInfo).port : undefined;
   }
 
   get liveSessions(): number {
@@ -151,18 +199,37 @@ export class UndertoneServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== STREAM_PATH) {
+    const subscribeTo = parseEventsPath(url.pathname);
+    if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
+    // Twilio cannot send our Authorization header: its key is checked in its start message.
+    const twilio = url.pathname === TWILIO_PATH;
+    if (url.pathname !== STREAM_PATH && !twilio) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     let refusal: ProtocolError | undefined;
     let slot = false;
+    const { config } = this.options;
     if (this.draining) refusal = new ProtocolError('shutting_down', 'server is shutting down');
-    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly');
-    else if (!this.keys.allows(req)) refusal = new ProtocolError('unauthorized', 'missing or unknown API key');
+    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
     else {
-      slot = await this.slots.acquire();
-      if (!slot) refusal = new ProtocolError('overloaded', `server is at its limit of ${this.options.config.maxSessions} sessions; retry later`);
+      // Access is decided from the request alone: no audio has been read when it is refused.
+      const access = this.access.check(req, { requireKey: !twilio });
+      if (!access.ok) refusal = new ProtocolError(access.code, access.reason);
+      else {
+        if (access.source === 'api_key') this.warnDeprecatedKeyParam();
+        const saturated = this.saturation();
+        if (saturated) {
+          this.metrics.shed.inc({ limit: saturated.limit });
+          refusal = new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.retryAfterMs());
+        } else {
+          slot = await this.slots.acquire();
+          if (!slot) {
+            this.metrics.shed.inc({ limit: 'sessions' });
+            refusal = new ProtocolError('overloaded', `server is at its limit of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
+          }
+        }
+      }
     }
     if (socket.destroyed) {
       if (slot) this.slots.release();
@@ -173,8 +240,34 @@ export class UndertoneServer {
       else if (this.draining) {
         this.slots.release();
         this.refuse(ws, new ProtocolError('shutting_down', 'server is shutting down'));
-      } else this.open(ws, req);
+      } else this.open(ws, req, twilio);
     });
+  }
+
+  /**
+   * Measured saturation of this process, checked before the session count: too many windows
+   * waiting for inference, or an event loop too late to keep the live sessions' labels on time.
+   * Refusing new sessions here is what keeps the admitted ones' latency (bench/overload.ts).
+   */
+  private saturation(): { limit: 'queue' | 'lag'; reason: string } | undefined {
+    const { maxQueuedWindows, maxEventLoopLagMs } = this.options.config;
+    const queued = this.scheduler?.pending ?? 0;
+    if (maxQueuedWindows > 0 && queued >= maxQueuedWindows) return { limit: 'queue', reason: `inference queue is full (${queued} windows waiting)` };
+    const lag = this.metrics.recentLagMs();
+    if (maxEventLoopLagMs > 0 && lag >= maxEventLoopLagMs) return { limit: 'lag', reason: `server is saturated (event-loop lag ${Math.round(lag)} ms)` };
+    return undefined;
+  }
+
+  /** The retry hint: the configured base, jittered up to 1.5x so shed clients do not return in one wave. */
+  private retryAfterMs(): number {
+    return Math.round(this.options.config.retryAfterMs * (1 + Math.random() * 0.5));
+  }
+
+  private warnedKeyParam = false;
+  private warnDeprecatedKeyParam(): void {
+    if (this.warnedKeyParam) return;
+    this.warnedKeyParam = true;
+    this.logger.warn('a client sent its key as ?api_key= (deprecated): use ?token=, the undertone.bearer subprotocol or Authorization: Bearer');
   }
 
   private refuse(ws: WebSocket, error: ProtocolError): void {
@@ -185,22 +278,20 @@ export class UndertoneServer {
     ws.close(error.closeCode, error.code);
   }
 
-  private open(ws: WebSocket, req: IncomingMessage): void {
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
     const { config } = this.options;
-    const session = new Session(
-      ws,
-      {
-        metadata: this.model!.metadata,
-        engine: this.engine!,
-        metrics: this.metrics,
-        logger: this.logger,
-        bus: this.bus,
-        idleTimeoutMs: config.idleTimeoutMs,
-        startTimeoutMs: config.startTimeoutMs,
-        maxMessageBytes: config.maxMessageBytes,
-      },
-      { address: req.socket.remoteAddress },
-    );
+    const ctx = {
+      metadata: this.model!.metadata,
+      engine: this.engine!,
+      metrics: this.metrics,
+      logger: this.logger,
+      bus: this.bus,
+      idleTimeoutMs: config.idleTimeoutMs,
+      startTimeoutMs: config.startTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes,
+    };
+    const remote = { address: req.socket.remoteAddress };
+    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
@@ -222,6 +313,7 @@ export class UndertoneServer {
     const live = [...this.sessions];
     this.logger.info({ sessions: live.length, drainTimeoutMs }, 'draining');
     const closedListener = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const metricsClosed = this.metricsHttp ? new Promise<void>((resolve) => this.metricsHttp!.close(() => resolve())) : Promise.resolve();
     for (const s of live) s.shutdown();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -235,10 +327,14 @@ export class UndertoneServer {
       for (const s of left) s.terminate();
       await Promise.all(left.map((s) => s.closed));
     }
+    // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
+    this.subscriptions.closeAll();
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();
+    this.metricsHttp?.closeAllConnections();
     await closedListener;
+    await metricsClosed;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await this.ready.catch(() => undefined);
     this.scheduler?.close();

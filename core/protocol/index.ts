@@ -1,6 +1,7 @@
 /**
- * The live protocol of `GET /v1/stream` (docs/protocol.md): message types, close codes, error
- * codes and the validator of client messages. Shared by the server (server/) and the client SDK
+ * The live protocol of `GET /v1/stream` and the subscription protocol of
+ * `GET /v1/sessions/:id/events` (docs/protocol.md): message types, close codes, error codes and
+ * the validator of client messages. Shared by the server (server/) and the client SDK
  * (client-sdk/), so both sides agree on every field. Nothing here depends on onnxruntime or Node.
  */
 import type { EmotionMessage } from './emotion.js';
@@ -8,8 +9,11 @@ import type { EndMessage } from './end.js';
 import type { ErrorMessage } from './error.js';
 import type { KeepaliveMessage } from './keepalive.js';
 import type { ReadyMessage } from './ready.js';
+import type { SessionEmotionMessage } from './session-emotion.js';
+import type { SessionEndMessage } from './session-end.js';
 import { type StartMessage, validateStart } from './start.js';
 import type { StopMessage } from './stop.js';
+import type { SubscribedMessage } from './subscribed.js';
 
 export type { EmotionMessage, Scores } from './emotion.js';
 export type { EndMessage, EndReason } from './end.js';
@@ -17,6 +21,10 @@ export type { ErrorMessage } from './error.js';
 export type { KeepaliveMessage } from './keepalive.js';
 export type { ReadyMessage } from './ready.js';
 export type { StopMessage } from './stop.js';
+export type { SessionEmotionMessage } from './session-emotion.js';
+export type { SessionEndMessage, SessionEndReason } from './session-end.js';
+export type { SessionInfo, SessionSource } from './session-info.js';
+export type { SubscribedMessage } from './subscribed.js';
 export {
   ENCODINGS,
   type Encoding,
@@ -32,11 +40,31 @@ export {
 
 /** Path of the WebSocket endpoint. */
 export const STREAM_PATH = '/v1/stream';
+/** Path of the Twilio Media Streams endpoint (Twilio's message format, see server/twilio/). */
+export const TWILIO_PATH = '/v1/twilio';
+/** Path of the live-session listing (HTTP GET, JSON `{sessions: SessionInfo[]}`). */
+export const SESSIONS_PATH = '/v1/sessions';
+/** Path of a subscription: WebSocket, or Server-Sent Events for a plain GET. `:id` is a sessionId or a key. */
+export function eventsPath(idOrKey: string): string {
+  return `${SESSIONS_PATH}/${encodeURIComponent(idOrKey)}/events`;
+}
+/** The `:id` of a subscription path, or undefined when the path is not one. */
+export function parseEventsPath(pathname: string): string | undefined {
+  const match = /^\/v1\/sessions\/([^/]+)\/events$/.exec(pathname);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Text messages a client sends (binary messages are audio). */
 export type ClientMessage = StartMessage | StopMessage | KeepaliveMessage;
 /** Text messages the server sends. */
 export type ServerMessage = ReadyMessage | EmotionMessage | EndMessage | ErrorMessage;
+/** Messages of a subscription (the subscriber sends nothing). */
+export type SubscriptionMessage = SubscribedMessage | SessionEmotionMessage | SessionEndMessage | ErrorMessage;
 
 /** WebSocket close codes the server uses (RFC 6455 section 7.4.1). */
 export const CLOSE_CODES = {
@@ -48,7 +76,7 @@ export const CLOSE_CODES = {
   UNSUPPORTED_DATA: 1003,
   /** A message that cannot be parsed or decoded. */
   INVALID_PAYLOAD: 1007,
-  /** Messages out of order, no start in time, or a missing/wrong API key. */
+  /** Messages out of order, no start in time, a missing/wrong API key or a refused Origin. */
   POLICY_VIOLATION: 1008,
   /** A message larger than the server's limit. */
   MESSAGE_TOO_BIG: 1009,
@@ -75,16 +103,22 @@ export const ERROR_CODES = {
   start_timeout: CLOSE_CODES.POLICY_VIOLATION,
   /** The server requires an API key and the request had none or a wrong one. */
   unauthorized: CLOSE_CODES.POLICY_VIOLATION,
+  /** The request's Origin header is not among the server's allowed browser origins. */
+  origin_not_allowed: CLOSE_CODES.POLICY_VIOLATION,
   /** A binary message the decoder rejects (e.g. an invalid Opus packet). */
   invalid_audio: CLOSE_CODES.INVALID_PAYLOAD,
   /** A message larger than the server's maxMessageBytes. */
   message_too_big: CLOSE_CODES.MESSAGE_TOO_BIG,
-  /** The server is at its session limit. */
+  /** The server is at its session limit or saturated (inference queue, event-loop lag); `retryAfterMs` says when to retry. */
   overloaded: CLOSE_CODES.TRY_AGAIN_LATER,
   /** The model is not loaded yet (`/readyz` is 503). */
   not_ready: CLOSE_CODES.TRY_AGAIN_LATER,
   /** The server is shutting down and the session had not started. */
   shutting_down: CLOSE_CODES.GOING_AWAY,
+  /** Subscription: no live session has that sessionId or key. */
+  session_not_found: CLOSE_CODES.POLICY_VIOLATION,
+  /** Subscription: the subscriber did not read fast enough (its send buffer passed the limit) and was dropped; reconnect to resume from history. */
+  subscriber_too_slow: CLOSE_CODES.TRY_AGAIN_LATER,
   /** A server bug; logged with the session id. */
   internal: CLOSE_CODES.INTERNAL_ERROR,
 } as const;
@@ -98,14 +132,18 @@ export function isErrorCode(value: string): value is ErrorCode {
 export class ProtocolError extends Error {
   readonly closeCode: CloseCode;
 
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'ProtocolError';
     this.closeCode = ERROR_CODES[code];
   }
 
   toMessage(): ErrorMessage {
-    return { type: 'error', code: this.code, message: this.message };
+    return { type: 'error', code: this.code, message: this.message, ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
   }
 }
 
@@ -150,4 +188,13 @@ export function parseServerMessage(text: string): ServerMessage {
     throw new Error(`not a server message: ${text.slice(0, 80)}`);
   }
   return raw as ServerMessage;
+}
+
+/** Parses a subscription message (for subscribers): checks only the discriminant. */
+export function parseSubscriptionMessage(text: string): SubscriptionMessage {
+  const raw = JSON.parse(text) as { type?: unknown };
+  if (!raw || typeof raw !== 'object' || !['subscribed', 'emotion', 'end', 'error'].includes(raw.type as string)) {
+    throw new Error(`not a subscription message: ${text.slice(0, 80)}`);
+  }
+  return raw as SubscriptionMessage;
 }
