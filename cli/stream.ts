@@ -9,13 +9,14 @@ import { ENCODINGS, type Encoding, type EndMessage } from '../core/protocol/inde
 import { formatSecond, topScores } from './format.js';
 import { UndertoneError, streamFile } from '../client-sdk/node.js';
 
-export const STREAM_USAGE = `usage: undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding pcm_s16le|pcm_f32le|opus]
+export const STREAM_USAGE = `usage: undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding pcm_s16le|pcm_f32le|pcm_mulaw|pcm_alaw|opus]
                        [--realtime | --speed X] [--token KEY] [--json]
 
 Streams a WAV or Ogg Opus file to a live server (docs/protocol.md) and prints each second's
 label as it arrives, then the whole stream's label. Ogg Opus files are sent as their own packets
 (--encoding opus, the default for them) or decoded to 16 kHz PCM; WAV files as PCM (default
-pcm_s16le). --realtime paces the audio at real time (default: as fast as the server takes it).
+pcm_s16le). pcm_mulaw and pcm_alaw send the file as 8 kHz G.711, as a telephone line carries
+it (resampled to 8 kHz, then companded). --realtime paces the audio at real time (default: as fast as the server takes it).
 --json prints one JSON object a line: each emotion message, then the end message.
 --token (or UNDERTONE_TOKEN) is the API key when the server requires one.
 Exit status: 0 after the end summary, 1 when the server is down or ends the session with an error.`;

@@ -1,7 +1,7 @@
 /**
  * The browser entry (client-sdk/index.ts) stays browser-safe: its import graph is relative files
  * only (no `node:` modules, no `ws`), and with a global `WebSocket` it talks to a real server,
- * passing the API key as `?api_key=` (browsers cannot set headers). The Node entry sends it as a
+ * passing the API key as `?token=` (browsers cannot set headers). The Node entry sends it as a
  * header; a wrong key is refused with `unauthorized`.
  */
 import { readFileSync } from 'node:fs';
@@ -52,7 +52,7 @@ describe('browser entry', () => {
     expect(err.message).toMatch(/no WebSocket implementation.*client-sdk\/node\.js/);
   });
 
-  it('with a global WebSocket it streams to a real server, the token in ?api_key=', async () => {
+  it('with a global WebSocket it streams to a real server, the token in ?token=', async () => {
     const g = globalThis as { WebSocket?: unknown };
     const had = g.WebSocket;
     g.WebSocket = WebSocket;

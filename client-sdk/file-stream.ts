@@ -1,11 +1,14 @@
 /**
  * Node only: stream an audio file through a session, in real time or faster. WAV is sent as PCM
  * (its samples, channels averaged, at its own rate); Ogg Opus as its own packets (encoding
- * `opus`, with the file's pre-skip) or decoded to 16 kHz PCM.
+ * `opus`, with the file's pre-skip) or decoded to 16 kHz PCM. G.711 (pcm_mulaw, pcm_alaw) is sent
+ * at 8 kHz, as a telephone line carries it: the file is resampled to 8 kHz and companded.
  */
 import { readFile } from 'node:fs/promises';
 import { decodeOggOpus, demuxOggOpus, isOggOpus } from '../core/audio/opus.js';
+import { resampleAll } from '../core/audio/resample.js';
 import { decodeWav, isWav } from '../core/audio/wav.js';
+import { G711_SAMPLE_RATE } from '../core/protocol/index.js';
 import { fileError } from '../core/audio/decode-file.js';
 import type { EndMessage, Encoding } from '../core/protocol/index.js';
 import type { ConnectOptions, Session } from './session.js';
@@ -51,7 +54,7 @@ export async function loadFileAudio(file: string, encoding?: Encoding): Promise<
     return pcmChunks(await decodeOggOpus(bytes, file), 16000, encoding as Exclude<Encoding, 'opus'>);
   }
   if (isWav(bytes)) {
-    if (encoding === 'opus') throw new UndertoneError('invalid_audio_input', `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use pcm_s16le or pcm_f32le for WAV`);
+    if (encoding === 'opus') throw new UndertoneError('invalid_audio_input', `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use a PCM or G.711 encoding for WAV`);
     const wav = decodeWav(bytes, file);
     return pcmChunks(wav.samples, wav.sampleRate, encoding ?? 'pcm_s16le');
   }
@@ -59,6 +62,10 @@ export async function loadFileAudio(file: string, encoding?: Encoding): Promise<
 }
 
 function pcmChunks(samples: Float32Array, sampleRate: number, encoding: Exclude<Encoding, 'opus'>): FileAudio {
+  if ((encoding === 'pcm_mulaw' || encoding === 'pcm_alaw') && sampleRate !== G711_SAMPLE_RATE) {
+    samples = resampleAll(samples, sampleRate, G711_SAMPLE_RATE);
+    sampleRate = G711_SAMPLE_RATE;
+  }
   const per = Math.round((sampleRate * CHUNK_MS) / 1000);
   const chunks: Uint8Array[] = [];
   const chunkMs: number[] = [];

@@ -11,6 +11,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDir } from '../cli/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
@@ -89,6 +90,16 @@ describe('client SDK: labels equal undertone predict', () => {
     expectSame(got, end, want);
     await new Promise((r) => setTimeout(r, 50));
     expect(closed?.code).toBe(1000);
+  });
+
+  it('pcm_mulaw: streamFile sends the Ogg Opus file as 8 kHz μ-law = predict on the telephone-band audio', async () => {
+    const codes = g711Encode('mulaw', resampleAll(samples16k, 16000, 8000));
+    const want = await predictSamples(model, resampleAll(g711Decode('mulaw', codes), 8000, 16000));
+    const got: EmotionMessage[] = [];
+    const { end, audio } = await streamFile(file, { url: srv.url, encoding: 'pcm_mulaw', onSession: (s) => s.on('emotion', (e) => got.push(e)) });
+    expect(audio).toMatchObject({ encoding: 'pcm_mulaw', sampleRate: 8000, channels: 1 });
+    expect(audio.chunks.reduce((n, c) => n + c.length, 0)).toBe(codes.length);
+    expectSame(got, end, want);
   });
 
   it('pcm_s16le: a 16 kHz WAV paced at 4x real time still matches', async () => {

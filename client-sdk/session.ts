@@ -14,6 +14,7 @@ import {
   isErrorCode,
   parseServerMessage,
 } from '../core/protocol/index.js';
+import { alawEncodeSample, g711Encode, mulawEncodeSample } from '../core/audio/g711.js';
 import { type BackpressureOptions, type Link, SendQueue } from './backpressure.js';
 import { UndertoneError } from './errors.js';
 import { TypedEmitter } from './events.js';
@@ -46,7 +47,7 @@ export interface ConnectOptions extends BackpressureOptions {
   readonly url: string;
   /** API key, when the server requires one. */
   readonly token?: string;
-  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?api_key=, browsers). */
+  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?token=, browsers). */
   readonly tokenIn?: 'header' | 'query';
   readonly encoding: Encoding;
   readonly sampleRate: number;
@@ -99,7 +100,7 @@ export type SessionEvents = {
 };
 
 /** Bytes per sample of each PCM encoding. */
-const SAMPLE_BYTES: Record<Exclude<Encoding, 'opus'>, number> = { pcm_s16le: 2, pcm_f32le: 4 };
+const SAMPLE_BYTES: Record<Exclude<Encoding, 'opus'>, number> = { pcm_s16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1 };
 const DEFAULT_CHUNK_BYTES = 32 * 1024;
 
 export class Session extends TypedEmitter<SessionEvents> {
@@ -299,7 +300,7 @@ export class Session extends TypedEmitter<SessionEvents> {
   private startUrl(): string {
     const { url, token } = this.options;
     if (!token || this.tokenIn() !== 'query') return url;
-    return `${url}${url.includes('?') ? '&' : '?'}api_key=${encodeURIComponent(token)}`;
+    return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
   }
 
   private tokenIn(): 'header' | 'query' {
@@ -465,11 +466,22 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 }
 
-/** Audio as bytes of a PCM encoding (little-endian; a copy, so the caller may reuse its buffer). */
+/**
+ * Audio as bytes of a PCM encoding (little-endian; G.711 samples encoded to μ-law / A-law
+ * characters; a copy, so the caller may reuse its buffer).
+ */
 export function pcmBytes(audio: Int16Array | Float32Array | Uint8Array | ArrayBuffer, encoding: Exclude<Encoding, 'opus'>): Uint8Array {
   if (audio instanceof ArrayBuffer) return new Uint8Array(audio.slice(0));
   if (audio instanceof Uint8Array) return new Uint8Array(audio); // a copy (Buffer#slice would be a view)
   const n = audio.length;
+  if (encoding === 'pcm_mulaw' || encoding === 'pcm_alaw') {
+    const law = encoding === 'pcm_mulaw' ? 'mulaw' : 'alaw';
+    if (audio instanceof Float32Array) return g711Encode(law, audio);
+    const encode = law === 'mulaw' ? mulawEncodeSample : alawEncodeSample;
+    const out = new Uint8Array(n);
+    for (let i = 0; i < n; i++) out[i] = encode(audio[i]);
+    return out;
+  }
   if (encoding === 'pcm_s16le') {
     const out = new Uint8Array(n * 2);
     const view = new DataView(out.buffer);

@@ -34,7 +34,7 @@ export interface SubscribeOptions {
   readonly track?: string;
   /** Subscriber key (read-only scope), when the server requires one. */
   readonly token?: string;
-  /** Where the token goes: `header` (Authorization: Bearer; Node, or SSE anywhere) or `query` (?api_key=). */
+  /** Where the token goes: `header` (Authorization: Bearer; Node, or SSE anywhere) or `query` (?token=). */
   readonly tokenIn?: 'header' | 'query';
   /** `websocket` (default) or `sse` (Server-Sent Events over fetch). */
   readonly transport?: 'websocket' | 'sse';
@@ -60,7 +60,7 @@ function endpoint(options: SubscribeOptions, scheme: 'ws' | 'http'): string {
   const secure = base.protocol === 'wss:' || base.protocol === 'https:';
   const url = new URL(eventsPath(options.id), `${scheme}${secure ? 's' : ''}://${base.host}`);
   if (options.track) url.searchParams.set('track', options.track);
-  if (options.token && options.tokenIn === 'query') url.searchParams.set('api_key', options.token);
+  if (options.token && options.tokenIn === 'query') url.searchParams.set('token', options.token);
   return url.toString();
 }
 

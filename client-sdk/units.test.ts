@@ -49,4 +49,10 @@ describe('pcmBytes', () => {
     buf[0] = 9;
     expect([...copy]).toEqual([1, 2, 3, 4]);
   });
+
+  it('encodes Int16Array / Float32Array to G.711 characters (one byte a sample)', () => {
+    expect([...pcmBytes(new Float32Array([0, 1, -1]), 'pcm_mulaw')]).toEqual([0xff, 0x80, 0x00]);
+    expect([...pcmBytes(new Int16Array([0, 32767, -32768]), 'pcm_alaw')]).toEqual([0xd5, 0xaa, 0x2a]);
+    expect([...pcmBytes(new Uint8Array([0x12, 0x34]), 'pcm_alaw')]).toEqual([0x12, 0x34]);
+  });
 });

@@ -1,14 +1,15 @@
 /**
  * One session's audio input: the start message's encoding -> mono 16 kHz samples, one binary
- * message at a time. PCM goes through core's PcmDecoder (which carries a sample or frame split
- * across messages into the next one) and StreamingResampler; Opus packets go through core's
+ * message at a time. PCM and G.711 (pcm_mulaw, pcm_alaw: typically 8 kHz telephone audio) go
+ * through core's PcmDecoder (which carries a sample or frame split across messages into the next
+ * one) and StreamingResampler; Opus packets go through core's
  * OpusPacketDecoder straight to 16 kHz. Both paths are the ones `undertone predict` uses for
  * files, which is what makes the server's windows equal predict's.
  */
 import { OpusPacketDecoder } from '../core/audio/opus.js';
 import { PcmDecoder } from '../core/audio/pcm.js';
 import { MODEL_SAMPLE_RATE, StreamingResampler } from '../core/audio/resample.js';
-import type { StartMessage } from '../core/protocol/index.js';
+import type { PcmStreamEncoding, StartMessage } from '../core/protocol/index.js';
 
 export interface AudioInput {
   /** Decodes one binary message; returns the 16 kHz mono samples now available (maybe none). Throws AudioInputError on bad audio. */
@@ -20,11 +21,11 @@ export interface AudioInput {
   free(): void;
 }
 
-class PcmInput implements AudioInput {
+export class PcmInput implements AudioInput {
   private readonly decoder: PcmDecoder;
   private readonly resampler: StreamingResampler;
 
-  constructor(start: StartMessage & { encoding: 'pcm_s16le' | 'pcm_f32le' }) {
+  constructor(start: StartMessage & { encoding: PcmStreamEncoding }) {
     this.decoder = new PcmDecoder(start.encoding, start.channels);
     this.resampler = new StreamingResampler(start.sampleRate, MODEL_SAMPLE_RATE);
   }
@@ -66,5 +67,5 @@ class OpusInput implements AudioInput {
 /** Builds the input for a validated start message (async: the Opus decoder's WASM must be ready). */
 export async function createAudioInput(start: StartMessage): Promise<AudioInput> {
   if (start.encoding === 'opus') return new OpusInput(await OpusPacketDecoder.create(start.channels, start.preSkip ?? 0));
-  return new PcmInput(start as StartMessage & { encoding: 'pcm_s16le' | 'pcm_f32le' });
+  return new PcmInput(start as StartMessage & { encoding: PcmStreamEncoding });
 }

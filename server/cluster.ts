@@ -10,7 +10,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { ServerConfig } from './config.js';
-import type { Logger } from './logger.js';
+import { type Logger, reportStartFailure } from './logger.js';
 import { type SessionSlots, UndertoneServer } from './server.js';
 
 /** IPC between primary and workers (prefixed so prom-client's own messages are not confused with them). */
@@ -89,6 +89,7 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
         break;
       case 'undertone:failed':
         logger.fatal({ worker: worker.id, err: m.message }, 'worker cannot start; shutting down');
+        if (exitCode === 0) reportStartFailure(m.message);
         exitCode = 1;
         drain('worker failed to start');
         break;

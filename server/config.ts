@@ -2,8 +2,13 @@
  * Server configuration: every setting has a flag and an environment variable (the flag wins),
  * checked at start so a typo fails loudly instead of running with a default.
  */
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
+
+/** Engines a server can run (server/engine.ts); named here so reading the config loads no model code. */
+export const ENGINE_NAMES = ['batched', 'naive'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
 
 export interface ServerConfig {
   readonly port: number;
@@ -17,8 +22,20 @@ export interface ServerConfig {
   readonly startTimeoutMs: number;
   /** Largest WebSocket message accepted (bytes). */
   readonly maxMessageBytes: number;
-  /** Accepted API keys; empty means no authentication. */
+  /** Accepted API keys (--api-keys and --api-keys-file together); empty means no authentication. */
   readonly apiKeys: readonly string[];
+  /** Browser origins allowed to open sessions (exact scheme://host[:port]); empty means any. */
+  readonly allowedOrigins: readonly string[];
+  /** Serve /metrics on this port instead of the main one (undefined: the main port). */
+  readonly metricsPort?: number;
+  /** Keys /metrics requires as `Authorization: Bearer`; empty means open. */
+  readonly metricsKeys: readonly string[];
+  /** Windows waiting for inference at or above which new sessions are refused (0: no limit). */
+  readonly maxQueuedWindows: number;
+  /** Event-loop lag (ms, worst of the last second) at or above which new sessions are refused (0: no limit). */
+  readonly maxEventLoopLagMs: number;
+  /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
+  readonly retryAfterMs: number;
   /** Processes serving the port (node cluster); 1 runs everything in this process. */
   readonly workers: number;
   /** Run onnxruntime on a worker thread instead of the event-loop thread. */
@@ -29,6 +46,8 @@ export interface ServerConfig {
   readonly batchWaitMs: number;
   /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
   readonly drainTimeoutMs: number;
+  /** How sessions compute and score windows: batched (default) or the naive baseline (benchmarks). */
+  readonly engine: EngineName;
   /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
   readonly historySeconds: number;
   /** Read-only keys for subscriptions and the session listing (see server/subscriptions/subscriber-keys.ts). */
@@ -56,12 +75,25 @@ export const SETTINGS = {
   idleTimeout: { flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: '30', help: 'seconds without any message before a session ends (end, close 1000)' },
   startTimeout: { flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: '10', help: 'seconds a new connection has to send start (else 1008)' },
   maxMessageBytes: { flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: '262144', help: 'largest WebSocket message in bytes (else 1009)' },
-  apiKeys: { flag: 'api-keys', env: 'UNDERTONE_API_KEYS', default: '(none: no authentication)', help: 'comma-separated API keys; clients send "Authorization: Bearer KEY" or ?api_key=KEY' },
+  apiKeys: {
+    flag: 'api-keys',
+    env: 'UNDERTONE_API_KEYS',
+    default: '(none: no authentication)',
+    help: 'comma-separated API keys; clients send "Authorization: Bearer KEY", the subprotocol undertone.bearer.<base64url KEY>, or ?token=KEY (docs/protocol.md)',
+  },
+  apiKeysFile: { flag: 'api-keys-file', env: 'UNDERTONE_API_KEYS_FILE', default: '(none)', help: 'file of API keys, one per line (# comments, blank lines ignored); adds to --api-keys' },
+  allowedOrigins: { flag: 'allowed-origins', env: 'UNDERTONE_ALLOWED_ORIGINS', default: '(any)', help: 'comma-separated browser origins (https://app.example.com) allowed to connect; others get 1008 origin_not_allowed' },
+  metricsPort: { flag: 'metrics-port', env: 'UNDERTONE_METRICS_PORT', default: '(the main port)', help: 'serve /metrics only on this port (bind it to a private network)' },
+  metricsKeys: { flag: 'metrics-keys', env: 'UNDERTONE_METRICS_KEYS', default: '(none: open)', help: 'comma-separated keys /metrics requires as "Authorization: Bearer KEY" (else 401)' },
+  maxQueuedWindows: { flag: 'max-queued-windows', env: 'UNDERTONE_MAX_QUEUED_WINDOWS', default: '256', help: 'windows waiting for inference at which new sessions get 1013 overloaded (0 = no limit)' },
+  maxEventLoopLag: { flag: 'max-event-loop-lag-ms', env: 'UNDERTONE_MAX_EVENT_LOOP_LAG_MS', default: '1000', help: 'event-loop lag (worst of the last second, ms) at which new sessions get 1013 overloaded (0 = no limit)' },
+  retryAfter: { flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: '2000', help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' },
   workers: { flag: 'workers', env: 'UNDERTONE_WORKERS', default: 'number of CPUs', help: 'server processes sharing the port (node cluster); 1 = single process' },
   inferenceThread: { flag: 'inference-thread', env: 'UNDERTONE_INFERENCE_THREAD', default: 'off', help: 'run inference on a worker thread (1/true to enable; see docs/decisions.md)' },
   maxBatch: { flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: '16', help: 'most windows per inference call (a full batch holds the event loop ~5 ms)' },
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
+  engine: { flag: 'engine', env: 'UNDERTONE_ENGINE', default: 'batched', help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)' },
   historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
   subscriberKeys: { flag: 'subscriber-keys', env: 'UNDERTONE_SUBSCRIBER_KEYS', default: '(none: open when --api-keys is unset, else subscriptions refused)', help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)' },
   subscriberBufferBytes: { flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: '1048576', help: 'unsent bytes above which a slow subscriber is dropped' },
@@ -104,6 +136,23 @@ function number(name: string, text: string, { min, max, integer }: { min: number
   return value;
 }
 
+/** The keys of an API-key file: one per line; blank lines and lines starting with # are skipped. */
+export function keysFile(file: string): string[] {
+  if (file === '') return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read the API key file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
+  if (keys.length === 0) throw new ConfigError(`the API key file ${file} holds no keys (one per line)`);
+  return keys;
+}
+
 /** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
   const options = Object.fromEntries(
@@ -127,8 +176,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const threadEnv = env[SETTINGS.inferenceThread.env];
   if (threadEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(threadEnv)) throw new ConfigError(`${SETTINGS.inferenceThread.env} must be 0, 1, true or false`);
   const inferenceThread = threadFlag ?? (threadEnv === '1' || threadEnv === 'true');
-  const keyList = (s: Setting): string[] => (raw(s) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
-  const apiKeys = keyList(SETTINGS.apiKeys);
+  const engine = raw(SETTINGS.engine) ?? 'batched';
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new ConfigError(`${get(SETTINGS.engine, '').name} must be one of ${ENGINE_NAMES.join(', ')}, got ${JSON.stringify(engine)}`);
+  const list = (s: Setting): string[] => (raw(s) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
+  const apiKeys = [...list(SETTINGS.apiKeys), ...keysFile(get(SETTINGS.apiKeysFile, '').text)];
+  const metricsPortText = raw(SETTINGS.metricsPort);
   return {
     help: values.help === true,
     port: num(SETTINGS.port, '8080', { min: 0, max: 65535, integer: true }),
@@ -139,13 +191,20 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     startTimeoutMs: seconds(SETTINGS.startTimeout, '10'),
     maxMessageBytes: num(SETTINGS.maxMessageBytes, '262144', { min: 1024, max: 64 * 1024 * 1024, integer: true }),
     apiKeys,
+    allowedOrigins: list(SETTINGS.allowedOrigins),
+    ...(metricsPortText !== undefined && metricsPortText !== '' ? { metricsPort: num(SETTINGS.metricsPort, '', { min: 0, max: 65535, integer: true }) } : {}),
+    metricsKeys: list(SETTINGS.metricsKeys),
+    maxQueuedWindows: num(SETTINGS.maxQueuedWindows, '256', { min: 0, max: 1_000_000, integer: true }),
+    maxEventLoopLagMs: num(SETTINGS.maxEventLoopLag, '1000', { min: 0, max: 60_000, integer: false }),
+    retryAfterMs: num(SETTINGS.retryAfter, '2000', { min: 0, max: 3_600_000, integer: true }),
     workers: num(SETTINGS.workers, String(availableParallelism()), { min: 1, max: 256, integer: true }),
     inferenceThread,
     maxBatch: num(SETTINGS.maxBatch, '16', { min: 1, max: 4096, integer: true }),
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
+    engine: engine as EngineName,
     historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
-    subscriberKeys: keyList(SETTINGS.subscriberKeys),
+    subscriberKeys: list(SETTINGS.subscriberKeys),
     ...(raw(SETTINGS.redisUrl) ? { redisUrl: raw(SETTINGS.redisUrl) } : {}),
     subscriberBufferBytes: num(SETTINGS.subscriberBufferBytes, '1048576', { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
     logLevel,

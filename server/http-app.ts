@@ -3,7 +3,7 @@
  * endpoint (/v1/stream) is served by the same http.Server's upgrade handler (server.ts).
  */
 import path from 'node:path';
-import express, { type Express } from 'express';
+import express, { type Express, type RequestHandler } from 'express';
 import { PROJECT_ROOT } from '../cli/paths.js';
 import { STREAM_PATH } from '../core/protocol/index.js';
 
@@ -13,8 +13,8 @@ export const WEB_DIR = path.join(PROJECT_ROOT, 'dist/web');
 export interface HttpAppHooks {
   /** Why the server is not ready (model not loaded, draining), or undefined when ready. */
   notReadyReason(): string | undefined;
-  /** Prometheus exposition text of this server (all workers in cluster mode). */
-  metrics(): Promise<{ contentType: string; body: string }>;
+  /** Prometheus exposition text of this server (all workers in cluster mode); undefined when /metrics is served elsewhere (--metrics-port). */
+  metrics?: RequestHandler;
   /** A small status object for /healthz. */
   status(): Record<string, unknown>;
   /** More routes (the subscription endpoints), mounted before the demo page and the 404. */
@@ -38,14 +38,7 @@ export function createHttpApp(hooks: HttpAppHooks): Express {
     else res.json({ status: 'ready' });
   });
 
-  app.get('/metrics', async (_req, res) => {
-    try {
-      const { contentType, body } = await hooks.metrics();
-      res.set('Content-Type', contentType).send(body);
-    } catch (e) {
-      res.status(500).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);
-    }
-  });
+  if (hooks.metrics) app.get('/metrics', hooks.metrics);
 
   app.get(STREAM_PATH, (_req, res) => {
     res.status(426).set('Upgrade', 'websocket').json({ error: `${STREAM_PATH} is a WebSocket endpoint (see docs/protocol.md)` });
@@ -60,5 +53,39 @@ export function createHttpApp(hooks: HttpAppHooks): Express {
     res.status(404).json({ error: 'not found' });
   });
 
+  return app;
+}
+
+export interface MetricsEndpoint {
+  /** Prometheus exposition text of this server (all workers in cluster mode). */
+  read(): Promise<{ contentType: string; body: string }>;
+  /** Whether a request's Authorization header may read the metrics (always true when unprotected). */
+  allowed(authorization: string | undefined): boolean;
+}
+
+/** GET /metrics: 401 without an accepted key when protected, else the exposition text. */
+export function metricsHandler(endpoint: MetricsEndpoint): RequestHandler {
+  return async (req, res) => {
+    if (!endpoint.allowed(req.headers.authorization)) {
+      res.status(401).set('WWW-Authenticate', 'Bearer realm="metrics"').type('text/plain').send('metrics require Authorization: Bearer KEY\n');
+      return;
+    }
+    try {
+      const { contentType, body } = await endpoint.read();
+      res.set('Content-Type', contentType).send(body);
+    } catch (e) {
+      res.status(500).type('text/plain').send(`metrics unavailable: ${(e as Error).message}\n`);
+    }
+  };
+}
+
+/** The app of --metrics-port: only /metrics (404 elsewhere). */
+export function createMetricsApp(endpoint: MetricsEndpoint): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.get('/metrics', metricsHandler(endpoint));
+  app.use((_req, res) => {
+    res.status(404).json({ error: 'not found' });
+  });
   return app;
 }

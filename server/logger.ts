@@ -22,3 +22,11 @@ export function createLogger(level: string, destination?: NodeJS.WritableStream)
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
 }
+
+/**
+ * A model that cannot load stops the server at start (exit 1): besides the JSON log line, one
+ * plain line on stderr for whoever ran the command, naming the directory and the file.
+ */
+export function reportStartFailure(message: string): void {
+  process.stderr.write(`undertone serve: cannot start: ${message}\n`);
+}

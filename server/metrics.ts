@@ -20,15 +20,21 @@ export class ServerMetrics {
   readonly eventLoopLag: Histogram;
   readonly liveSessions: Gauge;
   readonly queuedWindows: Gauge;
+  readonly sessionLimit: Gauge;
   readonly sessions: Counter<'encoding'>;
   readonly sessionEnds: Counter<'reason'>;
   readonly audioSeconds: Counter;
   readonly audioBytes: Counter;
   readonly labels: Counter<'voiced'>;
   readonly errors: Counter<'code'>;
+  readonly shed: Counter<'limit'>;
   readonly subscribers: Gauge;
   readonly subscribersDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
+  /** Worst lag (ms) of the current and the previous second (admission control reads it). */
+  private lagNow = 0;
+  private lagPrev = 0;
+  private lagSecond = 0;
 
   constructor() {
     const registers = [this.registry];
@@ -70,12 +76,20 @@ export class ServerMetrics {
       registers,
     });
     this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
+    // The same value in every worker: 'first' keeps the cluster's /metrics from summing it.
+    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'Live sessions allowed (--max-sessions, across all workers): saturation = live / limit', aggregator: 'first', registers });
     this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference', registers });
     this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding', labelNames: ['encoding'], registers });
     this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });
     this.audioSeconds = new Counter({ name: 'undertone_audio_seconds_total', help: 'Seconds of audio received (at 16 kHz after decoding)', registers });
     this.audioBytes = new Counter({ name: 'undertone_audio_bytes_total', help: 'Bytes of binary audio messages received', registers });
     this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced', labelNames: ['voiced'], registers });
+    this.shed = new Counter({
+      name: 'undertone_sessions_shed_total',
+      help: 'Connections refused with overloaded (1013), by what was at its limit (sessions, queue, lag)',
+      labelNames: ['limit'],
+      registers,
+    });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
     this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
     this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
@@ -87,10 +101,26 @@ export class ServerMetrics {
     let expected = performance.now() + LAG_SAMPLE_MS;
     this.lagTimer = setInterval(() => {
       const now = performance.now();
-      this.eventLoopLag.observe(Math.max(0, now - expected) / 1000);
+      const lag = Math.max(0, now - expected);
+      this.eventLoopLag.observe(lag / 1000);
+      const second = Math.floor(now / 1000);
+      if (second !== this.lagSecond) {
+        this.lagPrev = second === this.lagSecond + 1 ? this.lagNow : 0;
+        this.lagNow = 0;
+        this.lagSecond = second;
+      }
+      this.lagNow = Math.max(this.lagNow, lag);
       expected = now + LAG_SAMPLE_MS;
     }, LAG_SAMPLE_MS);
     this.lagTimer.unref();
+  }
+
+  /** The worst event-loop lag (ms) sampled over roughly the last one to two seconds. */
+  recentLagMs(): number {
+    const second = Math.floor(performance.now() / 1000);
+    if (second === this.lagSecond) return Math.max(this.lagNow, this.lagPrev);
+    if (second === this.lagSecond + 1) return this.lagNow;
+    return 0;
   }
 
   stop(): void {

@@ -1,7 +1,8 @@
 /**
  * The server's labels equal `undertone predict` on the same audio (same windows, scores to
  * 1e-4): a real corpus file streamed in odd-sized chunks as 48 kHz stereo s16le, as 16 kHz
- * f32le, and as its own Opus packets, to a real server on a loopback port.
+ * f32le, as its own Opus packets, and as 8 kHz G.711 μ-law and A-law in 20 ms messages (what a
+ * telephony platform forks), to a real server on a loopback port.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, longestRow } from '../test/corpora.js';
 import { modelDir } from '../cli/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { type G711Law, g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
@@ -99,4 +101,19 @@ describe('server labels equal undertone predict', () => {
     expect(whole.length).toBeGreaterThan(3);
     whole.forEach((e, i) => expect(compareEntry(run.client.emotions[i], e)).toBeLessThan(1e-4));
   });
+
+  for (const law of ['mulaw', 'alaw'] as const satisfies readonly G711Law[]) {
+    it(`8 kHz G.711 ${law} in 20 ms messages = predict on the decoded 8 kHz audio resampled to 16 kHz`, async () => {
+      const narrow = resampleAll(samples16k, 16000, 8000);
+      const codes = g711Encode(law, narrow);
+      // What the server hears: the characters decoded, then brought to 16 kHz by the same resampler.
+      const want = await predictSamples(model, resampleAll(g711Decode(law, codes), 8000, 16000));
+      const messages: Uint8Array[] = [];
+      for (let o = 0; o < codes.length; o += 160) messages.push(codes.subarray(o, o + 160));
+      const run = await streamChunks(srv.url, { type: 'start', encoding: `pcm_${law}`, sampleRate: 8000, channels: 1 }, messages);
+      // One label a second: every whole second of the 8 kHz stream, and the partial last one.
+      expect(run.client.emotions.map((e) => e.second)).toEqual(Array.from({ length: Math.ceil(codes.length / 8000) }, (_, i) => i + 1));
+      expectSame(run, want);
+    });
+  }
 });

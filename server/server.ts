@@ -11,15 +11,16 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
 import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
-import { ApiKeys } from './auth.js';
+import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
 import { RedisBus } from './events/redis-bus.js';
 import type { SessionBus } from './events/session-bus.js';
-import { createHttpApp } from './http-app.js';
+import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
+import { type LabelEngine, createEngine } from './engine.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
 import { Subscriptions } from './subscriptions/endpoint.js';
@@ -71,7 +72,7 @@ export interface ServerOptions {
 }
 
 /** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
-function hardPayloadLimit(maxMessageBytes: number): number {
+export function hardPayloadLimit(maxMessageBytes: number): number {
   return Math.max(2 * maxMessageBytes, maxMessageBytes + 65536);
 }
 
@@ -84,10 +85,13 @@ export class UndertoneServer {
   readonly ready: Promise<void>;
   private model?: LoadedModel;
   private scheduler?: InferenceScheduler;
+  private engine?: LabelEngine;
   private readonly http: Server;
+  /** The --metrics-port listener, when /metrics is served apart from the main port. */
+  private readonly metricsHttp?: Server;
   private readonly wss: WebSocketServer;
   private readonly sessions = new Set<LiveConnection>();
-  private readonly keys: ApiKeys;
+  private readonly access: AccessControl;
   private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
   private draining?: Promise<void>;
@@ -96,7 +100,7 @@ export class UndertoneServer {
   private constructor(private readonly options: ServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? silentLogger();
-    this.keys = new ApiKeys(config.apiKeys);
+    this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
     this.slots = options.slots ?? new LocalSlots(config.maxSessions);
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
     this.subscriptions = new Subscriptions({
@@ -108,10 +112,15 @@ export class UndertoneServer {
       logger: this.logger,
       draining: () => this.draining !== undefined,
     });
-    const app = createHttpApp({
-      notReadyReason: () => this.notReadyReason(),
-      metrics: async () =>
+    const metricsKeys = new KeyList(config.metricsKeys);
+    const metrics: MetricsEndpoint = {
+      read: async () =>
         options.cluster ? options.cluster.metrics() : { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() },
+      allowed: (authorization) => metricsKeys.size === 0 || bearerAllowed(authorization, metricsKeys),
+    };
+    const app = createHttpApp({
+      ...(config.metricsPort === undefined ? { metrics: metricsHandler(metrics) } : {}),
+      notReadyReason: () => this.notReadyReason(),
       status: () => ({ sessions: this.sessions.size, subscribers: this.subscriptions.count, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
       mount: (app) => {
         app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
@@ -119,13 +128,20 @@ export class UndertoneServer {
       },
     });
     this.http = createServer(app);
-    this.wss = new WebSocketServer({ noServer: true, maxPayload: hardPayloadLimit(config.maxMessageBytes), perMessageDeflate: false });
+    if (config.metricsPort !== undefined) this.metricsHttp = createServer(createMetricsApp(metrics));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: hardPayloadLimit(config.maxMessageBytes),
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => selectProtocol(protocols),
+    });
     this.http.on('upgrade', (req, socket, head) => {
       this.upgrade(req, socket, head).catch((e: unknown) => {
         this.logger.error({ err: (e as Error).message }, 'upgrade failed');
         socket.destroy();
       });
     });
+    this.metrics.sessionLimit.set(config.maxSessions);
     this.metrics.startLagSampler();
     this.ready = this.loadModel();
     this.ready.catch(() => undefined);
@@ -136,18 +152,26 @@ export class UndertoneServer {
     const { config } = options;
     const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
     const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
-    await new Promise<void>((resolve, reject) => {
-      server.http.once('error', reject);
-      server.http.listen(options.config.port, options.config.host, () => {
-        server.http.off('error', reject);
-        resolve();
+    const listen = (http: Server, port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, config.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
       });
-    });
+    await listen(server.http, options.config.port);
+    if (server.metricsHttp) await listen(server.metricsHttp, options.config.metricsPort!);
     return server;
   }
 
   get port(): number {
     return (this.http.address() as AddressInfo).port;
+  }
+
+  /** The --metrics-port listener's port, when there is one. */
+  get metricsPort(): number | undefined {
+    return this.metricsHttp ? (this.metricsHttp.address() as AddressInfo).port : undefined;
   }
 
   get liveSessions(): number {
@@ -160,8 +184,9 @@ export class UndertoneServer {
     const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(config.modelDir) : await EmotionModel.load(config.modelDir, { threads: 1 });
     this.model = model;
     this.scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    this.engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler: this.scheduler, metrics: this.metrics });
     const { name, version, labels } = model.metadata;
-    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, loadMs: Date.now() - t0 }, 'model loaded');
+    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
   }
 
   private notReadyReason(): string | undefined {
@@ -184,12 +209,27 @@ export class UndertoneServer {
     }
     let refusal: ProtocolError | undefined;
     let slot = false;
+    const { config } = this.options;
     if (this.draining) refusal = new ProtocolError('shutting_down', 'server is shutting down');
-    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly');
-    else if (!twilio && !this.keys.allows(req)) refusal = new ProtocolError('unauthorized', 'missing or unknown API key');
+    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
     else {
-      slot = await this.slots.acquire();
-      if (!slot) refusal = new ProtocolError('overloaded', `server is at its limit of ${this.options.config.maxSessions} sessions; retry later`);
+      // Access is decided from the request alone: no audio has been read when it is refused.
+      const access = this.access.check(req, { requireKey: !twilio });
+      if (!access.ok) refusal = new ProtocolError(access.code, access.reason);
+      else {
+        if (access.source === 'api_key') this.warnDeprecatedKeyParam();
+        const saturated = this.saturation();
+        if (saturated) {
+          this.metrics.shed.inc({ limit: saturated.limit });
+          refusal = new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.retryAfterMs());
+        } else {
+          slot = await this.slots.acquire();
+          if (!slot) {
+            this.metrics.shed.inc({ limit: 'sessions' });
+            refusal = new ProtocolError('overloaded', `server is at its limit of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
+          }
+        }
+      }
     }
     if (socket.destroyed) {
       if (slot) this.slots.release();
@@ -204,6 +244,32 @@ export class UndertoneServer {
     });
   }
 
+  /**
+   * Measured saturation of this process, checked before the session count: too many windows
+   * waiting for inference, or an event loop too late to keep the live sessions' labels on time.
+   * Refusing new sessions here is what keeps the admitted ones' latency (bench/overload.ts).
+   */
+  private saturation(): { limit: 'queue' | 'lag'; reason: string } | undefined {
+    const { maxQueuedWindows, maxEventLoopLagMs } = this.options.config;
+    const queued = this.scheduler?.pending ?? 0;
+    if (maxQueuedWindows > 0 && queued >= maxQueuedWindows) return { limit: 'queue', reason: `inference queue is full (${queued} windows waiting)` };
+    const lag = this.metrics.recentLagMs();
+    if (maxEventLoopLagMs > 0 && lag >= maxEventLoopLagMs) return { limit: 'lag', reason: `server is saturated (event-loop lag ${Math.round(lag)} ms)` };
+    return undefined;
+  }
+
+  /** The retry hint: the configured base, jittered up to 1.5x so shed clients do not return in one wave. */
+  private retryAfterMs(): number {
+    return Math.round(this.options.config.retryAfterMs * (1 + Math.random() * 0.5));
+  }
+
+  private warnedKeyParam = false;
+  private warnDeprecatedKeyParam(): void {
+    if (this.warnedKeyParam) return;
+    this.warnedKeyParam = true;
+    this.logger.warn('a client sent its key as ?api_key= (deprecated): use ?token=, the undertone.bearer subprotocol or Authorization: Bearer');
+  }
+
   private refuse(ws: WebSocket, error: ProtocolError): void {
     this.metrics.errors.inc({ code: error.code });
     this.logger.info({ code: error.code }, 'connection refused');
@@ -216,7 +282,7 @@ export class UndertoneServer {
     const { config } = this.options;
     const ctx = {
       metadata: this.model!.metadata,
-      scheduler: this.scheduler!,
+      engine: this.engine!,
       metrics: this.metrics,
       logger: this.logger,
       bus: this.bus,
@@ -225,7 +291,7 @@ export class UndertoneServer {
       maxMessageBytes: config.maxMessageBytes,
     };
     const remote = { address: req.socket.remoteAddress };
-    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.keys }, remote) : new Session(ws, ctx, remote);
+    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
@@ -247,6 +313,7 @@ export class UndertoneServer {
     const live = [...this.sessions];
     this.logger.info({ sessions: live.length, drainTimeoutMs }, 'draining');
     const closedListener = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const metricsClosed = this.metricsHttp ? new Promise<void>((resolve) => this.metricsHttp!.close(() => resolve())) : Promise.resolve();
     for (const s of live) s.shutdown();
     let timer: NodeJS.Timeout | undefined;
     const timedOut = await Promise.race([
@@ -265,7 +332,9 @@ export class UndertoneServer {
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();
+    this.metricsHttp?.closeAllConnections();
     await closedListener;
+    await metricsClosed;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await this.ready.catch(() => undefined);
     this.scheduler?.close();

@@ -28,11 +28,12 @@ import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { InferenceScheduler } from './scheduler.js';
+import type { LabelEngine } from './engine.js';
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
-  readonly scheduler: InferenceScheduler;
+  /** Makes each stream's analyzer and scores its windows (--engine). */
+  readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** Where the session's labels are published for subscribers. */

@@ -5,7 +5,7 @@
  */
 import type { ServerConfig } from './config.js';
 import { isClusterWorker, runPrimary, runWorker } from './cluster.js';
-import type { Logger } from './logger.js';
+import { type Logger, reportStartFailure } from './logger.js';
 import { UndertoneServer } from './server.js';
 
 export async function serve(config: ServerConfig, logger: Logger): Promise<number> {
@@ -33,9 +33,11 @@ async function runSingle(config: ServerConfig, logger: Logger): Promise<number> 
     await server.ready;
   } catch (e) {
     logger.fatal({ err: (e as Error).message }, 'cannot load the model');
+    reportStartFailure((e as Error).message);
     await server.drain();
     return 1;
   }
   await stopped;
   return 0;
 }
+

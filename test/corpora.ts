@@ -4,10 +4,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../cli/paths.js';
 import { parseCsvLine } from '../training/manifest.js';
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 export interface ManifestRow {
   /** Path relative to the corpora folder. */

@@ -3,7 +3,7 @@
  * watch that caller's live mood, as an agent's desktop would: the SDK's `subscribe` (WebSocket),
  * the recent history first, then one label per second, the mood so far (mean of the voiced
  * seconds' scores), and the summary at the end. Live sessions are listed (GET /v1/sessions) to
- * pick from. The subscriber key comes from the page's `?subscriber_key=` (else `?api_key=`).
+ * pick from. The subscriber key comes from the page's `?subscriber_key=` (else `?token=`).
  */
 import { type SessionEmotionMessage, type Subscription, UndertoneError, subscribe } from '../client-sdk/index.js';
 import { drawChart } from './chart.js';
@@ -24,7 +24,7 @@ export function startAgentView(colorOf: (label: string) => string): void {
   const canvas = $<HTMLCanvasElement>('agent-chart');
   const liveEl = $('live-sessions');
   const params = new URLSearchParams(location.search);
-  const token = params.get('subscriber_key') ?? params.get('api_key') ?? undefined;
+  const token = params.get('subscriber_key') ?? params.get('token') ?? params.get('api_key') ?? undefined;
 
   let sub: Subscription | undefined;
   let seconds: SessionEmotionMessage[] = [];

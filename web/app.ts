@@ -89,7 +89,7 @@ function reset(): void {
  * preSkip = the libopus encoder delay); `stopSource` ends the audio source.
  */
 async function begin(sampleRate: number, describe: string, stopSource: () => Promise<void>, encoding: Encoding = 'pcm_f32le'): Promise<Run> {
-  const token = new URLSearchParams(location.search).get('api_key') ?? undefined;
+  const token = new URLSearchParams(location.search).get('token') ?? new URLSearchParams(location.search).get('api_key') ?? undefined;
   const session =
     encoding === 'opus'
       ? await connect({ url: streamUrl(), token, encoding: 'opus', sampleRate, channels: 1, preSkip: OPUS_ENCODER_PRE_SKIP })

@@ -4,7 +4,7 @@ import OpusScript from 'opusscript';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { type ManifestRow, corpusFile, sampleRows } from '../../test/corpora.js';
 import { AudioInputError } from '../errors.js';
-import { MAX_OPUS_PACKET_BYTES, OpusPacketDecoder, decodeOggOpus, demuxOggOpus, isOggOpus } from './opus.js';
+import { MAX_OPUS_PACKET_BYTES_PER_CHANNEL, OpusPacketDecoder, decodeOggOpus, demuxOggOpus, isOggOpus } from './opus.js';
 import { concat } from '../../test/arrays.js';
 
 interface CorpusFile {
@@ -116,7 +116,19 @@ describe('OpusPacketDecoder: bad packets', () => {
     const d = await OpusPacketDecoder.create();
     expect(() => d.decode(new Uint8Array(0))).toThrow(AudioInputError);
     for (const p of INVALID_PACKETS) expect(() => d.decode(p), `packet ${Array.from(p.subarray(0, 4))}`).toThrow(AudioInputError);
-    expect(() => d.decode(new Uint8Array(MAX_OPUS_PACKET_BYTES + 1).fill(0x08))).toThrow(/exceeds/);
+    expect(() => d.decode(new Uint8Array(MAX_OPUS_PACKET_BYTES_PER_CHANNEL + 1).fill(0x08))).toThrow(/exceeds/);
+    // The largest packet the decoder's input buffer holds is decoded or refused as AudioInputError, not a RangeError.
+    for (const channels of [1, 2] as const) {
+      const dc = await OpusPacketDecoder.create(channels);
+      for (const n of [MAX_OPUS_PACKET_BYTES_PER_CHANNEL * channels, MAX_OPUS_PACKET_BYTES_PER_CHANNEL * channels + 1, 16000]) {
+        try {
+          dc.decode(new Uint8Array(n));
+        } catch (e) {
+          expect(e, `${channels} ch, ${n} B`).toBeInstanceOf(AudioInputError);
+        }
+      }
+      dc.free();
+    }
     expect(d.packetErrors).toBe(INVALID_PACKETS.length);
     expect(d.packetsDecoded).toBe(0);
     d.free();

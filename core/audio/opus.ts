@@ -13,8 +13,29 @@ import { concatFloat32 } from './concat.js';
 
 /** Opus timestamps (pre-skip, granule positions) are always counted at 48 kHz. */
 const OPUS_CLOCK = 48000;
-/** The longest legal Opus packet is 120 ms; 1275 bytes is the largest single frame, packets up to ~61 KB. */
-export const MAX_OPUS_PACKET_BYTES = 1275 * 48;
+/**
+ * Largest packet per channel that opus-decoder's WASM input buffer holds (120 ms at 256 kb/s:
+ * 32000 B/s x 0.12 s, times the channel count). A longer packet would be written past that
+ * buffer (a RangeError inside the library), so it is refused as invalid audio before decoding.
+ * Real encoders stay far below it (a 20 ms frame is at most 1275 bytes).
+ */
+export const MAX_OPUS_PACKET_BYTES_PER_CHANNEL = 32000 * 0.12;
+
+/**
+ * Runs `fn` with console.error muted: opus-decoder prints every packet libopus rejects with
+ * console.error, so a client sending garbage would write one stderr line per packet (a log
+ * flood). The rejection still reaches the caller through the result's `errors`. Synchronous,
+ * so nothing else can run (and lose its console.error) while it is muted.
+ */
+function quietly<T>(fn: () => T): T {
+  const original = console.error;
+  console.error = () => undefined;
+  try {
+    return fn();
+  } finally {
+    console.error = original;
+  }
+}
 
 export function isOggOpus(bytes: Uint8Array): boolean {
   if (bytes.length < 36 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'OggS') return false;
@@ -28,25 +49,27 @@ export function isOggOpus(bytes: Uint8Array): boolean {
 export class OpusPacketDecoder {
   private decoder: OpusDecoder<16000>;
   private skipRemaining: number;
+  private readonly maxPacketBytes: number;
   packetsDecoded = 0;
   packetErrors = 0;
 
-  private constructor(decoder: OpusDecoder<16000>, preSkip48k: number) {
+  private constructor(decoder: OpusDecoder<16000>, preSkip48k: number, channels: number) {
     this.decoder = decoder;
+    this.maxPacketBytes = MAX_OPUS_PACKET_BYTES_PER_CHANNEL * channels;
     this.skipRemaining = Math.round((preSkip48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK);
   }
 
   static async create(channels: 1 | 2 = 1, preSkip48k = 0): Promise<OpusPacketDecoder> {
     const decoder = new OpusDecoder({ sampleRate: MODEL_SAMPLE_RATE as 16000, channels, preSkip: 0 });
     await decoder.ready;
-    return new OpusPacketDecoder(decoder, preSkip48k);
+    return new OpusPacketDecoder(decoder, preSkip48k, channels);
   }
 
   /** Decodes one packet. A packet the decoder rejects throws AudioInputError; the decoder stays usable. */
   decode(packet: Uint8Array): Float32Array {
     if (packet.length === 0) throw new AudioInputError('empty Opus packet');
-    if (packet.length > MAX_OPUS_PACKET_BYTES) throw new AudioInputError(`Opus packet of ${packet.length} bytes exceeds ${MAX_OPUS_PACKET_BYTES}`);
-    const result = this.decoder.decodeFrame(packet);
+    if (packet.length > this.maxPacketBytes) throw new AudioInputError(`Opus packet of ${packet.length} bytes exceeds ${this.maxPacketBytes}`);
+    const result = quietly(() => this.decoder.decodeFrame(packet));
     if (result.errors.length > 0 || result.samplesDecoded === 0) {
       this.packetErrors++;
       const why = result.errors[0]?.message ?? 'no samples decoded';

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { AudioInputError } from '../errors.js';
+import { G711_DECODE_TABLES, g711Decode } from './g711.js';
 import { PcmDecoder, type PcmEncoding, bytesPerSample, downmix } from './pcm.js';
 import { concat, sameBits } from '../../test/arrays.js';
 
@@ -13,6 +14,7 @@ function encode(encoding: PcmEncoding, frames: number[][]): Uint8Array {
   for (const frame of frames) {
     for (const v of frame) {
       if (encoding === 'pcm_s16le') view.setInt16(o, v, true);
+      else if (bps === 1) view.setUint8(o, v); // G.711 characters
       else view.setFloat32(o, v, true);
       o += bps;
     }
@@ -93,16 +95,30 @@ describe('PcmDecoder', () => {
     expect(Array.from(out)).toEqual([Math.fround(-5000 / 32768), Math.fround(6000 / 32768)]);
   });
 
+  it('decodes G.711 μ-law and A-law characters (one byte a sample) with the G.711 tables, stereo averaged', () => {
+    const codes = Uint8Array.from({ length: 256 }, (_, c) => c);
+    expect(Array.from(new PcmDecoder('pcm_mulaw', 1).push(codes))).toEqual(Array.from(g711Decode('mulaw', codes)));
+    expect(Array.from(new PcmDecoder('pcm_alaw', 1).push(codes))).toEqual(Array.from(g711Decode('alaw', codes)));
+    // μ-law 0x80 / 0x00 are the largest positive / negative values, 0xff is zero.
+    const stereo = new PcmDecoder('pcm_mulaw', 2).push(Uint8Array.from([0x80, 0xff, 0x80, 0x00]));
+    expect(Array.from(stereo)).toEqual([Math.fround(G711_DECODE_TABLES.mulaw[0x80] / 2), 0]);
+    expect(bytesPerSample('pcm_mulaw')).toBe(1);
+  });
+
   it('rejects invalid channel counts', () => {
     for (const ch of [0, -1, 1.5, NaN]) expect(() => new PcmDecoder('pcm_s16le', ch)).toThrow(AudioInputError);
   });
 
-  for (const encoding of ['pcm_s16le', 'pcm_f32le'] as const) {
+  for (const encoding of ['pcm_s16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw'] as const) {
     for (const channels of [1, 2, 3]) {
       it(`${encoding} x${channels}: byte-by-byte pushes equal one whole push`, () => {
         const frames = Array.from({ length: 257 }, (_, i) =>
           Array.from({ length: channels }, (_, c) =>
-            encoding === 'pcm_s16le' ? ((i * 7919 + c * 104729) % 65536) - 32768 : Math.sin(i * 0.37 + c) * (i % 5 === 0 ? 3 : 1),
+            encoding === 'pcm_s16le'
+              ? ((i * 7919 + c * 104729) % 65536) - 32768
+              : encoding === 'pcm_f32le'
+                ? Math.sin(i * 0.37 + c) * (i % 5 === 0 ? 3 : 1)
+                : (i * 7919 + c * 104729) % 256,
           ),
         );
         if (encoding === 'pcm_f32le') frames[10][0] = NaN;

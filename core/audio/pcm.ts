@@ -1,16 +1,20 @@
 /**
- * Raw little-endian PCM to mono Float32 in [-1, 1].
+ * Raw little-endian PCM (or G.711 μ-law / A-law characters, one byte a sample) to mono Float32
+ * in [-1, 1].
  *
  * Network messages split samples anywhere (an s16le sample may straddle two messages, a stereo
  * frame may be cut between channels), so PcmDecoder carries the incomplete tail of one push into
  * the next. Channels are averaged, as `sox -c 1` does for the corpora.
  */
 import { AudioInputError } from '../errors.js';
+import { G711_DECODE_TABLES } from './g711.js';
 
-export type PcmEncoding = 'pcm_s16le' | 'pcm_f32le';
+export type PcmEncoding = 'pcm_s16le' | 'pcm_f32le' | 'pcm_mulaw' | 'pcm_alaw';
+
+const BYTES_PER_SAMPLE: Readonly<Record<PcmEncoding, number>> = { pcm_s16le: 2, pcm_f32le: 4, pcm_mulaw: 1, pcm_alaw: 1 };
 
 export function bytesPerSample(encoding: PcmEncoding): number {
-  return encoding === 'pcm_s16le' ? 2 : 4;
+  return BYTES_PER_SAMPLE[encoding];
 }
 
 export class PcmDecoder {
@@ -59,7 +63,18 @@ export class PcmDecoder {
   private decodeFrames(input: Buffer, frames: number, out: Float32Array): void {
     const ch = this.channels;
     const inv = 1 / ch;
-    if (this.encoding === 'pcm_s16le') {
+    if (this.encoding === 'pcm_mulaw' || this.encoding === 'pcm_alaw') {
+      const table = G711_DECODE_TABLES[this.encoding === 'pcm_mulaw' ? 'mulaw' : 'alaw'];
+      if (ch === 1) {
+        for (let f = 0; f < frames; f++) out[f] = table[input[f]];
+      } else {
+        for (let f = 0, o = 0; f < frames; f++) {
+          let sum = 0;
+          for (let c = 0; c < ch; c++, o++) sum += table[input[o]];
+          out[f] = sum * inv;
+        }
+      }
+    } else if (this.encoding === 'pcm_s16le') {
       for (let f = 0, o = 0; f < frames; f++) {
         let sum = 0;
         for (let c = 0; c < ch; c++, o += 2) sum += input.readInt16LE(o);

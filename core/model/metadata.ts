@@ -65,7 +65,7 @@ export function validateMetadata(raw: unknown, dir: string, expected: FeatureCon
   const codeHash = featureConfigHash(expected);
   if (m.featureConfigHash !== codeHash || featureConfigHash(m.featureConfig) !== codeHash) {
     fail(
-      `feature config mismatch: the model was trained with feature config ${m.featureConfigHash} ` +
+      `${METADATA_FILE}: feature config mismatch: the model was trained with feature config ${m.featureConfigHash} ` +
         `but this build computes ${codeHash}; retrain the model (undertone train) or use the matching build`,
     );
   }

@@ -6,4 +6,9 @@ export interface ErrorMessage {
   readonly code: ErrorCode;
   /** Human-readable detail; never contains audio. */
   readonly message: string;
+  /**
+   * With `overloaded` and `not_ready`: how long to wait before reconnecting (ms). Already
+   * jittered by the server so refused clients do not come back all at once.
+   */
+  readonly retryAfterMs?: number;
 }

@@ -12,7 +12,7 @@ function errorOf(text: string): ProtocolError {
 }
 
 describe('parseClientMessage', () => {
-  it('accepts the three encodings with their options', () => {
+  it('accepts the five encodings with their options', () => {
     expect(parseClientMessage('{"type":"start","encoding":"pcm_s16le","sampleRate":48000,"channels":2}')).toEqual({
       type: 'start',
       encoding: 'pcm_s16le',
@@ -21,6 +21,16 @@ describe('parseClientMessage', () => {
     });
     expect(parseClientMessage('{"type":"start","encoding":"pcm_f32le","sampleRate":16000,"channels":1,"key":"call-7"}')).toMatchObject({ key: 'call-7' });
     expect(parseClientMessage('{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"preSkip":312}')).toMatchObject({ preSkip: 312 });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1,"key":"CA123"}')).toEqual({
+      type: 'start',
+      encoding: 'pcm_mulaw',
+      sampleRate: 8000,
+      channels: 1,
+      key: 'CA123',
+    });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_alaw","sampleRate":8000,"channels":2}')).toMatchObject({ encoding: 'pcm_alaw', channels: 2 });
+    // G.711 takes the PCM rate range (μ-law WAV files exist at 16 kHz), refuses what the resampler cannot take.
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":16000,"channels":1}')).toMatchObject({ sampleRate: 16000 });
     expect(parseClientMessage('{"type":"stop"}')).toEqual({ type: 'stop' });
     expect(parseClientMessage('{"type":"keepalive"}')).toEqual({ type: 'keepalive' });
   });
@@ -32,6 +42,8 @@ describe('parseClientMessage', () => {
       '{"type":"start","encoding":"pcm_s16le","sampleRate":1000,"channels":1}',
       '{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":6}',
       '{"type":"start","encoding":"opus","sampleRate":44100,"channels":1}',
+      '{"type":"start","encoding":"pcm_mulaw","sampleRate":2000,"channels":1}',
+      '{"type":"start","encoding":"pcm_alaw","sampleRate":8000,"channels":3}',
     ]) {
       expect(errorOf(text).code).toBe('unsupported_format');
     }

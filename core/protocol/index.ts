@@ -28,11 +28,13 @@ export type { SubscribedMessage } from './subscribed.js';
 export {
   ENCODINGS,
   type Encoding,
+  G711_SAMPLE_RATE,
   MAX_KEY_LENGTH,
   MAX_PRE_SKIP,
   OPUS_SAMPLE_RATES,
   PCM_MAX_SAMPLE_RATE,
   PCM_MIN_SAMPLE_RATE,
+  type PcmStreamEncoding,
   type StartMessage,
 } from './start.js';
 
@@ -74,7 +76,7 @@ export const CLOSE_CODES = {
   UNSUPPORTED_DATA: 1003,
   /** A message that cannot be parsed or decoded. */
   INVALID_PAYLOAD: 1007,
-  /** Messages out of order, no start in time, or a missing/wrong API key. */
+  /** Messages out of order, no start in time, a missing/wrong API key or a refused Origin. */
   POLICY_VIOLATION: 1008,
   /** A message larger than the server's limit. */
   MESSAGE_TOO_BIG: 1009,
@@ -89,7 +91,7 @@ export type CloseCode = (typeof CLOSE_CODES)[keyof typeof CLOSE_CODES];
 export const ERROR_CODES = {
   /** Text that is not JSON, not an object, of an unknown type, or with a field of the wrong type. */
   invalid_message: CLOSE_CODES.INVALID_PAYLOAD,
-  /** `start.encoding` is not pcm_s16le, pcm_f32le or opus. */
+  /** `start.encoding` is not one of ENCODINGS (pcm_s16le, pcm_f32le, pcm_mulaw, pcm_alaw, opus). */
   unsupported_encoding: CLOSE_CODES.UNSUPPORTED_DATA,
   /** `start.sampleRate` or `start.channels` outside what the encoding supports. */
   unsupported_format: CLOSE_CODES.UNSUPPORTED_DATA,
@@ -101,11 +103,13 @@ export const ERROR_CODES = {
   start_timeout: CLOSE_CODES.POLICY_VIOLATION,
   /** The server requires an API key and the request had none or a wrong one. */
   unauthorized: CLOSE_CODES.POLICY_VIOLATION,
+  /** The request's Origin header is not among the server's allowed browser origins. */
+  origin_not_allowed: CLOSE_CODES.POLICY_VIOLATION,
   /** A binary message the decoder rejects (e.g. an invalid Opus packet). */
   invalid_audio: CLOSE_CODES.INVALID_PAYLOAD,
   /** A message larger than the server's maxMessageBytes. */
   message_too_big: CLOSE_CODES.MESSAGE_TOO_BIG,
-  /** The server is at its session limit. */
+  /** The server is at its session limit or saturated (inference queue, event-loop lag); `retryAfterMs` says when to retry. */
   overloaded: CLOSE_CODES.TRY_AGAIN_LATER,
   /** The model is not loaded yet (`/readyz` is 503). */
   not_ready: CLOSE_CODES.TRY_AGAIN_LATER,
@@ -128,14 +132,18 @@ export function isErrorCode(value: string): value is ErrorCode {
 export class ProtocolError extends Error {
   readonly closeCode: CloseCode;
 
-  constructor(readonly code: ErrorCode, message: string) {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly retryAfterMs?: number,
+  ) {
     super(message);
     this.name = 'ProtocolError';
     this.closeCode = ERROR_CODES[code];
   }
 
   toMessage(): ErrorMessage {
-    return { type: 'error', code: this.code, message: this.message };
+    return { type: 'error', code: this.code, message: this.message, ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
   }
 }
 

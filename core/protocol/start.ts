@@ -3,10 +3,19 @@
  * follow; the server answers `ready` (or an error and a close code).
  */
 
-export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'opus'] as const;
+export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw', 'opus'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
+/** The encodings whose binary messages are raw samples (any size, resampled to 16 kHz). */
+export type PcmStreamEncoding = Exclude<Encoding, 'opus'>;
+/**
+ * G.711 (pcm_mulaw, pcm_alaw): one byte a sample, as telephone networks carry it. G.711 is
+ * defined at 8000 Hz and that is what telephony platforms send; other rates in the PCM range
+ * are accepted too (the companding law does not depend on the rate, and μ-law/A-law WAV files
+ * exist at 16 kHz), so the rate is the client's to state, as for linear PCM.
+ */
+export const G711_SAMPLE_RATE = 8000;
 
-/** Sample rates accepted for PCM (the resampler's range, Hz). */
+/** Sample rates accepted for PCM and G.711 (the resampler's range, Hz). */
 export const PCM_MIN_SAMPLE_RATE = 4000;
 export const PCM_MAX_SAMPLE_RATE = 192000;
 /** The rates an Opus stream can be encoded at (the server always decodes straight to 16 kHz). */
@@ -19,9 +28,9 @@ export const MAX_PRE_SKIP = 48000;
 export interface StartMessage {
   readonly type: 'start';
   readonly encoding: Encoding;
-  /** Hz. PCM: 4000-192000 (resampled to 16 kHz). Opus: 8000, 12000, 16000, 24000 or 48000. */
+  /** Hz. PCM and G.711: 4000-192000 (resampled to 16 kHz; G.711 is normally 8000). Opus: 8000, 12000, 16000, 24000 or 48000. */
   readonly sampleRate: number;
-  /** 1 or 2; stereo is averaged to mono. PCM stereo is interleaved. */
+  /** 1 or 2; stereo is averaged to mono. PCM and G.711 stereo is interleaved. */
   readonly channels: 1 | 2;
   /**
    * Opus only: samples (at 48 kHz, as in an OpusHead) to drop from the start of the decoded audio.

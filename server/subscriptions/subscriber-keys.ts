@@ -5,21 +5,25 @@
  * - subscriber keys configured: only they may subscribe/list;
  * - none configured but audio keys are: subscriptions are refused (no silent open read access);
  * - no keys at all (development): open, like /v1/stream.
- * Keys are presented like audio keys (Authorization: Bearer, or ?api_key= for browsers).
+ * Keys are presented like audio keys (Authorization: Bearer, the undertone.bearer subprotocol, or
+ * ?token= for browsers; see auth.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { ApiKeys } from '../auth.js';
+import { KeyList, presentedKey } from '../auth.js';
 
 export class SubscriberKeys {
-  private readonly keys: ApiKeys;
+  private readonly keys: KeyList;
   private readonly closed: boolean;
 
   constructor(subscriberKeys: readonly string[], audioKeys: readonly string[]) {
-    this.keys = new ApiKeys(subscriberKeys);
+    this.keys = new KeyList(subscriberKeys);
     this.closed = subscriberKeys.length === 0 && audioKeys.length > 0;
   }
 
   allows(req: IncomingMessage): boolean {
-    return !this.closed && this.keys.allows(req);
+    if (this.closed) return false;
+    if (this.keys.size === 0) return true;
+    const presented = presentedKey(req);
+    return presented !== undefined && this.keys.has(presented.key);
   }
 }

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { WebSocket } from 'ws';
-import { encodeMulaw } from '../../core/audio/g711.js';
+import { g711Encode } from '../../core/audio/g711.js';
 import { resampleAll } from '../../core/audio/resample.js';
 
 /** 20 ms of 8 kHz mu-law. */
@@ -14,7 +14,7 @@ export const TWILIO_CHUNK_BYTES = 160;
 
 /** 16 kHz samples as the 8 kHz mu-law bytes a phone call carries. */
 export function toMulaw8k(samples16k: Float32Array): Uint8Array {
-  return encodeMulaw(resampleAll(samples16k, 16000, 8000));
+  return g711Encode('mulaw', resampleAll(samples16k, 16000, 8000));
 }
 
 export function sid(prefix: string): string {

@@ -15,18 +15,18 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { AudioInputError } from '../../core/errors.js';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError } from '../../core/protocol/index.js';
-import type { ApiKeys } from '../auth.js';
+import type { KeyList } from '../auth.js';
 import { LiveStream, type LiveStreamContext } from '../live-stream.js';
+import { PcmInput } from '../audio-input.js';
 import type { Logger } from '../logger.js';
 import type { SessionOutcome } from '../session.js';
 import { closeReason } from '../session.js';
 import { TWILIO_PROTOCOL, TWILIO_VERSION, TwilioMessageError, type TwilioMedia, type TwilioStart, parseTwilioMessage } from './messages.js';
-import { MulawInput } from './mulaw-input.js';
 
 export interface TwilioContext extends LiveStreamContext {
   readonly logger: Logger;
   /** Audio keys; when any are configured, `start.customParameters.token` must be one. */
-  readonly keys: ApiKeys;
+  readonly keys: KeyList;
   readonly idleTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -123,7 +123,7 @@ export class TwilioCall {
     if (encoding !== 'audio/x-mulaw' || channels !== 1 || sampleRate < 4000 || sampleRate > 48000) {
       throw new ProtocolError('unsupported_format', `unsupported Twilio media format ${encoding} ${sampleRate} Hz ${channels} channel(s) (expected audio/x-mulaw, 8000 Hz, mono)`);
     }
-    if (this.ctx.keys.required && !this.ctx.keys.matches(start.customParameters[TWILIO_TOKEN_PARAMETER] ?? '')) {
+    if (this.ctx.keys.size > 0 && !this.ctx.keys.has(start.customParameters[TWILIO_TOKEN_PARAMETER] ?? '')) {
       throw new ProtocolError('unauthorized', `missing or unknown API key in customParameters.${TWILIO_TOKEN_PARAMETER}`);
     }
     this.callSid = start.callSid;
@@ -135,7 +135,8 @@ export class TwilioCall {
       const stream = new LiveStream(
         this.ctx,
         { sessionId, key, ...(key !== start.callSid ? { aliases: [start.callSid] } : {}), source: 'twilio', track, encoding, startedAt },
-        new MulawInput(sampleRate),
+        // Twilio's media is our pcm_mulaw: the same decoder and resampler as /v1/stream.
+        new PcmInput({ type: 'start', encoding: 'pcm_mulaw', sampleRate, channels: 1 }),
         { emotion: () => undefined, fail: (e) => this.fail(e) },
         log,
       );

@@ -8,7 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDir } from '../../cli/paths.js';
-import { decodeMulaw } from '../../core/audio/g711.js';
+import { g711Decode } from '../../core/audio/g711.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { resampleAll } from '../../core/audio/resample.js';
 import { EmotionModel } from '../../core/model/emotion-model.js';
@@ -36,8 +36,8 @@ beforeAll(async () => {
   caller = toMulaw8k(await decodeAudioFile(corpusFile(callerRow)));
   agent = toMulaw8k(await decodeAudioFile(corpusFile(agentRow)));
   // What the server should compute: the telephone audio back at 16 kHz.
-  wantCaller = await predictSamples(model, resampleAll(decodeMulaw(caller), 8000, 16000));
-  wantAgent = await predictSamples(model, resampleAll(decodeMulaw(agent), 8000, 16000));
+  wantCaller = await predictSamples(model, resampleAll(g711Decode('mulaw', caller), 8000, 16000));
+  wantAgent = await predictSamples(model, resampleAll(g711Decode('mulaw', agent), 8000, 16000));
 });
 
 afterAll(async () => {
