@@ -125,6 +125,9 @@ export class UndertoneServer {
       mount: (app) => {
         app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
         app.get(`${SESSIONS_PATH}/:id/events`, (req, res) => void this.subscriptions.sse(req, res, req.params.id));
+        app.get(TWILIO_PATH, (_req, res) => {
+          res.status(426).set('Upgrade', 'websocket').json({ error: `${TWILIO_PATH} is a WebSocket endpoint for Twilio Media Streams (see docs/protocol.md)` });
+        });
       },
     });
     this.http = createServer(app);

@@ -128,7 +128,7 @@ describe('Twilio Media Streams endpoint', () => {
     expect(await listed()).toEqual([]);
   });
 
-  it('an unsupported media format gets 1003, garbage gets 1007, media before start 1008', async () => {
+  it('plain GET is 426; an unsupported media format gets 1003, garbage gets 1007, media before start 1008', async () => {
     const url = `ws://127.0.0.1:${srv.server.port}/v1/twilio`;
     const exchange = async (messages: string[]): Promise<{ code: number; reason: string }> => {
       const ws = new WebSocket(url);
@@ -139,6 +139,7 @@ describe('Twilio Media Streams endpoint', () => {
     };
     const start = (encoding: string, sampleRate: number) =>
       JSON.stringify({ event: 'start', sequenceNumber: '1', streamSid: 'MZ1', start: { streamSid: 'MZ1', accountSid: 'AC1', callSid: 'CA1', tracks: ['inbound'], customParameters: { token: 'audio-key' }, mediaFormat: { encoding, sampleRate, channels: 1 } } });
+    expect((await fetch(`${srv.http}/v1/twilio`)).status).toBe(426);
     expect(await exchange([start('audio/x-l16', 16000)])).toEqual({ code: 1003, reason: 'unsupported_format' });
     expect(await exchange(['{"event":'])).toEqual({ code: 1007, reason: 'invalid_message' });
     expect(await exchange([JSON.stringify({ event: 'media', sequenceNumber: '2', streamSid: 'MZ1', media: { track: 'inbound', chunk: '1', timestamp: '0', payload: '' } })])).toEqual({ code: 1008, reason: 'start_required' });
