@@ -10,16 +10,18 @@ import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { modelDir } from './paths.js';
 
 export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--held-out]
-                         [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--json] [--report DIR]
+                         [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--json] [--report DIR [--report-name NAME]]
 
 Evaluates a model on any labelled set in the manifest format (path,emotion[,corpus,speaker,...];
 paths relative to --root, default the manifest's folder). Rows whose emotion the model lacks are
 skipped and counted. --held-out keeps only the test speakers of the shipped model's split
 (training/splits.ts heldOutSplit over every row of the manifest, as \`undertone train\` does).
 --channel passes every file through a simulated telephone line first: 8 kHz, G.711 μ-law or
-A-law, back to 16 kHz; the -bp variants add the 300-3400 Hz band of an analogue line. --json prints one JSON object (accuracy, uar, macroF1, perClass, confusion,
-n at utterance level, plus window-level figures and per-corpus sections). --report writes a
-Markdown report with confusion-matrix SVGs into DIR.`;
+A-law, back to 16 kHz; the -bp variants add the 300-3400 Hz band of an analogue line.
+--json prints one JSON object (accuracy, uar, macroF1, perClass, confusion, n at utterance
+level, plus window-level figures and per-corpus sections). --report writes a Markdown report
+with confusion-matrix SVGs into DIR, as NAME.md (default evaluation, or evaluation-CHANNEL with
+--channel).`;
 
 export async function runEvaluate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -30,6 +32,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       model: { type: 'string' },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      'report-name': { type: 'string' },
       'held-out': { type: 'boolean', default: false },
       channel: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -53,7 +56,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   for (const f of ev.failures) process.stderr.write(`undertone evaluate: ${f.file}: ${f.error}\n`);
   const skipped = Object.values(ev.skippedLabels).reduce((a, b) => a + (b ?? 0), 0);
   if (values.report) {
-    const written = await writeEvaluationReport(values.report, channel ? `evaluation-${values.channel}` : 'evaluation', ev, {
+    const written = await writeEvaluationReport(values.report, values['report-name'] ?? (channel ? `evaluation-${values.channel}` : 'evaluation'), ev, {
       title: `Evaluation of ${model.metadata.name} ${model.metadata.version}${channel ? ` through a telephone channel (${values.channel})` : ''}`,
       split:
         (values['held-out']
