@@ -124,7 +124,8 @@ describe('subscriptions', () => {
     const ssePending = subscribeSse(`http://${base}/v1/sessions/call-later/events?wait=20&token=read-key`);
     await new Promise((r) => setTimeout(r, 600));
     expect(ws.messages).toEqual([]);
-    const run = await streamChunks(`ws://${base}/v1/stream`, startMessage('call-later'), audio.packets, { chunkSeconds: audio.packetSeconds, headers: AUDIO });
+    // At twice real time: a waiting subscriber polls the directory every 250 ms, so a session must live longer than that to be seen.
+    const run = await streamChunks(`ws://${base}/v1/stream`, startMessage('call-later'), audio.packets, { chunkSeconds: audio.packetSeconds, headers: AUDIO, pace: 2 });
     const sse = await ssePending;
     expect(sse.status).toBe(200);
     for (const sub of [ws, sse]) {
