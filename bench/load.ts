@@ -15,19 +15,13 @@ import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { ramp } from './lib/ramp.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
-import { parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
 
 const { values } = parseArgs({
   options: {
-    streams: { type: 'string', default: '' },
-    seconds: { type: 'string', default: '' },
-    encoding: { type: 'string', default: 'pcm_s16le' },
-    'frame-ms': { type: 'string', default: '20' },
+    ...LOAD_OPTIONS,
     ramp: { type: 'boolean', default: false },
-    p99: { type: 'string', default: '100' },
     url: { type: 'string' },
-    workers: { type: 'string' },
-    engine: { type: 'string', default: 'batched' },
     help: { type: 'boolean', short: 'h' },
   },
 });

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
 import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
@@ -20,12 +20,8 @@ import { startServer } from './lib/server-process.js';
 
 const { values } = parseArgs({
   options: {
-    streams: { type: 'string' },
-    seconds: { type: 'string' },
-    encoding: { type: 'string', default: 'pcm_s16le' },
-    'frame-ms': { type: 'string', default: '20' },
+    ...LOAD_OPTIONS,
     workers: { type: 'string', default: '1' },
-    engine: { type: 'string', default: 'batched' },
     out: { type: 'string' },
   },
 });

@@ -1,4 +1,15 @@
-/** Validation of the numeric options the load benches share, with messages naming the flag. */
+/** The options the load benches share (parseArgs), and their validation with messages naming the flag. */
+
+/** --streams --seconds --encoding --frame-ms --p99 --workers --engine, as node:util parseArgs options. */
+export const LOAD_OPTIONS = {
+  streams: { type: 'string' },
+  seconds: { type: 'string' },
+  encoding: { type: 'string', default: 'pcm_s16le' },
+  'frame-ms': { type: 'string', default: '20' },
+  p99: { type: 'string', default: '100' },
+  workers: { type: 'string' },
+  engine: { type: 'string', default: 'batched' },
+} as const;
 
 export interface BenchArgs {
   readonly streams: number;

@@ -5,7 +5,7 @@
  * so a ramp takes minutes, not an hour.
  */
 import { type AudioPool } from './audio.js';
-import { type LoadResult, type LoadTarget, formatResult, held, runLoad } from './load.js';
+import { type LoadResult, type LoadTarget, formatResult, held, marginalCpu, runLoad } from './load.js';
 
 export interface RampOptions {
   readonly start: number;
@@ -27,6 +27,8 @@ export interface RampResult {
   readonly steps: LoadResult[];
   /** The run at `held`. */
   readonly best?: LoadResult;
+  /** Fitted server CPU per additional stream (ms per audio second), when the steps allow a fit. */
+  readonly marginalCpuMs?: number;
 }
 
 export async function ramp(target: LoadTarget, pool: AudioPool, options: RampOptions): Promise<RampResult> {
@@ -53,9 +55,11 @@ export async function ramp(target: LoadTarget, pool: AudioPool, options: RampOpt
     return ok;
   };
   for (let n = options.start; n <= max; n *= 2) if (!(await step(n))) break;
-  if (hi === undefined) return { held: lo, steps, best };
-  while (hi - lo > Math.max(minGap, Math.ceil(lo * resolution))) {
-    await step(Math.round((lo + hi) / 2));
+  if (hi !== undefined) {
+    while (hi - lo > Math.max(minGap, Math.ceil(lo * resolution))) await step(Math.round((lo + hi) / 2));
   }
-  return { held: lo, failed: hi, steps, best };
+  const cpu = marginalCpu(steps);
+  if (cpu && cpu.perStreamMs <= 0) log(`server CPU fit over the ${steps.length} steps: n/a (CPU did not grow with streams: the server was starved of CPU by other load)`);
+  else if (cpu) log(`server CPU fitted over the ${steps.length} steps: ${cpu.perStreamMs.toFixed(2)} ms per stream per audio second + ${cpu.fixedMs.toFixed(0)} ms/s fixed (=> ~${(1000 / cpu.perStreamMs).toFixed(0)} streams per fully used core)`);
+  return { held: lo, ...(hi !== undefined ? { failed: hi } : {}), steps, best, marginalCpuMs: cpu && cpu.perStreamMs > 0 ? cpu.perStreamMs : undefined };
 }
