@@ -12,23 +12,23 @@
  */
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatResult, marginalCpu, runLoad } from './lib/load.js';
 import { announceConditions, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
 import { startServer } from './lib/server-process.js';
 
-const { values } = parseArgs({
+const { values } = parseOrExit('bench:compare', () => parseArgs({
   options: {
     ...LOAD_OPTIONS,
     'cpu-steps': { type: 'string', default: '20,40,80' },
   },
-});
+}));
 // Fixed loads run for both engines after the ramps, whatever latency they reach: with the ramps'
 // steps they give the CPU fit enough spread even when a busy machine ends the ramps early.
 const cpuSteps = String(values['cpu-steps']).split(',').filter(Boolean).map(Number);
 if (cpuSteps.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`--cpu-steps must be positive integers, got ${values['cpu-steps']}`);
-const args = parseBenchArgs(values, { streams: 10, seconds: 10 });
+const args = parseOrExit('bench:compare', () => parseBenchArgs(values, { streams: 10, seconds: 10 }));
 
 announceConditions();
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);

@@ -15,21 +15,21 @@ import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { ramp } from './lib/ramp.js';
 import { startServer, type ServerProcess } from './lib/server-process.js';
-import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 
-const { values } = parseArgs({
+const { values } = parseOrExit('bench:load', () => parseArgs({
   options: {
     ...LOAD_OPTIONS,
     ramp: { type: 'boolean', default: false },
     url: { type: 'string' },
     help: { type: 'boolean', short: 'h' },
   },
-});
+}));
 if (values.help) {
   console.log('usage: npm run bench:load -- [--streams N] [--seconds S] [--encoding pcm_s16le|opus] [--frame-ms 20|100] [--ramp] [--p99 MS] [--url WS_URL] [--workers N] [--engine batched|naive]');
   process.exit(0);
 }
-const args = parseBenchArgs(values, { streams: values.ramp ? 10 : 50, seconds: values.ramp ? 10 : 20 });
+const args = parseOrExit('bench:load', () => parseBenchArgs(values, { streams: values.ramp ? 10 : 50, seconds: values.ramp ? 10 : 20 }));
 
 announceConditions();
 const speech = await corpusSpeech(args.seconds + 60);

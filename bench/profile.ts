@@ -12,20 +12,20 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { LOAD_OPTIONS, parseBenchArgs } from './lib/args.js';
+import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { startServer } from './lib/server-process.js';
 
-const { values } = parseArgs({
+const { values } = parseOrExit('bench:profile', () => parseArgs({
   options: {
     ...LOAD_OPTIONS,
     workers: { type: 'string', default: '1' },
     out: { type: 'string' },
   },
-});
-const args = parseBenchArgs(values, { streams: 60, seconds: 20 });
+}));
+const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
 announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);

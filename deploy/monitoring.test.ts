@@ -1,7 +1,8 @@
 /**
  * The Grafana dashboard and the Prometheus alert rules query only series the server really
  * exports: every metric name in their expressions is on a live server's /metrics after some
- * traffic (a streamed corpus file, a refused message: labelled counters appear once used), and
+ * traffic (a streamed corpus file, a refused message, a shed session: labelled counters appear
+ * once used), and
  * promtool accepts the rules file.
  */
 import { execFile } from 'node:child_process';
@@ -63,7 +64,7 @@ let srv: TestServer;
 let exported: Set<string>;
 
 beforeAll(async () => {
-  srv = await startTestServer();
+  srv = await startTestServer({ maxSessions: 2 });
   const samples = await decodeAudioFile(corpusFile(longestRow()));
   const run = await streamChunks(srv.url, { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 }, chunkBytes(f32leBytes(samples), [6400]), { bytesPerSecond: 64000 });
   expect(run.client.emotions.some((e) => e.voiced)).toBe(true);
@@ -71,6 +72,12 @@ beforeAll(async () => {
   const bad = await StreamClient.connect(srv.url);
   await bad.sendBinary(new Uint8Array(8));
   expect((await bad.closed).code).toBe(1008);
+  // A shed session: two connections hold both slots, a third is refused (overloaded).
+  const holders = await Promise.all([StreamClient.connect(srv.url), StreamClient.connect(srv.url)]);
+  const refused = await StreamClient.connect(srv.url);
+  expect((await refused.next('error')).code).toBe('overloaded');
+  for (const h of holders) h.close();
+  await Promise.all(holders.map((h) => h.closed));
   exported = sampleNames(await (await fetch(`${srv.http}/metrics`)).text());
 });
 
@@ -92,6 +99,7 @@ describe('deploy/grafana/undertone.json', () => {
       'undertone_errors_total',
       'process_cpu_seconds_total',
       'process_resident_memory_bytes',
+      'undertone_sessions_shed_total',
     ]) {
       expect(names, needed).toContain(needed);
     }

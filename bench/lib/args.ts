@@ -37,3 +37,13 @@ export function parseBenchArgs(values: Record<string, string | boolean | undefin
     p99: positive('p99', values.p99 as string | undefined, 100, false),
   };
 }
+
+/** Runs a bench's argument parsing; a bad flag prints one line naming it (no stack) and exits 2. */
+export function parseOrExit<T>(bench: string, parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    process.stderr.write(`${bench}: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
