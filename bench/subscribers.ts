@@ -10,27 +10,32 @@
 import { parseArgs } from 'node:util';
 import { WebSocket } from 'ws';
 import { parseSubscriptionMessage } from '../core/protocol/index.js';
-import { parseBenchArgs } from './lib/args.js';
+import { parseBenchArgs, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { startServer } from './lib/server-process.js';
 
-const { values } = parseArgs({
-  options: {
-    streams: { type: 'string', default: '' },
-    seconds: { type: 'string', default: '' },
-    subscribers: { type: 'string', default: '5' },
-    help: { type: 'boolean', short: 'h' },
-  },
-});
+const { values } = parseOrExit('bench:subscribers', () =>
+  parseArgs({
+    options: {
+      streams: { type: 'string', default: '' },
+      seconds: { type: 'string', default: '' },
+      subscribers: { type: 'string', default: '5' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }),
+);
 if (values.help) {
   console.log('usage: npm run bench:subscribers -- [--streams N] [--seconds S] [--subscribers M]');
   process.exit(0);
 }
-const args = parseBenchArgs(values, { streams: 20, seconds: 20 });
-const perSession = Number(values.subscribers);
-if (!Number.isInteger(perSession) || perSession < 1) throw new Error(`--subscribers must be a positive integer, got ${values.subscribers}`);
+const args = parseOrExit('bench:subscribers', () => parseBenchArgs(values, { streams: 20, seconds: 20 }));
+const perSession = parseOrExit('bench:subscribers', () => {
+  const n = Number(values.subscribers);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`--subscribers must be a positive integer, got ${JSON.stringify(values.subscribers)}`);
+  return n;
+});
 
 interface Follower {
   seqs: number[];

@@ -53,6 +53,20 @@ describe('client SDK subscribe', () => {
     expect(sent.length).toBeGreaterThanOrEqual(7);
   });
 
+  it('waitSeconds: subscribing before the session starts', async () => {
+    const pending = subscribe({ url: srv.http, id: 'sdk-later', token: 'reader', waitSeconds: 20 });
+    await new Promise((r) => setTimeout(r, 500));
+    const session = await connect({ url: srv.url, token: 'audio', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, key: 'sdk-later' });
+    const sub = await pending;
+    const { emotions, ends } = collect(sub);
+    await session.sendPcm(new Float32Array(16000 * 2.5).map((_v, i) => 0.3 * Math.sin(i / 7)));
+    await session.stop();
+    await sub.closed;
+    expect(sub.sessions.map((s) => s.sessionId)).toEqual([session.sessionId]);
+    expect(emotions.map((m) => m.second)).toEqual([1, 2, 3]);
+    expect(ends).toHaveLength(1);
+  });
+
   it('refusals are typed errors', async () => {
     const missing = await subscribe({ url: srv.http, id: 'nobody', token: 'reader' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(UndertoneError);

@@ -40,7 +40,13 @@ export interface SubscribeOptions {
   readonly transport?: 'websocket' | 'sse';
   /** WebSocket implementation (the Node entry defaults to `ws`, the browser entry to the global one). */
   readonly webSocket?: WebSocketFactory;
-  /** Time allowed to get `subscribed` (default 10 s). */
+  /**
+   * Wait up to this long (s, at most 300) for a session with this id/key to start, instead of
+   * failing with session_not_found at once: an agent desktop can subscribe to a callSid before the
+   * call's stream reaches the server. Default 0.
+   */
+  readonly waitSeconds?: number;
+  /** Time allowed to get `subscribed`, beyond `waitSeconds` (default 10 s). */
   readonly timeoutMs?: number;
 }
 
@@ -60,6 +66,7 @@ function endpoint(options: SubscribeOptions, scheme: 'ws' | 'http'): string {
   const secure = base.protocol === 'wss:' || base.protocol === 'https:';
   const url = new URL(eventsPath(options.id), `${scheme}${secure ? 's' : ''}://${base.host}`);
   if (options.track) url.searchParams.set('track', options.track);
+  if (options.waitSeconds) url.searchParams.set('wait', String(options.waitSeconds));
   if (options.token && options.tokenIn === 'query') url.searchParams.set('token', options.token);
   return url.toString();
 }
@@ -88,7 +95,7 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
     const sub = new Subscription();
     return new Promise<Subscription>((resolve, reject) => {
       let settled = false;
-      const timeoutMs = options.timeoutMs ?? 10_000;
+      const timeoutMs = (options.timeoutMs ?? 10_000) + (options.waitSeconds ?? 0) * 1000;
       const timer = setTimeout(() => settle(new UndertoneError('timeout', `no subscribed message within ${timeoutMs} ms`)), timeoutMs);
       const settle = (result: Subscription | UndertoneError): void => {
         if (settled) return;

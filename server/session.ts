@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
-import { AudioInputError } from '../core/errors.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
 import { windowMs } from '../core/predict.js';
 import {
@@ -24,6 +23,7 @@ import {
   parseClientMessage,
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
+import { closeSocket, protocolErrorOf } from './connection-end.js';
 import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
 import type { Logger } from './logger.js';
@@ -56,13 +56,6 @@ function byteLength(data: RawData): number {
 function toBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? Buffer.from(data) : data;
-}
-
-/** Close reasons are at most 123 bytes of UTF-8. */
-export function closeReason(text: string): string {
-  let reason = text;
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
 }
 
 export class Session {
@@ -216,14 +209,7 @@ export class Session {
   /** Turns any failure into an error message and its close code. */
   private fail(e: unknown): void {
     if (this.state === 'closed') return;
-    let error: ProtocolError;
-    if (e instanceof ProtocolError) error = e;
-    else if (e instanceof AudioInputError) error = new ProtocolError('invalid_audio', e.message);
-    else {
-      error = new ProtocolError('internal', 'internal server error');
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'session failed');
-    }
-    if (error.code !== 'internal') this.log.info({ code: error.code, reason: error.message }, 'session refused input');
+    const error = protocolErrorOf(e, this.log);
     this.ctx.metrics.errors.inc({ code: error.code });
     this.outcome = 'error';
     this.send(error.toMessage());
@@ -248,7 +234,7 @@ export class Session {
 
   private close(code: CloseCode, reason: string): void {
     this.release();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
+    closeSocket(this.ws, code, reason);
   }
 
   /** Frees the stream and timers; idempotent. */

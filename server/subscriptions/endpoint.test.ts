@@ -119,6 +119,28 @@ describe('subscriptions', () => {
     expect(await ws.done).toEqual({ code: 1008, reason: 'session_not_found' });
   });
 
+  it('?wait= lets a subscriber come before the session: WebSocket and SSE get every label once it starts; an unknown key still ends in session_not_found', async () => {
+    const ws = await subscribeWs(`ws://${base}/v1/sessions/call-later/events?wait=20`, READ);
+    const ssePending = subscribeSse(`http://${base}/v1/sessions/call-later/events?wait=20&token=read-key`);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(ws.messages).toEqual([]);
+    // At twice real time: a waiting subscriber polls the directory every 250 ms, so a session must live longer than that to be seen.
+    const run = await streamChunks(`ws://${base}/v1/stream`, startMessage('call-later'), audio.packets, { chunkSeconds: audio.packetSeconds, headers: AUDIO, pace: 2 });
+    const sse = await ssePending;
+    expect(sse.status).toBe(200);
+    for (const sub of [ws, sse]) {
+      await sub.done;
+      expect(sub.messages[0]).toMatchObject({ type: 'subscribed', sessions: [expect.objectContaining({ key: 'call-later' })] });
+      expect(sub.messages.slice(1).map(plain)).toEqual([...run.client.emotions, run.client.end!]);
+    }
+    const t0 = Date.now();
+    const none = await subscribeWs(`ws://${base}/v1/sessions/never/events?wait=1`, READ);
+    expect(await none.done).toEqual({ code: 1008, reason: 'session_not_found' });
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(900);
+    const bad = await subscribeSse(`http://${base}/v1/sessions/never/events?wait=9999`, READ);
+    expect(bad.status).toBe(400);
+  });
+
   it('with no keys configured at all (development), subscriptions are open', async () => {
     const open = await startTestServer({ historySeconds: 5 });
     try {

@@ -30,6 +30,10 @@ export interface SubscriptionsOptions {
   draining(): boolean;
 }
 
+/** Longest `?wait=` (s) for a session to appear, and how often the directory is asked meanwhile (ms). */
+export const MAX_WAIT_S = 300;
+const WAIT_POLL_MS = 250;
+
 const HTTP_STATUS: Partial<Record<ProtocolError['code'], number>> = { unauthorized: 401, session_not_found: 404, shutting_down: 503, invalid_message: 400 };
 
 export class Subscriptions {
@@ -52,7 +56,7 @@ export class Subscriptions {
 
   /** `GET /v1/sessions/:id/events` without upgrade: Server-Sent Events. */
   async sse(req: Request, res: Response, idOrKey: string): Promise<void> {
-    const found = await this.resolve(req, idOrKey);
+    const found = await this.resolve(req, idOrKey, () => res.destroyed || req.socket.destroyed);
     if (found instanceof ProtocolError) {
       this.httpError(res, found);
       return;
@@ -63,18 +67,24 @@ export class Subscriptions {
 
   /** `GET /v1/sessions/:id/events` with upgrade: WebSocket. Refusals are an error message and close code, as on /v1/stream. */
   async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer, wss: WebSocketServer, idOrKey: string): Promise<void> {
-    const found = await this.resolve(req, idOrKey);
+    // Access is decided before the upgrade; the session is looked up (and waited for) after it,
+    // so a subscriber that waits for a call to start holds an open socket, not a pending handshake.
+    const refusal = this.refusal(req);
     if (socket.destroyed) return;
     wss.handleUpgrade(req, socket, head, (ws: WebSocket) => {
       ws.on('error', () => undefined);
       const sink = new WebSocketSink(ws, this.options.maxBufferedBytes);
-      if (found instanceof ProtocolError) {
-        this.refused(found);
-        sink.close(found);
-        return;
-      }
-      // The subscriber sends nothing; anything it sends is ignored.
-      void this.attach(sink, found, (stop) => ws.on('close', stop), () => ws.readyState !== ws.OPEN);
+      void (async () => {
+        const found = refusal ?? (await this.resolve(req, idOrKey, () => ws.readyState !== ws.OPEN));
+        if (ws.readyState !== ws.OPEN) return;
+        if (found instanceof ProtocolError) {
+          this.refused(found);
+          sink.close(found);
+          return;
+        }
+        // The subscriber sends nothing; anything it sends is ignored.
+        await this.attach(sink, found, (stop) => ws.on('close', stop), () => ws.readyState !== ws.OPEN);
+      })();
     });
   }
 
@@ -83,13 +93,35 @@ export class Subscriptions {
     for (const sink of [...this.live]) sink.close(new ProtocolError('shutting_down', 'server is shutting down'));
   }
 
-  private async resolve(req: IncomingMessage, idOrKey: string): Promise<SessionInfo[] | ProtocolError> {
+  /** Why the request may not subscribe (draining, no subscriber key), if it may not. */
+  private refusal(req: IncomingMessage): ProtocolError | undefined {
     if (this.options.draining()) return new ProtocolError('shutting_down', 'server is shutting down');
     if (!this.options.keys.allows(req)) return new ProtocolError('unauthorized', 'missing or unknown subscriber key');
-    const track = new URL(req.url ?? '/', 'http://localhost').searchParams.get('track');
-    const sessions = (await this.options.bus.find(idOrKey)).filter((s) => track === null || s.track === track);
-    if (sessions.length === 0) return new ProtocolError('session_not_found', `no live session with id or key ${JSON.stringify(idOrKey.slice(0, 128))}${track !== null ? ` and track ${JSON.stringify(track.slice(0, 32))}` : ''}`);
-    return sessions;
+    return undefined;
+  }
+
+  /**
+   * The live sessions `:id` (and `?track=`) names. With `?wait=S` (seconds, at most MAX_WAIT_S) a
+   * subscriber may come before the session, e.g. an agent desktop that knows the callSid before
+   * Twilio's stream starts: the lookup is retried until a session appears, S passes, or the
+   * subscriber leaves (`gone`).
+   */
+  private async resolve(req: IncomingMessage, idOrKey: string, gone: () => boolean): Promise<SessionInfo[] | ProtocolError> {
+    const refusal = this.refusal(req);
+    if (refusal) return refusal;
+    const params = new URL(req.url ?? '/', 'http://localhost').searchParams;
+    const track = params.get('track');
+    const waitText = params.get('wait');
+    const wait = waitText === null ? 0 : Number(waitText);
+    if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) return new ProtocolError('invalid_message', `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
+    const deadline = Date.now() + wait * 1000;
+    for (;;) {
+      const sessions = (await this.options.bus.find(idOrKey)).filter((s) => track === null || s.track === track);
+      if (sessions.length > 0) return sessions;
+      if (Date.now() >= deadline || gone() || this.options.draining()) break;
+      await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
+    }
+    return new ProtocolError('session_not_found', `no live session with id or key ${JSON.stringify(idOrKey.slice(0, 128))}${track !== null ? ` and track ${JSON.stringify(track.slice(0, 32))}` : ''}`);
   }
 
   private async attach(sink: SubscriberSink, sessions: SessionInfo[], onClose: (stop: () => void) => void, isClosed: () => boolean): Promise<void> {

@@ -12,15 +12,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import { WebSocket, type RawData } from 'ws';
-import { AudioInputError } from '../../core/errors.js';
+import type { RawData, WebSocket } from 'ws';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError } from '../../core/protocol/index.js';
 import type { KeyList } from '../auth.js';
 import { LiveStream, type LiveStreamContext } from '../live-stream.js';
 import { PcmInput } from '../audio-input.js';
 import type { Logger } from '../logger.js';
 import type { SessionOutcome } from '../session.js';
-import { closeReason } from '../session.js';
+import { closeSocket, protocolErrorOf } from '../connection-end.js';
 import { TWILIO_PROTOCOL, TWILIO_VERSION, TwilioMessageError, type TwilioMedia, type TwilioStart, parseTwilioMessage } from './messages.js';
 
 export interface TwilioContext extends LiveStreamContext {
@@ -170,15 +169,7 @@ export class TwilioCall {
 
   private fail(e: unknown): void {
     if (this.state === 'closed') return;
-    let error: ProtocolError;
-    if (e instanceof ProtocolError) error = e;
-    else if (e instanceof TwilioMessageError) error = new ProtocolError('invalid_message', e.message);
-    else if (e instanceof AudioInputError) error = new ProtocolError('invalid_audio', e.message);
-    else {
-      error = new ProtocolError('internal', 'internal server error');
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'twilio stream failed');
-    }
-    if (error.code !== 'internal') this.log.info({ code: error.code, reason: error.message }, 'twilio stream refused');
+    const error = protocolErrorOf(e instanceof TwilioMessageError ? new ProtocolError('invalid_message', e.message) : e, this.log);
     this.ctx.metrics.errors.inc({ code: error.code });
     this.outcome = 'error';
     this.close(error.closeCode, error.code);
@@ -195,7 +186,7 @@ export class TwilioCall {
 
   private close(code: CloseCode, reason: string): void {
     this.release();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
+    closeSocket(this.ws, code, reason);
   }
 
   private release(): void {
