@@ -21,7 +21,9 @@ A-law, back to 16 kHz; the -bp variants add the 300-3400 Hz band of an analogue 
 --json prints one JSON object (accuracy, uar, macroF1, perClass, confusion, n at utterance
 level, plus window-level figures and per-corpus sections). --report writes a Markdown report
 with confusion-matrix SVGs into DIR, as NAME.md (default evaluation, or evaluation-CHANNEL with
---channel).`;
+--channel). --model DIR picks the model (default models/, the wideband one); --model
+models/narrowband evaluates the telephone-band model the server uses for G.711/8 kHz/Twilio
+streams (e.g. with --channel g711-mulaw).`;
 
 export async function runEvaluate(argv: string[]): Promise<number> {
   const { values } = parseArgs({

@@ -11,7 +11,10 @@ export const PREDICT_USAGE = `usage: undertone predict FILE... [--json] [--model
 
 Prints, for each WAV or Ogg Opus file, a label every second of audio (the window the live server
 uses) and the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
-"silence" and get no label. --json prints one JSON object per file per line.`;
+"silence" and get no label. --json prints one JSON object per file per line.
+--model DIR picks the model (default: models/, the wideband model the server uses for 16 kHz
+streams); --model models/narrowband is the telephone-band model the server uses for G.711, 8 kHz
+and Twilio streams, i.e. what the server's labels of such a stream equal.`;
 
 function printHuman(file: string, p: Prediction): void {
   const lines = [`${file} (${(p.durationMs / 1000).toFixed(2)} s): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];

@@ -2,12 +2,14 @@
 import { ConfigError, loadConfig, serveUsage } from '../server/config.js';
 import { createLogger } from '../server/logger.js';
 import { serve } from '../server/start.js';
-import { modelDir } from './paths.js';
+import { resolve } from 'node:path';
+import { PROJECT_ROOT, modelDir } from './paths.js';
 
 export async function runServe(argv: string[]): Promise<number> {
   let config;
   try {
-    config = loadConfig(argv, process.env, modelDir());
+    // The installation's models/ (not UNDERTONE_MODEL, which loadConfig reads itself): the narrowband default is its narrowband/.
+    config = loadConfig(argv, process.env, resolve(PROJECT_ROOT, 'models'));
   } catch (e) {
     if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`undertone serve: ${(e as Error).message}\n\n${serveUsage()}\n`);
@@ -20,5 +22,6 @@ export async function runServe(argv: string[]): Promise<number> {
     return 0;
   }
   const { help: _help, ...settings } = config;
-  return serve({ ...settings, modelDir: modelDir(settings.modelDir) }, createLogger(config.logLevel));
+  const narrowband = settings.narrowbandModelDir !== undefined ? { narrowbandModelDir: resolve(settings.narrowbandModelDir) } : {};
+  return serve({ ...settings, modelDir: modelDir(settings.modelDir), ...narrowband }, createLogger(config.logLevel));
 }

@@ -32,6 +32,7 @@ export type {
   SessionEndMessage,
   SessionEndReason,
   SessionInfo,
+  Band,
   StartMessage,
   SubscribedMessage,
   SubscriptionMessage,

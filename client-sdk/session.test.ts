@@ -22,6 +22,8 @@ import { corpusFile, manifestRows, longestRow } from '../test/corpora.js';
 import { type ReconnectInfo, UndertoneError, connect, streamFile } from './node.js';
 
 let model: EmotionModel;
+/** The server labels G.711 streams with the narrowband model (models/narrowband). */
+let narrowband: EmotionModel;
 let srv: TestServer;
 let tmp: string;
 let file: string;
@@ -29,6 +31,7 @@ let samples16k: Float32Array;
 
 beforeAll(async () => {
   model = await EmotionModel.load(modelDir());
+  narrowband = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
   srv = await startTestServer({ idleTimeoutMs: 800 });
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-sdk-'));
   const row = longestRow();
@@ -39,6 +42,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.server.drain();
   await model?.release();
+  await narrowband?.release();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -92,14 +96,26 @@ describe('client SDK: labels equal undertone predict', () => {
     expect(closed?.code).toBe(1000);
   });
 
-  it('pcm_mulaw: streamFile sends the Ogg Opus file as 8 kHz μ-law = predict on the telephone-band audio', async () => {
+  it('pcm_mulaw: streamFile sends the Ogg Opus file as 8 kHz μ-law = predict with the narrowband model on the telephone-band audio; band: "wideband" = the wideband model', async () => {
     const codes = g711Encode('mulaw', resampleAll(samples16k, 16000, 8000));
-    const want = await predictSamples(model, resampleAll(g711Decode('mulaw', codes), 8000, 16000));
+    const heard = resampleAll(g711Decode('mulaw', codes), 8000, 16000);
     const got: EmotionMessage[] = [];
-    const { end, audio } = await streamFile(file, { url: srv.url, encoding: 'pcm_mulaw', onSession: (s) => s.on('emotion', (e) => got.push(e)) });
+    let readyModel: unknown;
+    const { end, audio } = await streamFile(file, {
+      url: srv.url,
+      encoding: 'pcm_mulaw',
+      onSession: (s) => {
+        s.on('emotion', (e) => got.push(e));
+        readyModel = s.ready.model;
+      },
+    });
     expect(audio).toMatchObject({ encoding: 'pcm_mulaw', sampleRate: 8000, channels: 1 });
     expect(audio.chunks.reduce((n, c) => n + c.length, 0)).toBe(codes.length);
-    expectSame(got, end, want);
+    expect(readyModel).toMatchObject({ name: 'undertone-narrowband', band: 'narrowband' });
+    expectSame(got, end, await predictSamples(narrowband, heard));
+    const gotWide: EmotionMessage[] = [];
+    const wide = await streamFile(file, { url: srv.url, encoding: 'pcm_mulaw', band: 'wideband', onSession: (s) => s.on('emotion', (e) => gotWide.push(e)) });
+    expectSame(gotWide, wide.end, await predictSamples(model, heard));
   });
 
   it('pcm_s16le: a 16 kHz WAV paced at 4x real time still matches', async () => {

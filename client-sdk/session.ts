@@ -5,6 +5,7 @@
  * No Node-only imports: this file runs in browsers.
  */
 import {
+  type Band,
   type EmotionMessage,
   type EndMessage,
   type Encoding,
@@ -56,6 +57,8 @@ export interface ConnectOptions extends BackpressureOptions {
   readonly preSkip?: number;
   /** Session key echoed in `ready` and logged by the server. */
   readonly key?: string;
+  /** Which server model labels the stream (default: narrowband for G.711 or <= 8 kHz, else wideband); `narrowband` for telephone audio sent upsampled. */
+  readonly band?: Band;
   /** WebSocket implementation (default: the global `WebSocket`; the Node entry defaults to `ws`). */
   readonly webSocket?: WebSocketFactory;
   /** Time allowed from connecting to `ready` (default 10 s). */
@@ -308,8 +311,8 @@ export class Session extends TypedEmitter<SessionEvents> {
   }
 
   private startMessage(): StartMessage {
-    const { encoding, sampleRate, channels, preSkip, key } = this.options;
-    return { type: 'start', encoding, sampleRate, channels, ...(preSkip !== undefined ? { preSkip } : {}), ...(key !== undefined ? { key } : {}) };
+    const { encoding, sampleRate, channels, preSkip, key, band } = this.options;
+    return { type: 'start', encoding, sampleRate, channels, ...(preSkip !== undefined ? { preSkip } : {}), ...(key !== undefined ? { key } : {}), ...(band !== undefined ? { band } : {}) };
   }
 
   /** Opens a socket, sends start, resolves with ready; wires the socket's later events to this session. */

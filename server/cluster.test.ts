@@ -35,10 +35,13 @@ afterAll(async () => {
 });
 
 describe('undertone serve --workers 2', () => {
-  it('logs JSON lines: listening with the port, one model load per worker', () => {
+  it('logs JSON lines: listening with the port, one load of each model (wideband, narrowband) per worker', () => {
     expect(port).toBeGreaterThan(0);
-    expect(logs.filter((l) => l.msg === 'model loaded')).toHaveLength(2);
-    expect(new Set(logs.filter((l) => l.msg === 'model loaded').map((l) => l.pid)).size).toBe(2);
+    const loads = logs.filter((l) => l.msg === 'model loaded');
+    expect(loads).toHaveLength(4);
+    const pids = new Set(loads.map((l) => l.pid));
+    expect(pids.size).toBe(2);
+    for (const pid of pids) expect(loads.filter((l) => l.pid === pid).map((l) => l.band).sort()).toEqual(['narrowband', 'wideband']);
   });
 
   it('labels equal predict whichever worker serves the session; maxSessions holds across workers', async () => {

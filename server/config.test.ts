@@ -27,6 +27,17 @@ describe('serve configuration', () => {
     expect(loadConfig(['--engine', 'batched'], { UNDERTONE_ENGINE: 'naive' }, '/m').engine).toBe('batched');
   });
 
+  it('narrowband model: models/narrowband of the installation by default, flag over env, "none" disables', () => {
+    expect(loadConfig([], {}, '/m').narrowbandModelDir).toBe('/m/narrowband');
+    // --model moves the wideband model only: the default narrowband model stays the installation's.
+    expect(loadConfig(['--model', '/flag-model'], {}, '/m').narrowbandModelDir).toBe('/m/narrowband');
+    expect(loadConfig([], { UNDERTONE_NARROWBAND_MODEL: '/env-nb' }, '/m').narrowbandModelDir).toBe('/env-nb');
+    expect(loadConfig(['--narrowband-model', '/flag-nb'], { UNDERTONE_NARROWBAND_MODEL: '/env-nb' }, '/m').narrowbandModelDir).toBe('/flag-nb');
+    expect(loadConfig(['--narrowband-model', 'none'], {}, '/m')).not.toHaveProperty('narrowbandModelDir');
+    expect(loadConfig([], { UNDERTONE_NARROWBAND_MODEL: 'none' }, '/m')).not.toHaveProperty('narrowbandModelDir');
+    expect(() => loadConfig(['--narrowband-model', ''], {}, '/m')).toThrow(/--narrowband-model must be a directory or "none"/);
+  });
+
   it('--help lists every flag and env var', () => {
     const usage = serveUsage();
     for (const s of Object.values(SETTINGS)) {

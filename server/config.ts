@@ -4,6 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 /** Engines a server can run (server/engine.ts); named here so reading the config loads no model code. */
@@ -14,6 +15,8 @@ export interface ServerConfig {
   readonly port: number;
   readonly host: string;
   readonly modelDir: string;
+  /** The telephone-band model for 8 kHz / G.711 / Twilio streams; undefined = every stream uses modelDir. */
+  readonly narrowbandModelDir?: string;
   /** Live sessions across the whole server (all workers). */
   readonly maxSessions: number;
   /** Session ends after this long without a message (ms). */
@@ -71,6 +74,12 @@ export const SETTINGS = {
   port: { flag: 'port', env: 'PORT', default: '8080', help: 'TCP port (0 picks a free one; the "listening" log line names it)' },
   host: { flag: 'host', env: 'HOST', default: '0.0.0.0', help: 'address to bind' },
   modelDir: { flag: 'model', env: 'UNDERTONE_MODEL', default: 'models/ of the installation', help: 'model directory (model.json + model.onnx)' },
+  narrowbandModelDir: {
+    flag: 'narrowband-model',
+    env: 'UNDERTONE_NARROWBAND_MODEL',
+    default: 'models/narrowband/ of the installation',
+    help: 'model directory for telephone-band streams (pcm_mulaw, pcm_alaw, sampleRate <= 8000, Twilio; start.band overrides); "none" = every stream uses --model',
+  },
   maxSessions: { flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: '200', help: 'live sessions before new ones get 1013 overloaded' },
   idleTimeout: { flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: '30', help: 'seconds without any message before a session ends (end, close 1000)' },
   startTimeout: { flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: '10', help: 'seconds a new connection has to send start (else 1008)' },
@@ -153,6 +162,13 @@ export function keysFile(file: string): string[] {
   return keys;
 }
 
+/** The narrowband model's directory: given, "none" (disabled: absent), or the installation's models/narrowband. */
+function narrowband(text: string | undefined, defaultModelDir: string): { narrowbandModelDir?: string } {
+  if (text === 'none') return {};
+  if (text === '') throw new ConfigError(`--${SETTINGS.narrowbandModelDir.flag} must be a directory or "none"`);
+  return { narrowbandModelDir: text ?? join(defaultModelDir, 'narrowband') };
+}
+
 /** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
   const options = Object.fromEntries(
@@ -186,6 +202,7 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     port: num(SETTINGS.port, '8080', { min: 0, max: 65535, integer: true }),
     host: raw(SETTINGS.host) ?? '0.0.0.0',
     modelDir: raw(SETTINGS.modelDir) ?? defaultModelDir,
+    ...narrowband(raw(SETTINGS.narrowbandModelDir), defaultModelDir),
     maxSessions: num(SETTINGS.maxSessions, '200', { min: 1, max: 100000, integer: true }),
     idleTimeoutMs: seconds(SETTINGS.idleTimeout, '30'),
     startTimeoutMs: seconds(SETTINGS.startTimeout, '10'),

@@ -2,7 +2,9 @@
  * The server's labels equal `undertone predict` on the same audio (same windows, scores to
  * 1e-4): a real corpus file streamed in odd-sized chunks as 48 kHz stereo s16le, as 16 kHz
  * f32le, as its own Opus packets, and as 8 kHz G.711 μ-law and A-law in 20 ms messages (what a
- * telephony platform forks), to a real server on a loopback port.
+ * telephony platform forks), to a real server on a loopback port. The G.711 streams are telephone
+ * band, so the server labels them with the narrowband model (models/narrowband): their reference
+ * is predict with that model.
  */
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -24,6 +26,7 @@ import { type StreamRun, chunkBytes, streamChunks } from './testing/stream-clien
 const ODD_SIZES = [1001, 3, 4093, 517, 1, 2222, 77, 9999];
 
 let model: EmotionModel;
+let narrowband: EmotionModel;
 let srv: TestServer;
 let tmp: string;
 let file: string;
@@ -31,6 +34,7 @@ let samples16k: Float32Array;
 
 beforeAll(async () => {
   model = await EmotionModel.load(modelDir());
+  narrowband = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
   srv = await startTestServer();
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-parity-'));
   // The longest corpus file: several whole seconds and a partial last one.
@@ -42,6 +46,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await srv?.server.drain();
   await model?.release();
+  await narrowband?.release();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 
@@ -78,7 +83,7 @@ describe('server labels equal undertone predict', () => {
     const want = await predictSamples(model, await decodeAudioFile(wavPath));
     const pcm = wav.subarray(44); // the data chunk: what a live client would send
     const run = await streamChunks(srv.url, { type: 'start', encoding: 'pcm_s16le', sampleRate: 48000, channels: 2 }, chunkBytes(pcm, ODD_SIZES));
-    expect(run.client.ready).toMatchObject({ type: 'ready', model: { name: model.metadata.name, labels: model.labels } });
+    expect(run.client.ready).toMatchObject({ type: 'ready', model: { name: model.metadata.name, band: 'wideband', labels: model.labels } });
     expect(want.timeline.length).toBeGreaterThan(3);
     expectSame(run, want);
   });
@@ -103,14 +108,15 @@ describe('server labels equal undertone predict', () => {
   });
 
   for (const law of ['mulaw', 'alaw'] as const satisfies readonly G711Law[]) {
-    it(`8 kHz G.711 ${law} in 20 ms messages = predict on the decoded 8 kHz audio resampled to 16 kHz`, async () => {
+    it(`8 kHz G.711 ${law} in 20 ms messages = predict with the narrowband model on the decoded 8 kHz audio resampled to 16 kHz`, async () => {
       const narrow = resampleAll(samples16k, 16000, 8000);
       const codes = g711Encode(law, narrow);
       // What the server hears: the characters decoded, then brought to 16 kHz by the same resampler.
-      const want = await predictSamples(model, resampleAll(g711Decode(law, codes), 8000, 16000));
+      const want = await predictSamples(narrowband, resampleAll(g711Decode(law, codes), 8000, 16000));
       const messages: Uint8Array[] = [];
       for (let o = 0; o < codes.length; o += 160) messages.push(codes.subarray(o, o + 160));
       const run = await streamChunks(srv.url, { type: 'start', encoding: `pcm_${law}`, sampleRate: 8000, channels: 1 }, messages);
+      expect(run.client.ready).toMatchObject({ model: { name: 'undertone-narrowband', band: 'narrowband', labels: narrowband.labels } });
       // One label a second: every whole second of the 8 kHz stream, and the partial last one.
       expect(run.client.emotions.map((e) => e.second)).toEqual(Array.from({ length: Math.ceil(codes.length / 8000) }, (_, i) => i + 1));
       expectSame(run, want);

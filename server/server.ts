@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
+import { type Band, ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
@@ -20,7 +20,8 @@ import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler }
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
-import { type LabelEngine, createEngine } from './engine.js';
+import { createEngine } from './engine.js';
+import { type ServedModel, ServedModels } from './served-models.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
 import { Subscriptions } from './subscriptions/endpoint.js';
@@ -56,6 +57,13 @@ interface LiveConnection {
 /** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
 type LoadedModel = Scorer & { readonly metadata: ModelMetadata; release(): Promise<void> };
 
+/** One loaded model with its own scheduler (a batch holds one model's windows) and engine. */
+interface LoadedBand {
+  readonly model: LoadedModel;
+  readonly scheduler: InferenceScheduler;
+  readonly served: ServedModel;
+}
+
 /** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
 export interface ClusterHooks {
   clusterReady(): boolean;
@@ -81,11 +89,11 @@ export class UndertoneServer {
   readonly logger: Logger;
   /** The live sessions' publish point and directory (subscriptions read it). */
   readonly bus: SessionBus;
-  /** Resolves when the model is loaded and warmed (rejects if it cannot be). */
+  /** Resolves when every model is loaded and warmed (rejects if one cannot be). */
   readonly ready: Promise<void>;
-  private model?: LoadedModel;
-  private scheduler?: InferenceScheduler;
-  private engine?: LabelEngine;
+  /** The wideband model and, unless disabled, the narrowband one; set once all are loaded. */
+  private models?: ServedModels;
+  private readonly loaded: LoadedBand[] = [];
   private readonly http: Server;
   /** The --metrics-port listener, when /metrics is served apart from the main port. */
   private readonly metricsHttp?: Server;
@@ -146,7 +154,7 @@ export class UndertoneServer {
     });
     this.metrics.sessionLimit.set(config.maxSessions);
     this.metrics.startLagSampler();
-    this.ready = this.loadModel();
+    this.ready = this.loadModels();
     this.ready.catch(() => undefined);
   }
 
@@ -181,20 +189,42 @@ export class UndertoneServer {
     return this.sessions.size;
   }
 
-  private async loadModel(): Promise<void> {
+  /** Loads both models; if either cannot be loaded the server does not become ready (serve exits). */
+  private async loadModels(): Promise<void> {
+    const { config } = this.options;
+    const bands: [Band, string][] = [['wideband', config.modelDir]];
+    if (config.narrowbandModelDir !== undefined) bands.push(['narrowband', config.narrowbandModelDir]);
+    const results = await Promise.allSettled(
+      bands.map(([band, dir]) =>
+        this.loadBand(band, dir).catch((e: unknown) => {
+          if (band === 'wideband') throw e;
+          // Say which model failed (the wideband message stays as it was) and how to run without it.
+          throw new Error(`narrowband ${(e as Error).message} (--narrowband-model none runs every stream on the wideband model)`);
+        }),
+      ),
+    );
+    for (const r of results) if (r.status === 'fulfilled') this.loaded.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const served = this.loaded.map((l) => l.served);
+    this.models = new ServedModels(served[0], served[1]);
+    if (config.narrowbandModelDir === undefined) this.logger.info('no narrowband model (--narrowband-model none): telephone-band streams use the wideband model');
+  }
+
+  private async loadBand(band: Band, dir: string): Promise<LoadedBand> {
     const { config } = this.options;
     const t0 = Date.now();
-    const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(config.modelDir) : await EmotionModel.load(config.modelDir, { threads: 1 });
-    this.model = model;
-    this.scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
-    this.engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler: this.scheduler, metrics: this.metrics });
+    const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(dir) : await EmotionModel.load(dir, { threads: 1 });
+    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    const engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler, metrics: this.metrics });
     const { name, version, labels } = model.metadata;
-    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
+    this.logger.info({ band, model: { name, version, labels, dir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
+    return { model, scheduler, served: { band, dir, metadata: model.metadata, engine } };
   }
 
   private notReadyReason(): string | undefined {
     if (this.draining) return 'shutting down';
-    if (!this.model) return 'model not loaded';
+    if (!this.models) return 'model not loaded';
     if (this.options.cluster && !this.options.cluster.clusterReady()) return 'cluster workers still loading the model';
     return undefined;
   }
@@ -214,7 +244,7 @@ export class UndertoneServer {
     let slot = false;
     const { config } = this.options;
     if (this.draining) refusal = new ProtocolError('shutting_down', 'server is shutting down');
-    else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
+    else if (!this.models) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
     else {
       // Access is decided from the request alone: no audio has been read when it is refused.
       const access = this.access.check(req, { requireKey: !twilio });
@@ -254,7 +284,7 @@ export class UndertoneServer {
    */
   private saturation(): { limit: 'queue' | 'lag'; reason: string } | undefined {
     const { maxQueuedWindows, maxEventLoopLagMs } = this.options.config;
-    const queued = this.scheduler?.pending ?? 0;
+    const queued = this.loaded.reduce((sum, l) => sum + l.scheduler.pending, 0);
     if (maxQueuedWindows > 0 && queued >= maxQueuedWindows) return { limit: 'queue', reason: `inference queue is full (${queued} windows waiting)` };
     const lag = this.metrics.recentLagMs();
     if (maxEventLoopLagMs > 0 && lag >= maxEventLoopLagMs) return { limit: 'lag', reason: `server is saturated (event-loop lag ${Math.round(lag)} ms)` };
@@ -284,8 +314,7 @@ export class UndertoneServer {
   private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
     const { config } = this.options;
     const ctx = {
-      metadata: this.model!.metadata,
-      engine: this.engine!,
+      models: this.models!,
       metrics: this.metrics,
       logger: this.logger,
       bus: this.bus,
@@ -340,8 +369,8 @@ export class UndertoneServer {
     await metricsClosed;
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     await this.ready.catch(() => undefined);
-    this.scheduler?.close();
-    await this.model?.release();
+    for (const l of this.loaded) l.scheduler.close();
+    await Promise.all(this.loaded.map((l) => l.model.release()));
     await this.bus.close();
     this.metrics.stop();
     this.logger.info('drained');

@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
-import type { ModelMetadata } from '../core/model/metadata.js';
 import { windowMs } from '../core/predict.js';
 import {
   CLOSE_CODES,
@@ -21,6 +20,7 @@ import {
   type ServerMessage,
   type StartMessage,
   parseClientMessage,
+  streamBand,
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
 import { closeSocket, protocolErrorOf } from './connection-end.js';
@@ -28,12 +28,11 @@ import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { LabelEngine } from './engine.js';
+import { ServedModels, streamContext } from './served-models.js';
 
 export interface SessionContext {
-  readonly metadata: ModelMetadata;
-  /** Makes each stream's analyzer and scores its windows (--engine). */
-  readonly engine: LabelEngine;
+  /** The wideband and narrowband models; each stream gets one (streamBand of its start). */
+  readonly models: ServedModels;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** Where the session's labels are published for subscribers. */
@@ -158,14 +157,16 @@ export class Session {
       return;
     }
     this.start = start;
-    const { metadata } = this.ctx;
+    const model = this.ctx.models.choose(streamBand(start));
+    const { metadata } = model;
     this.stream = new LiveStream(
-      this.ctx,
+      streamContext(this.ctx, model),
       {
         sessionId: this.id,
         ...(start.key !== undefined ? { key: start.key } : {}),
         source: 'stream',
         encoding: start.encoding,
+        model: ServedModels.describe(model),
         startedAt: new Date().toISOString(),
       },
       input,
@@ -182,12 +183,12 @@ export class Session {
     );
     this.state = 'streaming';
     this.touch();
-    this.log.info({ encoding: start.encoding, sampleRate: start.sampleRate, channels: start.channels, key: start.key }, 'session started');
+    this.log.info({ encoding: start.encoding, sampleRate: start.sampleRate, channels: start.channels, key: start.key, model: ServedModels.describe(model) }, 'session started');
     const ready: ReadyMessage = {
       type: 'ready',
       sessionId: this.id,
       ...(start.key !== undefined ? { key: start.key } : {}),
-      model: { name: metadata.name, version: metadata.version, labels: metadata.labels },
+      model: { ...ServedModels.describe(model), labels: metadata.labels },
       windowMs: windowMs(metadata),
       limits: { maxMessageBytes: this.ctx.maxMessageBytes, idleTimeoutMs: this.ctx.idleTimeoutMs },
     };

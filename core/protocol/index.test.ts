@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CLOSE_CODES, ERROR_CODES, ProtocolError, parseClientMessage, parseServerMessage } from './index.js';
+import { type Band, CLOSE_CODES, ERROR_CODES, type Encoding, ProtocolError, parseClientMessage, parseServerMessage, streamBand } from './index.js';
 
 function errorOf(text: string): ProtocolError {
   try {
@@ -33,6 +33,26 @@ describe('parseClientMessage', () => {
     expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":16000,"channels":1}')).toMatchObject({ sampleRate: 16000 });
     expect(parseClientMessage('{"type":"stop"}')).toEqual({ type: 'stop' });
     expect(parseClientMessage('{"type":"keepalive"}')).toEqual({ type: 'keepalive' });
+  });
+
+  it('start.band: optional, wideband or narrowband; streamBand routes G.711 and <= 8 kHz to narrowband unless band says otherwise', () => {
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":1,"band":"narrowband"}')).toMatchObject({ band: 'narrowband' });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1}')).not.toHaveProperty('band');
+    for (const band of ['"telephone"', '"Narrowband"', '1', 'null', '""']) {
+      const e = errorOf(`{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1,"band":${band}}`);
+      expect([e.code, e.closeCode, e.message]).toEqual(['invalid_message', CLOSE_CODES.INVALID_PAYLOAD, 'start: "band" must be one of wideband, narrowband']);
+    }
+    const start = (encoding: Encoding, sampleRate: number, band?: Band): Band => streamBand({ encoding, sampleRate, ...(band ? { band } : {}) });
+    expect(start('pcm_mulaw', 8000)).toBe('narrowband');
+    expect(start('pcm_alaw', 16000)).toBe('narrowband');
+    expect(start('pcm_s16le', 8000)).toBe('narrowband');
+    expect(start('pcm_f32le', 4000)).toBe('narrowband');
+    expect(start('opus', 8000)).toBe('narrowband');
+    expect(start('opus', 12000)).toBe('wideband');
+    expect(start('pcm_s16le', 11025)).toBe('wideband');
+    expect(start('pcm_s16le', 16000)).toBe('wideband');
+    expect(start('pcm_s16le', 16000, 'narrowband')).toBe('narrowband');
+    expect(start('pcm_mulaw', 8000, 'wideband')).toBe('wideband');
   });
 
   it('names unsupported encodings and formats with close 1003', () => {

@@ -26,16 +26,20 @@ export type { SessionEndMessage, SessionEndReason } from './session-end.js';
 export type { SessionInfo, SessionSource } from './session-info.js';
 export type { SubscribedMessage } from './subscribed.js';
 export {
+  BANDS,
+  type Band,
   ENCODINGS,
   type Encoding,
   G711_SAMPLE_RATE,
   MAX_KEY_LENGTH,
   MAX_PRE_SKIP,
+  NARROWBAND_MAX_SAMPLE_RATE,
   OPUS_SAMPLE_RATES,
   PCM_MAX_SAMPLE_RATE,
   PCM_MIN_SAMPLE_RATE,
   type PcmStreamEncoding,
   type StartMessage,
+  streamBand,
 } from './start.js';
 
 /** Path of the WebSocket endpoint. */

@@ -1,5 +1,6 @@
 /** `ready`: the server accepted `start`; binary audio may follow. */
 import type { Label } from '../labels.js';
+import type { Band } from './start.js';
 
 export interface ReadyMessage {
   readonly type: 'ready';
@@ -7,9 +8,12 @@ export interface ReadyMessage {
   readonly sessionId: string;
   /** The client's `key` from `start`, when it sent one. */
   readonly key?: string;
+  /** The model chosen for this stream (wideband or narrowband: start.band, else the stream's encoding and rate). */
   readonly model: {
     readonly name: string;
     readonly version: string;
+    /** Which of the server's models this is; with no narrowband model loaded, always `wideband`. */
+    readonly band: Band;
     /** The labels `emotion` messages can carry, in the model's score order. */
     readonly labels: readonly Label[];
   };

@@ -1,3 +1,5 @@
+import type { Band } from './start.js';
+
 /** A live session as `GET /v1/sessions` lists it and `subscribed` names it. */
 
 /** Where a session's audio comes from: our `/v1/stream` protocol or a Twilio Media Stream (`/v1/twilio`). */
@@ -14,6 +16,8 @@ export interface SessionInfo {
   readonly track?: string;
   /** Encoding of the audio as received (`pcm_s16le`, `opus`, Twilio: `audio/x-mulaw`). */
   readonly encoding: string;
+  /** The model labelling the session (the one its `ready` named) and the band it was chosen for. */
+  readonly model: { readonly name: string; readonly version: string; readonly band: Band };
   /** ISO 8601 time the session started. */
   readonly startedAt: string;
 }

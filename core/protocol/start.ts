@@ -20,6 +20,16 @@ export const PCM_MIN_SAMPLE_RATE = 4000;
 export const PCM_MAX_SAMPLE_RATE = 192000;
 /** The rates an Opus stream can be encoded at (the server always decodes straight to 16 kHz). */
 export const OPUS_SAMPLE_RATES = [8000, 12000, 16000, 24000, 48000] as const;
+/**
+ * Which of the server's two models labels a stream: the wideband one (trained on 16 kHz audio) or
+ * the narrowband one (trained with telephone-band augmentation; docs/accuracy.md). A wideband
+ * model on telephone audio is below chance, hence the routing below.
+ */
+export const BANDS = ['wideband', 'narrowband'] as const;
+export type Band = (typeof BANDS)[number];
+/** Streams at or below this rate carry nothing above 4 kHz: telephone band. */
+export const NARROWBAND_MAX_SAMPLE_RATE = 8000;
+
 /** Longest `key` accepted (characters). */
 export const MAX_KEY_LENGTH = 128;
 /** Largest Opus pre-skip accepted (48 kHz samples; one second). */
@@ -40,6 +50,12 @@ export interface StartMessage {
   readonly preSkip?: number;
   /** A caller-chosen session key (opaque to the server, echoed in `ready`), at most 128 characters. */
   readonly key?: string;
+  /**
+   * Which model labels the stream. Default (absent): `narrowband` for pcm_mulaw, pcm_alaw and any
+   * sampleRate <= 8000 (Opus at 8000 too), else `wideband` (streamBand). For telephone audio that
+   * reaches the server upsampled (e.g. 16 kHz PCM from a contact-center platform), send `narrowband`.
+   */
+  readonly band?: Band;
 }
 
 /** Why a start message was refused: its shape (invalid_message) or a format the server does not take. */
@@ -47,14 +63,21 @@ export type StartProblem =
   | { readonly ok: false; readonly code: 'invalid_message' | 'unsupported_encoding' | 'unsupported_format'; readonly reason: string }
   | { readonly ok: true; readonly message: StartMessage };
 
-const FIELDS = new Set(['type', 'encoding', 'sampleRate', 'channels', 'preSkip', 'key']);
+const FIELDS = new Set(['type', 'encoding', 'sampleRate', 'channels', 'preSkip', 'key', 'band']);
+
+/** The band a stream is labelled as: its `band` if given, else telephone band for G.711 or <= 8 kHz. */
+export function streamBand(start: Pick<StartMessage, 'encoding' | 'sampleRate' | 'band'>): Band {
+  if (start.band !== undefined) return start.band;
+  const telephone = start.encoding === 'pcm_mulaw' || start.encoding === 'pcm_alaw' || start.sampleRate <= NARROWBAND_MAX_SAMPLE_RATE;
+  return telephone ? 'narrowband' : 'wideband';
+}
 
 /** Checks a parsed `{"type":"start",...}` object field by field. */
 export function validateStart(raw: Record<string, unknown>): StartProblem {
   const bad = (reason: string): StartProblem => ({ ok: false, code: 'invalid_message', reason });
   const unknown = Object.keys(raw).filter((k) => !FIELDS.has(k));
   if (unknown.length > 0) return bad(`start: unknown field ${JSON.stringify(unknown[0])}`);
-  const { encoding, sampleRate, channels, preSkip, key } = raw;
+  const { encoding, sampleRate, channels, preSkip, key, band } = raw;
   if (typeof encoding !== 'string') return bad('start: "encoding" must be a string');
   if (!(ENCODINGS as readonly string[]).includes(encoding)) {
     return { ok: false, code: 'unsupported_encoding', reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})` };
@@ -78,6 +101,9 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   if (key !== undefined && (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH)) {
     return bad(`start: "key" must be a non-empty string of at most ${MAX_KEY_LENGTH} characters`);
   }
+  if (band !== undefined && (typeof band !== 'string' || !(BANDS as readonly string[]).includes(band))) {
+    return bad(`start: "band" must be one of ${BANDS.join(', ')}`);
+  }
   const message: StartMessage = {
     type: 'start',
     encoding: encoding as Encoding,
@@ -85,6 +111,7 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
     channels,
     ...(preSkip !== undefined ? { preSkip: preSkip as number } : {}),
     ...(key !== undefined ? { key: key as string } : {}),
+    ...(band !== undefined ? { band: band as Band } : {}),
   };
   return { ok: true, message };
 }

@@ -13,16 +13,17 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { RawData, WebSocket } from 'ws';
-import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError } from '../../core/protocol/index.js';
+import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError, streamBand } from '../../core/protocol/index.js';
 import type { KeyList } from '../auth.js';
-import { LiveStream, type LiveStreamContext } from '../live-stream.js';
+import { LiveStream } from '../live-stream.js';
+import { ServedModels, type TransportContext, streamContext } from '../served-models.js';
 import { PcmInput } from '../audio-input.js';
 import type { Logger } from '../logger.js';
 import type { SessionOutcome } from '../session.js';
 import { closeSocket, protocolErrorOf } from '../connection-end.js';
 import { TWILIO_PROTOCOL, TWILIO_VERSION, TwilioMessageError, type TwilioMedia, type TwilioStart, parseTwilioMessage } from './messages.js';
 
-export interface TwilioContext extends LiveStreamContext {
+export interface TwilioContext extends TransportContext {
   readonly logger: Logger;
   /** Audio keys; when any are configured, `start.customParameters.token` must be one. */
   readonly keys: KeyList;
@@ -128,12 +129,14 @@ export class TwilioCall {
     this.callSid = start.callSid;
     const key = start.customParameters[TWILIO_KEY_PARAMETER] || start.callSid;
     const startedAt = new Date().toISOString();
+    // Twilio media is mu-law, i.e. telephone band: the narrowband model (when loaded).
+    const model = this.ctx.models.choose(streamBand({ encoding: 'pcm_mulaw', sampleRate }));
     for (const track of new Set(start.tracks.map(trackName))) {
       const sessionId = randomUUID();
       const log = this.log.child({ sessionId, track });
       const stream = new LiveStream(
-        this.ctx,
-        { sessionId, key, ...(key !== start.callSid ? { aliases: [start.callSid] } : {}), source: 'twilio', track, encoding, startedAt },
+        streamContext(this.ctx, model),
+        { sessionId, key, ...(key !== start.callSid ? { aliases: [start.callSid] } : {}), source: 'twilio', track, encoding, model: ServedModels.describe(model), startedAt },
         // Twilio's media is our pcm_mulaw: the same decoder and resampler as /v1/stream.
         new PcmInput({ type: 'start', encoding: 'pcm_mulaw', sampleRate, channels: 1 }),
         { emotion: () => undefined, fail: (e) => this.fail(e) },
@@ -143,7 +146,7 @@ export class TwilioCall {
     }
     this.state = 'streaming';
     this.touch();
-    this.log.info({ callSid: start.callSid, streamSid: start.streamSid, tracks: [...this.streams.keys()], key, sessions: [...this.streams.values()].map((s) => s.sessionId) }, 'twilio stream started');
+    this.log.info({ callSid: start.callSid, streamSid: start.streamSid, tracks: [...this.streams.keys()], key, sessions: [...this.streams.values()].map((s) => s.sessionId), model: ServedModels.describe(model) }, 'twilio stream started');
   }
 
   private media(message: TwilioMedia, arrival: number): void {

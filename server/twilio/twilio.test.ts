@@ -3,9 +3,11 @@
  * two real corpus files as the caller (inbound) and the agent (outbound), 8 kHz mu-law in 20 ms
  * `media` messages. A WebSocket subscriber (by callSid, inbound track) and an SSE subscriber (by
  * the customParameters key, inbound track) each receive every label of the caller, in order,
- * equal to `undertone predict` on the same telephone audio; an outbound subscriber gets the
+ * equal to `undertone predict --model models/narrowband` on the same telephone audio (Twilio
+ * streams get the narrowband model, which GET /v1/sessions names); an outbound subscriber gets the
  * agent's. Plus: the token in customParameters, a wrong media format, and garbage.
  */
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { modelDir } from '../../cli/paths.js';
 import { g711Decode } from '../../core/audio/g711.js';
@@ -29,7 +31,8 @@ let wantAgent: Prediction;
 const READ = { Authorization: 'Bearer read-key' };
 
 beforeAll(async () => {
-  model = await EmotionModel.load(modelDir());
+  // Twilio audio is telephone band: the server labels it with the narrowband model.
+  model = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
   srv = await startTestServer({ apiKeys: ['audio-key'], subscriberKeys: ['read-key'], historySeconds: 60 });
   const callerRow = longestRow();
   const agentRow = sampleRows(5).find((r) => r.path !== callerRow.path)!;
@@ -88,6 +91,7 @@ describe('Twilio Media Streams endpoint', () => {
     const inbound = sessions.find((s) => s.track === 'inbound')!;
     const outbound = sessions.find((s) => s.track === 'outbound')!;
     expect(inbound).toMatchObject({ source: 'twilio', key: 'ticket-1234', aliases: [callSid], encoding: 'audio/x-mulaw' });
+    for (const s of [inbound, outbound]) expect(s.model).toEqual({ name: 'undertone-narrowband', version: model.metadata.version, band: 'narrowband' });
     expect(outbound.sessionId).not.toBe(inbound.sessionId);
     for (const sub of [inboundWs, inboundSse, outboundWs]) await sub.done;
     expect(inboundWs.messages[0]).toMatchObject({ type: 'subscribed', sessions: [expect.objectContaining({ sessionId: inbound.sessionId, track: 'inbound' })] });
