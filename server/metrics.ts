@@ -27,6 +27,10 @@ export class ServerMetrics {
   readonly labels: Counter<'voiced'>;
   readonly errors: Counter<'code'>;
   readonly shed: Counter<'limit'>;
+  readonly inboundBufferMax: Gauge;
+  readonly outboundBufferMax: Gauge;
+  private inboundMax = 0;
+  private outboundMax = 0;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -85,6 +89,16 @@ export class ServerMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.inboundBufferMax = new Gauge({
+      name: 'undertone_session_inbound_buffer_max_bytes',
+      help: 'Largest amount of received, not yet handled message bytes any session held (since start)',
+      registers,
+    });
+    this.outboundBufferMax = new Gauge({
+      name: 'undertone_session_outbound_buffer_max_bytes',
+      help: 'Largest amount of unsent outgoing bytes (ws.bufferedAmount) any session held (since start)',
+      registers,
+    });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
   }
 
@@ -106,6 +120,14 @@ export class ServerMetrics {
       expected = now + LAG_SAMPLE_MS;
     }, LAG_SAMPLE_MS);
     this.lagTimer.unref();
+  }
+
+  noteInboundBuffer(bytes: number): void {
+    if (bytes > this.inboundMax) this.inboundBufferMax.set((this.inboundMax = bytes));
+  }
+
+  noteOutboundBuffer(bytes: number): void {
+    if (bytes > this.outboundMax) this.outboundBufferMax.set((this.outboundMax = bytes));
   }
 
   /** The worst event-loop lag (ms) sampled over roughly the last one to two seconds. */

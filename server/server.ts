@@ -256,6 +256,12 @@ export class UndertoneServer {
         idleTimeoutMs: config.idleTimeoutMs,
         startTimeoutMs: config.startTimeoutMs,
         maxMessageBytes: config.maxMessageBytes,
+        flow: {
+          burstSeconds: config.rateBurstSeconds,
+          maxSpeed: config.maxSpeed,
+          maxBufferedBytes: config.maxBufferedBytes,
+          maxSendBufferBytes: config.maxSendBufferBytes,
+        },
       },
       { address: req.socket.remoteAddress },
     );
