@@ -3,12 +3,12 @@
  * heap after warm-up and at the end with their drift, event-loop lag, label latency p99 early
  * vs late, and every label accounted for. Exit 1 if a label is lost or RSS drifts >= 10%.
  *
- *   npm run bench:soak -- --minutes 30 [--concurrency 8] [--warmup 60]
+ *   npm run bench:soak -- --minutes 30 [--concurrency 8] [--warmup 120]
  */
 import { parseArgs } from 'node:util';
 import { formatSoak, soak } from '../server/testing/soak.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '120' } } });
 const minutes = Number(values.minutes);
 const concurrency = Number(values.concurrency);
 const report = await soak({ minutes, concurrency, warmupSeconds: Number(values.warmup), onProgress: (l) => console.log(l) });

@@ -8,7 +8,7 @@ import { formatSoak, soak } from './testing/soak.js';
 
 describe('soak', () => {
   it('2 minutes of session churn: no label lost, RSS drift < 10%', async () => {
-    const report = await soak({ minutes: 2, concurrency: 6, warmupSeconds: 30 });
+    const report = await soak({ minutes: 2, concurrency: 6, warmupSeconds: 60 });
     console.log(formatSoak(report, 2, 6));
     expect(report.sessions).toBeGreaterThan(50);
     expect(report.failedSessions).toBe(0);
