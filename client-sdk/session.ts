@@ -37,8 +37,20 @@ export interface WebSocketLike {
   onerror: ((ev: any) => void) | null;
 }
 
-/** Opens a WebSocket. `headers` is only passed when the token goes in a header (Node). */
-export type WebSocketFactory = (url: string, headers?: Record<string, string>) => WebSocketLike;
+/** Opens a WebSocket. `headers` is only passed when the token goes in a header (Node), `protocols` when it goes in a subprotocol. */
+export type WebSocketFactory = (url: string, headers?: Record<string, string>, protocols?: string[]) => WebSocketLike;
+
+/**
+ * The subprotocols that carry an API key (docs/protocol.md): `undertone.v1`, which the server
+ * echoes, and `undertone.bearer.` + base64url of the key's UTF-8 bytes.
+ */
+export function keyProtocols(token: string): string[] {
+  const bytes = new TextEncoder().encode(token);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const b64 = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return ['undertone.v1', `undertone.bearer.${b64}`];
+}
 
 const OPEN = 1;
 
@@ -47,8 +59,12 @@ export interface ConnectOptions extends BackpressureOptions {
   readonly url: string;
   /** API key, when the server requires one. */
   readonly token?: string;
-  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?token=, browsers). */
-  readonly tokenIn?: 'header' | 'query';
+  /**
+   * Where the token goes: `header` (Authorization: Bearer, Node only), `subprotocol`
+   * (undertone.bearer.<base64url>, browsers; keeps the key out of URLs and access logs) or
+   * `query` (?token=).
+   */
+  readonly tokenIn?: 'header' | 'query' | 'subprotocol';
   readonly encoding: Encoding;
   readonly sampleRate: number;
   readonly channels: 1 | 2;
@@ -303,7 +319,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
   }
 
-  private tokenIn(): 'header' | 'query' {
+  private tokenIn(): 'header' | 'query' | 'subprotocol' {
     return this.options.tokenIn ?? 'query';
   }
 
@@ -340,7 +356,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       };
       let socket: WebSocketLike;
       try {
-        socket = factory(this.startUrl(), headers);
+        socket = factory(this.startUrl(), headers, this.options.token && this.tokenIn() === 'subprotocol' ? keyProtocols(this.options.token) : undefined);
       } catch (e) {
         clearTimeout(timer);
         reject(new UndertoneError('connection_failed', `cannot connect to ${url}: ${(e as Error).message}`));
