@@ -45,12 +45,17 @@ export function playCase(url: string, c: FuzzCase, timeoutMs = 15_000): Promise<
       }
       if (ws.readyState !== WebSocket.OPEN) return;
       if (c.stop) ws.send('{"type":"stop"}');
-      // Without stop, the client ends the session itself once the server has had time to object:
-      // the pong shows the server's loop has read every frame before the ping, the pause lets
-      // their (asynchronous) handling finish.
-      else {
-        ws.once('pong', () => setTimeout(() => ws.readyState === WebSocket.OPEN && ws.close(1000), 200));
-        ws.ping();
+      // Without stop, a case expected to fail just waits for the server to close. One that may be
+      // accepted ends by the client closing once the server has answered start (ready: the Opus
+      // decoder is created asynchronously) and has read every frame (the pong), plus a pause for
+      // their asynchronous handling.
+      else if (c.expect.kind === 'accepted' || c.expect.kind === 'either') {
+        const closeSoon = (): void => {
+          ws.once('pong', () => setTimeout(() => ws.readyState === WebSocket.OPEN && ws.close(1000), 200));
+          ws.ping();
+        };
+        if (messages.length > 0) closeSoon();
+        else ws.once('message', closeSoon);
       }
     });
     ws.on('close', (code) => {
