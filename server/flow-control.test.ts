@@ -57,6 +57,7 @@ describe('speed allowance', () => {
     };
     const held = await timed({});
     const free = await timed({ maxSpeed: 0 });
+    console.log(`12 s sent at once: ${held.ms.toFixed(0)} ms to the end with burst 2 s + max speed 4x (${free.ms.toFixed(0)} ms unlimited); largest unhandled inbound ${held.inbound} B (bound 65536 B + one 64 KiB socket read)`);
     const all = Array.from({ length: 12 }, (_, i) => i + 1);
     expect(held.seconds).toEqual(all);
     expect(free.seconds).toEqual(all);
@@ -95,6 +96,7 @@ describe('a client that stops reading', () => {
       }
       expect(await readMetric(srv.http, 'undertone_errors_total{code="slow_consumer"}')).toBe(1);
       const outbound = (await readMetric(srv.http, 'undertone_session_outbound_buffer_max_bytes'))!;
+      console.log(`slow consumer: closed at ${outbound} B unsent (limit ${LIMIT} B) after ${sent} s of audio`);
       expect(outbound).toBeGreaterThan(LIMIT);
       // Checked after every send: at most one message (a label, ~100-300 bytes) beyond the limit.
       expect(outbound).toBeLessThan(LIMIT + 1024);
