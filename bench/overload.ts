@@ -10,10 +10,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
+import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { labelPoints } from '../core/model/window.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { readMetric, startChildServer } from '../server/testing/child-server.js';
+import { s16leBytes } from '../server/testing/harness.js';
 import { chunkBytes, streamChunks } from '../server/testing/stream-client.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string', default: '8' }, seconds: { type: 'string', default: '20' } } });
@@ -23,13 +25,13 @@ const seconds = Number(values.seconds);
 /** `seconds` of real speech (corpus files back to back) as 16 kHz s16le. */
 async function speech(offset: number): Promise<Uint8Array> {
   const rows = manifestRows();
-  const out = Buffer.alloc(seconds * 32000);
-  let o = 0;
-  for (let i = offset * 37; o < out.length; i += 7) {
+  const parts: Float32Array[] = [];
+  for (let i = offset * 37, total = 0; total < seconds * 16000; i += 7) {
     const x = await decodeAudioFile(corpusFile(rows[i % rows.length]));
-    for (let j = 0; j < x.length && o < out.length; j++, o += 2) out.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[j])) * 32767), o);
+    parts.push(x);
+    total += x.length;
   }
-  return out;
+  return s16leBytes(concatFloat32(parts).subarray(0, seconds * 16000));
 }
 
 interface ClientResult {

@@ -7,11 +7,12 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
+import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { rateWaitMs } from './flow-limits.js';
 import { readMetric } from './testing/child-server.js';
-import { startTestServer } from './testing/harness.js';
+import { s16leBytes, startTestServer } from './testing/harness.js';
 import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
 
 async function speech(seconds: number): Promise<Uint8Array> {
@@ -23,10 +24,7 @@ async function speech(seconds: number): Promise<Uint8Array> {
     total += x.length;
     if (total >= seconds * 16000) break;
   }
-  const b = Buffer.alloc(seconds * 16000 * 2);
-  let o = 0;
-  for (const p of parts) for (let i = 0; i < p.length && o < b.length; i++, o += 2) b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, p[i])) * 32767), o);
-  return b;
+  return s16leBytes(concatFloat32(parts).subarray(0, seconds * 16000));
 }
 
 describe('speed allowance', () => {

@@ -11,6 +11,7 @@ import { labelPoints } from '../../core/model/window.js';
 import { ERROR_CODES, type EmotionMessage, type ServerMessage, parseServerMessage } from '../../core/protocol/index.js';
 import { corpusFile, manifestRows } from '../../test/corpora.js';
 import type { FuzzCase, Outcome } from './fuzz-cases.js';
+import { s16leBytes } from './harness.js';
 import { chunkBytes, streamChunks } from './stream-client.js';
 
 export interface CaseResult {
@@ -138,8 +139,7 @@ export class Canary {
   private async run(url: string, files: readonly string[]): Promise<void> {
     for (let i = 0; !this.stopping || this.sessions === 0; i++) {
       const samples = await decodeAudioFile(files[i % files.length]);
-      const pcm = Buffer.alloc(samples.length * 2);
-      for (let j = 0; j < samples.length; j++) pcm.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[j] * 32767))), j * 2);
+      const pcm = s16leBytes(samples);
       const want = labelPoints(samples.length).length;
       let run = await streamChunks(url, { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }, chunkBytes(pcm, [640]), { bytesPerSecond: 32000, pace: 1 });
       // Shed by admission control (the machine is saturated): a well-behaved client waits and retries.

@@ -10,6 +10,7 @@ import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { labelPoints } from '../../core/model/window.js';
 import { corpusFile, manifestRows } from '../../test/corpora.js';
 import { type ChildServer, startChildServer } from './child-server.js';
+import { s16leBytes } from './harness.js';
 import { chunkBytes, streamChunks } from './stream-client.js';
 
 export interface SoakOptions {
@@ -72,9 +73,7 @@ async function clips(count: number): Promise<{ pcm: Uint8Array; labels: number }
   const out: { pcm: Uint8Array; labels: number }[] = [];
   for (let i = 0; i < count; i++) {
     const x = await decodeAudioFile(corpusFile(rows[(i * 131) % rows.length]));
-    const b = Buffer.alloc(x.length * 2);
-    for (let j = 0; j < x.length; j++) b.writeInt16LE(Math.round(Math.max(-1, Math.min(1, x[j])) * 32767), j * 2);
-    out.push({ pcm: b, labels: labelPoints(x.length).length });
+    out.push({ pcm: s16leBytes(x), labels: labelPoints(x.length).length });
   }
   return out;
 }
