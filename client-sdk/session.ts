@@ -163,7 +163,8 @@ export class Session extends TypedEmitter<SessionEvents> {
           session.failure = err;
           throw err;
         }
-        await sleep(backoffDelay(session.policy, attempt));
+        // The server's retryAfterMs (already jittered) is a floor: it knows when it expects room.
+        await sleep(Math.max(backoffDelay(session.policy, attempt), err.retryAfterMs ?? 0));
       }
     }
   }
@@ -408,7 +409,7 @@ export class Session extends TypedEmitter<SessionEvents> {
           case 'error': {
             const code = isErrorCode(message.code) ? message.code : 'internal';
             const what = settled ? 'server ended the session' : 'server refused the session';
-            serverError = new UndertoneError(code, `${what}: ${code}: ${message.message}`, ERROR_CODES[code]);
+            serverError = new UndertoneError(code, `${what}: ${code}: ${message.message}`, ERROR_CODES[code], typeof message.retryAfterMs === 'number' ? message.retryAfterMs : undefined);
             if (!settled) settle(serverError);
             break;
           }
@@ -448,7 +449,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     const previousSessionId = this.readyMessage?.sessionId;
     let last = cause;
     for (let attempt = 1; attempt <= policy.retries; attempt++) {
-      await sleep(backoffDelay(policy, attempt));
+      await sleep(Math.max(backoffDelay(policy, attempt), last.retryAfterMs ?? 0));
       if (this.userClosed || this.failure) return;
       try {
         const ready = await this.open();
