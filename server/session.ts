@@ -309,6 +309,8 @@ export class Session {
     this.ctx.metrics.errors.inc({ code: error.code });
     this.outcome = 'error';
     this.release();
+    // Queued behind what the client has not read; sent directly (send() would check the buffer again).
+    this.ws.send(JSON.stringify(error.toMessage()), () => undefined);
     this.ws.close(error.closeCode, error.code);
     setTimeout(() => this.ws.terminate(), 1000).unref();
   }
