@@ -7,28 +7,23 @@
  *      (b) latency: many sessions streaming in real time (20 ms messages), per-label latency.
  * The load generator runs on the same machine and is the same for every mode.
  *
- *   npm run build && node dist/bench/serve-cores.js [--sessions 40,80,120] [--seconds 12] [--fast 16] [--modes single,thread,cluster]
+ *   npm run build && npm run bench:serve-cores -- [--sessions 40,80,120] [--seconds 12] [--fast 16] [--modes single,thread,cluster]
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { availableParallelism } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { modelDir } from '../cli/paths.js';
-import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { PcmDecoder } from '../core/audio/pcm.js';
 import { StreamingResampler, resampleAll } from '../core/audio/resample.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { analyzerFor } from '../core/predict.js';
-import { corpusFile, manifestRows } from '../test/corpora.js';
 import { StreamClient } from '../server/testing/stream-client.js';
-
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
-// test/corpora.ts resolves ../shared/corpora from its own folder, which is dist/test here.
-process.env.UNDERTONE_CORPORA ??= path.resolve(ROOT, '../shared/corpora');
+import { corpusSpeech } from './lib/audio.js';
+import { timeBatches } from './lib/inference.js';
+import { announceConditions } from './lib/machine.js';
+import { bucketQuantile, histogramMean, scrape, total } from './lib/metrics.js';
+import { type ServerProcess, startServer as startServerProcess } from './lib/server-process.js';
+import { quantile } from './lib/stats.js';
 
 const { values } = parseArgs({
   options: {
@@ -43,28 +38,9 @@ const SECONDS = Number(values.seconds);
 const FAST = Number(values.fast);
 const CORES = availableParallelism();
 
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-}
-
 /** `seconds` of corpus speech (files concatenated) at 16 kHz, and as 48 kHz stereo s16le bytes. */
 async function audio(seconds: number): Promise<{ mono16k: Float32Array; s16le48kStereo: Buffer }> {
-  const rows = manifestRows().filter((r) => r.durationS > 2.5);
-  const parts: Float32Array[] = [];
-  let total = 0;
-  for (let i = 0; total < seconds * 16000; i += 37) {
-    const s = await decodeAudioFile(corpusFile(rows[i % rows.length]));
-    parts.push(s);
-    total += s.length;
-  }
-  const mono16k = new Float32Array(seconds * 16000);
-  let o = 0;
-  for (const p of parts) {
-    mono16k.set(p.subarray(0, Math.min(p.length, mono16k.length - o)), o);
-    o += p.length;
-    if (o >= mono16k.length) break;
-  }
+  const mono16k = await corpusSpeech(seconds);
   const mono48 = resampleAll(mono16k, 16000, 48000);
   const buf = Buffer.alloc(mono48.length * 4);
   for (let i = 0; i < mono48.length; i++) {
@@ -97,21 +73,9 @@ async function microCosts(mono16k: Float32Array, pcm: Buffer): Promise<void> {
   const model = await EmotionModel.load(modelDir());
   pipelineCost(model, mono16k, pcm); // warm-up (JIT)
   const { decodeMs, featureMs, windows } = pipelineCost(model, mono16k, pcm);
-  const T = model.windowFrames;
-  const D = model.dim;
-  const rows: string[] = [];
-  let perWindow = 0;
-  for (const batch of [1, 8, 16, 64]) {
-    const f = new Float32Array(batch * T * D).map(() => Math.random());
-    const m = new Float32Array(batch * T).fill(1);
-    for (let i = 0; i < 5; i++) await model.score(f, m, batch);
-    const reps = Math.max(10, Math.round(400 / batch));
-    const t = performance.now();
-    for (let i = 0; i < reps; i++) await model.score(f, m, batch);
-    const per = (performance.now() - t) / reps;
-    if (batch === 16) perWindow = per / batch;
-    rows.push(`batch ${batch}: ${per.toFixed(2)} ms/call (${((per / batch) * 1000).toFixed(0)} us/window)`);
-  }
+  const timings = await timeBatches(model, [1, 8, 16, 64]);
+  const rows = timings.map((t) => `batch ${t.batch}: ${t.msPerCall.toFixed(2)} ms/call (${t.usPerWindow.toFixed(0)} us/window)`);
+  const perWindow = timings.find((t) => t.batch === 16)!.usPerWindow / 1000;
   await model.release();
   console.log(`\n1. Per-stream cost in one thread (${seconds} s of corpus speech, ${windows} windows, warmed up):`);
   console.log(`   decode + resample 48 kHz stereo s16le -> 16 kHz: ${decodeMs.toFixed(2)} ms per audio second`);
@@ -121,87 +85,10 @@ async function microCosts(mono16k: Float32Array, pcm: Buffer): Promise<void> {
   console.log(`   => inference is ${(100 * share).toFixed(0)}% of a stream's compute; one core carries ~${Math.floor(1000 / (decodeMs + featureMs + perWindow))} real-time 48 kHz stereo streams before socket costs`);
 }
 
-interface Server {
-  readonly child: ChildProcess;
-  readonly port: number;
-}
-
-async function startServer(mode: string): Promise<Server> {
-  const args = [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--max-sessions', '10000', '--log-level', 'warn', '--idle-timeout', '120'];
-  if (mode === 'cluster') args.push('--workers', String(CORES));
-  else args.push('--workers', '1');
+async function startServer(mode: string): Promise<ServerProcess> {
+  const args = ['--max-sessions', '10000', '--idle-timeout', '120', '--workers', mode === 'cluster' ? String(CORES) : '1'];
   if (mode === 'thread') args.push('--inference-thread');
-  // warn level hides the "listening" line: ask for it at info and filter the rest.
-  args[args.indexOf('warn')] = 'info';
-  const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    const lines = createInterface({ input: child.stdout! });
-    lines.on('line', (line) => {
-      try {
-        const m = JSON.parse(line) as { msg?: string; port?: number; level?: string };
-        if (m.msg === 'listening') resolve(m.port!);
-        if (m.level === 'error' || m.level === 'fatal') process.stderr.write(line + '\n');
-      } catch {
-        /* not JSON */
-      }
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  for (;;) {
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    if (r?.status === 200) break;
-    await new Promise((r2) => setTimeout(r2, 50));
-  }
-  return { child, port };
-}
-
-async function stopServer(s: Server): Promise<void> {
-  const exited = new Promise((r) => s.child.once('exit', r));
-  s.child.kill('SIGTERM');
-  await exited;
-}
-
-/** Server CPU seconds (all processes: the cluster aggregate sums workers) from /metrics. */
-async function serverCpu(port: number): Promise<number> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const m = /^process_cpu_seconds_total (\S+)$/m.exec(text);
-  return m ? Number(m[1]) : NaN;
-}
-
-async function histogramTotals(port: number, name: string): Promise<{ sum: number; count: number }> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const sum = Number(new RegExp(`^${name}_sum (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  const count = Number(new RegExp(`^${name}_count (\\S+)$`, 'm').exec(text)?.[1] ?? 0);
-  return { sum, count };
-}
-
-/** Cumulative bucket counts of a histogram, by upper bound (seconds). */
-async function histogramBuckets(port: number, name: string): Promise<Map<number, number>> {
-  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-  const buckets = new Map<number, number>();
-  for (const m of text.matchAll(new RegExp(`^${name}_bucket\\{le="([^"]+)"\\} (\\S+)$`, 'gm'))) {
-    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
-  }
-  return buckets;
-}
-
-/** Quantile q of the observations between two bucket snapshots, interpolated within its bucket (ms). */
-function bucketQuantile(before: Map<number, number>, after: Map<number, number>, q: number): number {
-  const bounds = [...after.keys()].sort((a, b) => a - b);
-  const total = (after.get(Infinity) ?? 0) - (before.get(Infinity) ?? 0);
-  const target = q * total;
-  let prevBound = 0;
-  let prevCount = 0;
-  for (const b of bounds) {
-    const count = (after.get(b) ?? 0) - (before.get(b) ?? 0);
-    if (count >= target) {
-      if (b === Infinity) return prevBound * 1000;
-      return (prevBound + ((b - prevBound) * (target - prevCount)) / Math.max(1, count - prevCount)) * 1000;
-    }
-    prevBound = b;
-    prevCount = count;
-  }
-  return NaN;
+  return startServerProcess({ args });
 }
 
 interface Result {
@@ -223,10 +110,9 @@ interface Result {
  */
 async function load(port: number, sessions: number, pcm: Buffer, chunk: number, pace: number): Promise<Result> {
   const url = `ws://127.0.0.1:${port}/v1/stream`;
+  const http = `http://127.0.0.1:${port}`;
   const bytesPerSecond = 48000 * 4;
-  const cpu0 = await serverCpu(port);
-  const batch0 = await histogramTotals(port, 'undertone_inference_batch_size');
-  const lat0 = await histogramBuckets(port, 'undertone_label_latency_seconds');
+  const before = await scrape(http);
   const latencies: number[] = [];
   let labels = 0;
   let voiced = 0;
@@ -261,11 +147,10 @@ async function load(port: number, sessions: number, pcm: Buffer, chunk: number, 
     }),
   );
   const wallS = (performance.now() - t0) / 1000;
-  const cpuS = (await serverCpu(port)) - cpu0;
+  const after = await scrape(http);
+  const cpuS = total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total');
   latencies.sort((a, b) => a - b);
-  const batch1 = await histogramTotals(port, 'undertone_inference_batch_size');
-  const meanBatch = (batch1.sum - batch0.sum) / (batch1.count - batch0.count);
-  const lat1 = await histogramBuckets(port, 'undertone_label_latency_seconds');
+  const meanBatch = histogramMean(before, after, 'undertone_inference_batch_size');
   return {
     labels,
     voiced,
@@ -274,12 +159,13 @@ async function load(port: number, sessions: number, pcm: Buffer, chunk: number, 
     wallS,
     cpuS,
     meanBatch,
-    serverP50: bucketQuantile(lat0, lat1, 0.5),
-    serverP99: bucketQuantile(lat0, lat1, 0.99),
+    serverP50: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.5),
+    serverP99: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.99),
   };
 }
 
 async function main(): Promise<void> {
+  announceConditions();
   console.log(`serve-cores: ${CORES} cores, node ${process.version}, model ${modelDir()}`);
   const { mono16k, s16le48kStereo } = await audio(SECONDS);
   await microCosts(mono16k, s16le48kStereo);
@@ -299,7 +185,7 @@ async function main(): Promise<void> {
         live[mode][n] = await load(server.port, n, s16le48kStereo, 3840, 1);
       }
     } finally {
-      await stopServer(server);
+      await server.stop();
     }
   }
   const audioS = SECONDS;

@@ -1,5 +1,5 @@
 /** `undertone evaluate` on a hand-made manifest of real corpus files, through the built CLI. */
-import { mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -27,6 +27,27 @@ describe('undertone evaluate', () => {
     expect(out.accuracy).toBeCloseTo(diag / 8, 10);
     expect(out.perClass.angry.support).toBe(2);
     expect(existsSync(path.join(dir, 'report', 'evaluation.md'))).toBe(true);
+  });
+
+  it('--held-out --channel: the test speakers of the shipped split, through the simulated telephone line', async () => {
+    const rows = manifestRows().filter((r) => r.corpus === 'ravdess');
+    const speakers = [...new Set(rows.map((r) => r.speaker))].slice(0, 6);
+    const pick = speakers.flatMap((s) => rows.filter((r) => r.speaker === s && ['angry', 'sad'].includes(r.emotion)).slice(0, 2));
+    const manifest = path.join(dir, 'six.csv');
+    writeFileSync(manifest, ['path,corpus,speaker,gender,emotion,duration_s', ...pick.map((r) => [r.path, r.corpus, r.speaker, r.gender, r.emotion, r.durationS].join(','))].join('\n') + '\n');
+    const report = path.join(dir, 'phone');
+    const r = await runCli(['evaluate', '--manifest', manifest, '--root', corporaDir(), '--held-out', '--channel', 'g711-mulaw', '--json', '--report', report]);
+    expect(r.code, r.stderr).toBe(0);
+    const out = JSON.parse(r.stdout);
+    // Six speakers: one held out for test (round(6 x 0.17)), two files of it.
+    expect(out.n).toBe(2);
+    expect(out.channel).toBe('g711-mulaw');
+    const md = readFileSync(path.join(report, 'evaluation-g711-mulaw.md'), 'utf8');
+    expect(md).toMatch(/through a telephone channel \(g711-mulaw\)/);
+    expect(md).toMatch(/Held-out test speakers of manifest/);
+    const bad = await runCli(['evaluate', '--manifest', manifest, '--channel', 'g729']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--channel must be one of g711-mulaw, g711-alaw, g711-mulaw-bp, g711-alaw-bp/);
   });
 
   it('names the manifest when it cannot be read', async () => {

@@ -1,19 +1,27 @@
-/** `undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--json] [--report DIR]` */
+/** `undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--held-out] [--channel C] [--json] [--report DIR]` */
 import { parseArgs } from 'node:util';
+import { TELEPHONE_CHANNEL_NAMES, parseTelephoneChannel } from '../core/audio/telephone.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { evaluateModel } from '../training/evaluate.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
 import { readManifest } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
+import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { modelDir } from './paths.js';
 
-export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--json] [--report DIR]
+export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--held-out]
+                         [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--json] [--report DIR [--report-name NAME]]
 
 Evaluates a model on any labelled set in the manifest format (path,emotion[,corpus,speaker,...];
 paths relative to --root, default the manifest's folder). Rows whose emotion the model lacks are
-skipped and counted. --json prints one JSON object (accuracy, uar, macroF1, perClass, confusion,
-n at utterance level, plus window-level figures and per-corpus sections). --report writes a
-Markdown report with confusion-matrix SVGs into DIR.`;
+skipped and counted. --held-out keeps only the test speakers of the shipped model's split
+(training/splits.ts heldOutSplit over every row of the manifest, as \`undertone train\` does).
+--channel passes every file through a simulated telephone line first: 8 kHz, G.711 μ-law or
+A-law, back to 16 kHz; the -bp variants add the 300-3400 Hz band of an analogue line.
+--json prints one JSON object (accuracy, uar, macroF1, perClass, confusion, n at utterance
+level, plus window-level figures and per-corpus sections). --report writes a Markdown report
+with confusion-matrix SVGs into DIR, as NAME.md (default evaluation, or evaluation-CHANNEL with
+--channel).`;
 
 export async function runEvaluate(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -24,6 +32,9 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       model: { type: 'string' },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      'report-name': { type: 'string' },
+      'held-out': { type: 'boolean', default: false },
+      channel: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -31,17 +42,28 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     process.stderr.write(EVALUATE_USAGE + '\n');
     return values.help ? 0 : 2;
   }
+  const channel = values.channel === undefined ? undefined : parseTelephoneChannel(values.channel);
+  if (values.channel !== undefined && !channel) {
+    process.stderr.write(`undertone evaluate: --channel must be one of ${TELEPHONE_CHANNEL_NAMES.join(', ')}\n`);
+    return 2;
+  }
   const manifest = await readManifest(values.manifest, values.root);
   for (const s of manifest.skipped) process.stderr.write(`undertone evaluate: ${values.manifest}:${s.line}: skipped (${s.reason})\n`);
+  const rows = values['held-out'] ? heldOutSplit(manifest.rows).test : manifest.rows;
   const model = await EmotionModel.load(modelDir(values.model));
-  const ev = await evaluateModel(model, manifest.rows, { quiet: values.json });
+  const ev = await evaluateModel(model, rows, { quiet: values.json, channel });
   await model.release();
   for (const f of ev.failures) process.stderr.write(`undertone evaluate: ${f.file}: ${f.error}\n`);
   const skipped = Object.values(ev.skippedLabels).reduce((a, b) => a + (b ?? 0), 0);
   if (values.report) {
-    const written = await writeEvaluationReport(values.report, 'evaluation', ev, {
-      title: `Evaluation of ${model.metadata.name} ${model.metadata.version}`,
-      split: `Manifest \`${values.manifest}\`: ${manifest.rows.length} rows, ${skipped} skipped (label unknown to the model), ${ev.failures.length} unreadable.`,
+    const written = await writeEvaluationReport(values.report, values['report-name'] ?? (channel ? `evaluation-${values.channel}` : 'evaluation'), ev, {
+      title: `Evaluation of ${model.metadata.name} ${model.metadata.version}${channel ? ` through a telephone channel (${values.channel})` : ''}`,
+      split:
+        (values['held-out']
+          ? `Held-out test speakers of manifest \`${values.manifest}\` (the shipped model's split): ${speakersOf(rows).join(', ')}; ${rows.length} rows`
+          : `Manifest \`${values.manifest}\`: ${rows.length} rows`) +
+        `, ${skipped} skipped (label unknown to the model), ${ev.failures.length} unreadable.` +
+        (channel ? ` Every file passed through the simulated telephone channel ${values.channel} (core/audio/telephone.ts: 16 kHz -> 8 kHz${channel.bandpass ? ' -> 300-3400 Hz band-pass' : ''} -> G.711 ${channel.law} encode/decode -> 16 kHz).` : ''),
     });
     process.stderr.write(`report: ${written.markdown}\n`);
   }
@@ -50,6 +72,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
     process.stdout.write(
       JSON.stringify({
         ...u,
+        channel: values.channel ?? null,
         window: ev.merged.window,
         sections: Object.fromEntries(ev.sections.map((s) => [s.name, { utterance: s.utterance, window: s.window }])),
         skipped: { unknownLabel: ev.skippedLabels, unreadable: ev.failures.length, manifestRows: manifest.skipped.length },

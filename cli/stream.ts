@@ -16,7 +16,8 @@ Streams a WAV or Ogg Opus file to a live server (docs/protocol.md) and prints ea
 label as it arrives, then the whole stream's label. Ogg Opus files are sent as their own packets
 (--encoding opus, the default for them) or decoded to 16 kHz PCM; WAV files as PCM (default
 pcm_s16le). pcm_mulaw and pcm_alaw send the file as 8 kHz G.711, as a telephone line carries
-it (resampled to 8 kHz, then companded). --realtime paces the audio at real time (default: as fast as the server takes it).
+it (resampled to 8 kHz, then companded). --realtime paces the audio at real time (default: as
+fast as the server takes it).
 --json prints one JSON object a line: each emotion message, then the end message.
 --token (or UNDERTONE_TOKEN) is the API key when the server requires one.
 Exit status: 0 after the end summary, 1 when the server is down or ends the session with an error.`;

@@ -30,6 +30,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --max-per-speaker N  at most N files per speaker (tiny runs, tests)
   --window S           model window in seconds (default 3)
   --augment N          augmented copies per training file (default 2)
+  --telephone P        probability that an augmented copy also goes through a simulated 8 kHz
+                       G.711 telephone line (μ-law or A-law, half of them band-passed to 300-3400
+                       Hz; default 0)
   --epochs N           maximum epochs (default 60); --patience N early-stopping patience (default 12)
   --seed N             random seed (default 1)
   --channels LIST      CNN channels (default 64,128,128,128)
@@ -84,6 +87,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'max-per-speaker': { type: 'string' },
       window: { type: 'string', default: '3' },
       augment: { type: 'string', default: '2' },
+      telephone: { type: 'string', default: '0' },
       epochs: { type: 'string', default: '60' },
       patience: { type: 'string', default: '12' },
       seed: { type: 'string', default: '1' },
@@ -103,6 +107,11 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.help) {
     process.stderr.write(TRAIN_USAGE + '\n');
     return 0;
+  }
+  const telephone = Number(values.telephone);
+  if (!(telephone >= 0 && telephone <= 1)) {
+    process.stderr.write(`undertone train: --telephone must be a probability from 0 to 1, got ${values.telephone}\n`);
+    return 2;
   }
   const started = Date.now();
   const root = corporaRoot(values.corpora);
@@ -130,6 +139,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const common = {
     windowSeconds: Number(values.window),
     augmentCopies: Number(values.augment),
+    telephoneProb: telephone,
     seed: Number(values.seed),
     fit,
     name: values.name,

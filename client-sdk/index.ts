@@ -8,10 +8,12 @@
  *   const end = await session.stop(); // end.summary.label
  */
 import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export { Session, pcmBytes } from './session.js';
 export type { CloseInfo, ConnectOptions, ReconnectInfo, SessionEvents, WebSocketFactory, WebSocketLike } from './session.js';
 export { UndertoneError, type ClientErrorCode } from './errors.js';
+export { Subscription, type SubscribeOptions, type SubscriptionEvents } from './subscribe.js';
 export { TypedEmitter } from './events.js';
 export type { BackpressureOptions } from './backpressure.js';
 export { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_SEND_TIMEOUT_MS } from './backpressure.js';
@@ -26,7 +28,13 @@ export type {
   ReadyMessage,
   Scores,
   ServerMessage,
+  SessionEmotionMessage,
+  SessionEndMessage,
+  SessionEndReason,
+  SessionInfo,
   StartMessage,
+  SubscribedMessage,
+  SubscriptionMessage,
 } from '../core/protocol/index.js';
 
 /** The global WebSocket as a factory (browsers, Deno, Node 22+). Headers cannot be set: the token goes in the query or a subprotocol. */
@@ -39,4 +47,9 @@ export function globalWebSocketFactory(): WebSocketFactory | undefined {
 /** Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed, a server refusal code, timeout). */
 export function connect(options: ConnectOptions): Promise<Session> {
   return Session.connect({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
+}
+
+/** Follows a live session's emotion (by sessionId or key): resolves after `subscribed`; rejects with UndertoneError. Browsers: the token goes in the query. */
+export function subscribe(options: SubscribeOptions): Promise<Subscription> {
+  return Subscription.open({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
 }

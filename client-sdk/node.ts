@@ -5,6 +5,7 @@
 import { WebSocket } from 'ws';
 import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
 import { type StreamFileOptions, type StreamFileResult, streamFileWith } from './file-stream.js';
+import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export * from './index.js';
 export { streamFileWith, loadFileAudio, opusPacketMs, type FileAudio, type StreamFileOptions, type StreamFileResult } from './file-stream.js';
@@ -23,4 +24,9 @@ export function connect(options: ConnectOptions): Promise<Session> {
  */
 export function streamFile(file: string, options: StreamFileOptions): Promise<StreamFileResult> {
   return streamFileWith(connect, file, options);
+}
+
+/** Follows a live session's emotion with `ws` (token as an Authorization header): resolves after `subscribed`. */
+export function subscribe(options: SubscribeOptions): Promise<Subscription> {
+  return Subscription.open({ ...options, webSocket: options.webSocket ?? wsFactory, tokenIn: options.tokenIn ?? 'header' });
 }

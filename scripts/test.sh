@@ -4,6 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-torch.sh
 bash scripts/ensure-chromium.sh
+bash scripts/ensure-prometheus.sh
+bash scripts/ensure-nginx.sh
+bash scripts/ensure-redis.sh
 [ -d node_modules ] || npm ci
 npm run build
 npx vitest run "$@"

@@ -21,7 +21,7 @@ export interface AudioInput {
   free(): void;
 }
 
-class PcmInput implements AudioInput {
+export class PcmInput implements AudioInput {
   private readonly decoder: PcmDecoder;
   private readonly resampler: StreamingResampler;
 

@@ -101,7 +101,8 @@ export interface AccessPolicy {
 }
 
 export class AccessControl {
-  private readonly keys: KeyList;
+  /** The audio keys (Twilio checks its start message's token against them). */
+  readonly keys: KeyList;
   private readonly origins: Set<string>;
 
   constructor(policy: AccessPolicy) {
@@ -116,13 +117,15 @@ export class AccessControl {
   /**
    * Origin first: a browser page of another site is refused even with a valid key (it may have
    * stolen it). Requests without an Origin header (non-browser clients) pass this check.
+   * `requireKey: false` is for Twilio, which cannot send our header: its key comes in its start
+   * message (customParameters.token) and is checked there.
    */
-  check(req: IncomingMessage): AccessDecision {
+  check(req: IncomingMessage, { requireKey = true }: { requireKey?: boolean } = {}): AccessDecision {
     const origin = req.headers.origin;
     if (this.origins.size > 0 && origin !== undefined && !this.origins.has(origin.toLowerCase())) {
       return { ok: false, code: 'origin_not_allowed', reason: `origin ${JSON.stringify(origin.slice(0, 100))} is not allowed` };
     }
-    if (!this.keyRequired) return { ok: true };
+    if (!this.keyRequired || !requireKey) return { ok: true };
     const presented = presentedKey(req);
     if (!presented) return { ok: false, code: 'unauthorized', reason: 'missing API key' };
     if (!this.keys.has(presented.key)) return { ok: false, code: 'unauthorized', reason: 'unknown API key' };

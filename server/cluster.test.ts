@@ -6,13 +6,10 @@
  * SIGTERM drains (end + 1001) and exits 0. Inference on a worker thread: labels equal predict.
  * Needs `npm run build` first (npm test does it).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, manifestRows } from '../test/corpora.js';
+import { type Spawned, kill, spawnServe } from '../test/serve.js';
 import { modelDir } from '../cli/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
@@ -20,49 +17,7 @@ import { predictSamples } from '../core/predict.js';
 import { compareEntry, f32leBytes } from './testing/harness.js';
 import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const CLI = path.join(ROOT, 'dist/cli/main.js');
 const START = { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 } as const;
-
-interface Spawned {
-  readonly child: ChildProcess;
-  readonly exited: Promise<number | null>;
-  readonly logs: Record<string, unknown>[];
-  readonly port: number;
-}
-
-/** Starts the built CLI's serve on a free loopback port; resolves once /readyz is 200. */
-async function spawnServe(args: string[]): Promise<Spawned> {
-  if (!existsSync(CLI)) throw new Error(`${CLI} is missing: run "npm run build" first (npm test does)`);
-  const child = spawn(process.execPath, [CLI, 'serve', '--port', '0', '--host', '127.0.0.1', '--model', modelDir(), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  child.stderr!.on('data', () => undefined);
-  const logs: Record<string, unknown>[] = [];
-  const port = await new Promise<number>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      const entry = JSON.parse(line) as Record<string, unknown>;
-      logs.push(entry);
-      if (entry.msg === 'listening') resolve(entry.port as number);
-    });
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)));
-  });
-  for (let i = 0; ; i++) {
-    const r = await fetch(`http://127.0.0.1:${port}/readyz`).catch(() => undefined);
-    if (r?.status === 200) break;
-    if (i > 300) throw new Error('server never became ready');
-    await new Promise((r2) => setTimeout(r2, 50));
-  }
-  return { child, exited, logs, port };
-}
-
-async function kill(s: Spawned | undefined): Promise<void> {
-  if (s && s.child.exitCode === null) {
-    s.child.kill('SIGKILL');
-    await s.exited;
-  }
-}
 
 let child: ChildProcess;
 let exited: Promise<number | null>;

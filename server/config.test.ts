@@ -31,6 +31,14 @@ describe('serve configuration', () => {
     expect(() => loadConfig(['--idle-timeout', '-1'], {}, '/m')).toThrow(/--idle-timeout/);
     expect(() => loadConfig([], { LOG_LEVEL: 'loud' }, '/m')).toThrow(/log level/);
     expect(() => loadConfig(['--prot', '1'], {}, '/m')).toThrow();
+    expect(() => loadConfig(['--engine', 'fast'], {}, '/m')).toThrow(/--engine must be one of batched, naive/);
+    expect(() => loadConfig([], { UNDERTONE_ENGINE: 'x' }, '/m')).toThrow(/UNDERTONE_ENGINE/);
+  });
+
+  it('engine: batched by default, naive by flag or env', () => {
+    expect(loadConfig([], {}, '/m').engine).toBe('batched');
+    expect(loadConfig([], { UNDERTONE_ENGINE: 'naive' }, '/m').engine).toBe('naive');
+    expect(loadConfig(['--engine', 'batched'], { UNDERTONE_ENGINE: 'naive' }, '/m').engine).toBe('batched');
   });
 
   it('--help lists every flag and env var', () => {

@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 
+/** Engines a server can run (server/engine.ts); named here so reading the config loads no model code. */
+export const ENGINE_NAMES = ['batched', 'naive'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
@@ -50,8 +54,16 @@ export interface ServerConfig {
   readonly batchWaitMs: number;
   /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
   readonly drainTimeoutMs: number;
+  /** How sessions compute and score windows: batched (default) or the naive baseline (benchmarks). */
+  readonly engine: EngineName;
   /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
   readonly historySeconds: number;
+  /** Read-only keys for subscriptions and the session listing (see server/subscriptions/subscriber-keys.ts). */
+  readonly subscriberKeys: readonly string[];
+  /** A subscriber with more unsent bytes than this is dropped. */
+  readonly subscriberBufferBytes: number;
+  /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
+  readonly redisUrl?: string;
   readonly logLevel: string;
 }
 
@@ -93,7 +105,11 @@ export const SETTINGS = {
   maxBatch: { flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: '16', help: 'most windows per inference call (a full batch holds the event loop ~5 ms)' },
   batchWait: { flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: '5', help: 'longest a window waits for a fuller batch (ms)' },
   drainTimeout: { flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: '15', help: 'seconds live sessions get to finish on SIGTERM' },
+  engine: { flag: 'engine', env: 'UNDERTONE_ENGINE', default: 'batched', help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)' },
   historySeconds: { flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: '30', help: 'seconds of labels per live session replayed to a subscriber that joins late' },
+  subscriberKeys: { flag: 'subscriber-keys', env: 'UNDERTONE_SUBSCRIBER_KEYS', default: '(none: open when --api-keys is unset, else subscriptions refused)', help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)' },
+  subscriberBufferBytes: { flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: '1048576', help: 'unsent bytes above which a slow subscriber is dropped' },
+  redisUrl: { flag: 'redis-url', env: 'REDIS_URL', default: '(none: subscriptions see this process only)', help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' },
   logLevel: { flag: 'log-level', env: 'LOG_LEVEL', default: 'info', help: 'fatal, error, warn, info, debug, trace or silent' },
 } as const satisfies Record<string, Setting>;
 
@@ -106,7 +122,7 @@ export class ConfigError extends Error {
 
 export function serveUsage(): string {
   const rows = Object.values(SETTINGS).map((s: Setting) => {
-    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' ? ' K1,K2' : ' VALUE';
+    const arg = s.flag === 'inference-thread' ? '' : s.flag === 'api-keys' || s.flag === 'subscriber-keys' ? ' K1,K2' : ' VALUE';
     const left = `  --${s.flag}${arg}`.padEnd(30);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${s.default}`;
   });
@@ -172,6 +188,8 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const threadEnv = env[SETTINGS.inferenceThread.env];
   if (threadEnv !== undefined && !['', '0', '1', 'true', 'false'].includes(threadEnv)) throw new ConfigError(`${SETTINGS.inferenceThread.env} must be 0, 1, true or false`);
   const inferenceThread = threadFlag ?? (threadEnv === '1' || threadEnv === 'true');
+  const engine = raw(SETTINGS.engine) ?? 'batched';
+  if (!(ENGINE_NAMES as readonly string[]).includes(engine)) throw new ConfigError(`${get(SETTINGS.engine, '').name} must be one of ${ENGINE_NAMES.join(', ')}, got ${JSON.stringify(engine)}`);
   const list = (s: Setting): string[] => (raw(s) ?? '').split(',').map((k) => k.trim()).filter((k) => k.length > 0);
   const apiKeys = [...list(SETTINGS.apiKeys), ...keysFile(get(SETTINGS.apiKeysFile, '').text)];
   const metricsPortText = raw(SETTINGS.metricsPort);
@@ -200,7 +218,11 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     maxBatch: num(SETTINGS.maxBatch, '16', { min: 1, max: 4096, integer: true }),
     batchWaitMs: num(SETTINGS.batchWait, '5', { min: 0, max: 1000, integer: false }),
     drainTimeoutMs: seconds(SETTINGS.drainTimeout, '15'),
+    engine: engine as EngineName,
     historySeconds: num(SETTINGS.historySeconds, '30', { min: 0, max: 86400, integer: true }),
+    subscriberKeys: list(SETTINGS.subscriberKeys),
+    ...(raw(SETTINGS.redisUrl) ? { redisUrl: raw(SETTINGS.redisUrl) } : {}),
+    subscriberBufferBytes: num(SETTINGS.subscriberBufferBytes, '1048576', { min: 1024, max: 1024 * 1024 * 1024, integer: true }),
     logLevel,
   };
 }

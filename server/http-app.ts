@@ -17,6 +17,8 @@ export interface HttpAppHooks {
   metrics?: RequestHandler;
   /** A small status object for /healthz. */
   status(): Record<string, unknown>;
+  /** More routes (the subscription endpoints), mounted before the demo page and the 404. */
+  mount?(app: Express): void;
 }
 
 export function createHttpApp(hooks: HttpAppHooks): Express {
@@ -41,6 +43,8 @@ export function createHttpApp(hooks: HttpAppHooks): Express {
   app.get(STREAM_PATH, (_req, res) => {
     res.status(426).set('Upgrade', 'websocket').json({ error: `${STREAM_PATH} is a WebSocket endpoint (see docs/protocol.md)` });
   });
+
+  hooks.mount?.(app);
 
   // The demo page and the browser SDK bundle (index.html, app.js, undertone-sdk.js).
   app.use(express.static(WEB_DIR, { index: 'index.html', maxAge: 0 }));

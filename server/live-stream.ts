@@ -1,6 +1,7 @@
 /**
  * The transport-agnostic part of a live session: audio bytes in -> AudioInput (decode, resample
- * to 16 kHz) -> StreamAnalyzer (features, due windows) -> InferenceScheduler -> one emotion entry
+ * to 16 kHz) -> the engine's analyzer (features, due windows) -> the engine's scoring (batched:
+ * InferenceScheduler; naive: batch-1 calls) -> one emotion entry
  * per second, in stream order -> an end summary. Every entry and the end are handed to the
  * transport (`LiveStreamOutput`: the /v1/stream WebSocket, a Twilio track) and published on the
  * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
@@ -11,15 +12,15 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { analyzerFor, poolTimeline, type TimelineEntry, toTimelineEntry } from '../core/predict.js';
+import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../core/predict.js';
 import type { EmotionMessage, EndMessage, EndReason } from '../core/protocol/index.js';
-import type { DueWindow, StreamAnalyzer } from '../core/stream-analyzer.js';
+import type { DueWindow } from '../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
 import type { SessionBus } from './events/session-bus.js';
 import type { SessionEndReason, SessionInfo } from './events/session-event.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { InferenceScheduler } from './scheduler.js';
+import type { LabelEngine, WindowAnalyzer } from './engine.js';
 
 /** Windows submitted but not yet delivered above which the transport should stop reading (TCP backpressure). */
 const PAUSE_ABOVE = 48;
@@ -27,7 +28,8 @@ const RESUME_BELOW = 16;
 
 export interface LiveStreamContext {
   readonly metadata: ModelMetadata;
-  readonly scheduler: InferenceScheduler;
+  /** Makes the stream's analyzer and scores its voiced windows (--engine: batched or the naive baseline). */
+  readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly bus: SessionBus;
 }
@@ -43,7 +45,7 @@ export interface LiveStreamOutput {
 }
 
 export class LiveStream {
-  private readonly analyzer: StreamAnalyzer;
+  private readonly analyzer: WindowAnalyzer;
   private outbox: Promise<void> = Promise.resolve();
   private readonly timeline: TimelineEntry[] = [];
   private inflight = 0;
@@ -61,7 +63,7 @@ export class LiveStream {
     private readonly output: LiveStreamOutput,
     private readonly log: Logger,
   ) {
-    this.analyzer = analyzerFor(ctx.metadata);
+    this.analyzer = ctx.engine.createAnalyzer();
     ctx.metrics.sessions.inc({ encoding: info.encoding });
     ctx.bus.open(info);
   }
@@ -155,9 +157,9 @@ export class LiveStream {
 
   /** Schedules one due window's label: inference if voiced, then the delivery, in stream order. */
   private emit(due: DueWindow, arrival: number): void {
-    const { metadata, scheduler } = this.ctx;
+    const { metadata, engine } = this.ctx;
     const entry: Promise<TimelineEntry> = due.voiced
-      ? scheduler.submit(due.features, due.mask).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
+      ? engine.score(due).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
       : Promise.resolve(toTimelineEntry(due, metadata));
     // Handled by the chain below; this keeps an early rejection from counting as unhandled.
     entry.catch(() => undefined);

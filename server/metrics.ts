@@ -20,6 +20,7 @@ export class ServerMetrics {
   readonly eventLoopLag: Histogram;
   readonly liveSessions: Gauge;
   readonly queuedWindows: Gauge;
+  readonly sessionLimit: Gauge;
   readonly sessions: Counter<'encoding'>;
   readonly sessionEnds: Counter<'reason'>;
   readonly audioSeconds: Counter;
@@ -31,6 +32,8 @@ export class ServerMetrics {
   readonly outboundBufferMax: Gauge;
   private inboundMax = 0;
   private outboundMax = 0;
+  readonly subscribers: Gauge;
+  readonly subscribersDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -77,6 +80,8 @@ export class ServerMetrics {
       registers,
     });
     this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
+    // The same value in every worker: 'first' keeps the cluster's /metrics from summing it.
+    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'Live sessions allowed (--max-sessions, across all workers): saturation = live / limit', aggregator: 'first', registers });
     this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference', registers });
     this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding', labelNames: ['encoding'], registers });
     this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });
@@ -100,6 +105,8 @@ export class ServerMetrics {
       registers,
     });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
+    this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
+    this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
   }
 
   /** Starts sampling event-loop lag (an unref'd timer). */

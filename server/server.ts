@@ -10,17 +10,22 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
-import { ProtocolError, STREAM_PATH } from '../core/protocol/index.js';
+import { ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
+import { RedisBus } from './events/redis-bus.js';
 import type { SessionBus } from './events/session-bus.js';
 import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from './http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
 import { ThreadScorer } from './inference-thread.js';
+import { type LabelEngine, createEngine } from './engine.js';
 import { InferenceScheduler, type Scorer } from './scheduler.js';
 import { Session } from './session.js';
+import { Subscriptions } from './subscriptions/endpoint.js';
+import { TwilioCall } from './twilio/twilio-call.js';
+import { SubscriberKeys } from './subscriptions/subscriber-keys.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
 export interface SessionSlots {
@@ -39,6 +44,13 @@ export class LocalSlots implements SessionSlots {
   release(): void {
     this.used = Math.max(0, this.used - 1);
   }
+}
+
+/** A live audio connection: a /v1/stream Session or a Twilio call (what drain waits for). */
+interface LiveConnection {
+  readonly closed: Promise<void>;
+  shutdown(): void;
+  terminate(): void;
 }
 
 /** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
@@ -73,12 +85,14 @@ export class UndertoneServer {
   readonly ready: Promise<void>;
   private model?: LoadedModel;
   private scheduler?: InferenceScheduler;
+  private engine?: LabelEngine;
   private readonly http: Server;
   /** The --metrics-port listener, when /metrics is served apart from the main port. */
   private readonly metricsHttp?: Server;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<Session>();
+  private readonly sessions = new Set<LiveConnection>();
   private readonly access: AccessControl;
+  private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
@@ -89,6 +103,15 @@ export class UndertoneServer {
     this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
     this.slots = options.slots ?? new LocalSlots(config.maxSessions);
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
+    this.subscriptions = new Subscriptions({
+      bus: this.bus,
+      keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
+      historySeconds: config.historySeconds,
+      maxBufferedBytes: config.subscriberBufferBytes,
+      metrics: this.metrics,
+      logger: this.logger,
+      draining: () => this.draining !== undefined,
+    });
     const metricsKeys = new KeyList(config.metricsKeys);
     const metrics: MetricsEndpoint = {
       read: async () =>
@@ -96,9 +119,16 @@ export class UndertoneServer {
       allowed: (authorization) => metricsKeys.size === 0 || bearerAllowed(authorization, metricsKeys),
     };
     const app = createHttpApp({
-      notReadyReason: () => this.notReadyReason(),
       ...(config.metricsPort === undefined ? { metrics: metricsHandler(metrics) } : {}),
-      status: () => ({ sessions: this.sessions.size, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      notReadyReason: () => this.notReadyReason(),
+      status: () => ({ sessions: this.sessions.size, subscribers: this.subscriptions.count, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      mount: (app) => {
+        app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
+        app.get(`${SESSIONS_PATH}/:id/events`, (req, res) => void this.subscriptions.sse(req, res, req.params.id));
+        app.get(TWILIO_PATH, (_req, res) => {
+          res.status(426).set('Upgrade', 'websocket').json({ error: `${TWILIO_PATH} is a WebSocket endpoint for Twilio Media Streams (see docs/protocol.md)` });
+        });
+      },
     });
     this.http = createServer(app);
     if (config.metricsPort !== undefined) this.metricsHttp = createServer(createMetricsApp(metrics));
@@ -114,6 +144,7 @@ export class UndertoneServer {
         socket.destroy();
       });
     });
+    this.metrics.sessionLimit.set(config.maxSessions);
     this.metrics.startLagSampler();
     this.ready = this.loadModel();
     this.ready.catch(() => undefined);
@@ -121,11 +152,13 @@ export class UndertoneServer {
 
   /** Starts listening (the model loads in the background: see `ready`). */
   static async listen(options: ServerOptions): Promise<UndertoneServer> {
-    const server = new UndertoneServer(options);
+    const { config } = options;
+    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
+    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
     const listen = (http: Server, port: number): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         http.once('error', reject);
-        http.listen(port, options.config.host, () => {
+        http.listen(port, config.host, () => {
           http.off('error', reject);
           resolve();
         });
@@ -154,8 +187,9 @@ export class UndertoneServer {
     const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(config.modelDir) : await EmotionModel.load(config.modelDir, { threads: 1 });
     this.model = model;
     this.scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    this.engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler: this.scheduler, metrics: this.metrics });
     const { name, version, labels } = model.metadata;
-    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, loadMs: Date.now() - t0 }, 'model loaded');
+    this.logger.info({ model: { name, version, labels, dir: config.modelDir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
   }
 
   private notReadyReason(): string | undefined {
@@ -168,7 +202,11 @@ export class UndertoneServer {
   private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
     socket.on('error', () => undefined);
     const url = new URL(req.url ?? '/', 'http://localhost');
-    if (url.pathname !== STREAM_PATH) {
+    const subscribeTo = parseEventsPath(url.pathname);
+    if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
+    // Twilio cannot send our Authorization header: its key is checked in its start message.
+    const twilio = url.pathname === TWILIO_PATH;
+    if (url.pathname !== STREAM_PATH && !twilio) {
       socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
@@ -179,7 +217,7 @@ export class UndertoneServer {
     else if (!this.model) refusal = new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
     else {
       // Access is decided from the request alone: no audio has been read when it is refused.
-      const access = this.access.check(req);
+      const access = this.access.check(req, { requireKey: !twilio });
       if (!access.ok) refusal = new ProtocolError(access.code, access.reason);
       else {
         if (access.source === 'api_key') this.warnDeprecatedKeyParam();
@@ -205,7 +243,7 @@ export class UndertoneServer {
       else if (this.draining) {
         this.slots.release();
         this.refuse(ws, new ProtocolError('shutting_down', 'server is shutting down'));
-      } else this.open(ws, req);
+      } else this.open(ws, req, twilio);
     });
   }
 
@@ -243,28 +281,26 @@ export class UndertoneServer {
     ws.close(error.closeCode, error.code);
   }
 
-  private open(ws: WebSocket, req: IncomingMessage): void {
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
     const { config } = this.options;
-    const session = new Session(
-      ws,
-      {
-        metadata: this.model!.metadata,
-        scheduler: this.scheduler!,
-        metrics: this.metrics,
-        logger: this.logger,
-        bus: this.bus,
-        idleTimeoutMs: config.idleTimeoutMs,
-        startTimeoutMs: config.startTimeoutMs,
-        maxMessageBytes: config.maxMessageBytes,
-        flow: {
-          burstSeconds: config.rateBurstSeconds,
-          maxSpeed: config.maxSpeed,
-          maxBufferedBytes: config.maxBufferedBytes,
-          maxSendBufferBytes: config.maxSendBufferBytes,
-        },
+    const ctx = {
+      metadata: this.model!.metadata,
+      engine: this.engine!,
+      metrics: this.metrics,
+      logger: this.logger,
+      bus: this.bus,
+      idleTimeoutMs: config.idleTimeoutMs,
+      startTimeoutMs: config.startTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes,
+      flow: {
+        burstSeconds: config.rateBurstSeconds,
+        maxSpeed: config.maxSpeed,
+        maxBufferedBytes: config.maxBufferedBytes,
+        maxSendBufferBytes: config.maxSendBufferBytes,
       },
-      { address: req.socket.remoteAddress },
-    );
+    };
+    const remote = { address: req.socket.remoteAddress };
+    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
@@ -300,6 +336,8 @@ export class UndertoneServer {
       for (const s of left) s.terminate();
       await Promise.all(left.map((s) => s.closed));
     }
+    // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
+    this.subscriptions.closeAll();
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();

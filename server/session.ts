@@ -10,7 +10,6 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
-import { AudioInputError } from '../core/errors.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
 import { windowMs } from '../core/predict.js';
 import {
@@ -25,15 +24,17 @@ import {
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
 import { type FlowLimits, ReadGate, rateWaitMs } from './flow-limits.js';
+import { closeSocket, protocolErrorOf } from './connection-end.js';
 import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
-import type { InferenceScheduler } from './scheduler.js';
+import type { LabelEngine } from './engine.js';
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
-  readonly scheduler: InferenceScheduler;
+  /** Makes each stream's analyzer and scores its windows (--engine). */
+  readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** Where the session's labels are published for subscribers. */
@@ -57,13 +58,6 @@ function byteLength(data: RawData): number {
 function toBuffer(data: RawData): Buffer {
   if (Array.isArray(data)) return Buffer.concat(data);
   return data instanceof ArrayBuffer ? Buffer.from(data) : data;
-}
-
-/** Close reasons are at most 123 bytes of UTF-8. */
-export function closeReason(text: string): string {
-  let reason = text;
-  while (Buffer.byteLength(reason) > 123) reason = reason.slice(0, -1);
-  return reason;
 }
 
 export class Session {
@@ -263,14 +257,7 @@ export class Session {
   /** Turns any failure into an error message and its close code. */
   private fail(e: unknown): void {
     if (this.state === 'closed') return;
-    let error: ProtocolError;
-    if (e instanceof ProtocolError) error = e;
-    else if (e instanceof AudioInputError) error = new ProtocolError('invalid_audio', e.message);
-    else {
-      error = new ProtocolError('internal', 'internal server error');
-      this.log.error({ err: e instanceof Error ? { message: e.message, stack: e.stack } : String(e) }, 'session failed');
-    }
-    if (error.code !== 'internal') this.log.info({ code: error.code, reason: error.message }, 'session refused input');
+    const error = protocolErrorOf(e, this.log);
     this.ctx.metrics.errors.inc({ code: error.code });
     this.outcome = 'error';
     this.send(error.toMessage());
@@ -317,7 +304,7 @@ export class Session {
 
   private close(code: CloseCode, reason: string): void {
     this.release();
-    if (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CONNECTING) this.ws.close(code, closeReason(reason));
+    closeSocket(this.ws, code, reason);
   }
 
   /** Frees the stream and timers; idempotent. */

@@ -10,7 +10,7 @@ import { featureDim } from '../core/features/config.js';
 import { FeatureHistory } from '../core/features/history.js';
 import type { Label } from '../core/labels.js';
 import { DEFAULT_VOICING, isVoiced, labelPoints, type Normalization, type VoicingGate } from '../core/model/window.js';
-import { type AugmentSpec, describeAugment, sampleAugmentSpecs } from './augment/index.js';
+import { type AugmentPolicy, type AugmentSpec, DEFAULT_AUGMENT_POLICY, describeAugment, sampleAugmentSpecs } from './augment/index.js';
 import { FeatureCache } from './features/cache.js';
 import type { FeatureJobResult } from './features/job.js';
 import { FeaturePool } from './features/pool.js';
@@ -33,6 +33,8 @@ export interface Clip {
 export interface DatasetOptions {
   /** Augmented copies per training clip. */
   readonly augmentCopies: number;
+  /** What the copies draw from (default DEFAULT_AUGMENT_POLICY). */
+  readonly augmentPolicy?: AugmentPolicy;
   readonly seed: number;
   readonly voicing?: VoicingGate;
   readonly cache?: FeatureCache;
@@ -62,7 +64,7 @@ export async function buildDataset(split: Split, options: DatasetOptions): Promi
       if (part === 'train' && options.augmentCopies > 0) {
         // A spec that changes nothing ("clean") or repeats another is the same audio twice: skip it.
         const seen = new Set<string>(['clean']);
-        for (const spec of sampleAugmentSpecs(options.augmentCopies, seedOf(row.path, options.seed))) {
+        for (const spec of sampleAugmentSpecs(options.augmentCopies, seedOf(row.path, options.seed), options.augmentPolicy ?? DEFAULT_AUGMENT_POLICY)) {
           const id = describeAugment(spec);
           if (seen.has(id)) continue;
           seen.add(id);

@@ -1,9 +1,11 @@
 /**
  * Evaluates a model on labelled clips through the serving path (decode -> core features ->
  * StreamAnalyzer windows -> onnxruntime): utterance level (window scores pooled per file) and
- * window level (each voiced second scored on its own), per corpus and merged.
+ * window level (each voiced second scored on its own), per corpus and merged. With a `channel`,
+ * every file first goes through core's simulated telephone channel (8 kHz G.711).
  */
 import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { type TelephoneChannel, telephoneChannel } from '../core/audio/telephone.js';
 import type { Label } from '../core/labels.js';
 import type { EmotionModel } from '../core/model/emotion-model.js';
 import { predictSamples } from '../core/predict.js';
@@ -38,7 +40,11 @@ export interface Outcome {
   readonly windows: number[];
 }
 
-export async function evaluateModel(model: EmotionModel, rows: readonly ManifestRow[], options: { quiet?: boolean } = {}): Promise<Evaluation> {
+export async function evaluateModel(
+  model: EmotionModel,
+  rows: readonly ManifestRow[],
+  options: { quiet?: boolean; channel?: TelephoneChannel } = {},
+): Promise<Evaluation> {
   const labels = model.labels;
   const skippedLabels: Partial<Record<Label, number>> = {};
   const usable = rows.filter((r) => {
@@ -52,7 +58,8 @@ export async function evaluateModel(model: EmotionModel, rows: readonly Manifest
   const bar = progress('evaluate', usable.length, options.quiet);
   for (const row of usable) {
     try {
-      const samples = await decodeAudioFile(row.file);
+      const decoded = await decodeAudioFile(row.file);
+      const samples = options.channel ? telephoneChannel(decoded, options.channel) : decoded;
       const p = await predictSamples(model, samples);
       const truth = labels.indexOf(row.emotion);
       const windows = p.timeline.filter((e) => e.voiced && e.label).map((e) => labels.indexOf(e.label!));

@@ -20,7 +20,7 @@ describe('undertone train (tiny run)', () => {
 
   beforeAll(async () => {
     run = await runCli(
-      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--augment', '1',
+      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--augment', '1', '--telephone', '0.5',
         '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
@@ -45,6 +45,13 @@ describe('undertone train (tiny run)', () => {
     // Training summary counts only training files: 4 per training speaker at most.
     for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
     expect(metadata.metrics).toHaveProperty('merged');
+    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5 });
+  });
+
+  it('refuses a --telephone that is not a probability', async () => {
+    const bad = await runCli(['train', '--telephone', '1.5']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--telephone must be a probability from 0 to 1, got 1\.5/);
   });
 
   it('scores the same in onnxruntime on TypeScript features as in PyTorch (1e-4)', async () => {

@@ -16,7 +16,8 @@ import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { WEB_DIR } from '../server/http-app.js';
-import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { type TestServer, opusPackets, startTestServer } from '../server/testing/harness.js';
+import { StreamClient } from '../server/testing/stream-client.js';
 import { corpusFile, longestRow } from '../test/corpora.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -181,6 +182,47 @@ describe('demo page in Chromium', () => {
     expect((await page.textContent('#input'))!.trim()).toMatch(/^mic\.wav, \d+ Hz$/);
     expect(problems).toEqual([]);
     console.log(`demo file: ${seconds} labels for ${durationS.toFixed(2)} s of audio in ${elapsed.toFixed(1)} s, mean latency ${(await page.textContent('#latency-mean'))!.trim()}`);
+    await page.close();
+  });
+
+  it('agent view: a live session is listed, watching its key shows every label as it comes, and the mood at the end', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 1100 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${srv!.http}/`);
+    // A caller's session (another client), under a key.
+    const audio = await opusPackets(corpusFile(longestRow()));
+    const caller = await StreamClient.connect(srv!.url);
+    caller.sendJson({ type: 'start', encoding: 'opus', sampleRate: 48000, channels: audio.channels, preSkip: audio.preSkip, key: 'call-agent-demo' });
+    await caller.next('ready');
+    // The live-session list picks it up (refreshed every 3 s); clicking it starts watching.
+    await page.getByRole('button', { name: 'call-agent-demo' }).click({ timeout: 10_000 });
+    await page.waitForSelector('#agent-state[data-state="watching"]', { timeout: 10_000 });
+    expect(await page.inputValue('#agent-key')).toBe('call-agent-demo');
+    // The caller talks at twice real time.
+    for (let i = 0; i < audio.packets.length; i++) {
+      await caller.sendBinary(audio.packets[i]);
+      await new Promise((r) => setTimeout(r, (audio.packetSeconds[i] * 1000) / 2));
+    }
+    caller.sendJson({ type: 'stop' });
+    await caller.closed;
+    await page.waitForSelector('#agent-state[data-state="idle"]', { timeout: 15_000 });
+    expect((await page.textContent('#agent-state'))!.trim()).toBe('call ended');
+    const shown = (await page.getAttribute('#agent-chart', 'data-labels'))!.split(',');
+    expect(shown).toEqual(caller.emotions.map((m) => (m.voiced ? m.label : '-')));
+    expect(Number(await page.getAttribute('#agent-chart', 'data-seconds'))).toBe(caller.emotions.length);
+    const mood = (await page.textContent('#agent-mood'))!.trim();
+    expect(mood).toBe(caller.end!.summary.label ? `${caller.end!.summary.label} (call ended)` : 'no speech (call ended)');
+    // An unknown key says so.
+    await page.fill('#agent-key', 'no-such-call');
+    await page.getByRole('button', { name: 'Watch', exact: true }).click();
+    await page.waitForSelector('#agent-state[data-state="error"]');
+    expect((await page.textContent('#agent-error'))!.trim()).toBe('no live session "no-such-call"');
+    expect(problems).toEqual([]);
+    console.log(`demo agent view: ${shown.length} labels watched, mood ${mood}`);
     await page.close();
   });
 });

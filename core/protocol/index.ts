@@ -1,6 +1,7 @@
 /**
- * The live protocol of `GET /v1/stream` (docs/protocol.md): message types, close codes, error
- * codes and the validator of client messages. Shared by the server (server/) and the client SDK
+ * The live protocol of `GET /v1/stream` and the subscription protocol of
+ * `GET /v1/sessions/:id/events` (docs/protocol.md): message types, close codes, error codes and
+ * the validator of client messages. Shared by the server (server/) and the client SDK
  * (client-sdk/), so both sides agree on every field. Nothing here depends on onnxruntime or Node.
  */
 import type { EmotionMessage } from './emotion.js';
@@ -8,8 +9,11 @@ import type { EndMessage } from './end.js';
 import type { ErrorMessage } from './error.js';
 import type { KeepaliveMessage } from './keepalive.js';
 import type { ReadyMessage } from './ready.js';
+import type { SessionEmotionMessage } from './session-emotion.js';
+import type { SessionEndMessage } from './session-end.js';
 import { type StartMessage, validateStart } from './start.js';
 import type { StopMessage } from './stop.js';
+import type { SubscribedMessage } from './subscribed.js';
 
 export type { EmotionMessage, Scores } from './emotion.js';
 export type { EndMessage, EndReason } from './end.js';
@@ -17,6 +21,10 @@ export type { ErrorMessage } from './error.js';
 export type { KeepaliveMessage } from './keepalive.js';
 export type { ReadyMessage } from './ready.js';
 export type { StopMessage } from './stop.js';
+export type { SessionEmotionMessage } from './session-emotion.js';
+export type { SessionEndMessage, SessionEndReason } from './session-end.js';
+export type { SessionInfo, SessionSource } from './session-info.js';
+export type { SubscribedMessage } from './subscribed.js';
 export {
   ENCODINGS,
   type Encoding,
@@ -32,11 +40,31 @@ export {
 
 /** Path of the WebSocket endpoint. */
 export const STREAM_PATH = '/v1/stream';
+/** Path of the Twilio Media Streams endpoint (Twilio's message format, see server/twilio/). */
+export const TWILIO_PATH = '/v1/twilio';
+/** Path of the live-session listing (HTTP GET, JSON `{sessions: SessionInfo[]}`). */
+export const SESSIONS_PATH = '/v1/sessions';
+/** Path of a subscription: WebSocket, or Server-Sent Events for a plain GET. `:id` is a sessionId or a key. */
+export function eventsPath(idOrKey: string): string {
+  return `${SESSIONS_PATH}/${encodeURIComponent(idOrKey)}/events`;
+}
+/** The `:id` of a subscription path, or undefined when the path is not one. */
+export function parseEventsPath(pathname: string): string | undefined {
+  const match = /^\/v1\/sessions\/([^/]+)\/events$/.exec(pathname);
+  if (!match) return undefined;
+  try {
+    return decodeURIComponent(match[1]);
+  } catch {
+    return undefined;
+  }
+}
 
 /** Text messages a client sends (binary messages are audio). */
 export type ClientMessage = StartMessage | StopMessage | KeepaliveMessage;
 /** Text messages the server sends. */
 export type ServerMessage = ReadyMessage | EmotionMessage | EndMessage | ErrorMessage;
+/** Messages of a subscription (the subscriber sends nothing). */
+export type SubscriptionMessage = SubscribedMessage | SessionEmotionMessage | SessionEndMessage | ErrorMessage;
 
 /** WebSocket close codes the server uses (RFC 6455 section 7.4.1). */
 export const CLOSE_CODES = {
@@ -89,6 +117,10 @@ export const ERROR_CODES = {
   slow_consumer: CLOSE_CODES.POLICY_VIOLATION,
   /** The server is shutting down and the session had not started. */
   shutting_down: CLOSE_CODES.GOING_AWAY,
+  /** Subscription: no live session has that sessionId or key. */
+  session_not_found: CLOSE_CODES.POLICY_VIOLATION,
+  /** Subscription: the subscriber did not read fast enough (its send buffer passed the limit) and was dropped; reconnect to resume from history. */
+  subscriber_too_slow: CLOSE_CODES.TRY_AGAIN_LATER,
   /** A server bug; logged with the session id. */
   internal: CLOSE_CODES.INTERNAL_ERROR,
 } as const;
@@ -158,4 +190,13 @@ export function parseServerMessage(text: string): ServerMessage {
     throw new Error(`not a server message: ${text.slice(0, 80)}`);
   }
   return raw as ServerMessage;
+}
+
+/** Parses a subscription message (for subscribers): checks only the discriminant. */
+export function parseSubscriptionMessage(text: string): SubscriptionMessage {
+  const raw = JSON.parse(text) as { type?: unknown };
+  if (!raw || typeof raw !== 'object' || !['subscribed', 'emotion', 'end', 'error'].includes(raw.type as string)) {
+    throw new Error(`not a subscription message: ${text.slice(0, 80)}`);
+  }
+  return raw as SubscriptionMessage;
 }

@@ -54,10 +54,11 @@ export class InProcessBus implements SessionBus {
     return [...(this.live.get(sessionId)?.history ?? [])];
   }
 
-  async subscribe(sessionId: string, listener: SessionListener): Promise<Subscription> {
+  async subscribe(sessionId: string, listener: SessionListener): Promise<Subscription | undefined> {
     const entry = this.live.get(sessionId);
-    entry?.listeners.add(listener);
-    return { unsubscribe: () => entry?.listeners.delete(listener) };
+    if (!entry) return undefined;
+    entry.listeners.add(listener);
+    return { unsubscribe: () => entry.listeners.delete(listener) };
   }
 
   async close(): Promise<void> {

@@ -25,8 +25,11 @@ export interface SessionBus {
   find(idOrKey: string): Promise<SessionInfo[]>;
   /** The session's recent events (at most the history window), in order. */
   history(sessionId: string): Promise<SessionEvent[]>;
-  /** Delivers the session's events published from now on, in order. */
-  subscribe(sessionId: string, listener: SessionListener): Promise<Subscription>;
+  /**
+   * Delivers the session's events published from now on, in order. Undefined when the session is
+   * no longer live (it ended between `find` and this call).
+   */
+  subscribe(sessionId: string, listener: SessionListener): Promise<Subscription | undefined>;
   close(): Promise<void>;
 }
 

@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { telephoneChannel } from '../../core/audio/telephone.js';
 import {
   applyAugment,
   AUGMENT_VERSION,
@@ -23,6 +24,8 @@ describe('describeAugment', () => {
     expect(describeAugment({ speed: 0.9, seed: 3 })).toBe('s0.9');
     expect(describeAugment({ pitchSemitones: 1.3, seed: 3 })).toBe('p1.3');
     expect(describeAugment({ seed: 3 })).toBe('clean');
+    expect(describeAugment({ telephone: { law: 'mulaw', bandpass: false }, seed: 3 })).toBe('tmu');
+    expect(describeAugment({ speed: 1.1, noise: { snrDb: 15, kind: 'pink' }, telephone: { law: 'alaw', bandpass: true }, seed: 3 })).toBe('n15p_s1.1_tabp_seed3');
     expect(AUGMENT_VERSION).toBe(1);
   });
 
@@ -43,6 +46,8 @@ describe('describeAugment', () => {
       { pitchSemitones: 13, seed: 1 },
       { noise: { snrDb: NaN, kind: 'white' }, seed: 1 },
       { noise: { snrDb: 10, kind: 'brown' as 'white' }, seed: 1 },
+      { telephone: { law: 'ulaw' as 'mulaw', bandpass: false }, seed: 1 },
+      { telephone: { law: 'alaw', bandpass: 'yes' as unknown as boolean }, seed: 1 },
     ];
     for (const spec of bad) {
       expect(() => describeAugment(spec)).toThrow(RangeError);
@@ -61,6 +66,19 @@ describe('applyAugment', () => {
     expect(applyAugment(x, spec)).toEqual(manual.map((v) => Math.max(-1, Math.min(1, v))));
     expect(Math.abs(y.length - (2 * SR) / 1.1)).toBeLessThanOrEqual(1);
     expect(Math.abs(spectralPeak(y.subarray(SR / 4, y.length - SR / 4)).freq - 440 * 1.1 * 2 ** (2 / 12))).toBeLessThan(1.5);
+  });
+
+  it('applies the telephone channel last, to the noisy audio (the caller\'s noise goes down the line)', () => {
+    const x = tone(440, SR);
+    const line = { law: 'alaw', bandpass: true } as const;
+    expect(applyAugment(x, { telephone: line, seed: 1 })).toEqual(telephoneChannel(x, line));
+    const spec: AugmentSpec = { speed: 1.1, noise: { snrDb: 20, kind: 'white' }, telephone: { law: 'mulaw', bandpass: false }, seed: 4 };
+    const noisy = applyAugment(x, { ...spec, telephone: undefined });
+    const y = applyAugment(x, spec);
+    expect(y).toEqual(telephoneChannel(noisy, spec.telephone!));
+    // The white noise above 4 kHz is gone: the result differs from the wideband noisy copy.
+    expect(y.length).toBe(noisy.length);
+    expect(y).not.toEqual(noisy);
   });
 
   it('is deterministic: same seed gives identical output, a different seed a different one', () => {
@@ -158,6 +176,18 @@ describe('sampleAugmentSpecs', () => {
     // Pitch 0 (p = 1/41 of the pitch draws) is left out, so slightly under 0.5.
     expect(withPitch / n).toBeCloseTo(p.pitchProb * (40 / 41), 1);
     expect(clean / n).toBeCloseTo(1 / 12, 1);
+  });
+
+  it('draws the telephone channel from a stream of its own: speed, pitch and noise stay those of the default policy', () => {
+    const n = 2000;
+    const base = sampleAugmentSpecs(n, 77);
+    expect(base.some((s) => s.telephone)).toBe(false); // the default policy: no telephone
+    const withLine = sampleAugmentSpecs(n, 77, { ...DEFAULT_AUGMENT_POLICY, telephoneProb: 0.4 });
+    expect(withLine.map(({ telephone: _t, ...rest }) => rest)).toEqual(base);
+    const lines = withLine.filter((s) => s.telephone).map((s) => s.telephone!);
+    expect(lines.length / n).toBeCloseTo(0.4, 1);
+    expect(lines.filter((t) => t.law === 'mulaw').length / lines.length).toBeCloseTo(0.5, 1);
+    expect(lines.filter((t) => t.bandpass).length / lines.length).toBeCloseTo(DEFAULT_AUGMENT_POLICY.telephoneBandpassProb, 1);
   });
 
   it('accepts a custom policy', () => {

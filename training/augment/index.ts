@@ -3,11 +3,14 @@
  * to TRAINING data only (never to validation, test or live audio).
  *
  * An AugmentSpec says what to do; applyAugment does it in a fixed order (speed, then pitch, then
- * noise, so the noise stays white/pink and at the target SNR of the audio actually produced) and
+ * noise, so the noise stays white/pink and at the target SNR of the audio actually produced, then
+ * the telephone channel, which carries the caller's noise down the line as a real call does) and
  * returns finite samples clipped to [-1, 1]. Everything random comes from the spec's seed, so
  * (input, spec) always gives bit-identical output and describeAugment(spec) can key a feature
  * cache (together with AUGMENT_VERSION, bumped whenever the output for a given spec changes).
  */
+import type { G711Law } from '../../core/audio/g711.js';
+import { type TelephoneChannel, telephoneChannel } from '../../core/audio/telephone.js';
 import { addNoise, NOISE_KINDS, type NoiseKind } from './noise.js';
 import { deriveSeed, Rng, toSeed } from './rng.js';
 import { changeSpeed, checkSpeed } from './speed.js';
@@ -18,8 +21,14 @@ export { changeSpeed, effectiveSpeed } from './speed.js';
 export { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
 export { deriveSeed, Rng, toSeed } from './rng.js';
 
-/** Bump when the same spec would produce different audio (algorithm or parameter change). */
+/**
+ * Bump when the same spec would produce different audio (algorithm or parameter change). Not
+ * bumped for the telephone channel: specs without one give the same audio as before, and specs
+ * with one have ids of their own ("tmu", "tabp", ...), so cached features stay valid.
+ */
 export const AUGMENT_VERSION = 1;
+
+const G711_LAWS: readonly G711Law[] = ['mulaw', 'alaw'];
 
 export interface NoiseSpec {
   /** Signal-to-noise ratio in dB, signal = mean power of the active-speech frames. */
@@ -34,6 +43,8 @@ export interface AugmentSpec {
   readonly speed?: number;
   /** Pitch shift in semitones keeping the duration; absent or 0 = unchanged. Within +-12. */
   readonly pitchSemitones?: number;
+  /** Through a simulated 8 kHz G.711 telephone line (core/audio/telephone.ts), last; absent = none. */
+  readonly telephone?: TelephoneChannel;
   /** Seed of everything random (an integer, taken modulo 2^32). */
   readonly seed: number;
 }
@@ -47,6 +58,10 @@ export function validateAugmentSpec(spec: AugmentSpec): void {
     if (!Number.isFinite(spec.noise.snrDb)) throw new RangeError(`noise.snrDb must be finite, got ${spec.noise.snrDb}`);
     if (!NOISE_KINDS.includes(spec.noise.kind)) throw new RangeError(`noise.kind must be one of ${NOISE_KINDS.join(', ')}, got ${String(spec.noise.kind)}`);
   }
+  if (spec.telephone !== undefined) {
+    if (!G711_LAWS.includes(spec.telephone.law)) throw new RangeError(`telephone.law must be one of ${G711_LAWS.join(', ')}, got ${String(spec.telephone.law)}`);
+    if (typeof spec.telephone.bandpass !== 'boolean') throw new RangeError(`telephone.bandpass must be a boolean, got ${String(spec.telephone.bandpass)}`);
+  }
 }
 
 const hasSpeed = (spec: AugmentSpec): spec is AugmentSpec & { speed: number } => spec.speed !== undefined && spec.speed !== 1;
@@ -54,8 +69,9 @@ const hasPitch = (spec: AugmentSpec): spec is AugmentSpec & { pitchSemitones: nu
   spec.pitchSemitones !== undefined && spec.pitchSemitones !== 0;
 
 /**
- * Stable short id of what the spec does, e.g. "n20w_s1.1_p-2_seed7" (noise 20 dB white, speed
- * 1.1, pitch -2 semitones, seed 7). Numbers are written in JavaScript's shortest round-trip form,
+ * Stable short id of what the spec does, e.g. "n20w_s1.1_p-2_tmu_seed7" (noise 20 dB white, speed
+ * 1.1, pitch -2 semitones, 8 kHz μ-law telephone line, seed 7; "tabp" = A-law with the 300-3400 Hz
+ * band-pass). Numbers are written in JavaScript's shortest round-trip form,
  * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0),
  * and so is the seed when nothing random is applied (no noise): specs that give identical audio
  * share an id. A spec that changes nothing is "clean".
@@ -66,6 +82,7 @@ export function describeAugment(spec: AugmentSpec): string {
   if (spec.noise) parts.push(`n${num(spec.noise.snrDb)}${spec.noise.kind === 'white' ? 'w' : 'p'}`);
   if (hasSpeed(spec)) parts.push(`s${num(spec.speed)}`);
   if (hasPitch(spec)) parts.push(`p${num(spec.pitchSemitones)}`);
+  if (spec.telephone) parts.push(`t${spec.telephone.law === 'mulaw' ? 'mu' : 'a'}${spec.telephone.bandpass ? 'bp' : ''}`);
   if (spec.noise) parts.push(`seed${toSeed(spec.seed)}`);
   return parts.length === 0 ? 'clean' : parts.join('_');
 }
@@ -84,7 +101,7 @@ function sanitise(x: Float32Array): Float32Array {
 }
 
 /**
- * Applies the spec: speed, then pitch, then noise. Returns a new array (the input is not
+ * Applies the spec: speed, then pitch, then noise, then the telephone channel. Returns a new array (the input is not
  * modified); its length is ceil(input / effective speed). Non-finite input samples are treated as
  * silence, and the output is finite and clipped to [-1, 1].
  */
@@ -95,6 +112,7 @@ export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32A
   if (hasSpeed(spec)) x = changeSpeed(x, spec.speed);
   if (hasPitch(spec)) x = pitchShift(x, spec.pitchSemitones);
   if (spec.noise) x = addNoise(x, spec.noise.snrDb, spec.noise.kind, deriveSeed(spec.seed, 1));
+  if (spec.telephone) x = telephoneChannel(sanitise(x), spec.telephone);
   return sanitise(x);
 }
 
@@ -111,13 +129,22 @@ export interface AugmentPolicy {
   readonly snrRange: readonly [number, number];
   readonly snrStep: number;
   readonly noiseKinds: readonly NoiseKind[];
+  /**
+   * Probability of the telephone channel, of the band-pass when it is applied, and its laws
+   * (equally likely). Drawn from a stream of their own, so a policy that differs only here gives
+   * the same speed, pitch and noise for every copy (and hits the same cached features).
+   */
+  readonly telephoneProb: number;
+  readonly telephoneBandpassProb: number;
+  readonly telephoneLaws: readonly G711Law[];
 }
 
 /**
  * Default policy: speed 0.9 / 1.0 / 1.1 equally likely (Kaldi's 3-way speed perturbation); with
  * p = 0.5 a pitch shift uniform in [-2, +2] semitones in steps of 0.1; with p = 0.5 white or pink
  * noise (equally likely) at an SNR uniform in [10, 30] dB in whole dB. The draws are independent,
- * so about 1/3 * 1/2 * 1/2 = 1/12 of specs come out clean.
+ * so about 1/3 * 1/2 * 1/2 = 1/12 of specs come out clean. No telephone channel (the shipped
+ * model's recipe); `undertone train --telephone P` sets telephoneProb (see docs/accuracy.md).
  */
 export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   speeds: [0.9, 1.0, 1.1],
@@ -128,7 +155,13 @@ export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   snrRange: [10, 30],
   snrStep: 1,
   noiseKinds: ['white', 'pink'],
+  telephoneProb: 0,
+  telephoneBandpassProb: 0.5,
+  telephoneLaws: ['mulaw', 'alaw'],
 };
+
+/** Stream number of the telephone draws (deriveSeed(seed, it)); the main draws use the seed itself. */
+const TELEPHONE_STREAM = 0x7e1;
 
 /** Uniform in [lo, hi] rounded to a multiple of step, written so the number prints short (0.3, not 0.30000000000000004). */
 function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: number): number {
@@ -146,6 +179,7 @@ function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: n
 export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentPolicy = DEFAULT_AUGMENT_POLICY): AugmentSpec[] {
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   const rng = new Rng(seed);
+  const telephoneRng = new Rng(deriveSeed(seed, TELEPHONE_STREAM));
   const specs: AugmentSpec[] = [];
   for (let i = 0; i < count; i++) {
     // Draw every value every time, used or not, so each spec takes the same number of draws.
@@ -156,10 +190,14 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
     const snrDb = quantisedUniform(rng, policy.snrRange, policy.snrStep);
     const kind = rng.pick(policy.noiseKinds);
     const specSeed = rng.nextUint32();
+    const doTelephone = telephoneRng.chance(policy.telephoneProb);
+    const law = telephoneRng.pick(policy.telephoneLaws);
+    const bandpass = telephoneRng.chance(policy.telephoneBandpassProb);
     const spec: { -readonly [K in keyof AugmentSpec]: AugmentSpec[K] } = { seed: specSeed };
     if (speed !== 1) spec.speed = speed;
     if (doPitch && pitch !== 0) spec.pitchSemitones = pitch;
     if (doNoise) spec.noise = { snrDb, kind };
+    if (doTelephone) spec.telephone = { law, bandpass };
     validateAugmentSpec(spec);
     specs.push(spec);
   }

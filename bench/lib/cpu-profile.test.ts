@@ -1,0 +1,47 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { categorize, summarizeProfiles } from './cpu-profile.js';
+
+describe('cpu-profile summary', () => {
+  it('categorizes by script and function', () => {
+    expect(categorize('run', 'file:///x/node_modules/onnxruntime-node/dist/backend.js')).toBe('inference');
+    expect(categorize('compute', 'file:///x/dist/core/features/frame-features.js')).toBe('features');
+    expect(categorize('push', 'file:///x/dist/core/audio/pcm.js')).toBe('decode');
+    expect(categorize('sendFrame', 'file:///x/node_modules/ws/lib/sender.js')).toBe('ws/JSON/net');
+    expect(categorize('(garbage collector)', '')).toBe('GC');
+    expect(categorize('(idle)', '')).toBe('idle');
+  });
+
+  it('adds self time per function over profiles, within a window before the end', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cpuprof-test-'));
+    const file = path.join(dir, 'a.cpuprofile');
+    // Samples every 1 ms: features, features, GC, idle, inference (the last lasts 0: no next delta).
+    writeFileSync(
+      file,
+      JSON.stringify({
+        nodes: [
+          { id: 1, callFrame: { functionName: 'compute', url: 'file:///x/dist/core/features/frame-features.js', lineNumber: 0 } },
+          { id: 2, callFrame: { functionName: '(garbage collector)', url: '', lineNumber: -1 } },
+          { id: 3, callFrame: { functionName: '(idle)', url: '', lineNumber: -1 } },
+          { id: 4, callFrame: { functionName: 'run', url: 'file:///x/node_modules/onnxruntime-node/dist/backend.js', lineNumber: 0 } },
+        ],
+        samples: [1, 1, 2, 3, 4],
+        timeDeltas: [0, 1000, 1000, 1000, 1000],
+        startTime: 0,
+        endTime: 5000,
+      }),
+    );
+    const all = summarizeProfiles([file]);
+    expect(all.byCategory.get('features')).toBe(2);
+    expect(all.byCategory.get('GC')).toBe(1);
+    expect(all.byCategory.get('idle')).toBe(1);
+    expect(all.totalMs).toBe(4);
+    // Samples at t = 0..4 ms are 5..1 ms before the end; keep those 4.5 to 2.5 ms before it (t = 1, 2).
+    const part = summarizeProfiles([file], { fromMsBeforeEnd: 4.5, toMsBeforeEnd: 2.5 });
+    expect(part.byCategory.get('features')).toBe(1);
+    expect(part.byCategory.get('GC')).toBe(1);
+    expect(part.byCategory.has('idle')).toBe(false);
+  });
+});

@@ -1,0 +1,49 @@
+/**
+ * Where the server's CPU goes under load: runs `undertone serve` under `node --cpu-prof`, drives
+ * it with the load generator, stops it (SIGTERM: the profiles are written at exit) and prints
+ * self time by category and the top functions, over the load run only. With --workers > 1 every worker writes a
+ * profile and the summary adds them up.
+ *
+ *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched]
+ */
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
+import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
+import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
+import { formatResult, runLoad } from './lib/load.js';
+import { announceConditions } from './lib/machine.js';
+import { startServer } from './lib/server-process.js';
+
+const { values } = parseOrExit('bench:profile', () => parseArgs({
+  options: {
+    ...LOAD_OPTIONS,
+    workers: { type: 'string', default: '1' },
+    out: { type: 'string' },
+  },
+}));
+const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
+announceConditions();
+const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
+const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
+const flags = ['--workers', String(values.workers), '--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
+const server = await startServer({ args: flags, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+console.log(`server: node --cpu-prof --cpu-prof-dir ${dir} dist/cli/main.js serve ${flags.join(' ')}`);
+let loadStart = NaN;
+let loadEnd = NaN;
+try {
+  await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up, outside the counted window
+  loadStart = performance.now();
+  console.log(formatResult(await runLoad(server, pool, { streams: args.streams, seconds: args.seconds })));
+  loadEnd = performance.now();
+} finally {
+  await server.stop();
+}
+const exitAt = performance.now();
+const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
+console.log(`\n${files.length} profile(s) in ${dir}; counted: the load run only (start-up, warm-up and drain left out):`);
+console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - loadStart, toMsBeforeEnd: exitAt - loadEnd })));
