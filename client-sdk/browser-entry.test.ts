@@ -68,6 +68,28 @@ describe('browser entry', () => {
     }
   });
 
+  it("with tokenIn: 'subprotocol' the key travels as undertone.bearer.<base64url>, not in the URL", async () => {
+    const g = globalThis as { WebSocket?: unknown };
+    const had = g.WebSocket;
+    const urls: string[] = [];
+    g.WebSocket = class extends WebSocket {
+      constructor(url: string, protocols?: string[]) {
+        urls.push(url);
+        super(url, protocols);
+      }
+    };
+    try {
+      const session = await browserConnect({ url: srv.url, token: 'k-123', tokenIn: 'subprotocol', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
+      await session.sendPcm(new Int16Array(16000));
+      expect(await session.stop()).toMatchObject({ reason: 'stop', seconds: 1 });
+      expect(urls).toEqual([srv.url]);
+      const bad = await browserConnect({ url: srv.url, token: 'wrong', tokenIn: 'subprotocol', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
+      expect(bad).toMatchObject({ code: 'unauthorized', closeCode: 1008 });
+    } finally {
+      g.WebSocket = had;
+    }
+  });
+
   it('the Node entry sends the token as a header', async () => {
     const session = await nodeConnect({ url: srv.url, token: 'k-123', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 });
     await session.sendPcm(new Float32Array(8000));

@@ -22,6 +22,8 @@ export class UndertoneError extends Error {
     message: string,
     /** The WebSocket close code, when the connection closed. */
     readonly closeCode?: number,
+    /** With overloaded / not_ready: the server's hint of how long to wait before retrying (ms). */
+    readonly retryAfterMs?: number,
   ) {
     super(message);
   }

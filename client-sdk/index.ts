@@ -38,11 +38,11 @@ export type {
   SubscriptionMessage,
 } from '../core/protocol/index.js';
 
-/** The global WebSocket as a factory (browsers, Deno, Node 22+). Headers cannot be set: the token goes in the query. */
+/** The global WebSocket as a factory (browsers, Deno, Node 22+). Headers cannot be set: the token goes in the query or a subprotocol. */
 export function globalWebSocketFactory(): WebSocketFactory | undefined {
-  const WS = (globalThis as { WebSocket?: new (url: string) => unknown }).WebSocket;
+  const WS = (globalThis as { WebSocket?: new (url: string, protocols?: string[]) => unknown }).WebSocket;
   if (!WS) return undefined;
-  return (url) => new WS(url) as WebSocketLike;
+  return (url, _headers, protocols) => (protocols ? new WS(url, protocols) : new WS(url)) as WebSocketLike;
 }
 
 /** Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed, a server refusal code, timeout). */

@@ -11,7 +11,7 @@ export * from './index.js';
 export { streamFileWith, loadFileAudio, opusPacketMs, type FileAudio, type StreamFileOptions, type StreamFileResult } from './file-stream.js';
 
 /** `ws` as a WebSocket factory (no compression: audio does not compress and it costs CPU). */
-export const wsFactory: WebSocketFactory = (url, headers) => new WebSocket(url, { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
+export const wsFactory: WebSocketFactory = (url, headers, protocols) => new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
 
 /** Opens a session with `ws`: resolves after the server's `ready`; rejects with UndertoneError. */
 export function connect(options: ConnectOptions): Promise<Session> {

@@ -38,8 +38,20 @@ export interface WebSocketLike {
   onerror: ((ev: any) => void) | null;
 }
 
-/** Opens a WebSocket. `headers` is only passed when the token goes in a header (Node). */
-export type WebSocketFactory = (url: string, headers?: Record<string, string>) => WebSocketLike;
+/** Opens a WebSocket. `headers` is only passed when the token goes in a header (Node), `protocols` when it goes in a subprotocol. */
+export type WebSocketFactory = (url: string, headers?: Record<string, string>, protocols?: string[]) => WebSocketLike;
+
+/**
+ * The subprotocols that carry an API key (docs/protocol.md): `undertone.v1`, which the server
+ * echoes, and `undertone.bearer.` + base64url of the key's UTF-8 bytes.
+ */
+export function keyProtocols(token: string): string[] {
+  const bytes = new TextEncoder().encode(token);
+  let binary = '';
+  for (const b of bytes) binary += String.fromCharCode(b);
+  const b64 = btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+  return ['undertone.v1', `undertone.bearer.${b64}`];
+}
 
 const OPEN = 1;
 
@@ -48,8 +60,12 @@ export interface ConnectOptions extends BackpressureOptions {
   readonly url: string;
   /** API key, when the server requires one. */
   readonly token?: string;
-  /** Where the token goes: `header` (Authorization: Bearer, Node only) or `query` (?token=, browsers). */
-  readonly tokenIn?: 'header' | 'query';
+  /**
+   * Where the token goes: `header` (Authorization: Bearer, Node only), `subprotocol`
+   * (undertone.bearer.<base64url>, browsers; keeps the key out of URLs and access logs) or
+   * `query` (?token=).
+   */
+  readonly tokenIn?: 'header' | 'query' | 'subprotocol';
   readonly encoding: Encoding;
   readonly sampleRate: number;
   readonly channels: 1 | 2;
@@ -150,7 +166,8 @@ export class Session extends TypedEmitter<SessionEvents> {
           session.failure = err;
           throw err;
         }
-        await sleep(backoffDelay(session.policy, attempt));
+        // The server's retryAfterMs (already jittered) is a floor: it knows when it expects room.
+        await sleep(Math.max(backoffDelay(session.policy, attempt), err.retryAfterMs ?? 0));
       }
     }
   }
@@ -306,7 +323,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     return `${url}${url.includes('?') ? '&' : '?'}token=${encodeURIComponent(token)}`;
   }
 
-  private tokenIn(): 'header' | 'query' {
+  private tokenIn(): 'header' | 'query' | 'subprotocol' {
     return this.options.tokenIn ?? 'query';
   }
 
@@ -343,7 +360,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       };
       let socket: WebSocketLike;
       try {
-        socket = factory(this.startUrl(), headers);
+        socket = factory(this.startUrl(), headers, this.options.token && this.tokenIn() === 'subprotocol' ? keyProtocols(this.options.token) : undefined);
       } catch (e) {
         clearTimeout(timer);
         reject(new UndertoneError('connection_failed', `cannot connect to ${url}: ${(e as Error).message}`));
@@ -395,7 +412,7 @@ export class Session extends TypedEmitter<SessionEvents> {
           case 'error': {
             const code = isErrorCode(message.code) ? message.code : 'internal';
             const what = settled ? 'server ended the session' : 'server refused the session';
-            serverError = new UndertoneError(code, `${what}: ${code}: ${message.message}`, ERROR_CODES[code]);
+            serverError = new UndertoneError(code, `${what}: ${code}: ${message.message}`, ERROR_CODES[code], typeof message.retryAfterMs === 'number' ? message.retryAfterMs : undefined);
             if (!settled) settle(serverError);
             break;
           }
@@ -435,7 +452,7 @@ export class Session extends TypedEmitter<SessionEvents> {
     const previousSessionId = this.readyMessage?.sessionId;
     let last = cause;
     for (let attempt = 1; attempt <= policy.retries; attempt++) {
-      await sleep(backoffDelay(policy, attempt));
+      await sleep(Math.max(backoffDelay(policy, attempt), last.retryAfterMs ?? 0));
       if (this.userClosed || this.failure) return;
       try {
         const ready = await this.open();

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { parseServerMessage, type ServerMessage } from '../core/protocol/index.js';
+import { keyProtocols } from '../client-sdk/session.js';
 import { bearerProtocol } from './auth.js';
 import { loadConfig } from './config.js';
 import { type TestServer, startTestServer } from './testing/harness.js';
@@ -78,6 +79,10 @@ describe('API keys', () => {
     // The server selects undertone.v1 and never echoes the key-bearing protocol.
     expect(accepted[1].protocol).toBe('undertone.v1');
     expect(accepted[0].protocol).toBe('');
+  });
+
+  it("the SDK's subprotocols are the server's form, for any UTF-8 key", () => {
+    for (const key of ['k-123', 'clé+/=?', 'a'.repeat(200)]) expect(keyProtocols(key)).toEqual(['undertone.v1', bearerProtocol(key)]);
   });
 
   it('refuses a missing or wrong key with unauthorized + 1008 before reading any audio', async () => {

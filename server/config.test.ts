@@ -11,6 +11,20 @@ describe('serve configuration', () => {
     expect(loadConfig(['--port', '0', '--max-sessions', '9', '--model', '/flag-model'], env, '/m')).toMatchObject({ port: 0, maxSessions: 9, modelDir: '/flag-model' });
   });
 
+  it('hardening settings: origins, metrics port and keys, admission and flow limits', () => {
+    const d = loadConfig([], {}, '/m');
+    expect(d).toMatchObject({ allowedOrigins: [], metricsKeys: [], maxQueuedWindows: 256, maxEventLoopLagMs: 1000, retryAfterMs: 2000, rateBurstSeconds: 60, maxSpeed: 10, maxBufferedBytes: 1048576, maxSendBufferBytes: 1048576 });
+    expect(d.metricsPort).toBeUndefined();
+    const c = loadConfig(
+      ['--allowed-origins', 'https://a.example, http://localhost:3000', '--metrics-port', '9100', '--max-speed', '0', '--max-send-buffer', '65536'],
+      { UNDERTONE_METRICS_KEYS: 'm1,m2', UNDERTONE_MAX_EVENT_LOOP_LAG_MS: '0', UNDERTONE_RATE_BURST: '5' },
+      '/m',
+    );
+    expect(c).toMatchObject({ allowedOrigins: ['https://a.example', 'http://localhost:3000'], metricsPort: 9100, metricsKeys: ['m1', 'm2'], maxSpeed: 0, maxSendBufferBytes: 65536, maxEventLoopLagMs: 0, rateBurstSeconds: 5 });
+    expect(() => loadConfig(['--metrics-port', '99999'], {}, '/m')).toThrow(/--metrics-port/);
+    expect(() => loadConfig(['--max-speed', '-1'], {}, '/m')).toThrow(/--max-speed/);
+  });
+
   it('refuses bad values and unknown flags, naming the setting', () => {
     expect(() => loadConfig(['--port', '70000'], {}, '/m')).toThrow(ConfigError);
     expect(() => loadConfig([], { UNDERTONE_MAX_SESSIONS: 'lots' }, '/m')).toThrow(/UNDERTONE_MAX_SESSIONS/);

@@ -37,6 +37,14 @@ export interface ServerConfig {
   readonly maxQueuedWindows: number;
   /** Event-loop lag (ms, worst of the last second) at or above which new sessions are refused (0: no limit). */
   readonly maxEventLoopLagMs: number;
+  /** Seconds of audio a client may send ahead of real time before being held to maxSpeed. */
+  readonly rateBurstSeconds: number;
+  /** Sustained speed after the burst, x real time (0 = unlimited). */
+  readonly maxSpeed: number;
+  /** Received audio bytes a session may hold unhandled before its socket stops being read. */
+  readonly maxBufferedBytes: number;
+  /** Unsent outgoing bytes at which a session is closed as a slow consumer. */
+  readonly maxSendBufferBytes: number;
   /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
   readonly retryAfterMs: number;
   /** Processes serving the port (node cluster); 1 runs everything in this process. */
@@ -96,6 +104,10 @@ export const SETTINGS = {
   metricsKeys: { flag: 'metrics-keys', env: 'UNDERTONE_METRICS_KEYS', default: '(none: open)', help: 'comma-separated keys /metrics requires as "Authorization: Bearer KEY" (else 401)' },
   maxQueuedWindows: { flag: 'max-queued-windows', env: 'UNDERTONE_MAX_QUEUED_WINDOWS', default: '256', help: 'windows waiting for inference at which new sessions get 1013 overloaded (0 = no limit)' },
   maxEventLoopLag: { flag: 'max-event-loop-lag-ms', env: 'UNDERTONE_MAX_EVENT_LOOP_LAG_MS', default: '1000', help: 'event-loop lag (worst of the last second, ms) at which new sessions get 1013 overloaded (0 = no limit)' },
+  rateBurst: { flag: 'rate-burst', env: 'UNDERTONE_RATE_BURST', default: '60', help: 'seconds of audio a client may send ahead of real time before --max-speed applies' },
+  maxSpeed: { flag: 'max-speed', env: 'UNDERTONE_MAX_SPEED', default: '10', help: 'sustained audio rate after the burst, x real time; faster clients are paused (TCP backpressure). 0 = unlimited' },
+  maxBufferedBytes: { flag: 'max-buffered-bytes', env: 'UNDERTONE_MAX_BUFFERED_BYTES', default: '1048576', help: 'received bytes a session may hold unhandled before its socket stops being read' },
+  maxSendBuffer: { flag: 'max-send-buffer', env: 'UNDERTONE_MAX_SEND_BUFFER', default: '1048576', help: 'unsent bytes for a client that does not read at which it is closed (slow_consumer, 1008)' },
   retryAfter: { flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: '2000', help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' },
   workers: { flag: 'workers', env: 'UNDERTONE_WORKERS', default: 'number of CPUs', help: 'server processes sharing the port (node cluster); 1 = single process' },
   inferenceThread: { flag: 'inference-thread', env: 'UNDERTONE_INFERENCE_THREAD', default: 'off', help: 'run inference on a worker thread (1/true to enable; see docs/decisions.md)' },
@@ -213,6 +225,10 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
     metricsKeys: list(SETTINGS.metricsKeys),
     maxQueuedWindows: num(SETTINGS.maxQueuedWindows, '256', { min: 0, max: 1_000_000, integer: true }),
     maxEventLoopLagMs: num(SETTINGS.maxEventLoopLag, '1000', { min: 0, max: 60_000, integer: false }),
+    rateBurstSeconds: num(SETTINGS.rateBurst, '60', { min: 0, max: 86400, integer: false }),
+    maxSpeed: num(SETTINGS.maxSpeed, '10', { min: 0, max: 100000, integer: false }),
+    maxBufferedBytes: num(SETTINGS.maxBufferedBytes, '1048576', { min: 1024, max: 1 << 30, integer: true }),
+    maxSendBufferBytes: num(SETTINGS.maxSendBuffer, '1048576', { min: 1024, max: 1 << 30, integer: true }),
     retryAfterMs: num(SETTINGS.retryAfter, '2000', { min: 0, max: 3_600_000, integer: true }),
     workers: num(SETTINGS.workers, String(availableParallelism()), { min: 1, max: 256, integer: true }),
     inferenceThread,

@@ -10,7 +10,7 @@ import { labelPoints } from '../core/model/window.js';
 import { CLOSE_CODES, type ErrorCode } from '../core/protocol/index.js';
 import { defaultConfig } from './config.js';
 import { UndertoneServer } from './server.js';
-import { type TestServer, f32leBytes, opusPackets, startTestServer } from './testing/harness.js';
+import { type TestServer, f32leBytes, opusPackets, s16leBytes as s16le, startTestServer } from './testing/harness.js';
 import { type StreamRun, StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
 
 const MAX_MESSAGE = 16384;
@@ -23,11 +23,6 @@ let neighbourSeconds: number;
 let pcm16k: Uint8Array;
 let file: string;
 
-function s16le(samples: Float32Array): Uint8Array {
-  const buf = Buffer.alloc(samples.length * 2);
-  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
-  return buf;
-}
 
 beforeAll(async () => {
   srv = await startTestServer({ maxMessageBytes: MAX_MESSAGE, maxSessions: MAX_SESSIONS, startTimeoutMs: 600, idleTimeoutMs: 800 });

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { badEmotion } from './testing/fuzz-runner.js';
-import { type TestServer, startTestServer } from './testing/harness.js';
+import { type TestServer, s16leBytes as s16le, startTestServer } from './testing/harness.js';
 import { chunkBytes, streamChunks } from './testing/stream-client.js';
 
 const RATE = 16000;
@@ -30,11 +30,6 @@ function signal(f: (i: number) => number): Float32Array {
   return Float32Array.from({ length: SECONDS * RATE }, (_, i) => f(i));
 }
 
-function s16le(x: Float32Array): Uint8Array {
-  const b = Buffer.alloc(x.length * 2);
-  for (let i = 0; i < x.length; i++) b.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(x[i] * 32767))), i * 2);
-  return b;
-}
 
 function f32le(x: ArrayLike<number>): Uint8Array {
   const b = Buffer.alloc(x.length * 4);

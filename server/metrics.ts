@@ -28,6 +28,10 @@ export class ServerMetrics {
   readonly labels: Counter<'voiced'>;
   readonly errors: Counter<'code'>;
   readonly shed: Counter<'limit'>;
+  readonly inboundBufferMax: Gauge;
+  readonly outboundBufferMax: Gauge;
+  private inboundMax = 0;
+  private outboundMax = 0;
   readonly subscribers: Gauge;
   readonly subscribersDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
@@ -90,6 +94,16 @@ export class ServerMetrics {
       labelNames: ['limit'],
       registers,
     });
+    this.inboundBufferMax = new Gauge({
+      name: 'undertone_session_inbound_buffer_max_bytes',
+      help: 'Largest amount of received, not yet handled message bytes any session held (since start)',
+      registers,
+    });
+    this.outboundBufferMax = new Gauge({
+      name: 'undertone_session_outbound_buffer_max_bytes',
+      help: 'Largest amount of unsent outgoing bytes (ws.bufferedAmount) any session held (since start)',
+      registers,
+    });
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
     this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
     this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
@@ -113,6 +127,14 @@ export class ServerMetrics {
       expected = now + LAG_SAMPLE_MS;
     }, LAG_SAMPLE_MS);
     this.lagTimer.unref();
+  }
+
+  noteInboundBuffer(bytes: number): void {
+    if (bytes > this.inboundMax) this.inboundBufferMax.set((this.inboundMax = bytes));
+  }
+
+  noteOutboundBuffer(bytes: number): void {
+    if (bytes > this.outboundMax) this.outboundBufferMax.set((this.outboundMax = bytes));
   }
 
   /** The worst event-loop lag (ms) sampled over roughly the last one to two seconds. */

@@ -321,6 +321,12 @@ export class UndertoneServer {
       idleTimeoutMs: config.idleTimeoutMs,
       startTimeoutMs: config.startTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
+      flow: {
+        burstSeconds: config.rateBurstSeconds,
+        maxSpeed: config.maxSpeed,
+        maxBufferedBytes: config.maxBufferedBytes,
+        maxSendBufferBytes: config.maxSendBufferBytes,
+      },
     };
     const remote = { address: req.socket.remoteAddress };
     const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);

@@ -23,6 +23,7 @@ import {
   streamBand,
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
+import { type FlowLimits, ReadGate, rateWaitMs } from './flow-limits.js';
 import { closeSocket, protocolErrorOf } from './connection-end.js';
 import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
@@ -40,6 +41,7 @@ export interface SessionContext {
   readonly idleTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly maxMessageBytes: number;
+  readonly flow: FlowLimits;
 }
 
 type State = 'awaiting_start' | 'streaming' | 'ending' | 'closed';
@@ -69,6 +71,15 @@ export class Session {
   private messages = 0;
   private outcome: SessionOutcome = 'client_closed';
   private readonly openedAt = performance.now();
+  /** performance.now() at ready: the origin of the speed allowance. */
+  private streamingSince = 0;
+  /** Bytes of messages read from the socket and not yet handled. */
+  private queuedBytes = 0;
+  private readonly gate: ReadGate;
+  private rateTimer?: NodeJS.Timeout;
+  /** Resolves when a speed hold ends (undefined when not held). */
+  private rateHeld?: Promise<void>;
+  private endRateHold?: () => void;
   private resolveClosed!: () => void;
   /** Resolves once the socket is closed and the session's resources are freed. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -79,6 +90,11 @@ export class Session {
     remote: { address?: string },
   ) {
     this.log = ctx.logger.child({ sessionId: this.id });
+    this.gate = new ReadGate((paused) => {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      if (paused) this.ws.pause();
+      else this.ws.resume();
+    });
     this.log.info({ remote: remote.address }, 'session opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -122,7 +138,17 @@ export class Session {
       return;
     }
     this.touch();
-    this.enqueue(() => this.handle(toBuffer(data), isBinary, arrival));
+    this.queuedBytes += size;
+    this.ctx.metrics.noteInboundBuffer(this.queuedBytes);
+    if (this.queuedBytes > this.ctx.flow.maxBufferedBytes) this.gate.set('buffer', true);
+    this.enqueue(async () => {
+      try {
+        await this.handle(toBuffer(data), isBinary, arrival);
+      } finally {
+        this.queuedBytes -= size;
+        if (this.queuedBytes <= this.ctx.flow.maxBufferedBytes / 2) this.gate.set('buffer', false);
+      }
+    });
   }
 
   private enqueue(task: () => void | Promise<void>): void {
@@ -133,7 +159,12 @@ export class Session {
     if (this.state === 'closed' || this.state === 'ending') return;
     if (isBinary) {
       if (this.state !== 'streaming') throw new ProtocolError('start_required', 'binary audio before the start message');
+      // Messages ws had already read when reading paused wait here (counted in queuedBytes), so
+      // audio is decoded no faster than the allowance.
+      if (this.rateHeld) await this.rateHeld;
+      if (this.state !== 'streaming') return;
       this.stream!.push(data, arrival);
+      this.holdToRate();
       return;
     }
     const message = parseClientMessage(data.toString('utf8'));
@@ -172,16 +203,13 @@ export class Session {
       input,
       {
         emotion: (message) => this.send(message),
-        flow: (paused) => {
-          if (this.ws.readyState !== WebSocket.OPEN) return;
-          if (paused) this.ws.pause();
-          else this.ws.resume();
-        },
+        flow: (paused) => this.gate.set('inference', paused),
         fail: (e) => this.fail(e),
       },
       this.log,
     );
     this.state = 'streaming';
+    this.streamingSince = performance.now();
     this.touch();
     this.log.info({ encoding: start.encoding, sampleRate: start.sampleRate, channels: start.channels, key: start.key, model: ServedModels.describe(model) }, 'session started');
     const ready: ReadyMessage = {
@@ -193,6 +221,26 @@ export class Session {
       limits: { maxMessageBytes: this.ctx.maxMessageBytes, idleTimeoutMs: this.ctx.idleTimeoutMs },
     };
     this.send(ready);
+  }
+
+  /** Stops reading while the client is ahead of its speed allowance; reading resumes when it has caught up. */
+  private holdToRate(): void {
+    if (this.gate.has('rate') || this.state !== 'streaming') return;
+    const wait = rateWaitMs(this.ctx.flow, this.stream!.audioMs, performance.now() - this.streamingSince);
+    if (wait <= 0) return;
+    this.gate.set('rate', true);
+    this.rateHeld = new Promise((resolve) => (this.endRateHold = resolve));
+    this.rateTimer = setTimeout(() => this.releaseRateHold(), Math.ceil(wait));
+  }
+
+  private releaseRateHold(): void {
+    clearTimeout(this.rateTimer);
+    this.rateTimer = undefined;
+    this.rateHeld = undefined;
+    this.endRateHold?.();
+    this.endRateHold = undefined;
+    this.touch();
+    this.gate.set('rate', false);
   }
 
   /** Labels the partial last second, waits for every label to be sent, then `end` and close. */
@@ -221,6 +269,8 @@ export class Session {
     if (this.state !== 'streaming') return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
+      // A client held back by the server (speed, inference, buffer) is not idle.
+      if (this.gate.paused) return this.touch();
       this.log.info({ idleTimeoutMs: this.ctx.idleTimeoutMs }, 'idle timeout');
       this.enqueue(() => this.finish('idle_timeout', CLOSE_CODES.NORMAL, performance.now()));
     }, this.ctx.idleTimeoutMs);
@@ -231,6 +281,26 @@ export class Session {
     this.ws.send(JSON.stringify(message), (err) => {
       if (err) this.log.debug({ err: err.message }, 'send failed');
     });
+    const buffered = this.ws.bufferedAmount;
+    this.ctx.metrics.noteOutboundBuffer(buffered);
+    if (buffered > this.ctx.flow.maxSendBufferBytes && this.state !== 'closed') this.dropSlowConsumer(buffered);
+  }
+
+  /**
+   * The client stopped reading: what the server holds for it grows without bound. Close 1008
+   * with slow_consumer (the client will likely not read that either), then cut the TCP connection
+   * so its buffers are freed even if the close handshake never completes.
+   */
+  private dropSlowConsumer(buffered: number): void {
+    const error = new ProtocolError('slow_consumer', `client is not reading: ${buffered} bytes unsent (limit ${this.ctx.flow.maxSendBufferBytes})`);
+    this.log.warn({ bufferedBytes: buffered }, 'slow consumer: closing');
+    this.ctx.metrics.errors.inc({ code: error.code });
+    this.outcome = 'error';
+    this.release();
+    // Queued behind what the client has not read; sent directly (send() would check the buffer again).
+    this.ws.send(JSON.stringify(error.toMessage()), () => undefined);
+    this.ws.close(error.closeCode, error.code);
+    setTimeout(() => this.ws.terminate(), 1000).unref();
   }
 
   private close(code: CloseCode, reason: string): void {
@@ -244,6 +314,10 @@ export class Session {
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
+    this.releaseRateHold();
+    // Read again whatever held the socket: the client's close frame must be read for the close
+    // handshake to finish (else ws waits its 30 s close timeout with the connection open).
+    if (this.gate.paused && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CLOSING)) this.ws.resume();
     this.stream?.close(this.outcome);
   }
 

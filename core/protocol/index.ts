@@ -117,6 +117,8 @@ export const ERROR_CODES = {
   overloaded: CLOSE_CODES.TRY_AGAIN_LATER,
   /** The model is not loaded yet (`/readyz` is 503). */
   not_ready: CLOSE_CODES.TRY_AGAIN_LATER,
+  /** The client stopped reading: the server's unsent data for it passed its limit (the connection is then cut). */
+  slow_consumer: CLOSE_CODES.POLICY_VIOLATION,
   /** The server is shutting down and the session had not started. */
   shutting_down: CLOSE_CODES.GOING_AWAY,
   /** Subscription: no live session has that sessionId or key. */

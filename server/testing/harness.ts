@@ -67,6 +67,13 @@ export function compareEntry(got: EmotionMessage, want: TimelineEntry): number {
   return worst;
 }
 
+/** 16-bit little-endian PCM of Float32 samples (clipped to ±1). */
+export function s16leBytes(samples: Float32Array): Uint8Array {
+  const buf = Buffer.alloc(samples.length * 2);
+  for (let i = 0; i < samples.length; i++) buf.writeInt16LE(Math.max(-32768, Math.min(32767, Math.round(samples[i] * 32767))), i * 2);
+  return buf;
+}
+
 /** The PCM bytes of Float32 samples, little-endian. */
 export function f32leBytes(samples: Float32Array): Uint8Array {
   const buf = Buffer.alloc(samples.length * 4);

@@ -1,0 +1,16 @@
+/**
+ * Soak: session churn for N minutes against `undertone serve` (child process); prints RSS and
+ * heap after warm-up and at the end with their drift, event-loop lag, label latency p99 early
+ * vs late, and every label accounted for. Exit 1 if a label is lost or RSS drifts >= 10%.
+ *
+ *   npm run bench:soak -- --minutes 30 [--concurrency 8] [--warmup 120]
+ */
+import { parseArgs } from 'node:util';
+import { formatSoak, soak } from '../server/testing/soak.js';
+
+const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '120' } } });
+const minutes = Number(values.minutes);
+const concurrency = Number(values.concurrency);
+const report = await soak({ minutes, concurrency, warmupSeconds: Number(values.warmup), onProgress: (l) => console.log(l) });
+console.log('\n' + formatSoak(report, minutes, concurrency));
+process.exit(report.labelsReceived === report.labelsExpected && report.failedSessions === 0 && Math.abs(report.rssDrift) < 0.1 ? 0 : 1);

@@ -1,0 +1,59 @@
+/**
+ * Per-session bounds on what a client can make the server hold (docs/protocol.md, "Flow
+ * control"):
+ *  - speed: a client may run ahead of real time by a burst of `burstSeconds` of audio, then at
+ *    most `maxSpeed` x real time; beyond that the server stops reading its socket (TCP
+ *    backpressure) until the allowance catches up. Stream time is what counts, so a client that
+ *    paces itself at real time never meets the limit.
+ *  - inbound: audio read from the socket but not yet decoded is at most `maxBufferedBytes`
+ *    (reading pauses above it).
+ *  - outbound: a client that does not read its socket is closed once the server's unsent data
+ *    for it (ws.bufferedAmount) passes `maxSendBufferBytes` (slow_consumer, 1008).
+ */
+
+export interface FlowLimits {
+  /** Seconds of audio a client may send ahead of real time before being held to maxSpeed. */
+  readonly burstSeconds: number;
+  /** Sustained rate after the burst, x real time; 0 = unlimited. */
+  readonly maxSpeed: number;
+  /** Audio bytes read but not yet handled, above which reading pauses. */
+  readonly maxBufferedBytes: number;
+  /** Unsent outgoing bytes above which the session is closed (slow_consumer). */
+  readonly maxSendBufferBytes: number;
+}
+
+/**
+ * The speed allowance: how long to wait (ms) before reading more, given the stream time received
+ * (`audioMs`) and the wall time since start (`elapsedMs`); 0 when within the allowance.
+ */
+export function rateWaitMs(limits: FlowLimits, audioMs: number, elapsedMs: number): number {
+  if (limits.maxSpeed <= 0) return 0;
+  const allowedMs = limits.burstSeconds * 1000 + limits.maxSpeed * elapsedMs;
+  return audioMs > allowedMs ? (audioMs - allowedMs) / limits.maxSpeed : 0;
+}
+
+/** Why a session's socket is not being read; reading resumes when no reason is left. */
+export type PauseReason = 'inference' | 'rate' | 'buffer';
+
+/** Pause/resume of one socket for several independent reasons. */
+export class ReadGate {
+  private readonly reasons = new Set<PauseReason>();
+
+  constructor(private readonly apply: (paused: boolean) => void) {}
+
+  get paused(): boolean {
+    return this.reasons.size > 0;
+  }
+
+  set(reason: PauseReason, on: boolean): void {
+    const before = this.paused;
+    if (on) this.reasons.add(reason);
+    else this.reasons.delete(reason);
+    if (this.paused !== before) this.apply(this.paused);
+  }
+
+  has(reason: PauseReason): boolean {
+    return this.reasons.has(reason);
+  }
+}
+
