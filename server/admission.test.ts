@@ -46,7 +46,9 @@ describe('admission on measured saturation', () => {
   it('inference queue at its bound: overloaded 1013, then admitted once the queue drains', async () => {
     const srv = await startTestServer({ maxQueuedWindows: 64 });
     try {
-      const scheduler = (srv.server as unknown as { scheduler: { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number; scorer: { windowFrames: number; dim: number } } }).scheduler;
+      // The wideband model's scheduler (loaded[0]; the queue bound counts every model's queue).
+      type Scheduler = { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number; scorer: { windowFrames: number; dim: number } };
+      const scheduler = (srv.server as unknown as { loaded: { scheduler: Scheduler }[] }).loaded[0].scheduler;
       const { windowFrames, dim } = scheduler.scorer;
       // Fill the queue as hundreds of voiced seconds due at once would.
       const done = Array.from({ length: 2000 }, () => scheduler.submit(new Float32Array(windowFrames * dim), new Float32Array(windowFrames).fill(1)));
