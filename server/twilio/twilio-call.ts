@@ -12,9 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
-import type { RawData, WebSocket } from 'ws';
+import { WebSocket, type RawData } from 'ws';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError, streamBand } from '../../core/protocol/index.js';
 import type { KeyList } from '../auth.js';
+import { type FlowLimits, ReadGate, rateWaitMs } from '../flow-limits.js';
 import { LiveStream } from '../live-stream.js';
 import { ServedModels, type TransportContext, streamContext } from '../served-models.js';
 import { PcmInput } from '../audio-input.js';
@@ -27,6 +28,8 @@ export interface TwilioContext extends TransportContext {
   readonly logger: Logger;
   /** Audio keys; when any are configured, `start.customParameters.token` must be one. */
   readonly keys: KeyList;
+  /** The speed allowance of /v1/stream applies to a Twilio connection too (docs/protocol.md, "Flow control"). */
+  readonly flow: FlowLimits;
   readonly idleTimeoutMs: number;
   readonly startTimeoutMs: number;
   readonly maxMessageBytes: number;
@@ -54,6 +57,16 @@ export class TwilioCall {
   private messages = 0;
   private callSid?: string;
   private outcome: SessionOutcome = 'client_closed';
+  /**
+   * Twilio sends media at real time, but anything can connect to /v1/twilio: a client ahead of
+   * its speed allowance, or whose windows wait for inference, is not read (TCP backpressure),
+   * so what a connection makes the server hold stays bounded.
+   */
+  private readonly gate: ReadGate;
+  private readonly inferencePaused = new Set<string>();
+  private streamingSince = 0;
+  private rateTimer?: NodeJS.Timeout;
+  private readonly backlog: { data: RawData; isBinary: boolean; arrival: number }[] = [];
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
@@ -63,6 +76,11 @@ export class TwilioCall {
     remote: { address?: string },
   ) {
     this.log = ctx.logger.child({ twilioConnection: this.id });
+    this.gate = new ReadGate((paused) => {
+      if (this.ws.readyState !== WebSocket.OPEN) return;
+      if (paused) this.ws.pause();
+      else this.ws.resume();
+    });
     this.log.info({ remote: remote.address }, 'twilio stream opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -84,6 +102,24 @@ export class TwilioCall {
   private onMessage(data: RawData, isBinary: boolean): void {
     if (this.state === 'closed' || this.state === 'ending') return;
     const arrival = performance.now();
+    // ws still emits the messages of a socket read after pause(): while the call is held to its
+    // speed allowance they wait here, in order (at most one read's worth), instead of being decoded.
+    if (this.gate.has('rate') || this.backlog.length > 0) {
+      this.backlog.push({ data, isBinary, arrival });
+      return;
+    }
+    this.handleMessage(data, isBinary, arrival);
+  }
+
+  /** Handles the held messages in order until the allowance holds the call again. */
+  private drainBacklog(): void {
+    while (this.backlog.length > 0 && !this.gate.has('rate') && this.state !== 'closed' && this.state !== 'ending') {
+      const m = this.backlog.shift()!;
+      this.handleMessage(m.data, m.isBinary, m.arrival);
+    }
+  }
+
+  private handleMessage(data: RawData, isBinary: boolean, arrival: number): void {
     this.messages++;
     try {
       const text = Array.isArray(data) ? Buffer.concat(data) : Buffer.from(data as Buffer);
@@ -139,12 +175,21 @@ export class TwilioCall {
         { sessionId, key, ...(key !== start.callSid ? { aliases: [start.callSid] } : {}), source: 'twilio', track, encoding, model: ServedModels.describe(model), startedAt },
         // Twilio's media is our pcm_mulaw: the same decoder and resampler as /v1/stream.
         new PcmInput({ type: 'start', encoding: 'pcm_mulaw', sampleRate, channels: 1 }),
-        { emotion: () => undefined, fail: (e) => this.fail(e) },
+        {
+          emotion: () => undefined,
+          fail: (e) => this.fail(e),
+          flow: (paused) => {
+            if (paused) this.inferencePaused.add(track);
+            else this.inferencePaused.delete(track);
+            this.gate.set('inference', this.inferencePaused.size > 0);
+          },
+        },
         log,
       );
       this.streams.set(track, stream);
     }
     this.state = 'streaming';
+    this.streamingSince = performance.now();
     this.touch();
     this.log.info({ callSid: start.callSid, streamSid: start.streamSid, tracks: [...this.streams.keys()], key, sessions: [...this.streams.values()].map((s) => s.sessionId), model: ServedModels.describe(model) }, 'twilio stream started');
   }
@@ -156,6 +201,21 @@ export class TwilioCall {
       return;
     }
     stream.push(Buffer.from(message.media.payload, 'base64'), arrival);
+    this.holdToRate(stream.audioMs);
+  }
+
+  /** Stops reading while the call is ahead of its speed allowance (stream time of its longest track). */
+  private holdToRate(audioMs: number): void {
+    if (this.gate.has('rate') || this.state !== 'streaming') return;
+    const wait = rateWaitMs(this.ctx.flow, audioMs, performance.now() - this.streamingSince);
+    if (wait <= 0) return;
+    this.gate.set('rate', true);
+    this.rateTimer = setTimeout(() => {
+      this.rateTimer = undefined;
+      this.touch();
+      this.gate.set('rate', false);
+      this.drainBacklog();
+    }, Math.ceil(wait));
   }
 
   /** Every track's last labels and `end`, then close. */
@@ -182,6 +242,8 @@ export class TwilioCall {
     if (this.state !== 'streaming') return;
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
+      // Not reading the socket is our doing, not the client's silence.
+      if (this.gate.paused) return this.touch();
       this.log.info({ idleTimeoutMs: this.ctx.idleTimeoutMs }, 'idle timeout');
       void this.finish('idle_timeout', CLOSE_CODES.NORMAL);
     }, this.ctx.idleTimeoutMs);
@@ -197,6 +259,10 @@ export class TwilioCall {
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
+    clearTimeout(this.rateTimer);
+    this.backlog.length = 0;
+    // Read again, so the client's close frame is read and the close handshake can finish.
+    if (this.gate.paused && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CLOSING)) this.ws.resume();
     for (const s of this.streams.values()) s.close(this.outcome);
   }
 
