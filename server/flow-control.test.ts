@@ -7,24 +7,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { concatFloat32 } from '../core/audio/concat.js';
-import { decodeAudioFile } from '../core/audio/decode-file.js';
-import { corpusFile, manifestRows } from '../test/corpora.js';
+import { speechSeconds } from '../test/corpora.js';
 import { rateWaitMs } from './flow-limits.js';
 import { readMetric } from './testing/child-server.js';
 import { s16leBytes, startTestServer } from './testing/harness.js';
 import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
 
 async function speech(seconds: number): Promise<Uint8Array> {
-  const parts: Float32Array[] = [];
-  let total = 0;
-  for (const row of manifestRows().filter((r) => r.durationS > 3)) {
-    const x = await decodeAudioFile(corpusFile(row));
-    parts.push(x);
-    total += x.length;
-    if (total >= seconds * 16000) break;
-  }
-  return s16leBytes(concatFloat32(parts).subarray(0, seconds * 16000));
+  return s16leBytes(await speechSeconds(seconds));
 }
 
 describe('speed allowance', () => {

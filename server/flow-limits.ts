@@ -32,6 +32,8 @@ export function rateWaitMs(limits: FlowLimits, audioMs: number, elapsedMs: numbe
   return audioMs > allowedMs ? (audioMs - allowedMs) / limits.maxSpeed : 0;
 }
 
+import { WebSocket } from 'ws';
+
 /** Why a session's socket is not being read; reading resumes when no reason is left. */
 export type PauseReason = 'inference' | 'rate' | 'buffer';
 
@@ -57,3 +59,12 @@ export class ReadGate {
   }
 }
 
+
+/** The ReadGate of a WebSocket: paused = the socket is not read (TCP backpressure on the client). */
+export function socketReadGate(ws: WebSocket): ReadGate {
+  return new ReadGate((paused) => {
+    if (ws.readyState !== WebSocket.OPEN) return;
+    if (paused) ws.pause();
+    else ws.resume();
+  });
+}

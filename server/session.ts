@@ -23,7 +23,7 @@ import {
   streamBand,
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
-import { type FlowLimits, ReadGate, rateWaitMs } from './flow-limits.js';
+import { type FlowLimits, type ReadGate, rateWaitMs, socketReadGate } from './flow-limits.js';
 import { closeSocket, protocolErrorOf } from './connection-end.js';
 import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
@@ -90,11 +90,7 @@ export class Session {
     remote: { address?: string },
   ) {
     this.log = ctx.logger.child({ sessionId: this.id });
-    this.gate = new ReadGate((paused) => {
-      if (this.ws.readyState !== WebSocket.OPEN) return;
-      if (paused) this.ws.pause();
-      else this.ws.resume();
-    });
+    this.gate = socketReadGate(ws);
     this.log.info({ remote: remote.address }, 'session opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));

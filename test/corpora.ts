@@ -5,6 +5,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { PROJECT_ROOT } from '../cli/paths.js';
+import { concatFloat32 } from '../core/audio/concat.js';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { parseCsvLine } from '../training/manifest.js';
 
 export interface ManifestRow {
@@ -66,4 +68,17 @@ export function sampleRows(count = 5): ManifestRow[] {
 /** The longest file of the manifest: several whole seconds and a partial last one. */
 export function longestRow(rows: readonly ManifestRow[] = manifestRows()): ManifestRow {
   return rows.reduce((a, b) => (b.durationS > a.durationS ? b : a));
+}
+
+/** `seconds` of real speech at 16 kHz: corpus files longer than 3 s, decoded and joined in manifest order. */
+export async function speechSeconds(seconds: number): Promise<Float32Array> {
+  const parts: Float32Array[] = [];
+  let total = 0;
+  for (const row of manifestRows().filter((r) => r.durationS > 3)) {
+    const x = await decodeAudioFile(corpusFile(row));
+    parts.push(x);
+    total += x.length;
+    if (total >= seconds * 16000) break;
+  }
+  return concatFloat32(parts).subarray(0, seconds * 16000);
 }

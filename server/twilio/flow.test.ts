@@ -6,28 +6,14 @@
  */
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
-import { concatFloat32 } from '../../core/audio/concat.js';
-import { decodeAudioFile } from '../../core/audio/decode-file.js';
-import { corpusFile, manifestRows } from '../../test/corpora.js';
+import { speechSeconds } from '../../test/corpora.js';
 import { readMetric } from '../testing/child-server.js';
 import { startTestServer } from '../testing/harness.js';
 import { playTwilioCall, toMulaw8k } from '../testing/twilio-client.js';
 
-async function speech(seconds: number): Promise<Float32Array> {
-  const parts: Float32Array[] = [];
-  let total = 0;
-  for (const row of manifestRows().filter((r) => r.durationS > 3)) {
-    const x = await decodeAudioFile(corpusFile(row));
-    parts.push(x);
-    total += x.length;
-    if (total >= seconds * 16000) break;
-  }
-  return concatFloat32(parts).subarray(0, seconds * 16000);
-}
-
 describe('Twilio speed allowance', () => {
   it('12 s of a two-track call sent at once, burst 2 s and max speed 4x: >= 2.5 s to the end, every label; unlimited is faster', async () => {
-    const audio = toMulaw8k(await speech(12));
+    const audio = toMulaw8k(await speechSeconds(12));
     const timed = async (overrides: object): Promise<{ ms: number; labels: number; code: number }> => {
       // Idle timeout shorter than the hold: a held call must not be ended as idle.
       const srv = await startTestServer({ rateBurstSeconds: 2, maxSpeed: 4, idleTimeoutMs: 1500, ...overrides });

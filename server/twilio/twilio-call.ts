@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError, streamBand } from '../../core/protocol/index.js';
 import type { KeyList } from '../auth.js';
-import { type FlowLimits, ReadGate, rateWaitMs } from '../flow-limits.js';
+import { type FlowLimits, type ReadGate, rateWaitMs, socketReadGate } from '../flow-limits.js';
 import { LiveStream } from '../live-stream.js';
 import { ServedModels, type TransportContext, streamContext } from '../served-models.js';
 import { PcmInput } from '../audio-input.js';
@@ -76,11 +76,7 @@ export class TwilioCall {
     remote: { address?: string },
   ) {
     this.log = ctx.logger.child({ twilioConnection: this.id });
-    this.gate = new ReadGate((paused) => {
-      if (this.ws.readyState !== WebSocket.OPEN) return;
-      if (paused) this.ws.pause();
-      else this.ws.resume();
-    });
+    this.gate = socketReadGate(ws);
     this.log.info({ remote: remote.address }, 'twilio stream opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
