@@ -68,3 +68,44 @@ export function socketReadGate(ws: WebSocket): ReadGate {
     else ws.resume();
   });
 }
+
+/**
+ * The speed allowance applied to one connection: when the audio received runs ahead of it, the
+ * gate's `rate` reason pauses reading until the allowance catches up. `held` lets a transport
+ * make the messages ws had already read wait too, so audio is decoded no faster than allowed.
+ */
+export class SpeedHold {
+  private timer?: NodeJS.Timeout;
+  private endHold?: () => void;
+  /** Resolves when the current hold ends; undefined when not held. */
+  held?: Promise<void>;
+
+  /** `onRelease` runs after reading resumes (restart the idle timer, handle held messages). */
+  constructor(
+    private readonly limits: FlowLimits,
+    private readonly gate: ReadGate,
+    private readonly onRelease: () => void,
+  ) {}
+
+  /** Starts a hold when `audioMs` of stream time after `elapsedMs` of wall time is beyond the allowance. */
+  check(audioMs: number, elapsedMs: number): void {
+    if (this.held) return;
+    const wait = rateWaitMs(this.limits, audioMs, elapsedMs);
+    if (wait <= 0) return;
+    this.gate.set('rate', true);
+    this.held = new Promise((resolve) => (this.endHold = resolve));
+    this.timer = setTimeout(() => this.release(), Math.ceil(wait));
+  }
+
+  /** Ends the hold (its timer ran out, or the connection is closing); idempotent. */
+  release(): void {
+    if (!this.held) return;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    this.held = undefined;
+    this.endHold?.();
+    this.endHold = undefined;
+    this.gate.set('rate', false);
+    this.onRelease();
+  }
+}

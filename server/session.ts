@@ -23,7 +23,7 @@ import {
   streamBand,
 } from '../core/protocol/index.js';
 import { createAudioInput } from './audio-input.js';
-import { type FlowLimits, type ReadGate, rateWaitMs, socketReadGate } from './flow-limits.js';
+import { type FlowLimits, type ReadGate, SpeedHold, socketReadGate } from './flow-limits.js';
 import { closeSocket, protocolErrorOf } from './connection-end.js';
 import type { SessionBus } from './events/session-bus.js';
 import { LiveStream } from './live-stream.js';
@@ -76,10 +76,7 @@ export class Session {
   /** Bytes of messages read from the socket and not yet handled. */
   private queuedBytes = 0;
   private readonly gate: ReadGate;
-  private rateTimer?: NodeJS.Timeout;
-  /** Resolves when a speed hold ends (undefined when not held). */
-  private rateHeld?: Promise<void>;
-  private endRateHold?: () => void;
+  private readonly speed: SpeedHold;
   private resolveClosed!: () => void;
   /** Resolves once the socket is closed and the session's resources are freed. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -91,6 +88,7 @@ export class Session {
   ) {
     this.log = ctx.logger.child({ sessionId: this.id });
     this.gate = socketReadGate(ws);
+    this.speed = new SpeedHold(ctx.flow, this.gate, () => this.touch());
     this.log.info({ remote: remote.address }, 'session opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -157,10 +155,10 @@ export class Session {
       if (this.state !== 'streaming') throw new ProtocolError('start_required', 'binary audio before the start message');
       // Messages ws had already read when reading paused wait here (counted in queuedBytes), so
       // audio is decoded no faster than the allowance.
-      if (this.rateHeld) await this.rateHeld;
+      if (this.speed.held) await this.speed.held;
       if (this.state !== 'streaming') return;
       this.stream!.push(data, arrival);
-      this.holdToRate();
+      if (this.state === 'streaming') this.speed.check(this.stream!.audioMs, performance.now() - this.streamingSince);
       return;
     }
     const message = parseClientMessage(data.toString('utf8'));
@@ -217,26 +215,6 @@ export class Session {
       limits: { maxMessageBytes: this.ctx.maxMessageBytes, idleTimeoutMs: this.ctx.idleTimeoutMs },
     };
     this.send(ready);
-  }
-
-  /** Stops reading while the client is ahead of its speed allowance; reading resumes when it has caught up. */
-  private holdToRate(): void {
-    if (this.gate.has('rate') || this.state !== 'streaming') return;
-    const wait = rateWaitMs(this.ctx.flow, this.stream!.audioMs, performance.now() - this.streamingSince);
-    if (wait <= 0) return;
-    this.gate.set('rate', true);
-    this.rateHeld = new Promise((resolve) => (this.endRateHold = resolve));
-    this.rateTimer = setTimeout(() => this.releaseRateHold(), Math.ceil(wait));
-  }
-
-  private releaseRateHold(): void {
-    clearTimeout(this.rateTimer);
-    this.rateTimer = undefined;
-    this.rateHeld = undefined;
-    this.endRateHold?.();
-    this.endRateHold = undefined;
-    this.touch();
-    this.gate.set('rate', false);
   }
 
   /** Labels the partial last second, waits for every label to be sent, then `end` and close. */
@@ -310,7 +288,7 @@ export class Session {
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
-    this.releaseRateHold();
+    this.speed.release();
     // Read again whatever held the socket: the client's close frame must be read for the close
     // handshake to finish (else ws waits its 30 s close timeout with the connection open).
     if (this.gate.paused && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CLOSING)) this.ws.resume();

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket, type RawData } from 'ws';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError, streamBand } from '../../core/protocol/index.js';
 import type { KeyList } from '../auth.js';
-import { type FlowLimits, type ReadGate, rateWaitMs, socketReadGate } from '../flow-limits.js';
+import { type FlowLimits, type ReadGate, SpeedHold, socketReadGate } from '../flow-limits.js';
 import { LiveStream } from '../live-stream.js';
 import { ServedModels, type TransportContext, streamContext } from '../served-models.js';
 import { PcmInput } from '../audio-input.js';
@@ -65,7 +65,7 @@ export class TwilioCall {
   private readonly gate: ReadGate;
   private readonly inferencePaused = new Set<string>();
   private streamingSince = 0;
-  private rateTimer?: NodeJS.Timeout;
+  private readonly speed: SpeedHold;
   private readonly backlog: { data: RawData; isBinary: boolean; arrival: number }[] = [];
   private resolveClosed!: () => void;
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -77,6 +77,10 @@ export class TwilioCall {
   ) {
     this.log = ctx.logger.child({ twilioConnection: this.id });
     this.gate = socketReadGate(ws);
+    this.speed = new SpeedHold(ctx.flow, this.gate, () => {
+      this.touch();
+      this.drainBacklog();
+    });
     this.log.info({ remote: remote.address }, 'twilio stream opened');
     ctx.metrics.liveSessions.inc();
     ws.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -100,7 +104,7 @@ export class TwilioCall {
     const arrival = performance.now();
     // ws still emits the messages of a socket read after pause(): while the call is held to its
     // speed allowance they wait here, in order (at most one read's worth), instead of being decoded.
-    if (this.gate.has('rate') || this.backlog.length > 0) {
+    if (this.speed.held || this.backlog.length > 0) {
       this.backlog.push({ data, isBinary, arrival });
       return;
     }
@@ -109,7 +113,7 @@ export class TwilioCall {
 
   /** Handles the held messages in order until the allowance holds the call again. */
   private drainBacklog(): void {
-    while (this.backlog.length > 0 && !this.gate.has('rate') && this.state !== 'closed' && this.state !== 'ending') {
+    while (this.backlog.length > 0 && !this.speed.held && this.state !== 'closed' && this.state !== 'ending') {
       const m = this.backlog.shift()!;
       this.handleMessage(m.data, m.isBinary, m.arrival);
     }
@@ -197,21 +201,7 @@ export class TwilioCall {
       return;
     }
     stream.push(Buffer.from(message.media.payload, 'base64'), arrival);
-    this.holdToRate(stream.audioMs);
-  }
-
-  /** Stops reading while the call is ahead of its speed allowance (stream time of its longest track). */
-  private holdToRate(audioMs: number): void {
-    if (this.gate.has('rate') || this.state !== 'streaming') return;
-    const wait = rateWaitMs(this.ctx.flow, audioMs, performance.now() - this.streamingSince);
-    if (wait <= 0) return;
-    this.gate.set('rate', true);
-    this.rateTimer = setTimeout(() => {
-      this.rateTimer = undefined;
-      this.touch();
-      this.gate.set('rate', false);
-      this.drainBacklog();
-    }, Math.ceil(wait));
+    if (this.state === 'streaming') this.speed.check(stream.audioMs, performance.now() - this.streamingSince);
   }
 
   /** Every track's last labels and `end`, then close. */
@@ -255,8 +245,8 @@ export class TwilioCall {
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
-    clearTimeout(this.rateTimer);
     this.backlog.length = 0;
+    this.speed.release();
     // Read again, so the client's close frame is read and the close handshake can finish.
     if (this.gate.paused && (this.ws.readyState === WebSocket.OPEN || this.ws.readyState === WebSocket.CLOSING)) this.ws.resume();
     for (const s of this.streams.values()) s.close(this.outcome);
