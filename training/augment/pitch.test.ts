@@ -112,13 +112,17 @@ describe('pitchShift on tones', () => {
 });
 
 describe('pitchShift on real corpus speech', () => {
+  // A valid sample for an F0-ratio median has a quarter second of clearly voiced frames: a short
+  // single word (TurEV-DB) can have a dozen, whose median says more about the tracker than the shift.
+  const MIN_VOICED_FRAMES = 25;
   let clips: CorpusClip[];
   beforeAll(async () => {
-    clips = await corpusClips(2);
+    clips = await corpusClips(2, (c) => f0Track(c.samples).filter((f) => f > 0).length >= MIN_VOICED_FRAMES);
   });
 
   it('moves F0 by 2^(n/12) frame by frame and keeps length and level', () => {
-    expect(clips.length).toBeGreaterThanOrEqual(8);
+    expect(new Set(clips.map((c) => c.corpus)).size).toBe(7);
+    expect(clips.length).toBe(14);
     for (const clip of clips) {
       for (const semitones of [2, -2, -3]) {
         const y = pitchShift(clip.samples, semitones);
@@ -127,7 +131,7 @@ describe('pitchShift on real corpus speech', () => {
         const { ratio, frames } = medianF0Ratio(clip.samples, y);
         const levelDb = db(rms(y) ** 2 / rms(clip.samples) ** 2);
         console.log(`${clip.path} (${clip.gender}) ${semitones > 0 ? '+' : ''}${semitones} st: median F0 ratio ${ratio.toFixed(4)} over ${frames} voiced frames (expected ${(2 ** (semitones / 12)).toFixed(4)}), level ${levelDb.toFixed(2)} dB`);
-        expect(frames).toBeGreaterThanOrEqual(5);
+        expect(frames).toBeGreaterThanOrEqual(MIN_VOICED_FRAMES / 2);
         expect(Math.abs(ratio / 2 ** (semitones / 12) - 1)).toBeLessThan(0.02);
         expect(Math.abs(levelDb)).toBeLessThan(1.5);
       }

@@ -79,21 +79,33 @@ export interface CorpusClip {
   readonly samples: Float32Array;
 }
 
-/** The first `perCorpus` files of each corpus in manifest.csv, decoded to 16 kHz mono. */
-export async function corpusClips(perCorpus = 1): Promise<CorpusClip[]> {
+/**
+ * The first `perCorpus` files of each corpus in manifest.csv that `accept` takes, decoded to 16 kHz
+ * mono, in manifest order. `accept` says what a valid sample is for the measurement at hand (e.g.
+ * enough voiced frames for an F0 median); corpora whose files are short single words need it.
+ */
+export async function corpusClips(perCorpus = 1, accept: (clip: CorpusClip) => boolean = () => true): Promise<CorpusClip[]> {
   const text = readFileSync(path.join(corporaDir(), 'manifest.csv'), 'utf8');
   const [header, ...lines] = text.trim().split(/\r?\n/);
   const cols = header.split(',');
   const [p, c, g] = ['path', 'corpus', 'gender'].map((name) => cols.indexOf(name));
-  const counts = new Map<string, number>();
-  const rows: { path: string; corpus: string; gender: string }[] = [];
+  const byCorpus = new Map<string, { path: string; corpus: string; gender: string }[]>();
   for (const line of lines) {
     const f = line.split(',');
-    const n = counts.get(f[c]) ?? 0;
-    if (n < perCorpus) {
-      counts.set(f[c], n + 1);
-      rows.push({ path: f[p], corpus: f[c], gender: f[g] });
-    }
+    const rows = byCorpus.get(f[c]) ?? [];
+    rows.push({ path: f[p], corpus: f[c], gender: f[g] });
+    byCorpus.set(f[c], rows);
   }
-  return Promise.all(rows.map(async (r) => ({ ...r, samples: await decodeAudioFile(path.join(corporaDir(), r.path)) })));
+  const perCorpusClips = await Promise.all(
+    [...byCorpus.values()].map(async (rows) => {
+      const taken: CorpusClip[] = [];
+      for (const r of rows) {
+        if (taken.length >= perCorpus) break;
+        const clip = { ...r, samples: await decodeAudioFile(path.join(corporaDir(), r.path)) };
+        if (accept(clip)) taken.push(clip);
+      }
+      return taken;
+    }),
+  );
+  return perCorpusClips.flat();
 }
