@@ -12,6 +12,7 @@ import { predictSamples } from '../core/predict.js';
 import { computeMetrics, type Metrics } from './eval/metrics.js';
 import type { ManifestRow } from './manifest.js';
 import { progress } from './progress.js';
+import { trimSilence } from './features/trim.js';
 
 export interface EvaluationSection {
   readonly name: string;
@@ -58,7 +59,7 @@ export async function evaluateModel(
   const bar = progress('evaluate', usable.length, options.quiet);
   for (const row of usable) {
     try {
-      const decoded = await decodeAudioFile(row.file);
+      const decoded = trimSilence(await decodeAudioFile(row.file));
       const samples = options.channel ? telephoneChannel(decoded, options.channel) : decoded;
       const p = await predictSamples(model, samples);
       const truth = labels.indexOf(row.emotion);

@@ -9,7 +9,7 @@ import { FEATURE_CONFIG, featureConfigHash } from '../core/features/config.js';
 import { LABELS, type Label } from '../core/labels.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { METADATA_FILE, METADATA_FORMAT, type CorpusSummary, type ModelMetadata, ONNX_FILE, sha256 } from '../core/model/metadata.js';
-import { DEFAULT_VOICING } from '../core/model/window.js';
+import { DEFAULT_VOICING, type Normalization } from '../core/model/window.js';
 import { buildDataset, writeBundle } from './dataset.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
 import { DEFAULT_AUGMENT_POLICY } from './augment/index.js';
@@ -63,6 +63,24 @@ function log(quiet: boolean | undefined, line: string): void {
   if (!quiet) process.stderr.write(`${line}\n`);
 }
 
+/** The model's normalisation: the training originals' statistics, plus the session part of the recipe. */
+function normalizationFor(global: Normalization, recipe: FitOptions, fit: FitResult): Normalization {
+  const norm = recipe.norm ?? 'global';
+  if (norm === 'global') return global;
+  const priorFrames = Number(fit.args.prior_frames);
+  return { ...global, session: { priorFrames, layout: norm } };
+}
+
+/** Temperature folded into model.onnx and what it did on the validation speakers' windows. */
+function calibrationOf(fit: FitResult): ModelMetadata['calibration'] {
+  return {
+    method: 'temperature',
+    temperature: fit.temperature,
+    fittedOn: 'validation speakers, window level',
+    ...(fit.validation ? { validationEceBefore: fit.validation.ece_window_raw, validationEceAfter: fit.validation.ece_window_calibrated } : {}),
+  };
+}
+
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const { split } = options;
@@ -98,7 +116,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     featureConfig: FEATURE_CONFIG,
     featureConfigHash: featureConfigHash(FEATURE_CONFIG),
     window: { frames: windowFrames, hopSeconds: 1 },
-    normalization: dataset.normalization,
+    normalization: normalizationFor(dataset.normalization, options.fit, fit),
     voicing: DEFAULT_VOICING,
     onnx: { file: ONNX_FILE, sha256: sha256(onnxBytes), inputs: ['features', 'mask'], output: 'scores' },
     training: {
@@ -113,7 +131,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         seed: options.seed,
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params },
     },
-    metrics: { bestValidationUar: fit.best_val_uar },
+    calibration: calibrationOf(fit),
+    metrics: { bestValidationScore: fit.best_val_score },
   };
   await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));
   let evaluation: Evaluation | undefined;
@@ -122,7 +141,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     evaluation = await evaluateModel(model, split.test, { quiet: options.quiet });
     await model.release();
     const headline = (name: string) => evaluation!.sections.find((s) => s.name === name);
-    const metrics: Record<string, unknown> = { bestValidationUar: fit.best_val_uar };
+    const metrics: Record<string, unknown> = { bestValidationScore: fit.best_val_score };
     for (const s of evaluation.sections) {
       metrics[s.name] = {
         utterance: { n: s.utterance.n, accuracy: s.utterance.accuracy, uar: s.utterance.uar, macroF1: s.utterance.macroF1 },
