@@ -6,7 +6,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUGMENT_POLICY } from '../training/augment/index.js';
-import { type CvGroup, runCrossValidation, summaryLines } from '../training/cross-validation.js';
+import { runCrossValidation, summaryLines } from '../training/cross-validation.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
 import { DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
 import { corporaRoot, type ManifestRow, readManifest } from '../training/manifest.js';
@@ -21,8 +21,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --out DIR            model directory to write (default: models/ of the project)
   --report DIR         where the evaluation report goes (default docs/evaluation)
   --work DIR           scratch space (default .cache/work)
-  --cv GROUPS          cross-validate instead of training the shipped model: ravdess (6 actor folds,
-                       every other corpus also trains), loco (leave one corpus out), or both (ravdess,loco)
+  --cv GROUPS          cross-validate instead of training the shipped model: loco (leave one corpus
+                       out) and/or a corpus name (6 speaker-group folds of it, every other corpus
+                       also trains), comma-separated; the headline is --cv ravdess,loco
   --corpus LIST        only these corpora (comma-separated)
   --max-per-speaker N  at most N files per speaker (tiny runs, tests)
   --window S           model window in seconds (default 3)
@@ -119,8 +120,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (!['corpus-class', 'class', 'none'].includes(values.balance)) return fail(`--balance must be corpus-class, class or none, got ${values.balance}`);
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   const groups = (values.cv ?? '').split(',').filter(Boolean);
-  const badGroup = groups.find((g) => g !== 'ravdess' && g !== 'loco');
-  if (badGroup) return fail(`--cv takes ravdess, loco or both (comma-separated), got ${badGroup}`);
+
   const started = Date.now();
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
@@ -131,6 +131,9 @@ export async function runTrain(argv: string[]): Promise<number> {
     rows = rows.filter((r) => keep.has(r.corpus));
   }
   rows = limitPerSpeaker(rows, values['max-per-speaker'] ? Number(values['max-per-speaker']) : undefined);
+  const present = new Set(rows.map((r) => r.corpus));
+  const badGroup = groups.find((g) => g !== 'loco' && !present.has(g));
+  if (badGroup) return fail(`--cv takes loco or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
   const fit: FitOptions = {
     ...DEFAULT_RECIPE,
     epochs: Number(values.epochs),
@@ -163,7 +166,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (groups.length > 0) {
     const summary = await runCrossValidation({
       rows,
-      groups: groups as CvGroup[],
+      groups,
       tag: values.tag ?? 'cv',
       command: `undertone train ${argv.join(' ')}`,
       workDir: work,

@@ -7,6 +7,8 @@
  * before (what a live call gives). Choices (early stopping, temperature) use validation speakers
  * only; the test speakers are scored once.
  */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Label } from '../core/labels.js';
@@ -20,15 +22,16 @@ import { runPython } from './python.js';
 import { writeEvaluationReport } from './report.js';
 import { leaveOneCorpusOut, speakerFolds, type Split } from './splits.js';
 
-export type CvGroup = 'ravdess' | 'loco';
+/** 'loco', or a corpus whose speakers are cross-validated in groups (e.g. 'ravdess': 6 actor folds). */
+export type CvGroup = string;
 export type Mode = 'file' | 'session';
 export const MODES: readonly Mode[] = ['file', 'session'];
 
-/** The folds of each group: RAVDESS 6 actor folds with every other corpus training, and LOCO. */
+/** The folds of each group: LOCO, or 6 speaker-group folds of a corpus with every other corpus present training. */
 export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[], folds = 6): PlannedFold[] {
   const plan: PlannedFold[] = [];
   for (const g of groups) {
-    const splits: Split[] = g === 'ravdess' ? speakerFolds(rows, 'ravdess', folds, rows.filter((r) => r.corpus !== 'ravdess')) : leaveOneCorpusOut(rows);
+    const splits: Split[] = g === 'loco' ? leaveOneCorpusOut(rows) : speakerFolds(rows, g, folds, rows.filter((r) => r.corpus !== g));
     plan.push(...planOf(g, splits));
   }
   return plan;
@@ -85,9 +88,18 @@ export async function runCrossValidation(options: {
 }): Promise<CvSummary> {
   const started = Date.now();
   const plan = cvPlan(options.rows, options.groups);
-  const bundleDir = join(options.workDir, `cv-bundle-a${options.augmentCopies}`);
-  options.log(`bundle: ${options.rows.length} files, ${plan.length} folds (${plan.map((f) => f.name).join(', ')})`);
-  await writeCvBundle(bundleDir, options.rows, plan, { augmentCopies: options.augmentCopies, augmentPolicy: options.augmentPolicy, seed: options.seed, windowFrames: options.windowFrames });
+  // The bundle depends only on the clips, their augmentation and the plan: runs that differ only in
+  // the fitting recipe share it (written once, then reused).
+  const key = createHash('sha1')
+    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: options.augmentPolicy ?? null, seed: options.seed, T: options.windowFrames, plan }))
+    .digest('hex')
+    .slice(0, 12);
+  const bundleDir = join(options.workDir, `cv-bundle-${key}`);
+  options.log(`bundle ${bundleDir}: ${options.rows.length} files, ${plan.length} folds (${plan.map((f) => f.name).join(', ')})`);
+  if (!existsSync(join(bundleDir, 'complete'))) {
+    await writeCvBundle(bundleDir, options.rows, plan, { augmentCopies: options.augmentCopies, augmentPolicy: options.augmentPolicy, seed: options.seed, windowFrames: options.windowFrames });
+    await writeFile(join(bundleDir, 'complete'), `${new Date().toISOString()}\n`);
+  } else options.log('bundle: reused (same clips, augmentation and plan)');
   const outDir = join(options.workDir, `cv-${options.tag}`);
   await runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--group', options.groups.join(','), ...fitArgs(options.fit)], (msg) => {
     if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${msg.index}/${msg.of}) ==`);
@@ -117,7 +129,7 @@ export async function runCrossValidation(options: {
       windowUar[mode] = ev.merged.window.uar;
       const base = `cv-${options.tag}-${group}-${mode}`;
       await writeEvaluationReport(options.reportDir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
-        title: `${group === 'loco' ? 'Leave-one-corpus-out' : 'RAVDESS 6-fold actor'} cross-validation, ${mode} mode (${options.tag})`,
+        title: `${group === 'loco' ? 'Leave-one-corpus-out' : `${group} speaker-group`} cross-validation, ${mode} mode (${options.tag})`,
         split: `${describeGroup(group)} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
         notes: `Command: \`${options.command}\`.`,
       });
@@ -138,7 +150,7 @@ export async function runCrossValidation(options: {
 function describeGroup(group: CvGroup): string {
   return group === 'loco'
     ? 'Each corpus in turn is the test set; the model trains on every other corpus (validation: about a sixth of their speakers). UAR over the test corpus\'s classes, prediction over all of the model\'s labels.'
-    : 'RAVDESS actors in 6 groups of 4; in each fold one group tests, the next validates, the other 16 actors and every file of the other corpora train.';
+    : `${group} speakers in 6 groups (RAVDESS: 4 actors each); in each fold one group tests, the next validates, the other groups and every file of the other corpora present train.`;
 }
 
 function describeMode(mode: Mode): string {
