@@ -58,6 +58,23 @@ export interface StartMessage {
   readonly band?: Band;
 }
 
+/** The fields of `start` a client chooses: everything but `type` (the client SDK's ConnectOptions extends it). */
+export type StartOptions = Omit<StartMessage, 'type'>;
+
+/** The `start` message of `options`: its start fields only, the optional ones when defined. */
+export function startMessage(options: StartOptions): StartMessage {
+  const { encoding, sampleRate, channels, preSkip, key, band } = options;
+  return {
+    type: 'start',
+    encoding,
+    sampleRate,
+    channels,
+    ...(preSkip !== undefined ? { preSkip } : {}),
+    ...(key !== undefined ? { key } : {}),
+    ...(band !== undefined ? { band } : {}),
+  };
+}
+
 /** Why a start message was refused: its shape (invalid_message) or a format the server does not take. */
 export type StartProblem =
   | { readonly ok: false; readonly code: 'invalid_message' | 'unsupported_encoding' | 'unsupported_format'; readonly reason: string }
@@ -104,14 +121,13 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   if (band !== undefined && (typeof band !== 'string' || !(BANDS as readonly string[]).includes(band))) {
     return bad(`start: "band" must be one of ${BANDS.join(', ')}`);
   }
-  const message: StartMessage = {
-    type: 'start',
+  const message = startMessage({
     encoding: encoding as Encoding,
     sampleRate,
     channels,
-    ...(preSkip !== undefined ? { preSkip: preSkip as number } : {}),
-    ...(key !== undefined ? { key: key as string } : {}),
-    ...(band !== undefined ? { band: band as Band } : {}),
-  };
+    preSkip: preSkip as number | undefined,
+    key: key as string | undefined,
+    band: band as Band | undefined,
+  });
   return { ok: true, message };
 }

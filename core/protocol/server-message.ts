@@ -1,0 +1,17 @@
+/** What the server sends as text on `/v1/stream`, and the client's reader of it. */
+import type { EmotionMessage } from './emotion.js';
+import type { EndMessage } from './end.js';
+import type { ErrorMessage } from './error.js';
+import type { ReadyMessage } from './ready.js';
+
+/** Text messages the server sends. */
+export type ServerMessage = ReadyMessage | EmotionMessage | EndMessage | ErrorMessage;
+
+/** Parses a server text message (for clients): checks only the discriminant. */
+export function parseServerMessage(text: string): ServerMessage {
+  const raw = JSON.parse(text) as { type?: unknown };
+  if (!raw || typeof raw !== 'object' || !['ready', 'emotion', 'end', 'error'].includes(raw.type as string)) {
+    throw new Error(`not a server message: ${text.slice(0, 80)}`);
+  }
+  return raw as ServerMessage;
+}
