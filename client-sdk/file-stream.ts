@@ -12,7 +12,7 @@ import { G711_SAMPLE_RATE } from '../core/protocol/index.js';
 import { fileError } from '../core/audio/decode-file.js';
 import type { EndMessage, Encoding } from '../core/protocol/index.js';
 import type { ConnectOptions, Session } from './session.js';
-import { pcmBytes } from './session.js';
+import { pcmBytes } from './pcm-bytes.js';
 import { UndertoneError } from './errors.js';
 
 export interface FileAudio {

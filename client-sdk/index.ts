@@ -7,11 +7,13 @@
  *   await session.sendPcm(float32Samples);
  *   const end = await session.stop(); // end.summary.label
  */
-import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+import { type ConnectOptions, Session } from './session.js';
+import type { WebSocketFactory, WebSocketLike } from './socket.js';
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export { Session, pcmBytes } from './session.js';
-export type { CloseInfo, ConnectOptions, ReconnectInfo, SessionEvents, WebSocketFactory, WebSocketLike } from './session.js';
+export type { ConnectOptions, ReconnectInfo, SessionEvents } from './session.js';
+export type { CloseInfo, WebSocketFactory, WebSocketLike } from './socket.js';
 export { UndertoneError, type ClientErrorCode } from './errors.js';
 export { Subscription, type SubscribeOptions, type SubscriptionEvents } from './subscribe.js';
 export { TypedEmitter } from './events.js';
@@ -34,6 +36,7 @@ export type {
   SessionInfo,
   Band,
   StartMessage,
+  StartOptions,
   SubscribedMessage,
   SubscriptionMessage,
 } from '../core/protocol/index.js';

@@ -3,7 +3,8 @@
  * the `ws` package (the token goes in an `Authorization: Bearer` header), plus file streaming.
  */
 import { WebSocket } from 'ws';
-import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+import { type ConnectOptions, Session } from './session.js';
+import type { WebSocketFactory, WebSocketLike } from './socket.js';
 import { type StreamFileOptions, type StreamFileResult, streamFileWith } from './file-stream.js';
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
