@@ -1,4 +1,5 @@
 /** What the server sends as text on `/v1/stream`, and the client's reader of it. */
+import { parseByType } from './by-type.js';
 import type { EmotionMessage } from './emotion.js';
 import type { EndMessage } from './end.js';
 import type { ErrorMessage } from './error.js';
@@ -9,9 +10,5 @@ export type ServerMessage = ReadyMessage | EmotionMessage | EndMessage | ErrorMe
 
 /** Parses a server text message (for clients): checks only the discriminant. */
 export function parseServerMessage(text: string): ServerMessage {
-  const raw = JSON.parse(text) as { type?: unknown };
-  if (!raw || typeof raw !== 'object' || !['ready', 'emotion', 'end', 'error'].includes(raw.type as string)) {
-    throw new Error(`not a server message: ${text.slice(0, 80)}`);
-  }
-  return raw as ServerMessage;
+  return parseByType<ServerMessage>(text, ['ready', 'emotion', 'end', 'error'], 'server message');
 }

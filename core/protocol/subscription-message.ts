@@ -1,4 +1,5 @@
 /** What a subscription (`GET /v1/sessions/:id/events`) carries, and the subscriber's reader of it. */
+import { parseByType } from './by-type.js';
 import type { ErrorMessage } from './error.js';
 import type { SessionEmotionMessage } from './session-emotion.js';
 import type { SessionEndMessage } from './session-end.js';
@@ -9,9 +10,5 @@ export type SubscriptionMessage = SubscribedMessage | SessionEmotionMessage | Se
 
 /** Parses a subscription message (for subscribers): checks only the discriminant. */
 export function parseSubscriptionMessage(text: string): SubscriptionMessage {
-  const raw = JSON.parse(text) as { type?: unknown };
-  if (!raw || typeof raw !== 'object' || !['subscribed', 'emotion', 'end', 'error'].includes(raw.type as string)) {
-    throw new Error(`not a subscription message: ${text.slice(0, 80)}`);
-  }
-  return raw as SubscriptionMessage;
+  return parseByType<SubscriptionMessage>(text, ['subscribed', 'emotion', 'end', 'error'], 'subscription message');
 }
