@@ -4,7 +4,7 @@
  * timeout), whichever comes first; later outcomes are ignored. On timeout it also abandons the
  * attempt (closes its socket), since the server may still answer.
  */
-import { UndertoneError } from './errors.js';
+import type { UndertoneError } from './errors.js';
 
 export class Attempt<T> {
   readonly result: Promise<T>;

@@ -219,14 +219,20 @@ async function startFile(file: File): Promise<void> {
     await new Promise<void>((resolve) => {
       done = resolve;
       const tick = (): void => {
-        if (r.stopping) return resolve();
+        if (r.stopping) {
+          resolve();
+          return;
+        }
         const due = Math.min(samples.length, Math.floor(((performance.now() - t0) / 1000) * decoded.sampleRate) + chunk);
         while (offset < due) {
           const end = Math.min(due, offset + chunk);
           send(r, samples.slice(offset, end));
           offset = end;
         }
-        if (offset >= samples.length) return resolve();
+        if (offset >= samples.length) {
+          resolve();
+          return;
+        }
         timer = setTimeout(tick, 50);
       };
       tick();

@@ -61,5 +61,5 @@ export const ERROR_CODES = {
 export type ErrorCode = keyof typeof ERROR_CODES;
 
 export function isErrorCode(value: string): value is ErrorCode {
-  return Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+  return Object.hasOwn(ERROR_CODES, value);
 }
