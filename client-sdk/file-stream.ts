@@ -49,12 +49,24 @@ export async function loadFileAudio(file: string, encoding?: Encoding): Promise<
   if (isOggOpus(bytes)) {
     if ((encoding ?? 'opus') === 'opus') {
       const s = demuxOggOpus(bytes, file);
-      return { encoding: 'opus', sampleRate: 48000, channels: s.channels > 1 ? 2 : 1, preSkip: s.preSkip, chunks: s.packets, chunkMs: s.packets.map(opusPacketMs) };
+      return {
+        encoding: 'opus',
+        sampleRate: 48000,
+        channels: s.channels > 1 ? 2 : 1,
+        preSkip: s.preSkip,
+        chunks: s.packets,
+        chunkMs: s.packets.map(opusPacketMs),
+      };
     }
     return pcmChunks(await decodeOggOpus(bytes, file), 16000, encoding as Exclude<Encoding, 'opus'>);
   }
   if (isWav(bytes)) {
-    if (encoding === 'opus') throw new UndertoneError('invalid_audio_input', `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use a PCM or G.711 encoding for WAV`);
+    if (encoding === 'opus') {
+      throw new UndertoneError(
+        'invalid_audio_input',
+        `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use a PCM or G.711 encoding for WAV`,
+      );
+    }
     const wav = decodeWav(bytes, file);
     return pcmChunks(wav.samples, wav.sampleRate, encoding ?? 'pcm_s16le');
   }

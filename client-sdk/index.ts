@@ -48,12 +48,18 @@ export function globalWebSocketFactory(): WebSocketFactory | undefined {
   return (url, _headers, protocols) => (protocols ? new WS(url, protocols) : new WS(url)) as WebSocketLike;
 }
 
-/** Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed, a server refusal code, timeout). */
+/**
+ * Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed,
+ * a server refusal code, timeout).
+ */
 export function connect(options: ConnectOptions): Promise<Session> {
   return Session.connect({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
 }
 
-/** Follows a live session's emotion (by sessionId or key): resolves after `subscribed`; rejects with UndertoneError. Browsers: the token goes in the query. */
+/**
+ * Follows a live session's emotion (by sessionId or key): resolves after `subscribed`; rejects with
+ * UndertoneError. Browsers: the token goes in the query.
+ */
 export function subscribe(options: SubscribeOptions): Promise<Subscription> {
   return Subscription.open({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
 }

@@ -9,10 +9,18 @@ import { type StreamFileOptions, type StreamFileResult, streamFileWith } from '.
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export * from './index.js';
-export { streamFileWith, loadFileAudio, opusPacketMs, type FileAudio, type StreamFileOptions, type StreamFileResult } from './file-stream.js';
+export {
+  streamFileWith,
+  loadFileAudio,
+  opusPacketMs,
+  type FileAudio,
+  type StreamFileOptions,
+  type StreamFileResult,
+} from './file-stream.js';
 
 /** `ws` as a WebSocket factory (no compression: audio does not compress and it costs CPU). */
-export const wsFactory: WebSocketFactory = (url, headers, protocols) => new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
+export const wsFactory: WebSocketFactory = (url, headers, protocols) =>
+  new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
 
 /** Opens a session with `ws`: resolves after the server's `ready`; rejects with UndertoneError. */
 export function connect(options: ConnectOptions): Promise<Session> {

@@ -187,7 +187,9 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (packet.byteLength === 0) return Promise.reject(new UndertoneError('invalid_audio_input', 'empty Opus packet'));
     const limit = this.readyMessage?.limits.maxMessageBytes ?? Infinity;
     if (packet.byteLength > limit) {
-      return Promise.reject(new UndertoneError('invalid_audio_input', `Opus packet of ${packet.byteLength} bytes exceeds the server's ${limit}`));
+      return Promise.reject(
+        new UndertoneError('invalid_audio_input', `Opus packet of ${packet.byteLength} bytes exceeds the server's ${limit}`),
+      );
     }
     return this.queue.push([new Uint8Array(packet)]);
   }
@@ -210,7 +212,9 @@ export class Session extends TypedEmitter<SessionEvents> {
     if (this.failure) throw this.failure;
     if (this.ended) return this.ended; // e.g. the idle timeout ended it meanwhile
     const socket = this.socket;
-    if (!socket || !this.live || socket.readyState !== OPEN) throw this.fail(new UndertoneError('connection_lost', 'connection closed before stop could be sent'));
+    if (!socket || !this.live || socket.readyState !== OPEN) {
+      throw this.fail(new UndertoneError('connection_lost', 'connection closed before stop could be sent'));
+    }
     socket.send(JSON.stringify({ type: 'stop' }));
     const timeout = this.options.stopTimeoutMs ?? 30_000;
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -218,7 +222,10 @@ export class Session extends TypedEmitter<SessionEvents> {
       return await Promise.race([
         end,
         new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(this.fail(new UndertoneError('timeout', `no end from the server ${timeout} ms after stop`))), timeout);
+          timer = setTimeout(
+            () => reject(this.fail(new UndertoneError('timeout', `no end from the server ${timeout} ms after stop`))),
+            timeout,
+          );
         }),
       ]);
     } finally {
@@ -359,13 +366,20 @@ export class Session extends TypedEmitter<SessionEvents> {
   private async reconnect(cause: UndertoneError): Promise<void> {
     const previousSessionId = this.readyMessage?.sessionId;
     try {
-      const done = await retry(this.policy!, cause, () => this.open(), () => this.userClosed || this.failure !== undefined);
+      const done = await retry(
+        this.policy!,
+        cause,
+        () => this.open(),
+        () => this.userClosed || this.failure !== undefined,
+      );
       if (!done) return;
       const ready = done.value;
       this.emit('reconnect', { attempt: done.attempt, previousSessionId, sessionId: ready.sessionId, cause, ready });
     } catch (e) {
       const last = e as UndertoneError;
-      this.fail(new UndertoneError(last.code, `reconnect failed after the session was lost (${cause.message}): ${last.message}`, last.closeCode));
+      this.fail(
+        new UndertoneError(last.code, `reconnect failed after the session was lost (${cause.message}): ${last.message}`, last.closeCode),
+      );
     }
   }
 

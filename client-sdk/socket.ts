@@ -60,9 +60,17 @@ export interface SocketSpec<M> {
   readonly onClose: (end: SocketEnd) => void;
 }
 
-/** Opens a socket and wires its events to `spec`. Throws UndertoneError connection_failed when there is no WebSocket implementation or it throws (e.g. a malformed URL). */
+/**
+ * Opens a socket and wires its events to `spec`. Throws UndertoneError connection_failed when there
+ * is no WebSocket implementation or it throws (e.g. a malformed URL).
+ */
 export function openSocket<M>(spec: SocketSpec<M>): WebSocketLike {
-  if (!spec.factory) throw new UndertoneError('connection_failed', 'no WebSocket implementation: pass `webSocket`, or import the Node entry (client-sdk/node.js)');
+  if (!spec.factory) {
+    throw new UndertoneError(
+      'connection_failed',
+      'no WebSocket implementation: pass `webSocket`, or import the Node entry (client-sdk/node.js)',
+    );
+  }
   let socket: WebSocketLike;
   try {
     socket = spec.factory(spec.url, spec.headers, spec.protocols);
@@ -100,7 +108,11 @@ export function closeText(info: CloseInfo): string {
 
 /** The error of a socket that closed without ever opening. */
 export function connectionFailed(name: string, end: SocketEnd): UndertoneError {
-  return new UndertoneError('connection_failed', `cannot connect to ${name}${end.error ? `: ${end.error}` : ''} (is the server running?)`, end.code);
+  return new UndertoneError(
+    'connection_failed',
+    `cannot connect to ${name}${end.error ? `: ${end.error}` : ''} (is the server running?)`,
+    end.code,
+  );
 }
 
 /**

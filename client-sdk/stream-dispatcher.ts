@@ -5,7 +5,14 @@
  * close after it is a lost session whose cause the session acts on (end, fail, or reconnect).
  * One dispatcher per connection: it holds what that connection has said so far.
  */
-import { ERROR_CODES, type EmotionMessage, type EndMessage, type ReadyMessage, type ServerMessage, isErrorCode } from '../core/protocol/index.js';
+import {
+  ERROR_CODES,
+  type EmotionMessage,
+  type EndMessage,
+  type ReadyMessage,
+  type ServerMessage,
+  isErrorCode,
+} from '../core/protocol/index.js';
 import type { Attempt } from './attempt.js';
 import { type MessageHandlers, dispatch } from './dispatch.js';
 import { UndertoneError } from './errors.js';
@@ -65,12 +72,20 @@ export class StreamDispatcher {
     const info: CloseInfo = { code: end.code, reason: end.reason };
     if (!this.gotReady) {
       // This socket never carried a session: its failure is the connection attempt's (settled once).
-      const beforeReady = new UndertoneError('connection_lost', `connection to ${this.url} closed (${closeText(info)}) before ready`, info.code);
+      const beforeReady = new UndertoneError(
+        'connection_lost',
+        `connection to ${this.url} closed (${closeText(info)}) before ready`,
+        info.code,
+      );
       this.attempt.fail(this.serverError ?? (end.opened ? beforeReady : connectionFailed(this.url, end)));
       return;
     }
     const shutdown = this.shutdownEnd
-      ? new UndertoneError('shutting_down', `the server shut the session down after ${this.shutdownEnd.seconds} labels (end reason shutdown)`, info.code)
+      ? new UndertoneError(
+          'shutting_down',
+          `the server shut the session down after ${this.shutdownEnd.seconds} labels (end reason shutdown)`,
+          info.code,
+        )
       : undefined;
     const lost = new UndertoneError('connection_lost', `connection to ${this.url} lost (${closeText(info)}) without end`, info.code);
     this.host.closed(info, this.serverError ?? shutdown ?? lost);

@@ -75,7 +75,11 @@ function endpoint(options: SubscribeOptions, scheme: 'ws' | 'http'): string {
 
 function serverError(message: { code: string; message: string }, refused: boolean): UndertoneError {
   const code = isErrorCode(message.code) ? message.code : 'internal';
-  return new UndertoneError(code, `server ${refused ? 'refused' : 'ended'} the subscription: ${code}: ${message.message}`, ERROR_CODES[code]);
+  return new UndertoneError(
+    code,
+    `server ${refused ? 'refused' : 'ended'} the subscription: ${code}: ${message.message}`,
+    ERROR_CODES[code],
+  );
 }
 
 export class Subscription extends TypedEmitter<SubscriptionEvents> {
@@ -123,13 +127,22 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
     };
     const onMessage = (m: SubscriptionMessage): void => dispatch(m, handlers);
     const onClose = (info: CloseInfo, failure?: UndertoneError): void => {
-      if (!attempt.settled) attempt.fail(failure ?? new UndertoneError('connection_failed', `subscription closed before subscribed (${info.code} ${info.reason})`, info.code));
-      else if (sub.ended < sub.sessions.length && info.code !== 1000 && failure) sub.emit('error', failure);
+      if (!attempt.settled) {
+        const early = new UndertoneError(
+          'connection_failed',
+          `subscription closed before subscribed (${info.code} ${info.reason})`,
+          info.code,
+        );
+        attempt.fail(failure ?? early);
+      } else if (sub.ended < sub.sessions.length && info.code !== 1000 && failure) {
+        sub.emit('error', failure);
+      }
       sub.emit('close', info);
       sub.resolveClosed(info);
     };
     try {
-      sub.stop = (options.transport ?? 'websocket') === 'sse' ? openSse(options, onMessage, onClose) : openWebSocket(options, onMessage, onClose);
+      sub.stop =
+        (options.transport ?? 'websocket') === 'sse' ? openSse(options, onMessage, onClose) : openWebSocket(options, onMessage, onClose);
     } catch (e) {
       attempt.fail(e instanceof UndertoneError ? e : new UndertoneError('connection_failed', (e as Error).message));
     }
@@ -142,7 +155,11 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
   }
 }
 
-function openWebSocket(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) => void, onClose: (info: CloseInfo, failure?: UndertoneError) => void): () => void {
+function openWebSocket(
+  options: SubscribeOptions,
+  onMessage: (m: SubscriptionMessage) => void,
+  onClose: (info: CloseInfo, failure?: UndertoneError) => void,
+): () => void {
   const url = endpoint(options, 'ws');
   const socket = openSocket({
     factory: options.webSocket,
@@ -153,14 +170,20 @@ function openWebSocket(options: SubscribeOptions, onMessage: (m: SubscriptionMes
     onMessage,
     onClose: (end) => {
       const info: CloseInfo = { code: end.code, reason: end.reason };
-      const failure = end.opened ? new UndertoneError('connection_lost', `subscription closed (${closeText(info)})`, info.code) : connectionFailed(url, end);
+      const failure = end.opened
+        ? new UndertoneError('connection_lost', `subscription closed (${closeText(info)})`, info.code)
+        : connectionFailed(url, end);
       onClose(info, failure);
     },
   });
   return () => socket.close(1000, 'unsubscribed');
 }
 
-function openSse(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) => void, onClose: (info: CloseInfo, failure?: UndertoneError) => void): () => void {
+function openSse(
+  options: SubscribeOptions,
+  onMessage: (m: SubscriptionMessage) => void,
+  onClose: (info: CloseInfo, failure?: UndertoneError) => void,
+): () => void {
   const abort = new AbortController();
   const url = endpoint(options, 'http');
   const headers: Record<string, string> = { Accept: 'text/event-stream' };
@@ -209,7 +232,10 @@ function openSse(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) 
       }
       onClose({ code: 1000, reason: 'end of stream' });
     } catch (e) {
-      onClose({ code: 1006, reason: '' }, abort.signal.aborted ? undefined : new UndertoneError('connection_lost', `subscription stream broke: ${(e as Error).message}`));
+      onClose(
+        { code: 1006, reason: '' },
+        abort.signal.aborted ? undefined : new UndertoneError('connection_lost', `subscription stream broke: ${(e as Error).message}`),
+      );
     }
   })();
   return () => abort.abort();

@@ -20,7 +20,9 @@ export function parseClientMessage(text: string): ClientMessage {
   } catch {
     throw new ProtocolError('invalid_message', 'message is not valid JSON');
   }
-  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) throw new ProtocolError('invalid_message', 'message must be a JSON object');
+  if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
+    throw new ProtocolError('invalid_message', 'message must be a JSON object');
+  }
   const obj = raw as Record<string, unknown>;
   const type = obj.type;
   if (typeof type !== 'string') throw new ProtocolError('invalid_message', 'message has no string "type"');
@@ -37,6 +39,9 @@ export function parseClientMessage(text: string): ClientMessage {
       return { type };
     }
     default:
-      throw new ProtocolError('invalid_message', `unknown message type ${JSON.stringify(type.slice(0, 32))} (expected ${CLIENT_TYPES.join(', ')})`);
+      throw new ProtocolError(
+        'invalid_message',
+        `unknown message type ${JSON.stringify(type.slice(0, 32))} (expected ${CLIENT_TYPES.join(', ')})`,
+      );
   }
 }

@@ -53,7 +53,10 @@ export const ERROR_CODES = {
   shutting_down: CLOSE_CODES.GOING_AWAY,
   /** Subscription: no live session has that sessionId or key. */
   session_not_found: CLOSE_CODES.POLICY_VIOLATION,
-  /** Subscription: the subscriber did not read fast enough (its send buffer passed the limit) and was dropped; reconnect to resume from history. */
+  /**
+   * Subscription: the subscriber did not read fast enough (its send buffer passed the limit) and was
+   * dropped; reconnect to resume from history.
+   */
   subscriber_too_slow: CLOSE_CODES.TRY_AGAIN_LATER,
   /** A server bug; logged with the session id. */
   internal: CLOSE_CODES.INTERNAL_ERROR,

@@ -17,6 +17,11 @@ export class ProtocolError extends Error {
   }
 
   toMessage(): ErrorMessage {
-    return { type: 'error', code: this.code, message: this.message, ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}) };
+    return {
+      type: 'error',
+      code: this.code,
+      message: this.message,
+      ...(this.retryAfterMs !== undefined ? { retryAfterMs: this.retryAfterMs } : {}),
+    };
   }
 }

@@ -97,17 +97,31 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   const { encoding, sampleRate, channels, preSkip, key, band } = raw;
   if (typeof encoding !== 'string') return bad('start: "encoding" must be a string');
   if (!(ENCODINGS as readonly string[]).includes(encoding)) {
-    return { ok: false, code: 'unsupported_encoding', reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})` };
+    return {
+      ok: false,
+      code: 'unsupported_encoding',
+      reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})`,
+    };
   }
   if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate)) return bad('start: "sampleRate" must be an integer');
   if (typeof channels !== 'number' || !Number.isInteger(channels)) return bad('start: "channels" must be an integer');
-  if (channels !== 1 && channels !== 2) return { ok: false, code: 'unsupported_format', reason: `unsupported channel count ${channels} (expected 1 or 2)` };
+  if (channels !== 1 && channels !== 2) {
+    return { ok: false, code: 'unsupported_format', reason: `unsupported channel count ${channels} (expected 1 or 2)` };
+  }
   if (encoding === 'opus') {
     if (!(OPUS_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
-      return { ok: false, code: 'unsupported_format', reason: `unsupported Opus sample rate ${sampleRate} (expected ${OPUS_SAMPLE_RATES.join(', ')})` };
+      return {
+        ok: false,
+        code: 'unsupported_format',
+        reason: `unsupported Opus sample rate ${sampleRate} (expected ${OPUS_SAMPLE_RATES.join(', ')})`,
+      };
     }
   } else if (sampleRate < PCM_MIN_SAMPLE_RATE || sampleRate > PCM_MAX_SAMPLE_RATE) {
-    return { ok: false, code: 'unsupported_format', reason: `unsupported sample rate ${sampleRate} (expected ${PCM_MIN_SAMPLE_RATE} to ${PCM_MAX_SAMPLE_RATE} Hz)` };
+    return {
+      ok: false,
+      code: 'unsupported_format',
+      reason: `unsupported sample rate ${sampleRate} (expected ${PCM_MIN_SAMPLE_RATE} to ${PCM_MAX_SAMPLE_RATE} Hz)`,
+    };
   }
   if (preSkip !== undefined) {
     if (encoding !== 'opus') return bad('start: "preSkip" applies to opus only');
