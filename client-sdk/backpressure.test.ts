@@ -13,7 +13,7 @@ import { UndertoneError, connect } from './node.js';
 const READY: ReadyMessage = {
   type: 'ready',
   sessionId: 'stalled',
-  model: { name: 'stub', version: '0', labels: ['neutral', 'angry'] },
+  model: { name: 'stub', version: '0', band: 'wideband', labels: ['neutral', 'angry'] },
   windowMs: 3000,
   limits: { maxMessageBytes: 262144, idleTimeoutMs: 30000 },
 };
