@@ -121,7 +121,6 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   const groups = (values.cv ?? '').split(',').filter(Boolean);
 
-  const started = Date.now();
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
