@@ -31,6 +31,6 @@ export function protocolErrorOf(e: unknown, log: Logger): ProtocolError {
 }
 
 /** Closes the socket with `code` and `reason` unless it is closing already. */
-export function closeSocket(ws: WebSocket, code: CloseCode, reason: string): void {
+export function closeSocket(ws: { readonly readyState: number; close(code: number, reason: string): void }, code: CloseCode, reason: string): void {
   if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(code, closeReason(reason));
 }

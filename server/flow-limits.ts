@@ -34,6 +34,10 @@ export function rateWaitMs(limits: FlowLimits, audioMs: number, elapsedMs: numbe
 
 import { WebSocket } from 'ws';
 
+/** ws's readyState values (WebSocket.OPEN, WebSocket.CLOSING), for code that sees a socket through a narrow interface. */
+export const SOCKET_OPEN: number = WebSocket.OPEN;
+export const SOCKET_CLOSING: number = WebSocket.CLOSING;
+
 /** Why a session's socket is not being read; reading resumes when no reason is left. */
 export type PauseReason = 'inference' | 'rate' | 'buffer';
 
@@ -61,9 +65,9 @@ export class ReadGate {
 
 
 /** The ReadGate of a WebSocket: paused = the socket is not read (TCP backpressure on the client). */
-export function socketReadGate(ws: WebSocket): ReadGate {
+export function socketReadGate(ws: { readonly readyState: number; pause(): void; resume(): void }): ReadGate {
   return new ReadGate((paused) => {
-    if (ws.readyState !== WebSocket.OPEN) return;
+    if (ws.readyState !== SOCKET_OPEN) return;
     if (paused) ws.pause();
     else ws.resume();
   });

@@ -7,8 +7,8 @@
  * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
  * audio pipeline and its resources.
  *
- * Labels are delivered in order through a promise chain: a silent second needs no inference but
- * must wait behind the voiced second before it.
+ * Labels are delivered in order through a JobQueue: a silent second needs no inference but must
+ * wait behind the voiced second before it.
  */
 import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../core/model/metadata.js';
@@ -21,6 +21,7 @@ import type { SessionEndReason, SessionInfo } from './events/session-event.js';
 import type { Logger } from './logger.js';
 import type { ServerMetrics } from './metrics.js';
 import type { LabelEngine, WindowAnalyzer } from './engine.js';
+import { JobQueue } from './job-queue.js';
 
 /** Windows submitted but not yet delivered above which the transport should stop reading (TCP backpressure). */
 const PAUSE_ABOVE = 48;
@@ -46,7 +47,8 @@ export interface LiveStreamOutput {
 
 export class LiveStream {
   private readonly analyzer: WindowAnalyzer;
-  private outbox: Promise<void> = Promise.resolve();
+  /** Label deliveries, in stream order; a failed one (inference error) fails the transport. */
+  private readonly outbox: JobQueue;
   private readonly timeline: TimelineEntry[] = [];
   private inflight = 0;
   private paused = false;
@@ -64,6 +66,7 @@ export class LiveStream {
     private readonly log: Logger,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
+    this.outbox = new JobQueue((e) => this.output.fail(e));
     ctx.metrics.sessions.inc({ encoding: info.encoding });
     ctx.bus.open(info);
   }
@@ -110,7 +113,7 @@ export class LiveStream {
     this.accept(tail.length, due, arrival);
     if (input.pendingBytes > 0) this.log.info({ bytes: input.pendingBytes }, 'stream ended inside a sample frame; partial frame dropped');
     this.freeInput();
-    await this.outbox;
+    await this.outbox.idle();
     if (this.closed) return undefined;
     const end: EndMessage = { type: 'end', ...this.summary(), reason };
     this.closed = true;
@@ -165,20 +168,18 @@ export class LiveStream {
     entry.catch(() => undefined);
     this.inflight++;
     this.backpressure();
-    this.outbox = this.outbox
-      .then(async () => {
-        const e = await entry;
-        this.inflight--;
-        this.backpressure();
-        if (this.closed) return;
-        this.timeline.push(e);
-        const message: EmotionMessage = { type: 'emotion', ...e };
-        this.output.emotion(message);
-        this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
-        this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
-        this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
-      })
-      .catch((e: unknown) => this.output.fail(e));
+    this.outbox.add(async () => {
+      const e = await entry;
+      this.inflight--;
+      this.backpressure();
+      if (this.closed) return;
+      this.timeline.push(e);
+      const message: EmotionMessage = { type: 'emotion', ...e };
+      this.output.emotion(message);
+      this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
+      this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
+      this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
+    });
   }
 
   private backpressure(): void {

@@ -11,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import type { ModelMetadata } from '../core/model/metadata.js';
 import { type Band, ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../core/protocol/index.js';
+import type { AudioConnection } from './audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from './auth.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
@@ -45,13 +46,6 @@ export class LocalSlots implements SessionSlots {
   release(): void {
     this.used = Math.max(0, this.used - 1);
   }
-}
-
-/** A live audio connection: a /v1/stream Session or a Twilio call (what drain waits for). */
-interface LiveConnection {
-  readonly closed: Promise<void>;
-  shutdown(): void;
-  terminate(): void;
 }
 
 /** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
@@ -98,7 +92,7 @@ export class UndertoneServer {
   /** The --metrics-port listener, when /metrics is served apart from the main port. */
   private readonly metricsHttp?: Server;
   private readonly wss: WebSocketServer;
-  private readonly sessions = new Set<LiveConnection>();
+  private readonly sessions = new Set<AudioConnection>();
   private readonly access: AccessControl;
   private readonly subscriptions: Subscriptions;
   private readonly slots: SessionSlots;
@@ -329,7 +323,7 @@ export class UndertoneServer {
       },
     };
     const remote = { address: req.socket.remoteAddress };
-    const session: LiveConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
+    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
