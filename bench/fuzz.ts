@@ -11,10 +11,10 @@ import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { hardPayloadLimit } from '../server/server.js';
-import { startChildServer } from '../server/testing/child-server.js';
-import { type FuzzLimits, caseArbitrary, handPickedCases } from '../server/testing/fuzz-cases.js';
-import { Canary, canaryFiles, runCases } from '../server/testing/fuzz-runner.js';
-import { opusPackets } from '../server/testing/harness.js';
+import { startServer } from '../test/server-process.js';
+import { type FuzzLimits, caseArbitrary, handPickedCases } from '../test/fuzz/cases.js';
+import { Canary, canaryFiles, runCases } from '../test/fuzz/runner.js';
+import { opusPackets } from '../test/harness.js';
 
 const { values } = parseArgs({
   options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string' }, concurrency: { type: 'string', default: '8' } },
@@ -27,7 +27,7 @@ const limits: FuzzLimits = { maxMessageBytes: MAX_MESSAGE, hardPayloadBytes: har
 
 // Lag-based admission off: this run measures the answers to hostile input, and on a shared
 // machine the server's event loop can be starved by other processes (a 1013 would hide the case).
-const server = await startChildServer(['--workers', '1', '--max-message-bytes', String(MAX_MESSAGE), '--log-level', 'warn', '--max-event-loop-lag-ms', '0']);
+const server = await startServer(['--workers', '1', '--max-message-bytes', String(MAX_MESSAGE), '--log-level', 'warn', '--max-event-loop-lag-ms', '0']);
 const packets = (await opusPackets(corpusFile(manifestRows()[0]))).packets;
 const cases = [...handPickedCases(limits, packets[10]), ...fc.sample(caseArbitrary(limits, packets), { numRuns: count, seed })];
 console.log(`fuzzing ${cases.length} cases (${count} random, seed ${seed}, ${cases.length - count} hand-picked), ${concurrency} connections at a time, server pid ${server.child.pid}`);

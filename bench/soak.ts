@@ -6,7 +6,7 @@
  *   npm run bench:soak -- --minutes 30 [--concurrency 8] [--warmup 120]
  */
 import { parseArgs } from 'node:util';
-import { formatSoak, soak } from '../server/testing/soak.js';
+import { formatSoak, soak } from '../test/soak.js';
 
 const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '120' } } });
 const minutes = Number(values.minutes);

@@ -13,7 +13,7 @@ import { parseServerMessage, type ServerMessage } from '../core/protocol/index.j
 import { keyProtocols } from '../client-sdk/session.js';
 import { bearerProtocol } from './auth.js';
 import { loadConfig } from './config.js';
-import { type TestServer, startTestServer } from './testing/harness.js';
+import { type TestServer, startTestServer } from '../test/harness.js';
 
 const START = { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 };
 const ONE_SECOND = new Uint8Array(32000);

@@ -6,9 +6,9 @@
  * load run with latencies is `npm run bench:overload`.)
  */
 import { describe, expect, it } from 'vitest';
-import { readMetric } from './testing/child-server.js';
-import { startTestServer } from './testing/harness.js';
-import { StreamClient, streamChunks } from './testing/stream-client.js';
+import { readMetric } from '../test/server-process.js';
+import { startTestServer } from '../test/harness.js';
+import { StreamClient, streamChunks } from '../test/clients/stream-client.js';
 
 const START = { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 } as const;
 

@@ -6,19 +6,18 @@
  * `predict` with the chosen model, scores to 1e-4). Without a narrowband model every stream gets
  * the wideband one.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../cli/paths.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';
-import { EmotionModel } from '../core/model/emotion-model.js';
+import type { EmotionModel } from '../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../core/predict.js';
 import type { SessionInfo, StartMessage } from '../core/protocol/index.js';
 import { corpusFile, sampleRows } from '../test/corpora.js';
-import { type TestServer, compareEntry, startTestServer } from './testing/harness.js';
-import { StreamClient, type StreamRun, streamChunks } from './testing/stream-client.js';
+import { type TestServer, compareEntry, shippedModels, startTestServer } from '../test/harness.js';
+import { StreamClient, type StreamRun, streamChunks } from '../test/clients/stream-client.js';
 
+const shipped = shippedModels();
 let wideband: EmotionModel;
 let narrowband: EmotionModel;
 let srv: TestServer;
@@ -28,18 +27,10 @@ let mulaw: Uint8Array;
 let telephone16k: Float32Array;
 
 beforeAll(async () => {
-  wideband = await EmotionModel.load(modelDir());
-  narrowband = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
-  srv = await startTestServer();
+  ({ wideband, narrowband, srv } = shipped);
   samples16k = await decodeAudioFile(corpusFile(sampleRows(3)[1]));
   mulaw = g711Encode('mulaw', resampleAll(samples16k, 16000, 8000));
   telephone16k = resampleAll(g711Decode('mulaw', mulaw), 8000, 16000);
-});
-
-afterAll(async () => {
-  await srv?.server.drain();
-  await wideband?.release();
-  await narrowband?.release();
 });
 
 function s16le(samples: Float32Array): Uint8Array {

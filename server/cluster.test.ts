@@ -9,29 +9,29 @@
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { type Spawned, kill, spawnServe } from '../test/serve.js';
-import { modelDir } from '../cli/paths.js';
+import { type ServerProcess, startServer } from '../test/server-process.js';
+import { modelDir } from './paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { predictSamples } from '../core/predict.js';
-import { compareEntry, f32leBytes } from './testing/harness.js';
-import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { compareEntry, f32leBytes } from '../test/harness.js';
+import { StreamClient, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const START = { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 } as const;
 
 let child: ChildProcess;
-let exited: Promise<number | null>;
+let exited: Promise<number | string>;
 let logs: Record<string, unknown>[];
 let port: number;
-let clustered: Spawned;
+let clustered: ServerProcess;
 
 beforeAll(async () => {
-  clustered = await spawnServe(['--workers', '2', '--max-sessions', '3']);
+  clustered = await startServer(['--workers', '2', '--max-sessions', '3']);
   ({ child, exited, logs, port } = clustered);
 });
 
 afterAll(async () => {
-  await kill(clustered);
+  await clustered?.kill();
 });
 
 describe('undertone serve --workers 2', () => {
@@ -101,7 +101,7 @@ describe('undertone serve --workers 2', () => {
 
 describe('undertone serve --inference-thread', () => {
   it('labels equal predict with onnxruntime on a worker thread', async () => {
-    const threaded = await spawnServe(['--workers', '1', '--inference-thread']);
+    const threaded = await startServer(['--workers', '1', '--inference-thread']);
     try {
       expect(threaded.logs.find((l) => l.msg === 'model loaded')).toMatchObject({ inferenceThread: true });
       const model = await EmotionModel.load(modelDir());
@@ -115,7 +115,7 @@ describe('undertone serve --inference-thread', () => {
       threaded.child.kill('SIGTERM');
       expect(await threaded.exited).toBe(0);
     } finally {
-      await kill(threaded);
+      await threaded.kill();
     }
   });
 });

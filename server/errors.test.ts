@@ -10,8 +10,8 @@ import { labelPoints } from '../core/model/window.js';
 import { CLOSE_CODES, type ErrorCode } from '../core/protocol/index.js';
 import { defaultConfig } from './config.js';
 import { UndertoneServer } from './server.js';
-import { type TestServer, f32leBytes, opusPackets, s16leBytes as s16le, startTestServer } from './testing/harness.js';
-import { type StreamRun, StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { type TestServer, f32leBytes, opusPackets, s16leBytes as s16le, startTestServer } from '../test/harness.js';
+import { type StreamRun, StreamClient, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const MAX_MESSAGE = 16384;
 const MAX_SESSIONS = 6;

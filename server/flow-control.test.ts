@@ -9,9 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { speechSeconds } from '../test/corpora.js';
 import { rateWaitMs } from './flow-limits.js';
-import { readMetric } from './testing/child-server.js';
-import { s16leBytes, startTestServer } from './testing/harness.js';
-import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { readMetric } from '../test/server-process.js';
+import { s16leBytes, startTestServer } from '../test/harness.js';
+import { StreamClient, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 async function speech(seconds: number): Promise<Uint8Array> {
   return s16leBytes(await speechSeconds(seconds));

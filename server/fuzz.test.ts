@@ -8,9 +8,9 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { hardPayloadLimit } from './server.js';
-import { type FuzzLimits, caseArbitrary, handPickedCases } from './testing/fuzz-cases.js';
-import { Canary, canaryFiles, runCases } from './testing/fuzz-runner.js';
-import { type TestServer, opusPackets, startTestServer } from './testing/harness.js';
+import { type FuzzLimits, caseArbitrary, handPickedCases } from '../test/fuzz/cases.js';
+import { Canary, canaryFiles, runCases } from '../test/fuzz/runner.js';
+import { type TestServer, opusPackets, startTestServer } from '../test/harness.js';
 
 const MAX_MESSAGE = 16384;
 const LIMITS: FuzzLimits = { maxMessageBytes: MAX_MESSAGE, hardPayloadBytes: hardPayloadLimit(MAX_MESSAGE) };

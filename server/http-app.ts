@@ -2,13 +2,9 @@
  * The HTTP side of the port: liveness, readiness, Prometheus metrics and the demo page at / (express). The WebSocket
  * endpoint (/v1/stream) is served by the same http.Server's upgrade handler (server.ts).
  */
-import path from 'node:path';
 import express, { type Express, type RequestHandler } from 'express';
-import { PROJECT_ROOT } from '../cli/paths.js';
+import { WEB_DIR } from './paths.js';
 import { STREAM_PATH } from '../core/protocol/index.js';
-
-/** The browser build (scripts/build-web.mjs): the demo page at / and the SDK bundle at /undertone-sdk.js. */
-export const WEB_DIR = path.join(PROJECT_ROOT, 'dist/web');
 
 export interface HttpAppHooks {
   /** Why the server is not ready (model not loaded, draining), or undefined when ready. */

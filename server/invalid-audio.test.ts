@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { badEmotion } from './testing/fuzz-runner.js';
-import { type TestServer, s16leBytes as s16le, startTestServer } from './testing/harness.js';
-import { chunkBytes, streamChunks } from './testing/stream-client.js';
+import { badEmotion } from '../test/fuzz/runner.js';
+import { type TestServer, s16leBytes as s16le, startTestServer } from '../test/harness.js';
+import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const RATE = 16000;
 const SECONDS = 3;

@@ -5,13 +5,13 @@
  * disconnects. A real server with the shipped model and a real corpus file.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from './paths.js';
 import { corpusFile, longestRow } from '../test/corpora.js';
 import { defaultConfig } from './config.js';
 import { InProcessBus } from './events/in-process-bus.js';
 import type { SessionEvent, SessionInfo } from './events/session-event.js';
-import { opusPackets } from './testing/harness.js';
-import { StreamClient, streamChunks } from './testing/stream-client.js';
+import { opusPackets } from '../test/harness.js';
+import { StreamClient, streamChunks } from '../test/clients/stream-client.js';
 import { UndertoneServer } from './server.js';
 
 /** The in-process bus, also recording everything published and the directory at each open. */

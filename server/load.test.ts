@@ -4,17 +4,16 @@
  * audio, and the per-label latency (audio that completes a second sent -> its label received)
  * is printed and bounded.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { modelDir } from '../cli/paths.js';
 import { decodeAudioBytes, decodeAudioFile } from '../core/audio/decode-file.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
-import { EmotionModel } from '../core/model/emotion-model.js';
+import type { EmotionModel } from '../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../core/predict.js';
 import type { StartMessage } from '../core/protocol/index.js';
-import { type TestServer, compareEntry, f32leBytes, opusPackets, startTestServer } from './testing/harness.js';
-import { type StreamRun, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { type TestServer, compareEntry, f32leBytes, opusPackets, shippedModels } from '../test/harness.js';
+import { type StreamRun, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const SESSIONS = 50;
 
@@ -25,13 +24,13 @@ interface Plan {
   readonly want: Prediction;
 }
 
+const shipped = shippedModels();
 let model: EmotionModel;
 let srv: TestServer;
 const plans: Plan[] = [];
 
 beforeAll(async () => {
-  model = await EmotionModel.load(modelDir());
-  srv = await startTestServer();
+  ({ wideband: model, srv } = shipped);
   // 50 different speakers' files of 2.5-4 s (every corpus), spread over the manifest.
   const rows = manifestRows().filter((r) => r.durationS >= 2.5 && r.durationS <= 4);
   for (let i = 0; i < SESSIONS; i++) {
@@ -68,11 +67,6 @@ beforeAll(async () => {
       });
     }
   }
-});
-
-afterAll(async () => {
-  await srv?.server.drain();
-  await model?.release();
 });
 
 function quantile(sorted: number[], q: number): number {

@@ -8,9 +8,9 @@ import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from './paths.js';
 import { runCli } from '../test/cli.js';
-import { kill, spawnServe } from '../test/serve.js';
+import { startServer } from '../test/server-process.js';
 
 let truncated: string;
 let mismatched: string;
@@ -67,12 +67,12 @@ describe('undertone serve with a bad model', () => {
   }
 
   it('--narrowband-model none with a good --model starts (and says telephone streams use the wideband model)', async () => {
-    const s = await spawnServe(['--narrowband-model', 'none', '--port', '0', '--workers', '1']);
+    const s = await startServer(['--narrowband-model', 'none', '--workers', '1']);
     try {
       expect(s.logs.filter((l) => l.msg === 'model loaded').map((l) => l.band)).toEqual(['wideband']);
       expect(s.logs.some((l) => String(l.msg).startsWith('no narrowband model'))).toBe(true);
     } finally {
-      await kill(s);
+      await s.kill();
     }
   });
 });

@@ -5,13 +5,13 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, longestRow, sampleRows } from '../test/corpora.js';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from './paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { readModelFiles } from '../core/model/metadata.js';
 import { analyzerFor } from '../core/predict.js';
 import type { DueWindow } from '../core/stream-analyzer.js';
-import { compareEntry, f32leBytes, startTestServer, type TestServer } from './testing/harness.js';
-import { chunkBytes, streamChunks } from './testing/stream-client.js';
+import { compareEntry, f32leBytes, startTestServer, type TestServer } from '../test/harness.js';
+import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 import { NaiveAnalyzer } from './naive-engine.js';
 
 function windows(analyzer: { push(s: Float32Array): DueWindow[]; finish(): DueWindow[] }, samples: Float32Array, chunk: number): DueWindow[] {

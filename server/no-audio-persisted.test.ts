@@ -10,9 +10,9 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../cli/paths.js';
-import { startChildServer } from './testing/child-server.js';
-import { StreamClient, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { PROJECT_ROOT } from './paths.js';
+import { startServer } from '../test/server-process.js';
+import { StreamClient, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const MARKER = Buffer.from('UTMARK-7f3a9c1e!', 'latin1');
 const serverTmp = mkdtempSync(path.join(tmpdir(), 'undertone-privacy-'));
@@ -72,7 +72,7 @@ describe('audio is never written to disk or logs', () => {
 
   it('a marker streamed in audio appears in no log line and no file written during the run', async () => {
     const t0 = Date.now() - 1000;
-    const server = await startChildServer(['--workers', '1', '--log-level', 'trace', '--max-message-bytes', '65536'], { env: { TMPDIR: serverTmp } });
+    const server = await startServer(['--workers', '1', '--log-level', 'trace', '--max-message-bytes', '65536'], { env: { TMPDIR: serverTmp } });
     let stdout = '';
     let stderr = '';
     try {

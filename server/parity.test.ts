@@ -11,20 +11,20 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, longestRow } from '../test/corpora.js';
-import { modelDir } from '../cli/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { type G711Law, g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
-import { EmotionModel } from '../core/model/emotion-model.js';
+import type { EmotionModel } from '../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../core/predict.js';
 import type { EmotionMessage } from '../core/protocol/index.js';
-import { type TestServer, compareEntry, f32leBytes, opusPackets, startTestServer } from './testing/harness.js';
-import { type StreamRun, chunkBytes, streamChunks } from './testing/stream-client.js';
+import { type TestServer, compareEntry, f32leBytes, opusPackets, shippedModels } from '../test/harness.js';
+import { type StreamRun, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 /** Chunk sizes that split s16 samples, stereo frames and f32 samples at every offset. */
 const ODD_SIZES = [1001, 3, 4093, 517, 1, 2222, 77, 9999];
 
+const shipped = shippedModels();
 let model: EmotionModel;
 let narrowband: EmotionModel;
 let srv: TestServer;
@@ -33,9 +33,7 @@ let file: string;
 let samples16k: Float32Array;
 
 beforeAll(async () => {
-  model = await EmotionModel.load(modelDir());
-  narrowband = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
-  srv = await startTestServer();
+  ({ wideband: model, narrowband, srv } = shipped);
   tmp = await mkdtemp(path.join(tmpdir(), 'undertone-parity-'));
   // The longest corpus file: several whole seconds and a partial last one.
   const row = longestRow();
@@ -44,9 +42,6 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await srv?.server.drain();
-  await model?.release();
-  await narrowband?.release();
   if (tmp) await rm(tmp, { recursive: true, force: true });
 });
 

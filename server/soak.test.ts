@@ -4,7 +4,7 @@
  * fails, and the server's RSS after warm-up drifts less than 10%.
  */
 import { describe, expect, it } from 'vitest';
-import { formatSoak, soak } from './testing/soak.js';
+import { formatSoak, soak } from '../test/soak.js';
 
 describe('soak', () => {
   it('2 minutes of session churn: no label lost, RSS drift < 10%', async () => {

@@ -7,9 +7,9 @@
 import { performance } from 'node:perf_hooks';
 import { describe, expect, it } from 'vitest';
 import { speechSeconds } from '../../test/corpora.js';
-import { readMetric } from '../testing/child-server.js';
-import { startTestServer } from '../testing/harness.js';
-import { playTwilioCall, toMulaw8k } from '../testing/twilio-client.js';
+import { readMetric } from '../../test/server-process.js';
+import { startTestServer } from '../../test/harness.js';
+import { playTwilioCall, toMulaw8k } from '../../test/clients/twilio-client.js';
 
 describe('Twilio speed allowance', () => {
   it('12 s of a two-track call sent at once, burst 2 s and max speed 4x: >= 2.5 s to the end, every label; unlimited is faster', async () => {

@@ -1,5 +1,5 @@
 /**
- * The Twilio Media Streams endpoint with a simulated Twilio client (server/testing/twilio-client.ts):
+ * The Twilio Media Streams endpoint with a simulated Twilio client (test/clients/twilio-client.ts):
  * two real corpus files as the caller (inbound) and the agent (outbound), 8 kHz mu-law in 20 ms
  * `media` messages. A WebSocket subscriber (by callSid, inbound track) and an SSE subscriber (by
  * the customParameters key, inbound track) each receive every label of the caller, in order,
@@ -7,21 +7,20 @@
  * streams get the narrowband model, which GET /v1/sessions names); an outbound subscriber gets the
  * agent's. Plus: the token in customParameters, a wrong media format, and garbage.
  */
-import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../../cli/paths.js';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { g711Decode } from '../../core/audio/g711.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { resampleAll } from '../../core/audio/resample.js';
-import { EmotionModel } from '../../core/model/emotion-model.js';
+import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../../core/predict.js';
 import { corpusFile, longestRow, sampleRows } from '../../test/corpora.js';
 import type { SessionInfo } from '../events/session-event.js';
-import { type TestServer, compareEntry, startTestServer } from '../testing/harness.js';
-import { type TestSubscription, subscribeSse, subscribeWs } from '../testing/subscription-client.js';
-import { playTwilioCall, sid, toMulaw8k } from '../testing/twilio-client.js';
+import { type TestServer, compareEntry, shippedModels } from '../../test/harness.js';
+import { type TestSubscription, subscribeSse, subscribeWs } from '../../test/clients/subscription-client.js';
+import { playTwilioCall, sid, toMulaw8k } from '../../test/clients/twilio-client.js';
 import { WebSocket } from 'ws';
 
+const shipped = shippedModels({ apiKeys: ['audio-key'], subscriberKeys: ['read-key'], historySeconds: 60 });
 let srv: TestServer;
 let model: EmotionModel;
 let caller: Uint8Array;
@@ -32,8 +31,7 @@ const READ = { Authorization: 'Bearer read-key' };
 
 beforeAll(async () => {
   // Twilio audio is telephone band: the server labels it with the narrowband model.
-  model = await EmotionModel.load(path.join(modelDir(), 'narrowband'));
-  srv = await startTestServer({ apiKeys: ['audio-key'], subscriberKeys: ['read-key'], historySeconds: 60 });
+  ({ narrowband: model, srv } = shipped);
   const callerRow = longestRow();
   const agentRow = sampleRows(5).find((r) => r.path !== callerRow.path)!;
   caller = toMulaw8k(await decodeAudioFile(corpusFile(callerRow)));
@@ -41,11 +39,6 @@ beforeAll(async () => {
   // What the server should compute: the telephone audio back at 16 kHz.
   wantCaller = await predictSamples(model, resampleAll(g711Decode('mulaw', caller), 8000, 16000));
   wantAgent = await predictSamples(model, resampleAll(g711Decode('mulaw', agent), 8000, 16000));
-});
-
-afterAll(async () => {
-  await srv?.server.drain();
-  await model?.release();
 });
 
 async function listed(): Promise<SessionInfo[]> {

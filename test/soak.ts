@@ -6,12 +6,12 @@
  * (30 minutes) and server/soak.test.ts (2 minutes).
  */
 import { performance } from 'node:perf_hooks';
-import { decodeAudioFile } from '../../core/audio/decode-file.js';
-import { labelPoints } from '../../core/model/window.js';
-import { corpusFile, manifestRows } from '../../test/corpora.js';
-import { type ChildServer, startChildServer } from './child-server.js';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { labelPoints } from '../core/model/window.js';
+import { corpusFile, manifestRows } from './corpora.js';
+import { type ServerProcess, startServer } from './server-process.js';
 import { s16leBytes } from './harness.js';
-import { chunkBytes, streamChunks } from './stream-client.js';
+import { chunkBytes, streamChunks } from './clients/stream-client.js';
 
 export interface SoakOptions {
   readonly minutes: number;
@@ -46,7 +46,7 @@ export interface SoakReport {
   readonly serverExit: number | string;
 }
 
-async function metrics(server: ChildServer): Promise<Map<string, number>> {
+async function metrics(server: ServerProcess): Promise<Map<string, number>> {
   const text = await (await fetch(`${server.http}/metrics`)).text();
   const m = new Map<string, number>();
   for (const line of text.split('\n')) {
@@ -81,7 +81,7 @@ async function clips(count: number): Promise<{ pcm: Uint8Array; labels: number }
 export async function soak(options: SoakOptions): Promise<SoakReport> {
   const say = options.onProgress ?? (() => undefined);
   const audio = await clips(16);
-  const server = await startChildServer(['--workers', '1', '--log-level', 'warn']);
+  const server = await startServer(['--workers', '1', '--log-level', 'warn']);
   const t0 = performance.now();
   const endAt = t0 + options.minutes * 60_000;
   const warmEnd = t0 + options.warmupSeconds * 1000;

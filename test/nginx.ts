@@ -5,13 +5,13 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from './server-process.js';
+import { PROJECT_ROOT } from '../server/paths.js';
+import { freePort } from './server-process.js';
 
 export const NGINX = '/usr/sbin/nginx';
-export const NGINX_CONF = path.join(ROOT, 'deploy/nginx/undertone.conf');
+export const NGINX_CONF = path.join(PROJECT_ROOT, 'deploy/nginx/undertone.conf');
 
 export interface Nginx {
   readonly port: number;
@@ -19,17 +19,6 @@ export interface Nginx {
   readonly url: string;
   readonly dir: string;
   stop(): Promise<void>;
-}
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number };
-      s.close(() => resolve(port));
-    });
-  });
 }
 
 /** The shipped site config with `listen` and the upstream's servers replaced. */

@@ -1,21 +1,26 @@
 /**
- * `undertone serve` (the built CLI, dist/) as a child process, for benches and tests that need
- * the server apart from the client: a crash shows as an exit, its RSS is its own, its logs are
- * what an operator would see.
+ * The one child-process spawner of tests and benches: `undertone serve` from the built CLI
+ * (dist/cli/main.js, what `npm start` runs) on a free loopback port, for whatever needs the
+ * server apart from the client: cluster and inference-thread modes, Redis across processes,
+ * nginx in front of two backends, benches whose CPU and RSS must be the server's own, logs as an
+ * operator sees them. Resolves once /readyz answers 200 (every worker has the model).
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
-import path from 'node:path';
-import { PROJECT_ROOT } from '../../cli/paths.js';
+import { createInterface } from 'node:readline';
+import { BUILT_CLI, PROJECT_ROOT } from '../server/paths.js';
 
-/** The built CLI (dist/cli/main.js), whether this module runs from source (vitest) or from dist/. */
-const CLI = path.join(PROJECT_ROOT, 'dist/cli/main.js');
-
-export interface ChildServer {
+export interface ServerProcess {
   readonly child: ChildProcessWithoutNullStreams;
+  readonly pid: number;
   readonly port: number;
+  /** ws://127.0.0.1:PORT/v1/stream */
   readonly url: string;
+  /** http://127.0.0.1:PORT */
   readonly http: string;
+  /** The JSON log lines written to stdout so far. */
+  readonly logs: Record<string, unknown>[];
   /** Everything the process wrote so far. */
   stdout(): string;
   stderr(): string;
@@ -23,18 +28,22 @@ export interface ChildServer {
   readonly exited: Promise<number | string>;
   /** SIGTERM (drain), then SIGKILL after `graceMs`; resolves with the exit code. */
   stop(graceMs?: number): Promise<number | string>;
+  /** SIGKILL if it still runs (test clean-up). */
+  kill(): Promise<void>;
 }
 
-export interface ChildServerOptions {
+export interface ServerProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
-  /** Extra node flags (e.g. --expose-gc). */
+  /** Flags for node itself (e.g. --expose-gc, --cpu-prof). */
   readonly nodeArgs?: readonly string[];
   /** Longest wait for the model to be loaded (ms). */
   readonly readyTimeoutMs?: number;
+  /** Copy the server's warn/error/fatal log lines to this process's stderr (benches). */
+  readonly showErrors?: boolean;
 }
 
-/** A loopback port free right now (the server is told it, so any log level works). */
+/** A loopback port free right now. */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const probe = createServer();
@@ -46,17 +55,32 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts `undertone serve --port P ...args` on a free port and resolves once /readyz answers 200. */
-export async function startChildServer(args: readonly string[], options: ChildServerOptions = {}): Promise<ChildServer> {
+/**
+ * Starts `undertone serve --port P --host 127.0.0.1 ...args` on a free port P (the port is told
+ * to the server, so any log level works).
+ */
+export async function startServer(args: readonly string[] = [], options: ServerProcessOptions = {}): Promise<ServerProcess> {
+  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run "npm run build" first (npm test does)`);
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BUILT_CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
   });
   let out = '';
   let err = '';
+  const logs: Record<string, unknown>[] = [];
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (err += d.toString()));
+  createInterface({ input: child.stdout }).on('line', (line) => {
+    let entry: Record<string, unknown>;
+    try {
+      entry = JSON.parse(line) as Record<string, unknown>;
+    } catch {
+      return;
+    }
+    logs.push(entry);
+    if (options.showErrors && (entry.level === 'warn' || entry.level === 'error' || entry.level === 'fatal')) process.stderr.write(`[server ${child.pid}] ${line}\n`);
+  });
   const exited = new Promise<number | string>((resolve) => child.on('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
   let exitedEarly: string | undefined;
   void exited.then((code) => (exitedEarly = `server exited (${code}) before it was ready:\n${out}\n${err}`));
@@ -69,23 +93,33 @@ export async function startChildServer(args: readonly string[], options: ChildSe
     );
     if (ok) break;
     if (exitedEarly) throw new Error(exitedEarly);
-    if (Date.now() > deadline) throw new Error(`server not ready in time:\n${out}\n${err}`);
-    await new Promise((r) => setTimeout(r, 100));
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server not ready in time:\n${out}\n${err}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
   }
+  const running = () => child.exitCode === null && child.signalCode === null;
   return {
     child,
+    pid: child.pid!,
     port,
     url: `ws://127.0.0.1:${port}/v1/stream`,
     http,
+    logs,
     stdout: () => out,
     stderr: () => err,
     exited,
     stop: async (graceMs = 20_000) => {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
+      if (running()) child.kill('SIGTERM');
       const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
       const code = await exited;
       clearTimeout(timer);
       return code;
+    },
+    kill: async () => {
+      if (running()) child.kill('SIGKILL');
+      await exited;
     },
   };
 }

@@ -9,10 +9,10 @@ import { WebSocket } from 'ws';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { labelPoints } from '../../core/model/window.js';
 import { ERROR_CODES, type EmotionMessage, type ServerMessage, parseServerMessage } from '../../core/protocol/index.js';
-import { corpusFile, manifestRows } from '../../test/corpora.js';
-import type { FuzzCase, Outcome } from './fuzz-cases.js';
-import { s16leBytes } from './harness.js';
-import { chunkBytes, streamChunks } from './stream-client.js';
+import { corpusFile, manifestRows } from '../corpora.js';
+import type { FuzzCase, Outcome } from './cases.js';
+import { s16leBytes } from '../harness.js';
+import { chunkBytes, streamChunks } from '../clients/stream-client.js';
 
 export interface CaseResult {
   readonly messages: ServerMessage[];
