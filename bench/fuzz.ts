@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { hardPayloadLimit } from '../server/server.js';
+import { hardPayloadLimit } from '../server/process/server.js';
 import { startServer } from '../test/server-process.js';
 import { type FuzzLimits, caseArbitrary, handPickedCases } from '../test/fuzz/cases.js';
 import { Canary, canaryFiles, runCases } from '../test/fuzz/runner.js';

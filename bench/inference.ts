@@ -5,7 +5,7 @@
  *   npm run bench:inference [-- --batches 1,8,32,64 --windows 640]
  */
 import { parseArgs } from 'node:util';
-import { modelDir } from '../server/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { analyzerFor } from '../core/predict.js';
 import { corpusSpeech } from './lib/audio.js';

@@ -12,7 +12,7 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { modelDir } from '../server/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { PcmDecoder } from '../core/audio/pcm.js';
 import { StreamingResampler, resampleAll } from '../core/audio/resample.js';
 import { EmotionModel } from '../core/model/emotion-model.js';

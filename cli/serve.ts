@@ -1,9 +1,9 @@
 /** `undertone serve [options]`: the live WebSocket server (see server/ and docs/protocol.md). */
-import { ConfigError, loadConfig, serveUsage } from '../server/config.js';
-import { createLogger } from '../server/logger.js';
-import { serve } from '../server/start.js';
+import { ConfigError, loadConfig, serveUsage } from '../server/process/config.js';
+import { createLogger } from '../server/process/logger.js';
+import { serve } from '../server/process/start.js';
 import { resolve } from 'node:path';
-import { MODELS_DIR, modelDir } from '../server/paths.js';
+import { MODELS_DIR, modelDir } from '../server/process/paths.js';
 
 export async function runServe(argv: string[]): Promise<number> {
   let config;

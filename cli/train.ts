@@ -15,7 +15,7 @@ import { corporaRoot, type ManifestRow, readManifest } from '../training/manifes
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakerFolds, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
-import { modelDir, PROJECT_ROOT } from '../server/paths.js';
+import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
 
 export const TRAIN_USAGE = `usage: undertone train [options]
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../server/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';

@@ -1,6 +1,6 @@
 /** Runs the built `undertone` CLI (dist/, built by the test command before vitest) as a child process. */
 import { spawn } from 'node:child_process';
-import { BUILT_CLI, PROJECT_ROOT } from '../server/paths.js';
+import { BUILT_CLI, PROJECT_ROOT } from '../server/process/paths.js';
 
 /** Re-exported for training/parity.test.ts. */
 export { PROJECT_ROOT };

@@ -7,13 +7,13 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
 import { EmotionModel } from '../core/model/emotion-model.js';
-import { modelDir } from '../server/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { OpusPacketDecoder, demuxOggOpus } from '../core/audio/opus.js';
 import type { TimelineEntry } from '../core/predict.js';
 import type { EmotionMessage } from '../core/protocol/index.js';
-import { type ServerConfig, defaultConfig } from '../server/config.js';
-import { type Logger, silentLogger } from '../server/logger.js';
-import { UndertoneServer } from '../server/server.js';
+import { type ServerConfig, defaultConfig } from '../server/process/config.js';
+import { type Logger, silentLogger } from '../server/process/logger.js';
+import { UndertoneServer } from '../server/process/server.js';
 
 export interface TestServer {
   readonly server: UndertoneServer;

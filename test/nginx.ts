@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../server/paths.js';
+import { PROJECT_ROOT } from '../server/process/paths.js';
 import { freePort } from './server-process.js';
 
 export const NGINX = '/usr/sbin/nginx';

@@ -9,7 +9,7 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { createInterface } from 'node:readline';
-import { BUILT_CLI, PROJECT_ROOT } from '../server/paths.js';
+import { BUILT_CLI, PROJECT_ROOT } from '../server/process/paths.js';
 
 export interface ServerProcess {
   readonly child: ChildProcessWithoutNullStreams;

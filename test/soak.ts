@@ -3,7 +3,7 @@
  * opening a session, streaming a few seconds of real corpus speech at real time, stopping, and
  * starting over, for `minutes`. Samples the server's RSS, heap and event-loop lag (from its
  * /metrics) after a warm-up and at the end, and accounts for every label. Used by bench/soak.ts
- * (30 minutes) and server/soak.test.ts (2 minutes).
+ * (30 minutes) and server/process/server.soak.test.ts (2 minutes).
  */
 import { performance } from 'node:perf_hooks';
 import { decodeAudioFile } from '../core/audio/decode-file.js';

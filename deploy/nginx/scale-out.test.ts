@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startNginx, type Nginx } from '../../test/nginx.js';
 import { scrape, total } from '../../bench/lib/metrics.js';
 import { startServer, type ServerProcess } from '../../test/server-process.js';
-import { modelDir } from '../../server/paths.js';
+import { modelDir } from '../../server/process/paths.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { EmotionModel } from '../../core/model/emotion-model.js';
 import { predictSamples } from '../../core/predict.js';

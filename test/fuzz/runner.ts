@@ -2,7 +2,7 @@
  * Runs protocol fuzz cases (fuzz-cases.ts) against a live server, several connections at a time,
  * while a canary session streams real corpus audio at real time and must receive every label.
  * Used by bench/fuzz.ts (10,000+ cases against `undertone serve` in a child process) and
- * server/fuzz.test.ts (a smaller run in the default tests).
+ * server/transport/stream-connection.fuzz.test.ts (a smaller run in the default tests).
  */
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
