@@ -61,7 +61,7 @@ class TestConnection extends AudioConnection {
   ended?: EndReason;
 
   constructor(socket: AudioSocket, ctx: ConnectionContext) {
-    super(socket, ctx, 'testConnection');
+    super(socket, ctx, { logKey: 'testConnection', opened: 'test connection opened', remote: {} });
   }
 
   protected async handle(data: Buffer, isBinary: boolean): Promise<void> {

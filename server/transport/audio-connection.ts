@@ -90,13 +90,14 @@ export abstract class AudioConnection {
   /** Resolves once the socket is closed and the connection's resources are freed. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
 
-  /** `logKey` names the connection's id in its log lines (sessionId, twilioConnection). */
+  /** `logKey` names the connection's id in its log lines (sessionId, twilioConnection); `opened` is the log line of its opening. */
   constructor(
     protected readonly socket: AudioSocket,
     protected readonly ctx: ConnectionContext,
-    logKey: string,
+    { logKey, opened, remote }: { logKey: string; opened: string; remote: { address?: string } },
   ) {
     this.log = ctx.logger.child({ [logKey]: this.id });
+    this.log.info({ remote: remote.address }, opened);
     this.gate = socketReadGate(socket);
     this.speed = new SpeedHold(ctx.flow, this.gate, () => this.touch());
     this.inbox = new JobQueue((e) => this.fail(e));

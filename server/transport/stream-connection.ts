@@ -38,13 +38,8 @@ export class Session extends AudioConnection {
   private start?: StartMessage;
   private stream?: LiveStream;
 
-  constructor(
-    ws: AudioSocket,
-    protected override readonly ctx: SessionContext,
-    remote: { address?: string },
-  ) {
-    super(ws, ctx, 'sessionId');
-    this.log.info({ remote: remote.address }, 'session opened');
+  constructor(ws: AudioSocket, protected override readonly ctx: SessionContext, remote: { address?: string }) {
+    super(ws, ctx, { logKey: 'sessionId', opened: 'session opened', remote });
   }
 
   protected async handle(data: Buffer, isBinary: boolean, arrival: number): Promise<void> {

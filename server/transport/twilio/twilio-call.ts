@@ -43,13 +43,8 @@ export class TwilioCall extends AudioConnection {
   private readonly streams = new Map<string, LiveStream>();
   private callSid?: string;
 
-  constructor(
-    ws: AudioSocket,
-    protected override readonly ctx: TwilioContext,
-    remote: { address?: string },
-  ) {
-    super(ws, ctx, 'twilioConnection');
-    this.log.info({ remote: remote.address }, 'twilio stream opened');
+  constructor(ws: AudioSocket, protected override readonly ctx: TwilioContext, remote: { address?: string }) {
+    super(ws, ctx, { logKey: 'twilioConnection', opened: 'twilio stream opened', remote });
   }
 
   protected override toProtocolError(e: unknown): unknown {
