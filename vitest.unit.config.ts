@@ -17,6 +17,7 @@ export const UNIT_TESTS = [
   'training/manifest.test.ts',
   'training/splits.test.ts',
   'server/process/config.test.ts',
+  'server/process/parsers.test.ts',
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',

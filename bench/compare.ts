@@ -17,6 +17,7 @@ import { formatResult, marginalCpu, runLoad } from './lib/load.js';
 import { announceConditions, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
 import { startServer } from '../test/server-process.js';
+import { integers } from '../server/process/parsers.js';
 
 const { values } = parseOrExit('bench:compare', () => parseArgs({
   options: {
@@ -26,8 +27,7 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
 }));
 // Fixed loads run for both engines after the ramps, whatever latency they reach: with the ramps'
 // steps they give the CPU fit enough spread even when a busy machine ends the ramps early.
-const cpuSteps = String(values['cpu-steps']).split(',').filter(Boolean).map(Number);
-if (cpuSteps.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`--cpu-steps must be positive integers, got ${values['cpu-steps']}`);
+const cpuSteps = parseOrExit('bench:compare', () => integers(1, 100_000)(String(values['cpu-steps']), '--cpu-steps'));
 const args = parseOrExit('bench:compare', () => parseBenchArgs(values, { streams: 10, seconds: 10 }));
 
 announceConditions();

@@ -12,6 +12,8 @@ import fc from 'fast-check';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { hardPayloadLimit } from '../server/process/server.js';
 import { startServer } from '../test/server-process.js';
+import { integer } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
 import { type FuzzLimits, caseArbitrary, handPickedCases } from '../test/fuzz/cases.js';
 import { Canary, canaryFiles, runCases } from '../test/fuzz/runner.js';
 import { opusPackets } from '../test/harness.js';
@@ -19,9 +21,9 @@ import { opusPackets } from '../test/harness.js';
 const { values } = parseArgs({
   options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string' }, concurrency: { type: 'string', default: '8' } },
 });
-const count = Number(values.cases);
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2 ** 31;
-const concurrency = Number(values.concurrency);
+const count = parseOrExit('bench:fuzz', () => integer(0, 1e7)(String(values.cases), '--cases'));
+const seed = values.seed !== undefined ? parseOrExit('bench:fuzz', () => integer(0, 2 ** 31 - 1)(String(values.seed), '--seed')) : Date.now() % 2 ** 31;
+const concurrency = parseOrExit('bench:fuzz', () => integer(1, 1000)(String(values.concurrency), '--concurrency'));
 const MAX_MESSAGE = 16384;
 const limits: FuzzLimits = { maxMessageBytes: MAX_MESSAGE, hardPayloadBytes: hardPayloadLimit(MAX_MESSAGE) };
 

@@ -15,12 +15,14 @@ import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { labelPoints } from '../core/model/window.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { readMetric, startServer } from '../test/server-process.js';
+import { decimal, integer } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
 import { s16leBytes } from '../test/harness.js';
 import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string', default: '8' }, seconds: { type: 'string', default: '20' } } });
-const capacity = Number(values.capacity);
-const seconds = Number(values.seconds);
+const capacity = parseOrExit('bench:overload', () => integer(1, 100_000)(String(values.capacity), '--capacity'));
+const seconds = parseOrExit('bench:overload', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
 
 /** `seconds` of real speech (corpus files back to back) as 16 kHz s16le. */
 async function speech(offset: number): Promise<Uint8Array> {

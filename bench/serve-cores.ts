@@ -24,6 +24,8 @@ import { announceConditions } from './lib/machine.js';
 import { bucketQuantile, histogramMean, scrape, total } from './lib/metrics.js';
 import { type ServerProcess, startServer as startServerProcess } from '../test/server-process.js';
 import { quantile } from './lib/stats.js';
+import { decimal, integer, integers } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,9 +35,9 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'single,thread,cluster' },
   },
 });
-const SESSIONS = String(values.sessions).split(',').map(Number);
-const SECONDS = Number(values.seconds);
-const FAST = Number(values.fast);
+const SESSIONS = parseOrExit('bench:serve-cores', () => integers(1, 100_000)(String(values.sessions), '--sessions'));
+const SECONDS = parseOrExit('bench:serve-cores', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
+const FAST = parseOrExit('bench:serve-cores', () => integer(0, 100_000)(String(values.fast), '--fast'));
 const CORES = availableParallelism();
 
 /** `seconds` of corpus speech (files concatenated) at 16 kHz, and as 48 kHz stereo s16le bytes. */
