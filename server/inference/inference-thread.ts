@@ -7,7 +7,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import type { ModelMetadata } from '../../core/model/metadata.js';
-import type { Scorer } from './scheduler.js';
+import type { InferenceModel } from './inference-model.js';
 
 interface Reply {
   readonly id: number;
@@ -18,7 +18,8 @@ interface Reply {
   readonly dim?: number;
 }
 
-export class ThreadScorer implements Scorer {
+/** An EmotionModel on a worker thread (inference-worker.ts), scored through messages. */
+export class ModelThread implements InferenceModel {
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (r: Reply) => void; reject: (e: Error) => void }>();
 
@@ -40,7 +41,7 @@ export class ThreadScorer implements Scorer {
   }
 
   /** Starts the thread, which loads and warms the model; resolves once it has. */
-  static async start(modelDir: string): Promise<ThreadScorer> {
+  static async start(modelDir: string): Promise<ModelThread> {
     const worker = new Worker(new URL('./inference-worker.js', import.meta.url), { workerData: { modelDir } });
     // Only our own listeners are removed afterwards: Worker keeps internal ones (removeAllListeners would break it).
     let onMessage!: (r: Reply) => void;
@@ -57,7 +58,7 @@ export class ThreadScorer implements Scorer {
       await worker.terminate();
       throw new Error(first.error);
     }
-    return new ThreadScorer(worker, first.metadata!, first.windowFrames!, first.dim!);
+    return new ModelThread(worker, first.metadata!, first.windowFrames!, first.dim!);
   }
 
   score(features: Float32Array, mask: Float32Array, count: number): Promise<Float32Array> {

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { InferenceScheduler, type Scorer } from './scheduler.js';
+import type { InferenceModel } from './inference-model.js';
+import { InferenceScheduler } from './scheduler.js';
 
 /** A scorer whose score for a window is its first feature value, recording each call's batch size. */
-function fakeScorer(calls: number[], fail = false): Scorer {
+function fakeScorer(calls: number[], fail = false): Pick<InferenceModel, 'windowFrames' | 'dim' | 'score'> {
   return {
     windowFrames: 2,
     dim: 3,

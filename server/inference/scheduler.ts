@@ -7,14 +7,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import type { ServerMetrics } from '../process/metrics.js';
-
-/** What the scheduler needs of a model (EmotionModel satisfies it). */
-export interface Scorer {
-  readonly windowFrames: number;
-  readonly dim: number;
-  /** count x labels probabilities for count windows laid out back to back. */
-  score(features: Float32Array, mask: Float32Array, count: number): Promise<Float32Array>;
-}
+import type { InferenceModel } from './inference-model.js';
 
 /** The scores of one submitted window: row `row` of a batch's score matrix. */
 export interface WindowScores {
@@ -46,14 +39,15 @@ export class InferenceScheduler {
   batches = 0;
 
   constructor(
-    private readonly scorer: Scorer,
+    /** Only its window shape and `score` are used (a test may pass a fake). */
+    private readonly model: Pick<InferenceModel, 'windowFrames' | 'dim' | 'score'>,
     private readonly options: SchedulerOptions,
     private readonly metrics?: ServerMetrics,
   ) {
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
     // One batch's input buffers, reused: only one call is in flight at a time.
-    this.features = new Float32Array(options.maxBatch * scorer.windowFrames * scorer.dim);
-    this.mask = new Float32Array(options.maxBatch * scorer.windowFrames);
+    this.features = new Float32Array(options.maxBatch * model.windowFrames * model.dim);
+    this.mask = new Float32Array(options.maxBatch * model.windowFrames);
   }
 
   /** Windows waiting for a batch. */
@@ -63,7 +57,7 @@ export class InferenceScheduler {
 
   /** Queues one window (frames x dim features and its mask) and resolves with its scores. */
   submit(features: Float32Array, mask: Float32Array): Promise<WindowScores> {
-    const { windowFrames: T, dim } = this.scorer;
+    const { windowFrames: T, dim } = this.model;
     if (features.length !== T * dim || mask.length !== T) {
       return Promise.reject(new RangeError(`window of ${features.length} values / ${mask.length} mask, expected ${T * dim} / ${T}`));
     }
@@ -94,14 +88,14 @@ export class InferenceScheduler {
     this.running = true;
     const batch = this.queue.splice(0, this.options.maxBatch);
     this.metrics?.queuedWindows.dec(batch.length);
-    const { windowFrames: T, dim } = this.scorer;
+    const { windowFrames: T, dim } = this.model;
     try {
       batch.forEach((job, b) => {
         this.features.set(job.features, b * T * dim);
         this.mask.set(job.mask, b * T);
       });
       const t0 = performance.now();
-      const scores = await this.scorer.score(this.features, this.mask, batch.length);
+      const scores = await this.model.score(this.features, this.mask, batch.length);
       this.metrics?.inferenceDuration.observe((performance.now() - t0) / 1000);
       this.metrics?.batchSize.observe(batch.length);
       this.windowsScored += batch.length;

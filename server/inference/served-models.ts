@@ -8,12 +8,17 @@
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import type { Band } from '../../core/protocol/index.js';
 import type { LabelEngine } from '../pipeline/engine.js';
-import type { LiveStreamContext } from '../pipeline/session.js';
+import type { InferenceModel } from './inference-model.js';
+import type { InferenceScheduler } from './scheduler.js';
+import type { SessionContext } from '../pipeline/session.js';
 
+/** One loaded model as served: its band and directory, the model, its own scheduler (a batch holds one model's windows) and its engine. */
 export interface ServedModel {
   readonly band: Band;
   readonly dir: string;
   readonly metadata: ModelMetadata;
+  readonly model: InferenceModel;
+  readonly scheduler: InferenceScheduler;
   readonly engine: LabelEngine;
 }
 
@@ -34,10 +39,10 @@ export class ServedModels {
   }
 }
 
-/** What a transport (Session, TwilioCall) shares with its streams, minus the per-stream model. */
-export type TransportContext = Omit<LiveStreamContext, 'metadata' | 'engine'> & { readonly models: ServedModels };
+/** What a connection (StreamConnection, TwilioCall) shares with its sessions, minus each session's model. */
+export type TransportContext = Omit<SessionContext, 'metadata' | 'engine'> & { readonly models: ServedModels };
 
-/** A stream's context: the transport's, with the chosen model's metadata and engine. */
-export function streamContext(ctx: TransportContext, model: ServedModel): LiveStreamContext {
+/** A session's context: its connection's, with the chosen model's metadata and engine. */
+export function sessionContext(ctx: TransportContext, model: ServedModel): SessionContext {
   return { ...ctx, metadata: model.metadata, engine: model.engine };
 }

@@ -13,7 +13,8 @@ import { analyzerFor } from '../../core/predict.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import { NaiveAnalyzer, naiveScore } from './naive-engine.js';
-import type { InferenceScheduler, Scorer, WindowScores } from '../inference/scheduler.js';
+import type { InferenceModel } from '../inference/inference-model.js';
+import type { InferenceScheduler, WindowScores } from '../inference/scheduler.js';
 
 export { ENGINE_NAMES, type EngineName } from '../process/config.js';
 
@@ -35,13 +36,13 @@ export interface LabelEngine {
 
 export interface EngineParts {
   readonly metadata: ModelMetadata;
-  readonly scorer: Scorer;
+  readonly model: InferenceModel;
   readonly scheduler: InferenceScheduler;
   readonly metrics: ServerMetrics;
 }
 
 export function createEngine(name: EngineName, parts: EngineParts): LabelEngine {
-  const { metadata, scorer, scheduler, metrics } = parts;
+  const { metadata, model, scheduler, metrics } = parts;
   switch (name) {
     case 'batched':
       return {
@@ -53,7 +54,7 @@ export function createEngine(name: EngineName, parts: EngineParts): LabelEngine 
       return {
         name,
         createAnalyzer: () => new NaiveAnalyzer(metadata),
-        score: (due) => naiveScore(scorer, due, metrics),
+        score: (due) => naiveScore(model, due, metrics),
       };
   }
 }

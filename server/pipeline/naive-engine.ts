@@ -18,7 +18,8 @@ import type { ModelMetadata } from '../../core/model/metadata.js';
 import { type LabelPoint, finalLabelPoint, isVoiced, writeWindow } from '../../core/model/window.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { ServerMetrics } from '../process/metrics.js';
-import type { Scorer, WindowScores } from '../inference/scheduler.js';
+import type { InferenceModel } from '../inference/inference-model.js';
+import type { WindowScores } from '../inference/scheduler.js';
 
 /** Raw samples of one session; the last `keep` of them stay addressable by absolute index. */
 class SampleBuffer {
@@ -123,9 +124,9 @@ export class NaiveAnalyzer {
 }
 
 /** One window, one onnxruntime call (batch 1), recorded in the same metrics as the scheduler's batches. */
-export async function naiveScore(scorer: Scorer, due: DueWindow, metrics?: ServerMetrics): Promise<WindowScores> {
+export async function naiveScore(model: Pick<InferenceModel, 'score'>, due: DueWindow, metrics?: ServerMetrics): Promise<WindowScores> {
   const t0 = performance.now();
-  const scores = await scorer.score(due.features, due.mask, 1);
+  const scores = await model.score(due.features, due.mask, 1);
   metrics?.inferenceDuration.observe((performance.now() - t0) / 1000);
   metrics?.batchSize.observe(1);
   return { scores, row: 0 };

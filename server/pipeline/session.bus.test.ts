@@ -45,7 +45,7 @@ afterAll(async () => {
   await server?.drain();
 });
 
-describe('LiveStream publishing', () => {
+describe('Session publishing', () => {
   it('publishes every label the client receives, in order, then end, and lists the session while live', async () => {
     bus.published.length = 0;
     const start = { type: 'start', encoding: 'opus', sampleRate: 48000, channels: audio.channels, preSkip: audio.preSkip, key: 'call-live-stream' } as const;

@@ -1,9 +1,10 @@
 /**
- * The transport-agnostic part of a live session: audio bytes in -> AudioInput (decode, resample
+ * A session: one labelled stream of audio, whatever connection carries it (a /v1/stream
+ * connection carries one, a Twilio call one per track). Audio bytes in -> AudioInput (decode, resample
  * to 16 kHz) -> the engine's analyzer (features, due windows) -> the engine's scoring (batched:
  * InferenceScheduler; naive: batch-1 calls) -> one emotion entry
  * per second, in stream order -> an end summary. Every entry and the end are handed to the
- * transport (`LiveStreamOutput`: the /v1/stream WebSocket, a Twilio track) and published on the
+ * transport (`SessionOutput`: the /v1/stream WebSocket, a Twilio track) and published on the
  * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
  * audio pipeline and its resources.
  *
@@ -27,7 +28,7 @@ import { JobQueue } from './job-queue.js';
 const PAUSE_ABOVE = 48;
 const RESUME_BELOW = 16;
 
-export interface LiveStreamContext {
+export interface SessionContext {
   readonly metadata: ModelMetadata;
   /** Makes the stream's analyzer and scores its voiced windows (--engine: batched or the naive baseline). */
   readonly engine: LabelEngine;
@@ -36,7 +37,7 @@ export interface LiveStreamContext {
 }
 
 /** What the transport does with the stream's results. */
-export interface LiveStreamOutput {
+export interface SessionOutput {
   /** One second's label, in stream order (already published on the bus). */
   emotion(message: EmotionMessage): void;
   /** Too many windows wait for inference (true) or few enough again (false): pause/resume reading. */
@@ -45,7 +46,7 @@ export interface LiveStreamOutput {
   fail(error: unknown): void;
 }
 
-export class LiveStream {
+export class Session {
   private readonly analyzer: WindowAnalyzer;
   /** Label deliveries, in stream order; a failed one (inference error) fails the transport. */
   private readonly outbox: JobQueue;
@@ -59,10 +60,10 @@ export class LiveStream {
   bytes = 0;
 
   constructor(
-    private readonly ctx: LiveStreamContext,
+    private readonly ctx: SessionContext,
     readonly info: SessionInfo,
     private input: AudioInput | undefined,
-    private readonly output: LiveStreamOutput,
+    private readonly output: SessionOutput,
     private readonly log: Logger,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();

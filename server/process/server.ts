@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../../core/model/emotion-model.js';
-import type { ModelMetadata } from '../../core/model/metadata.js';
 import { type Band, type ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
 import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
@@ -21,24 +20,16 @@ import type { SessionBus } from '../events/session-bus.js';
 import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from '../http/http-app.js';
 import { type Logger, silentLogger } from './logger.js';
 import { ServerMetrics } from './metrics.js';
-import { ThreadScorer } from '../inference/inference-thread.js';
+import { ModelThread } from '../inference/inference-thread.js';
+import type { InferenceModel } from '../inference/inference-model.js';
 import { createEngine } from '../pipeline/engine.js';
 import { type ServedModel, ServedModels } from '../inference/served-models.js';
-import { InferenceScheduler, type Scorer } from '../inference/scheduler.js';
-import { Session } from '../transport/stream-connection.js';
+import { InferenceScheduler } from '../inference/scheduler.js';
+import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
 
-/** The model as the server uses it: in this thread (EmotionModel) or on an inference thread. */
-type LoadedModel = Scorer & { readonly metadata: ModelMetadata; release(): Promise<void> };
-
-/** One loaded model with its own scheduler (a batch holds one model's windows) and engine. */
-interface LoadedBand {
-  readonly model: LoadedModel;
-  readonly scheduler: InferenceScheduler;
-  readonly served: ServedModel;
-}
 
 /** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
 export interface ClusterHooks {
@@ -69,7 +60,7 @@ export class UndertoneServer {
   readonly ready: Promise<void>;
   /** The wideband model and, unless disabled, the narrowband one; set once all are loaded. */
   private models?: ServedModels;
-  private readonly loaded: LoadedBand[] = [];
+  private readonly loaded: ServedModel[] = [];
   private readonly http: Server;
   /** The --metrics-port listener, when /metrics is served apart from the main port. */
   private readonly metricsHttp?: Server;
@@ -170,7 +161,7 @@ export class UndertoneServer {
     return this.metricsHttp ? (this.metricsHttp.address() as AddressInfo).port : undefined;
   }
 
-  get liveSessions(): number {
+  get liveConnections(): number {
     return this.sessions.size;
   }
 
@@ -191,20 +182,19 @@ export class UndertoneServer {
     for (const r of results) if (r.status === 'fulfilled') this.loaded.push(r.value);
     const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
     if (failed) throw failed.reason;
-    const served = this.loaded.map((l) => l.served);
-    this.models = new ServedModels(served[0], served[1]);
+    this.models = new ServedModels(this.loaded[0], this.loaded[1]);
     if (config.narrowbandModelDir === undefined) this.logger.info('no narrowband model (--narrowband-model none): telephone-band streams use the wideband model');
   }
 
-  private async loadBand(band: Band, dir: string): Promise<LoadedBand> {
+  private async loadBand(band: Band, dir: string): Promise<ServedModel> {
     const { config } = this.options;
     const t0 = Date.now();
-    const model: LoadedModel = config.inferenceThread ? await ThreadScorer.start(dir) : await EmotionModel.load(dir, { threads: 1 });
+    const model: InferenceModel = config.inferenceThread ? await ModelThread.start(dir) : await EmotionModel.load(dir, { threads: 1 });
     const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
-    const engine = createEngine(config.engine, { metadata: model.metadata, scorer: model, scheduler, metrics: this.metrics });
+    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics });
     const { name, version, labels } = model.metadata;
     this.logger.info({ band, model: { name, version, labels, dir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
-    return { model, scheduler, served: { band, dir, metadata: model.metadata, engine } };
+    return { band, dir, metadata: model.metadata, model, scheduler, engine };
   }
 
   private notReadyReason(): string | undefined {
@@ -271,7 +261,7 @@ export class UndertoneServer {
       },
     };
     const remote = { address: req.socket.remoteAddress };
-    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new Session(ws, ctx, remote);
+    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new StreamConnection(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);

@@ -8,7 +8,7 @@
 import { EventEmitter } from 'node:events';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type EndReason, ProtocolError } from '../../core/protocol/index.js';
-import { AudioConnection, type AudioSocket, type ConnectionContext, type SessionOutcome } from './audio-connection.js';
+import { AudioConnection, type AudioSocket, type ConnectionContext, type ConnectionOutcome } from './audio-connection.js';
 import { silentLogger } from '../process/logger.js';
 import { ServerMetrics } from '../process/metrics.js';
 
@@ -57,7 +57,7 @@ class TestConnection extends AudioConnection {
   readonly handled: string[] = [];
   readonly errorsSent: string[] = [];
   audioMs = 0;
-  sessionsClosed: SessionOutcome[] = [];
+  sessionsClosed: ConnectionOutcome[] = [];
   ended?: EndReason;
 
   constructor(socket: AudioSocket, ctx: ConnectionContext) {
@@ -89,7 +89,7 @@ class TestConnection extends AudioConnection {
     return true;
   }
 
-  protected closeSessions(outcome: SessionOutcome): void {
+  protected closeSessions(outcome: ConnectionOutcome): void {
     this.sessionsClosed.push(outcome);
   }
 

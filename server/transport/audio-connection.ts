@@ -50,7 +50,7 @@ export interface ConnectionContext {
 export type ConnectionState = 'awaiting_start' | 'streaming' | 'ending' | 'closed';
 
 /** How a connection ended, for logs and metrics. */
-export type SessionOutcome = EndReason | 'client_closed' | 'error';
+export type ConnectionOutcome = EndReason | 'client_closed' | 'error';
 
 /** The close frame's reason text for a normal end. */
 export function endCloseReason(reason: EndReason): string {
@@ -71,7 +71,7 @@ export abstract class AudioConnection {
   readonly id = randomUUID();
   protected readonly log: Logger;
   protected state: ConnectionState = 'awaiting_start';
-  protected outcome: SessionOutcome = 'client_closed';
+  protected outcome: ConnectionOutcome = 'client_closed';
   /** Messages read from the socket. */
   protected messages = 0;
   protected readonly openedAt = performance.now();
@@ -116,7 +116,7 @@ export abstract class AudioConnection {
   /** End of audio: the sessions' last labels and `end`. False if they were closed meanwhile. */
   protected abstract endSessions(reason: EndReason, arrival: number): Promise<boolean>;
   /** The connection is gone: free the sessions (idempotent). */
-  protected abstract closeSessions(outcome: SessionOutcome): void;
+  protected abstract closeSessions(outcome: ConnectionOutcome): void;
   /** The closing log line: its fields and message. */
   protected abstract closeLog(code: number, reason: string): [Record<string, unknown>, string];
 
@@ -213,7 +213,7 @@ export abstract class AudioConnection {
     if (this.state === 'streaming') this.speed.check(audioMs, performance.now() - this.streamingSince);
   }
 
-  /** A session's inference backpressure (LiveStreamOutput.flow): the socket is not read while any session is held. */
+  /** A session's inference backpressure (SessionOutput.flow): the socket is not read while any session is held. */
   protected inferenceFlow(session: string): (paused: boolean) => void {
     return (paused) => {
       if (paused) this.inferenceHeld.add(session);

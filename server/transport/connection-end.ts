@@ -1,5 +1,5 @@
 /**
- * How a live audio connection (a /v1/stream Session or a Twilio call) turns a failure into a
+ * How a live audio connection (a /v1/stream StreamConnection or a TwilioCall) turns a failure into a
  * protocol error and closes its socket: the same mapping, logging and close for every transport.
  */
 import { WebSocket } from 'ws';

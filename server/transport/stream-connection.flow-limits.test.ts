@@ -89,8 +89,8 @@ describe('a client that stops reading', () => {
       // Checked after every send: at most one message (a label, ~100-300 bytes) beyond the limit.
       expect(outbound).toBeLessThan(LIMIT + 1024);
       // The session is gone: closed and its connection cut within the 1 s grace.
-      for (let i = 0; i < 50 && srv.server.liveSessions > 0; i++) await new Promise((r) => setTimeout(r, 100));
-      expect(srv.server.liveSessions).toBe(0);
+      for (let i = 0; i < 50 && srv.server.liveConnections > 0; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(srv.server.liveConnections).toBe(0);
       // About 8192 bytes / ~70 bytes per unvoiced label: the client got ~120 s of audio in.
       expect(sent).toBeLessThan(2000);
       c.ws.terminate();

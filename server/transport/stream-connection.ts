@@ -1,7 +1,7 @@
 /**
  * One WebSocket connection of the /v1/stream protocol: start -> ready -> binary audio -> an
- * emotion message per second -> stop -> end -> close 1000. It carries one session (a LiveStream:
- * decode, analyze, infer, labels in order, end summary, publishing on the session bus); the
+ * emotion message per second -> stop -> end -> close 1000. It carries one session
+ * (pipeline/session.ts: decode, analyze, infer, labels in order, end summary, publishing); the
  * lifecycle (timers, message order, read gate, close codes, release) is AudioConnection's. This
  * class is the protocol: parsing, ready, sending labels and errors to the client, and dropping a
  * client that does not read. Any failure of this connection becomes an `error` message and a close
@@ -18,27 +18,26 @@ import {
   parseClientMessage,
   streamBand,
 } from '../../core/protocol/index.js';
-import { type AudioSocket, AudioConnection, type ConnectionContext, type SessionOutcome } from './audio-connection.js';
+import { type AudioSocket, AudioConnection, type ConnectionContext, type ConnectionOutcome } from './audio-connection.js';
 import { createAudioInput } from '../pipeline/audio-input.js';
 import { SOCKET_OPEN } from './flow-limits.js';
 import type { SessionBus } from '../events/session-bus.js';
-import { LiveStream } from '../pipeline/session.js';
-import { ServedModels, streamContext } from '../inference/served-models.js';
+import { Session } from '../pipeline/session.js';
+import { ServedModels, sessionContext } from '../inference/served-models.js';
 
-export type { SessionOutcome } from './audio-connection.js';
 
-export interface SessionContext extends ConnectionContext {
+export interface StreamConnectionContext extends ConnectionContext {
   /** The wideband and narrowband models; each stream gets one (streamBand of its start). */
   readonly models: ServedModels;
   /** Where the session's labels are published for subscribers. */
   readonly bus: SessionBus;
 }
 
-export class Session extends AudioConnection {
+export class StreamConnection extends AudioConnection {
   private start?: StartMessage;
-  private stream?: LiveStream;
+  private session?: Session;
 
-  constructor(ws: AudioSocket, protected override readonly ctx: SessionContext, remote: { address?: string }) {
+  constructor(ws: AudioSocket, protected override readonly ctx: StreamConnectionContext, remote: { address?: string }) {
     super(ws, ctx, { logKey: 'sessionId', opened: 'session opened', remote });
   }
 
@@ -46,8 +45,8 @@ export class Session extends AudioConnection {
     if (isBinary) {
       this.requireStarted('binary audio');
       if (!(await this.withinAllowance())) return;
-      this.stream!.push(data, arrival);
-      this.audioReceived(this.stream!.audioMs);
+      this.session!.push(data, arrival);
+      this.audioReceived(this.session!.audioMs);
       return;
     }
     const message = parseClientMessage(data.toString('utf8'));
@@ -71,8 +70,8 @@ export class Session extends AudioConnection {
     this.start = start;
     const model = this.ctx.models.choose(streamBand(start));
     const { metadata } = model;
-    this.stream = new LiveStream(
-      streamContext(this.ctx, model),
+    this.session = new Session(
+      sessionContext(this.ctx, model),
       {
         sessionId: this.id,
         ...(start.key !== undefined ? { key: start.key } : {}),
@@ -103,14 +102,14 @@ export class Session extends AudioConnection {
   }
 
   protected async endSessions(reason: EndReason, arrival: number): Promise<boolean> {
-    const end = await this.stream!.finish(reason, arrival);
+    const end = await this.session!.finish(reason, arrival);
     if (this.state !== 'ending' || !end) return false;
     this.send(end);
     return true;
   }
 
-  protected closeSessions(outcome: SessionOutcome): void {
-    this.stream?.close(outcome);
+  protected closeSessions(outcome: ConnectionOutcome): void {
+    this.session?.close(outcome);
   }
 
   protected override sendError(error: ProtocolError): void {
@@ -122,9 +121,9 @@ export class Session extends AudioConnection {
       {
         closeReason: reason || undefined,
         encoding: this.start?.encoding,
-        labels: this.stream?.labels ?? 0,
-        audioMs: Math.round(this.stream?.audioMs ?? 0),
-        bytes: this.stream?.bytes ?? 0,
+        labels: this.session?.labels ?? 0,
+        audioMs: Math.round(this.session?.audioMs ?? 0),
+        bytes: this.session?.bytes ?? 0,
         durationMs: Math.round(performance.now() - this.openedAt),
       },
       'session closed',

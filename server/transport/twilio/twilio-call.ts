@@ -1,7 +1,7 @@
 /**
  * One Twilio Media Stream (`<Stream url="wss://HOST/v1/twilio">` in TwiML): Twilio's `connected`,
  * `start`, `media`, `mark`, `dtmf` and `stop` messages (messages.ts) in, nothing out. Each track
- * named in `start.tracks` becomes its own LiveStream (inbound = the caller, outbound = the agent),
+ * named in `start.tracks` becomes its own Session (inbound = the caller, outbound = the agent),
  * listed in the session directory with source `twilio`, its track, key `customParameters.key` (or
  * the callSid) and the callSid as an alias, so subscribers can follow the caller by call.
  *
@@ -12,10 +12,10 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type EndReason, ProtocolError, streamBand } from '../../../core/protocol/index.js';
-import { type AudioSocket, AudioConnection, type ConnectionContext, type SessionOutcome } from '../audio-connection.js';
+import { type AudioSocket, AudioConnection, type ConnectionContext, type ConnectionOutcome } from '../audio-connection.js';
 import type { KeyList } from '../../admission/access.js';
-import { LiveStream } from '../../pipeline/session.js';
-import { ServedModels, type TransportContext, streamContext } from '../../inference/served-models.js';
+import { Session } from '../../pipeline/session.js';
+import { ServedModels, type TransportContext, sessionContext } from '../../inference/served-models.js';
 import { PcmInput } from '../../pipeline/audio-input.js';
 import { TWILIO_PROTOCOL, TWILIO_VERSION, TwilioMessageError, type TwilioMedia, type TwilioStart, parseTwilioMessage } from './messages.js';
 
@@ -40,7 +40,7 @@ function trackName(track: string): string {
 }
 
 export class TwilioCall extends AudioConnection {
-  private readonly streams = new Map<string, LiveStream>();
+  private readonly sessions = new Map<string, Session>();
   private callSid?: string;
 
   constructor(ws: AudioSocket, protected override readonly ctx: TwilioContext, remote: { address?: string }) {
@@ -94,45 +94,45 @@ export class TwilioCall extends AudioConnection {
     for (const track of new Set(start.tracks.map(trackName))) {
       const sessionId = randomUUID();
       const log = this.log.child({ sessionId, track });
-      const stream = new LiveStream(
-        streamContext(this.ctx, model),
+      const session = new Session(
+        sessionContext(this.ctx, model),
         { sessionId, key, ...(key !== start.callSid ? { aliases: [start.callSid] } : {}), source: 'twilio', track, encoding, model: ServedModels.describe(model), startedAt },
         // Twilio's media is our pcm_mulaw: the same decoder and resampler as /v1/stream.
         new PcmInput({ type: 'start', encoding: 'pcm_mulaw', sampleRate, channels: 1 }),
         { emotion: () => undefined, fail: (e) => this.fail(e), flow: this.inferenceFlow(track) },
         log,
       );
-      this.streams.set(track, stream);
+      this.sessions.set(track, session);
     }
     this.startStreaming();
-    this.log.info({ callSid: start.callSid, streamSid: start.streamSid, tracks: [...this.streams.keys()], key, sessions: [...this.streams.values()].map((s) => s.sessionId), model: ServedModels.describe(model) }, 'twilio stream started');
+    this.log.info({ callSid: start.callSid, streamSid: start.streamSid, tracks: [...this.sessions.keys()], key, sessions: [...this.sessions.values()].map((s) => s.sessionId), model: ServedModels.describe(model) }, 'twilio stream started');
   }
 
   private media(message: TwilioMedia, arrival: number): void {
-    const stream = this.streams.get(trackName(message.media.track));
-    if (!stream) {
+    const session = this.sessions.get(trackName(message.media.track));
+    if (!session) {
       this.log.debug({ track: message.media.track }, 'media for a track not announced in start; ignored');
       return;
     }
-    stream.push(Buffer.from(message.media.payload, 'base64'), arrival);
-    this.audioReceived(stream.audioMs);
+    session.push(Buffer.from(message.media.payload, 'base64'), arrival);
+    this.audioReceived(session.audioMs);
   }
 
   /** Every track's last labels and `end` (published to subscribers; Twilio reads nothing we send). */
   protected async endSessions(reason: EndReason, arrival: number): Promise<boolean> {
-    await Promise.all([...this.streams.values()].map((s) => s.finish(reason, arrival)));
+    await Promise.all([...this.sessions.values()].map((s) => s.finish(reason, arrival)));
     return true;
   }
 
-  protected closeSessions(outcome: SessionOutcome): void {
-    for (const s of this.streams.values()) s.close(outcome);
+  protected closeSessions(outcome: ConnectionOutcome): void {
+    for (const s of this.sessions.values()) s.close(outcome);
   }
 
   protected closeLog(): [Record<string, unknown>, string] {
     return [
       {
         callSid: this.callSid,
-        tracks: Object.fromEntries([...this.streams].map(([t, s]) => [t, { sessionId: s.sessionId, labels: s.labels, audioMs: Math.round(s.audioMs) }])),
+        tracks: Object.fromEntries([...this.sessions].map(([t, s]) => [t, { sessionId: s.sessionId, labels: s.labels, audioMs: Math.round(s.audioMs) }])),
       },
       'twilio stream closed',
     ];
