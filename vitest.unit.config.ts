@@ -11,6 +11,9 @@ export const UNIT_TESTS = [
   'core/**/*.test.ts',
   'client-sdk/units.test.ts',
   'client-sdk/backpressure.test.ts',
+  'client-sdk/socket.test.ts',
+  'client-sdk/stream-dispatcher.test.ts',
+  'client-sdk/reconnect.test.ts',
   // training's quick units; its augmentation tests on real speech (pitch alone ~30 s) stay in npm test.
   'training/augment/rng.test.ts',
   'training/eval/*.test.ts',
