@@ -21,6 +21,8 @@ export const UNIT_TESTS = [
   'training/splits.test.ts',
   'server/process/config.test.ts',
   'server/process/parsers.test.ts',
+  'server/admission/admission.test.ts',
+  'server/pipeline/job-queue.test.ts',
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',
