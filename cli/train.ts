@@ -13,7 +13,8 @@ import { corporaRoot, type ManifestRow, readManifest } from '../training/manifes
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
-import { modelDir, PROJECT_ROOT } from './paths.js';
+import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
+import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.js';
 
 export const TRAIN_USAGE = `usage: undertone train [options]
 
@@ -112,15 +113,31 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stderr.write(`undertone train: ${why}\n`);
     return 2;
   };
+  // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; threads: number; maxPerSpeaker?: number };
+  try {
+    n = {
+      norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
+      balance: oneOf(['corpus-class', 'class', 'none'] as const)(values.balance, '--balance'),
+      window: decimal(0.5, 60)(values.window, '--window'),
+      augment: integer(0, 1000)(values.augment, '--augment'),
+      epochs: integer(1, 100_000)(values.epochs, '--epochs'),
+      patience: integer(0, 100_000)(values.patience, '--patience'),
+      steps: integer(1, 1_000_000)(values.steps, '--steps'),
+      priorFrames: decimal(0, 1e9)(values['prior-frames'], '--prior-frames'),
+      seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
+      mixup: decimal(0, 100)(values.mixup, '--mixup'),
+      threads: integer(1, 1024)(values.threads, '--threads'),
+      ...(values['max-per-speaker'] ? { maxPerSpeaker: integer(1, 1e9)(values['max-per-speaker'], '--max-per-speaker') } : {}),
+    };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    return fail(e.message);
+  }
   const telephone = Number(values.telephone);
   if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
-  const norm = values.norm as FitOptions['norm'];
-  if (!['global', 'session', 'both'].includes(values.norm)) return fail(`--norm must be global, session or both, got ${values.norm}`);
-  const balance = values.balance as FitOptions['balance'];
-  if (!['corpus-class', 'class', 'none'].includes(values.balance)) return fail(`--balance must be corpus-class, class or none, got ${values.balance}`);
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   const groups = (values.cv ?? '').split(',').filter(Boolean);
-
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
@@ -129,31 +146,31 @@ export async function runTrain(argv: string[]): Promise<number> {
     const keep = new Set(values.corpus.split(','));
     rows = rows.filter((r) => keep.has(r.corpus));
   }
-  rows = limitPerSpeaker(rows, values['max-per-speaker'] ? Number(values['max-per-speaker']) : undefined);
+  rows = limitPerSpeaker(rows, n.maxPerSpeaker);
   const present = new Set(rows.map((r) => r.corpus));
   const badGroup = groups.find((g) => g !== 'loco' && !present.has(g));
   if (badGroup) return fail(`--cv takes loco or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
   const fit: FitOptions = {
     ...DEFAULT_RECIPE,
-    epochs: Number(values.epochs),
-    patience: Number(values.patience),
-    steps: Number(values.steps),
-    norm,
-    priorFrames: Number(values['prior-frames']),
-    balance,
-    seed: Number(values.seed),
+    epochs: n.epochs,
+    patience: n.patience,
+    steps: n.steps,
+    norm: n.norm,
+    priorFrames: n.priorFrames,
+    balance: n.balance,
+    seed: n.seed,
     channels: values.channels,
     specaugment: !values['no-specaugment'],
-    mixup: Number(values.mixup),
+    mixup: n.mixup,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     control: values.control === 'length' ? 'length' : undefined,
-    threads: Number(values.threads),
+    threads: n.threads,
   };
   const common = {
-    windowSeconds: Number(values.window),
-    augmentCopies: Number(values.augment),
+    windowSeconds: n.window,
+    augmentCopies: n.augment,
     telephoneProb: telephone,
-    seed: Number(values.seed),
+    seed: n.seed,
     fit,
     name: values.name,
   };
