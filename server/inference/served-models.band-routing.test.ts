@@ -14,7 +14,8 @@ import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../../core/predict.js';
 import type { SessionInfo, StartMessage } from '../../core/protocol/index.js';
 import { corpusFile, sampleRows } from '../../test/corpora.js';
-import { type TestServer, compareEntry, shippedModels, startTestServer } from '../../test/harness.js';
+import { type TestServer, compareEntry, startTestServer } from '../../test/harness.js';
+import { shippedModels } from '../../test/shipped-models.js';
 import { StreamClient, type StreamRun, streamChunks } from '../../test/clients/stream-client.js';
 
 const shipped = shippedModels();

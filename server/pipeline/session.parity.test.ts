@@ -18,7 +18,8 @@ import { encodeWav } from '../../core/audio/wav.js';
 import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../../core/predict.js';
 import type { EmotionMessage } from '../../core/protocol/index.js';
-import { type TestServer, compareEntry, f32leBytes, opusPackets, shippedModels } from '../../test/harness.js';
+import { type TestServer, compareEntry, f32leBytes, opusPackets } from '../../test/harness.js';
+import { shippedModels } from '../../test/shipped-models.js';
 import { type StreamRun, chunkBytes, streamChunks } from '../../test/clients/stream-client.js';
 
 /** Chunk sizes that split s16 samples, stereo frames and f32 samples at every offset. */

@@ -12,7 +12,8 @@ import { encodeWav } from '../../core/audio/wav.js';
 import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../../core/predict.js';
 import type { StartMessage } from '../../core/protocol/index.js';
-import { type TestServer, compareEntry, f32leBytes, opusPackets, shippedModels } from '../../test/harness.js';
+import { type TestServer, compareEntry, f32leBytes, opusPackets } from '../../test/harness.js';
+import { shippedModels } from '../../test/shipped-models.js';
 import { type StreamRun, chunkBytes, streamChunks } from '../../test/clients/stream-client.js';
 
 const SESSIONS = 50;
