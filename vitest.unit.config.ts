@@ -21,6 +21,7 @@ export const UNIT_TESTS = [
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',
+  'server/transport/twilio/signature.test.ts',
   'bench/lib/cpu-profile.test.ts',
   'test/repository.test.ts',
 ];

@@ -72,6 +72,16 @@ export interface ServerConfig {
   readonly subscriberBufferBytes: number;
   /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
   readonly redisUrl?: string;
+  /** Subscribers (WS + SSE) one session may have at once; more get too_many_subscribers. */
+  readonly maxSubscribersPerSession: number;
+  /** Subscribers one process may hold at once; more get too_many_subscribers. */
+  readonly maxSubscribers: number;
+  /** Live audio connections one API key may hold across the server (0: no per-key limit). */
+  readonly maxSessionsPerKey: number;
+  /** Twilio auth tokens (primary, secondary): when set, /v1/twilio handshakes must carry a valid X-Twilio-Signature. */
+  readonly twilioAuthTokens: readonly string[];
+  /** The externally visible ws(s)://host[:port] Twilio connects to (for the signature), when a proxy changes scheme or host. */
+  readonly publicUrl?: string;
   readonly logLevel: string;
 }
 
@@ -199,6 +209,42 @@ export const SETTINGS = {
     help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)',
   }),
   subscriberBufferBytes: setting({ flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: 1048576, parse: integer(1024, 1024 * 1024 * 1024), help: 'unsent bytes above which a slow subscriber is dropped' }),
+  maxSubscribersPerSession: setting({
+    flag: 'max-subscribers-per-session',
+    env: 'UNDERTONE_MAX_SUBSCRIBERS_PER_SESSION',
+    default: 32,
+    parse: integer(1, 100_000),
+    help: 'subscribers one session may have (per process); more are refused with too_many_subscribers (1013 / HTTP 429)',
+  }),
+  maxSubscribers: setting({ flag: 'max-subscribers', env: 'UNDERTONE_MAX_SUBSCRIBERS', default: 2000, parse: integer(1, 1_000_000), help: 'subscribers one process may hold; more are refused with too_many_subscribers (1013 / HTTP 429)' }),
+  maxSessionsPerKey: setting({
+    flag: 'max-sessions-per-key',
+    env: 'UNDERTONE_MAX_SESSIONS_PER_KEY',
+    default: 0,
+    shown: '0 (no per-key limit)',
+    parse: integer(0, 1_000_000),
+    help: 'live audio connections one API key may hold across the server; more get key_session_limit (1013). 0 = no limit',
+  }),
+  twilioAuthTokens: setting({
+    flag: 'twilio-auth-token',
+    env: 'TWILIO_AUTH_TOKEN',
+    default: [] as string[],
+    shown: '(none: /v1/twilio handshakes are not signature-checked)',
+    parse: list,
+    arg: ' T1,T2',
+    help: 'Twilio auth token(s), comma-separated during rotation: /v1/twilio handshakes without a valid X-Twilio-Signature get HTTP 403',
+  }),
+  publicUrl: setting<string | undefined>({
+    flag: 'public-url',
+    env: 'UNDERTONE_PUBLIC_URL',
+    default: undefined,
+    shown: '(from X-Forwarded-Proto/-Host or Host)',
+    parse: optional((value, name) => {
+      if (!/^wss?:\/\/[^/]+\/?$/.test(value)) throw new ConfigError(`${name} must be ws://HOST[:PORT] or wss://HOST[:PORT], got ${JSON.stringify(value)}`);
+      return value;
+    }),
+    help: 'the ws(s)://host[:port] clients (Twilio) connect to, when a proxy changes the scheme or host: the URL X-Twilio-Signature is checked against',
+  }),
   redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
   logLevel: setting({
     flag: 'log-level',

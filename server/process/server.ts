@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../../core/model/emotion-model.js';
-import { type Band, type ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
+import { type Band, ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
 import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
 import { Admission, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
@@ -28,6 +28,7 @@ import { InferenceScheduler } from '../inference/scheduler.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
+import { SIGNATURE_HEADER, requestedUrl, validTwilioSignature } from '../transport/twilio/signature.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
 
 
@@ -220,6 +221,14 @@ export class UndertoneServer {
     }
     // Twilio cannot send our Authorization header: its key is checked in its start message.
     const twilio = pathname === TWILIO_PATH;
+    if (twilio && !this.twilioSigned(req)) {
+      const error = new ProtocolError('unauthorized', `missing or invalid ${SIGNATURE_HEADER} (the server has a Twilio auth token)`);
+      this.metrics.errors.inc({ code: error.code });
+      this.logger.info({ code: error.code, url: requestedUrl(req, this.options.config.publicUrl) }, 'twilio handshake refused: bad signature');
+      const body = JSON.stringify(error.toMessage());
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
     const refusal = await this.admission.admit(req, { requireKey: !twilio });
     if (socket.destroyed) {
       if (!refusal) this.admission.release();
@@ -233,6 +242,14 @@ export class UndertoneServer {
       }
       this.open(ws, req, twilio);
     });
+  }
+
+  /** With Twilio auth tokens configured, whether the handshake carries Twilio's signature of the URL it requested. */
+  private twilioSigned(req: IncomingMessage): boolean {
+    const { twilioAuthTokens, publicUrl } = this.options.config;
+    if (twilioAuthTokens.length === 0) return true;
+    const header = req.headers[SIGNATURE_HEADER];
+    return validTwilioSignature(twilioAuthTokens, Array.isArray(header) ? header[0] : header, requestedUrl(req, publicUrl));
   }
 
   private refuse(ws: WebSocket, error: ProtocolError): void {
