@@ -47,9 +47,9 @@ describe('admission on measured saturation', () => {
     const srv = await startTestServer({ maxQueuedWindows: 64 });
     try {
       // The wideband model's scheduler (loaded[0]; the queue bound counts every model's queue).
-      type Scheduler = { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number; scorer: { windowFrames: number; dim: number } };
+      type Scheduler = { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number; model: { windowFrames: number; dim: number } };
       const scheduler = (srv.server as unknown as { loaded: { scheduler: Scheduler }[] }).loaded[0].scheduler;
-      const { windowFrames, dim } = scheduler.scorer;
+      const { windowFrames, dim } = scheduler.model;
       // Fill the queue as hundreds of voiced seconds due at once would.
       const done = Array.from({ length: 2000 }, () => scheduler.submit(new Float32Array(windowFrames * dim), new Float32Array(windowFrames).fill(1)));
       expect(scheduler.pending).toBeGreaterThanOrEqual(64);

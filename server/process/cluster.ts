@@ -14,6 +14,7 @@ import { AggregatorRegistry } from 'prom-client';
 import type { ServerConfig } from './config.js';
 import { type Logger, reportStartFailure } from './logger.js';
 import type { SessionSlots } from '../admission/admission.js';
+import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
 import { BusHub } from '../events/bus-hub.js';
 import { type BusToPrimary, type BusToWorker, ClusterBus } from '../events/cluster-bus.js';
 import { UndertoneServer } from './server.js';
@@ -25,10 +26,13 @@ type ToPrimary =
   | { readonly t: 'undertone:acquire'; readonly id: number }
   | { readonly t: 'undertone:release' }
   | { readonly t: 'undertone:metrics'; readonly id: number }
+  | { readonly t: 'undertone:key-claim'; readonly id: number; readonly key: string }
+  | { readonly t: 'undertone:key-release'; readonly key: string }
   | BusToPrimary;
 type ToWorker =
   | { readonly t: 'undertone:cluster-ready' }
   | { readonly t: 'undertone:acquired'; readonly id: number; readonly granted: boolean }
+  | { readonly t: 'undertone:key-claimed'; readonly id: number; readonly granted: boolean }
   | { readonly t: 'undertone:metrics'; readonly id: number; readonly contentType?: string; readonly body?: string; readonly error?: string }
   | { readonly t: 'undertone:drain' }
   | BusToWorker;
@@ -48,6 +52,9 @@ export function isClusterWorker(): boolean {
 export async function runPrimary(config: ServerConfig, logger: Logger): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const held = new Map<number, number>(); // worker id -> sessions it holds
+  // --max-sessions-per-key across workers: the counts, and each worker's claims (given back if it dies).
+  const keyCounts = new KeyCounts(config.maxSessionsPerKey);
+  const keysHeld = new Map<number, string[]>();
   const ready = new Set<number>();
   const startedAt = new Map<number, number>();
   let live = 0;
@@ -116,6 +123,21 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
         send(worker, { t: 'undertone:acquired', id: m.id, granted });
         break;
       }
+      case 'undertone:key-claim': {
+        const granted = keyCounts.claim(m.key);
+        if (granted) keysHeld.set(worker.id, [...(keysHeld.get(worker.id) ?? []), m.key]);
+        send(worker, { t: 'undertone:key-claimed', id: m.id, granted });
+        break;
+      }
+      case 'undertone:key-release': {
+        const mine = keysHeld.get(worker.id) ?? [];
+        const at = mine.indexOf(m.key);
+        if (at >= 0) {
+          mine.splice(at, 1);
+          keyCounts.release(m.key);
+        }
+        break;
+      }
       case 'undertone:release':
         if ((held.get(worker.id) ?? 0) > 0) {
           held.set(worker.id, held.get(worker.id)! - 1);
@@ -135,6 +157,8 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
 
   cluster.on('exit', (worker, code, signal) => {
     hub?.workerGone(worker.id);
+    for (const key of keysHeld.get(worker.id) ?? []) keyCounts.release(key);
+    keysHeld.delete(worker.id);
     live -= held.get(worker.id) ?? 0;
     held.delete(worker.id);
     ready.delete(worker.id);
@@ -192,6 +216,20 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
     },
   };
 
+  const keyQuota: KeyQuota = {
+    max: config.maxSessionsPerKey,
+    claim: async (key) => {
+      if (config.maxSessionsPerKey === 0) return true;
+      try {
+        return (await ask<Extract<ToWorker, { t: 'undertone:key-claimed' }>>({ t: 'undertone:key-claim', id: nextId++, key })).granted;
+      } catch {
+        return false;
+      }
+    },
+    release: (key) => {
+      if (config.maxSessionsPerKey > 0 && process.connected) process.send!({ t: 'undertone:key-release', key } satisfies ToPrimary);
+    },
+  };
   const bus = config.redisUrl
     ? undefined
     : new ClusterBus({
@@ -205,6 +243,7 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
     config,
     logger,
     slots,
+    keyQuota,
     ...(bus ? { bus } : {}),
     cluster: {
       clusterReady: () => clusterReady,

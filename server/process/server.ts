@@ -12,7 +12,8 @@ import { EmotionModel } from '../../core/model/emotion-model.js';
 import { type Band, ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
 import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
-import { Admission, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
+import { Admission, AdmissionTicket, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
+import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from '../events/in-process-bus.js';
 import { RedisBus } from '../events/redis-bus.js';
@@ -42,6 +43,8 @@ export interface ServerOptions {
   readonly config: ServerConfig;
   readonly logger?: Logger;
   readonly slots?: SessionSlots;
+  /** Live connections per API key; default: counted in this process (KeyCounts). */
+  readonly keyQuota?: KeyQuota;
   readonly cluster?: ClusterHooks;
   /** Where sessions publish their labels for subscribers; default: this process only (InProcessBus). */
   readonly bus?: SessionBus;
@@ -70,6 +73,7 @@ export class UndertoneServer {
   private readonly access: AccessControl;
   private readonly subscriptions: Subscriptions;
   private readonly admission: Admission;
+  private readonly keyQuota: KeyQuota;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
 
@@ -77,10 +81,12 @@ export class UndertoneServer {
     const { config } = options;
     this.logger = options.logger ?? silentLogger();
     this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
+    this.keyQuota = options.keyQuota ?? new KeyCounts(config.maxSessionsPerKey);
     this.admission = new Admission({
       config,
       access: this.access,
       slots: options.slots ?? new LocalSlots(config.maxSessions),
+      keyQuota: this.keyQuota,
       metrics: this.metrics,
       logger: this.logger,
       draining: () => this.draining !== undefined,
@@ -93,6 +99,9 @@ export class UndertoneServer {
       keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
       historySeconds: config.historySeconds,
       maxBufferedBytes: config.subscriberBufferBytes,
+      maxPerSession: config.maxSubscribersPerSession,
+      maxSubscribers: config.maxSubscribers,
+      retryAfterMs: config.retryAfterMs,
       metrics: this.metrics,
       logger: this.logger,
       draining: () => this.draining !== undefined,
@@ -229,18 +238,18 @@ export class UndertoneServer {
       socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
       return;
     }
-    const refusal = await this.admission.admit(req, { requireKey: !twilio });
+    const admitted = await this.admission.admit(req, { requireKey: !twilio });
     if (socket.destroyed) {
-      if (!refusal) this.admission.release();
+      if (admitted instanceof AdmissionTicket) admitted.release();
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal) return this.refuse(ws, refusal);
+      if (admitted instanceof ProtocolError) return this.refuse(ws, admitted);
       if (this.draining) {
-        this.admission.release();
+        admitted.release();
         return this.refuse(ws, shuttingDown());
       }
-      this.open(ws, req, twilio);
+      this.open(ws, req, twilio, admitted);
     });
   }
 
@@ -260,7 +269,7 @@ export class UndertoneServer {
     ws.close(error.closeCode, error.code);
   }
 
-  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean, ticket: AdmissionTicket): void {
     const { config } = this.options;
     const ctx = {
       models: this.models!,
@@ -278,11 +287,13 @@ export class UndertoneServer {
       },
     };
     const remote = { address: req.socket.remoteAddress };
-    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new StreamConnection(ws, ctx, remote);
+    const session: AudioConnection = twilio
+      ? new TwilioCall(ws, { ...ctx, keys: this.access.keys, keyQuota: this.keyQuota, retryAfterMs: config.retryAfterMs }, remote)
+      : new StreamConnection(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
-      this.admission.release();
+      ticket.release();
     });
   }
 
