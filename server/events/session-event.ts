@@ -37,13 +37,28 @@ export class SessionTrace {
 
   /** The `end` (reason `lost`) that follows everything seen. */
   lost(): SessionEndEvent {
-    return {
-      type: 'end',
-      reason: 'lost',
-      seconds: this.seconds,
-      summary: { label: null, scores: null, voicedSeconds: this.voicedSeconds, durationMs: this.durationMs },
-      sessionId: this.sessionId,
-      seq: this.seq + 1,
-    };
+    return lostEnd(this.sessionId, { seq: this.seq, seconds: this.seconds, voicedSeconds: this.voicedSeconds, durationMs: this.durationMs });
   }
+}
+
+/** What a bus knows of a session it ends on the session's behalf. */
+export interface SessionCounts {
+  /** The last published event's seq. */
+  readonly seq: number;
+  /** Emotions published, voiced ones, and the stream time they reach (ms). */
+  readonly seconds: number;
+  readonly voicedSeconds: number;
+  readonly durationMs: number;
+}
+
+/** The `end` (reason `lost`) of a session whose process died: it follows the last event published. */
+export function lostEnd(sessionId: string, counts: SessionCounts): SessionEndEvent {
+  return {
+    type: 'end',
+    reason: 'lost',
+    seconds: counts.seconds,
+    summary: { label: null, scores: null, voicedSeconds: counts.voicedSeconds, durationMs: counts.durationMs },
+    sessionId,
+    seq: counts.seq + 1,
+  };
 }

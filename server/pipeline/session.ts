@@ -17,6 +17,7 @@ import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/pr
 import type { EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
+import type { Band } from '../../core/protocol/index.js';
 import type { SessionBus } from '../events/session-bus.js';
 import type { SessionEndReason, SessionInfo } from '../events/session-event.js';
 import type { Logger } from '../process/logger.js';
@@ -34,6 +35,8 @@ export interface SessionContext {
   readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly bus: SessionBus;
+  /** The band of the model labelling the session (its metrics' `band` label). */
+  readonly band?: Band;
 }
 
 /** What the transport does with the stream's results. */
@@ -68,7 +71,7 @@ export class Session {
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
     this.outbox = new JobQueue((e) => this.output.fail(e));
-    ctx.metrics.sessions.inc({ encoding: info.encoding });
+    ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);
   }
 
@@ -178,8 +181,9 @@ export class Session {
       const message: EmotionMessage = { type: 'emotion', ...e };
       this.output.emotion(message);
       this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
-      this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
-      this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
+      const band = this.ctx.band ?? 'wideband';
+      this.ctx.metrics.labelLatency.observe({ band }, (performance.now() - arrival) / 1000);
+      this.ctx.metrics.labels.inc({ voiced: String(e.voiced), band });
     });
   }
 

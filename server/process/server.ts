@@ -147,8 +147,21 @@ export class UndertoneServer {
   /** Starts listening (the model loads in the background: see `ready`). */
   static async listen(options: ServerOptions): Promise<UndertoneServer> {
     const { config } = options;
-    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
-    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
+    let server: UndertoneServer | undefined;
+    const bus =
+      options.bus ??
+      (config.redisUrl
+        ? await RedisBus.connect(
+            config.redisUrl,
+            {
+              historySize: config.historySeconds,
+              onDropped: () => server?.metrics.busEventsDropped.inc(),
+              onUp: (up) => server?.metrics.busUp.set(up ? 1 : 0),
+            },
+            options.logger ?? silentLogger(),
+          )
+        : undefined);
+    server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
     const listen = (http: Server, port: number): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -200,8 +213,8 @@ export class UndertoneServer {
     const { config } = this.options;
     const t0 = Date.now();
     const model: InferenceModel = config.inferenceThread ? await ModelThread.start(dir) : await EmotionModel.load(dir, { threads: 1 });
-    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
-    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics });
+    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs, band }, this.metrics);
+    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics, band });
     const { name, version, labels } = model.metadata;
     this.logger.info({ band, model: { name, version, labels, dir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
     return { band, dir, metadata: model.metadata, model, scheduler, engine };

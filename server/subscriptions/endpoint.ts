@@ -40,7 +40,14 @@ export interface SubscriptionsOptions {
 export const MAX_WAIT_S = 300;
 const WAIT_POLL_MS = 250;
 
-const HTTP_STATUS: Partial<Record<ProtocolError['code'], number>> = { unauthorized: 401, session_not_found: 404, shutting_down: 503, invalid_message: 400, too_many_subscribers: 429 };
+const HTTP_STATUS: Partial<Record<ProtocolError['code'], number>> = {
+  unauthorized: 401,
+  session_not_found: 404,
+  shutting_down: 503,
+  invalid_message: 400,
+  too_many_subscribers: 429,
+  bus_unavailable: 503,
+};
 
 export class Subscriptions {
   private readonly live = new Set<SubscriberSink>();
@@ -59,7 +66,14 @@ export class Subscriptions {
       this.httpError(res, new ProtocolError('unauthorized', 'missing or unknown subscriber key'));
       return;
     }
-    res.json({ sessions: await this.options.bus.sessions() });
+    let sessions: SessionInfo[];
+    try {
+      sessions = await this.options.bus.sessions();
+    } catch (e) {
+      this.httpError(res, this.busUnavailable(e));
+      return;
+    }
+    res.json({ sessions });
   }
 
   /** `GET /v1/sessions/:id/events` without upgrade: Server-Sent Events. */
@@ -124,7 +138,13 @@ export class Subscriptions {
     if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) return new ProtocolError('invalid_message', `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
     const deadline = Date.now() + wait * 1000;
     for (;;) {
-      const sessions = (await this.options.bus.find(idOrKey)).filter((s) => track === null || s.track === track);
+      let found: SessionInfo[];
+      try {
+        found = await this.options.bus.find(idOrKey);
+      } catch (e) {
+        return this.busUnavailable(e);
+      }
+      const sessions = found.filter((s) => track === null || s.track === track);
       if (sessions.length > 0) return sessions;
       if (Date.now() >= deadline || gone() || this.options.draining()) break;
       await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
@@ -179,13 +199,27 @@ export class Subscriptions {
       subscriber?.stop();
       release(false);
     });
-    subscriber = await Subscriber.start(this.options.bus, sessions, sink, this.options.historySeconds, release);
+    try {
+      subscriber = await Subscriber.start(this.options.bus, sessions, sink, this.options.historySeconds, release);
+    } catch (e) {
+      release(false);
+      const error = this.busUnavailable(e);
+      this.refused(error);
+      sink.close(error);
+      return;
+    }
     if (!subscriber) {
       release(false);
       sink.close(new ProtocolError('session_not_found', 'the session ended'));
       return;
     }
     if (closed || isClosed()) subscriber.stop();
+  }
+
+  /** The bus (Redis) could not answer: a clear, retryable error instead of a failed request. */
+  private busUnavailable(e: unknown): ProtocolError {
+    this.options.logger.warn({ err: (e as Error).message }, 'session bus unavailable');
+    return new ProtocolError('bus_unavailable', `the session bus (Redis) is unavailable (${(e as Error).message}); retry later`, Math.round(this.options.retryAfterMs * (1 + Math.random() * 0.5)));
   }
 
   private refused(error: ProtocolError): void {
