@@ -11,6 +11,9 @@ export const UNIT_TESTS = [
   'core/**/*.test.ts',
   'client-sdk/units.test.ts',
   'client-sdk/backpressure.test.ts',
+  'client-sdk/socket.test.ts',
+  'client-sdk/stream-dispatcher.test.ts',
+  'client-sdk/reconnect.test.ts',
   // training's quick units; its augmentation tests on real speech (pitch alone ~30 s) stay in npm test.
   'training/augment/rng.test.ts',
   'training/eval/*.test.ts',
@@ -18,6 +21,8 @@ export const UNIT_TESTS = [
   'training/splits.test.ts',
   'server/process/config.test.ts',
   'server/process/parsers.test.ts',
+  'server/admission/admission.test.ts',
+  'server/pipeline/job-queue.test.ts',
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',

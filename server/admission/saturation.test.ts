@@ -47,9 +47,10 @@ describe('admission on measured saturation', () => {
     const srv = await startTestServer({ maxQueuedWindows: 64 });
     try {
       // The wideband model's scheduler (loaded[0]; the queue bound counts every model's queue).
-      type Scheduler = { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number; model: { windowFrames: number; dim: number } };
-      const scheduler = (srv.server as unknown as { loaded: { scheduler: Scheduler }[] }).loaded[0].scheduler;
-      const { windowFrames, dim } = scheduler.model;
+      type Scheduler = { submit(f: Float32Array, m: Float32Array): Promise<unknown>; pending: number };
+      const wideband = (srv.server as unknown as { loaded: { scheduler: Scheduler; model: { windowFrames: number; dim: number } }[] }).loaded[0];
+      const { scheduler } = wideband;
+      const { windowFrames, dim } = wideband.model;
       // Fill the queue as hundreds of voiced seconds due at once would.
       const done = Array.from({ length: 2000 }, () => scheduler.submit(new Float32Array(windowFrames * dim), new Float32Array(windowFrames).fill(1)));
       expect(scheduler.pending).toBeGreaterThanOrEqual(64);
