@@ -11,6 +11,7 @@ import { ServerMetrics } from '../process/metrics.js';
 import { AccessControl } from './access.js';
 import { ProtocolError } from '../../core/protocol/index.js';
 import { Admission, AdmissionTicket, LocalSlots } from './admission.js';
+import { HeadroomGate, RecentLatency } from './headroom.js';
 import { KeyCounts } from './key-quota.js';
 
 /** The refusal, or undefined when admitted (a ticket). */
@@ -30,6 +31,8 @@ function setUp(state: { draining?: boolean; ready?: boolean; queued?: number; ma
     access: new AccessControl({ apiKeys: state.apiKeys ?? [], allowedOrigins: [] }),
     slots,
     keyQuota: new KeyCounts(0),
+    headroom: new HeadroomGate({ labels: new RecentLatency(), loopLag: new RecentLatency() }, { targetMs: 0 }),
+    liveConnections: () => 0,
     metrics,
     logger: silentLogger(),
     draining: () => state.draining ?? false,

@@ -2,9 +2,10 @@
  * Whether a new audio connection (/v1/stream, /v1/twilio) may open, decided from the upgrade
  * request alone, before any audio is read. Guard clauses in a fixed order, the first that refuses
  * wins: draining, model not loaded, access (key, origin), measured saturation of this process
- * (inference queue, event-loop lag), then a session slot (in cluster mode shared via the primary).
- * Refusing on measured saturation before the session count is what keeps the admitted sessions'
- * latency (bench/overload.ts).
+ * (inference queue, event-loop lag), measured latency headroom and admission pace (headroom.ts),
+ * then the optional session ceiling (in cluster mode shared via the primary) and the API key's
+ * quota. Refusing on measured latency rather than a fixed count is what keeps the admitted
+ * sessions' latency whatever the machine (bench/overload.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { ProtocolError } from '../../core/protocol/index.js';
@@ -12,6 +13,7 @@ import type { ServerConfig } from '../process/config.js';
 import type { Logger } from '../process/logger.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import { type AccessControl, presentedKey } from './access.js';
+import type { HeadroomGate } from './headroom.js';
 import { type KeyQuota, keyId } from './key-quota.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
@@ -22,9 +24,10 @@ export interface SessionSlots {
 
 export class LocalSlots implements SessionSlots {
   private used = 0;
+  /** @param max the ceiling; 0 = none (only counted). */
   constructor(private readonly max: number) {}
   acquire(): boolean {
-    if (this.used >= this.max) return false;
+    if (this.max > 0 && this.used >= this.max) return false;
     this.used++;
     return true;
   }
@@ -39,6 +42,10 @@ export interface AdmissionParts {
   readonly slots: SessionSlots;
   /** Live connections per API key (--max-sessions-per-key). */
   readonly keyQuota: KeyQuota;
+  /** Measured latency headroom of this process (--latency-target-ms). */
+  readonly headroom: HeadroomGate;
+  /** Open audio connections of this process. */
+  liveConnections(): number;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** The server is shutting down. */
@@ -78,14 +85,14 @@ export class Admission {
     const access = this.parts.access.check(req, { requireKey });
     if (!access.ok) return new ProtocolError(access.code, access.reason);
     if (access.source === 'api_key') this.warnDeprecatedKeyParam();
-    const saturated = this.saturation();
+    const saturated = this.saturation() ?? this.parts.headroom.check(this.parts.liveConnections());
     if (saturated) {
       metrics.shed.inc({ limit: saturated.limit });
       return new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.retryAfterMs());
     }
     if (!(await this.parts.slots.acquire())) {
       metrics.shed.inc({ limit: 'sessions' });
-      return new ProtocolError('overloaded', `server is at its limit of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
+      return new ProtocolError('overloaded', `server is at its ceiling of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
     }
     const key = requireKey ? presentedKey(req)?.key : undefined;
     const id = key !== undefined && this.parts.keyQuota.max > 0 ? keyId(key) : undefined;
@@ -94,6 +101,7 @@ export class Admission {
       metrics.shed.inc({ limit: 'key' });
       return keySessionLimit(this.parts.keyQuota.max, this.retryAfterMs());
     }
+    this.parts.headroom.admitted();
     return new AdmissionTicket(() => {
       this.parts.slots.release();
       if (id !== undefined) this.parts.keyQuota.release(id);

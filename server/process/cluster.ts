@@ -115,7 +115,7 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
         drain('worker failed to start');
         break;
       case 'undertone:acquire': {
-        const granted = !draining && live < config.maxSessions;
+        const granted = !draining && (config.maxSessions === 0 || live < config.maxSessions);
         if (granted) {
           live++;
           held.set(worker.id, (held.get(worker.id) ?? 0) + 1);

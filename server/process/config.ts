@@ -22,8 +22,10 @@ export interface ServerConfig {
   readonly modelDir: string;
   /** The telephone-band model for 8 kHz / G.711 / Twilio streams; undefined = every stream uses modelDir. */
   readonly narrowbandModelDir?: string;
-  /** Live sessions across the whole server (all workers). */
+  /** Optional ceiling on live sessions across the whole server (all workers); 0 = none (admission follows latencyTargetMs). */
   readonly maxSessions: number;
+  /** Label latency (ms, p95 of the last second of real-time sessions) above which new sessions are refused; 0 = off. */
+  readonly latencyTargetMs: number;
   /** Session ends after this long without a message (ms). */
   readonly idleTimeoutMs: number;
   /** A connection must send `start` within this (ms). */
@@ -151,7 +153,21 @@ export const SETTINGS = {
     },
     help: 'model directory for telephone-band streams (pcm_mulaw, pcm_alaw, sampleRate <= 8000, Twilio; start.band overrides); "none" = every stream uses --model',
   }),
-  maxSessions: setting({ flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: 200, parse: integer(1, 100000), help: 'live sessions before new ones get 1013 overloaded' }),
+  maxSessions: setting({
+    flag: 'max-sessions',
+    env: 'UNDERTONE_MAX_SESSIONS',
+    default: 0,
+    shown: '0 (no ceiling: admission follows --latency-target-ms)',
+    parse: integer(0, 100000),
+    help: 'optional ceiling on live sessions across all workers; more get 1013 overloaded. 0 = none',
+  }),
+  latencyTargetMs: setting({
+    flag: 'latency-target-ms',
+    env: 'UNDERTONE_LATENCY_TARGET_MS',
+    default: 50,
+    parse: decimal(0, 60_000),
+    help: 'admission by measured headroom: while the p95 label latency of the last second (real-time sessions) is above this, new sessions get 1013 overloaded (0 = off)',
+  }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
   maxMessageBytes: setting({ flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: 262144, parse: integer(1024, 64 * 1024 * 1024), help: 'largest WebSocket message in bytes (else 1009)' }),

@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RecentLatency } from '../admission/headroom.js';
 
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -34,6 +35,10 @@ export class ServerMetrics {
   private outboundMax = 0;
   readonly subscribers: Gauge;
   readonly subscribersDropped: Counter;
+  /** Label latencies of the last second, of sessions streaming at about real time (admission's headroom). */
+  readonly recentLabelLatency = new RecentLatency(1000);
+  /** Event-loop lag samples of the last second: how long an arriving message waits to be read (admission's headroom). */
+  readonly recentLoopLag = new RecentLatency(1000);
   readonly busUp: Gauge;
   readonly busEventsDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
@@ -95,7 +100,7 @@ export class ServerMetrics {
     this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced and model band', labelNames: ['voiced', 'band'], registers });
     this.shed = new Counter({
       name: 'undertone_sessions_shed_total',
-      help: 'Connections refused with overloaded (1013), by what was at its limit (sessions, queue, lag)',
+      help: 'Connections refused with overloaded (1013) or key_session_limit, by what refused them (latency, pace, queue, lag, sessions, key)',
       labelNames: ['limit'],
       registers,
     });
@@ -130,6 +135,7 @@ export class ServerMetrics {
       const now = performance.now();
       const lag = Math.max(0, now - expected);
       this.eventLoopLag.observe(lag / 1000);
+      this.recentLoopLag.observe(lag, now);
       const second = Math.floor(now / 1000);
       if (second !== this.lagSecond) {
         this.lagPrev = second === this.lagSecond + 1 ? this.lagNow : 0;

@@ -14,6 +14,7 @@ import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
 import { Admission, AdmissionTicket, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
 import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
+import { HeadroomGate } from '../admission/headroom.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from '../events/in-process-bus.js';
 import { RedisBus } from '../events/redis-bus.js';
@@ -87,6 +88,8 @@ export class UndertoneServer {
       access: this.access,
       slots: options.slots ?? new LocalSlots(config.maxSessions),
       keyQuota: this.keyQuota,
+      headroom: new HeadroomGate({ labels: this.metrics.recentLabelLatency, loopLag: this.metrics.recentLoopLag }, { targetMs: config.latencyTargetMs }),
+      liveConnections: () => this.sessions.size,
       metrics: this.metrics,
       logger: this.logger,
       draining: () => this.draining !== undefined,
