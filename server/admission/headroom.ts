@@ -81,6 +81,11 @@ export interface HeadroomMeasures {
   readonly loopLag: RecentLatency;
 }
 
+/** The measured delay (ms), 0 before there are samples (the /metrics gauge). */
+export function measuredDelayMs(measures: HeadroomMeasures, now: number): number {
+  return (measures.labels.quantile(0.95, now) ?? 0) + (measures.loopLag.quantile(0.5, now) ?? 0);
+}
+
 export class HeadroomGate {
   private windowStart = Number.NEGATIVE_INFINITY;
   private admittedInWindow = 0;

@@ -5,7 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import { RecentLatency } from '../admission/headroom.js';
+import { RecentLatency, measuredDelayMs } from '../admission/headroom.js';
 
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,6 +39,8 @@ export class ServerMetrics {
   readonly recentLabelLatency = new RecentLatency(1000);
   /** Event-loop lag samples of the last second: how long an arriving message waits to be read (admission's headroom). */
   readonly recentLoopLag = new RecentLatency(1000);
+  /** The admission's measured label delay (headroom.ts), read at scrape time. */
+  readonly admissionDelay: Gauge;
   readonly busUp: Gauge;
   readonly busEventsDropped: Counter;
   private lagTimer?: NodeJS.Timeout;
@@ -117,6 +119,16 @@ export class ServerMetrics {
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
     this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
     this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
+    const recent = { labels: this.recentLabelLatency, loopLag: this.recentLoopLag };
+    this.admissionDelay = new Gauge({
+      name: 'undertone_admission_delay_seconds',
+      help: 'What admission compares with --latency-target-ms: p95 label latency of real-time sessions + median event-loop lag, last second (max over workers)',
+      aggregator: 'max',
+      registers,
+      collect() {
+        this.set(measuredDelayMs(recent, performance.now()) / 1000);
+      },
+    });
     // 'min': in cluster mode one worker without Redis makes the replica's bus down.
     this.busUp = new Gauge({ name: 'undertone_bus_up', help: 'Session bus reachable (1) or not (0): Redis when REDIS_URL is set, else always 1', aggregator: 'min', registers });
     this.busUp.set(1);
