@@ -118,7 +118,10 @@ describe('demo page in Chromium', () => {
     const opusSessions = async (): Promise<number> => {
       const text = await (await fetch(`${srv!.http}/metrics`)).text();
       // Every band's series (the counter is split by model band).
-      return [...text.matchAll(/^undertone_sessions_total\{encoding="opus",band="[a-z]+"\} (\d+)$/gm)].reduce((sum, m) => sum + Number(m[1]), 0);
+      return [...text.matchAll(/^undertone_sessions_total\{encoding="opus",band="[a-z]+"\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
     };
     const before = await opusSessions();
     const page = await browser!.newPage({ viewport: { width: 1000, height: 720 } });
