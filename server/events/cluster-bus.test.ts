@@ -4,7 +4,8 @@
  * subscription sees every worker's sessions, whichever worker it lands on. Real server process
  * (the built CLI, default worker count), real clients, corpus audio. Issue 12 measured, before
  * this bus: 12 of 24 listings and 0 of 6 WebSocket subscriptions found their session, and a
- * Twilio call followed by its callSid delivered 0 of 40 labels.
+ * Twilio call followed by its callSid delivered 0 of 40 labels. A worker killed mid-session: the
+ * primary ends its session with reason `lost` for the subscribers on the other worker.
  */
 import { availableParallelism } from 'node:os';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,6 +97,35 @@ describe('the default cluster without Redis: one session bus through the primary
       }
     }
     expect(await listed()).toEqual([]);
+  });
+
+  it('a worker that dies (SIGKILL): its session ends with reason lost for subscribers on the other worker, and leaves the listing', async () => {
+    const client = await StreamClient.connect(server.url);
+    client.sendJson({ ...START, key: 'doomed-worker' });
+    const ready = await client.next('ready');
+    // Round-robin spreads subscriptions over both workers: those on the other worker stay open.
+    const subs = await Promise.all([0, 1, 2, 3].map(() => subscribeWs(`ws://127.0.0.1:${server.port}/v1/sessions/doomed-worker/events`)));
+    await Promise.all(subs.map((s) => s.waitFor(1)));
+    const samples = await decodeAudioFile(corpusFile(manifestRows().find((r) => r.durationS > 4)!));
+    const chunks = chunkBytes(f32leBytes(samples), [6400]);
+    for (const chunk of chunks.slice(0, 25)) await client.sendBinary(chunk);
+    await expect.poll(() => client.emotions.length).toBeGreaterThanOrEqual(2);
+    const pid = server.logs.find((l) => l.msg === 'session started' && l.key === 'doomed-worker')?.pid as number;
+    expect(pid).toBeGreaterThan(0);
+    process.kill(pid, 'SIGKILL');
+    const closes = await Promise.all(subs.map((s) => s.done));
+    const survivors = subs.filter((s) => s.ends().length > 0);
+    expect(survivors.length).toBeGreaterThanOrEqual(1);
+    for (const sub of survivors) {
+      const seconds = sub.emotions().map((e) => e.second);
+      expect(seconds).toEqual(seconds.map((_s, i) => i + 1));
+      expect(sub.ends()).toEqual([expect.objectContaining({ reason: 'lost', sessionId: ready.sessionId, seconds: seconds.length, seq: seconds.length + 1 })]);
+    }
+    // The others were served by the dead worker: their sockets went with it.
+    expect(closes.filter((c) => c.code === 1000).length).toBe(survivors.length);
+    await expect.poll(async () => (await listed()).map((s) => s.key)).not.toContain('doomed-worker');
+    // The primary forks a new worker: the server is ready again.
+    await expect.poll(async () => (await fetch(`${server.http}/readyz`)).status, { timeout: 60_000 }).toBe(200);
   });
 
   it('a Twilio call followed by its callSid (the subscriber waits for it with ?wait=) gets every label', async () => {
