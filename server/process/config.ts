@@ -24,7 +24,7 @@ export interface ServerConfig {
   readonly narrowbandModelDir?: string;
   /** Optional ceiling on live sessions across the whole server (all workers); 0 = none (admission follows latencyTargetMs). */
   readonly maxSessions: number;
-  /** Label latency (ms, p95 of the last second of real-time sessions) above which new sessions are refused; 0 = off. */
+  /** Label delay (ms: p95 label latency of real-time sessions + median event-loop lag, last second) above which new sessions are refused; 0 = off. */
   readonly latencyTargetMs: number;
   /** Session ends after this long without a message (ms). */
   readonly idleTimeoutMs: number;
@@ -166,7 +166,7 @@ export const SETTINGS = {
     env: 'UNDERTONE_LATENCY_TARGET_MS',
     default: 50,
     parse: decimal(0, 60_000),
-    help: 'admission by measured headroom: while the p95 label latency of the last second (real-time sessions) is above this, new sessions get 1013 overloaded (0 = off)',
+    help: 'admission by measured headroom: while p95 label latency (real-time sessions) + median event-loop lag over the last second is above this (ms), new sessions get 1013 overloaded (0 = off)',
   }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
@@ -288,7 +288,9 @@ const ANY_SETTINGS = Object.values(SETTINGS) as Setting<unknown>[];
 export function serveUsage(): string {
   const rows = ANY_SETTINGS.map((s) => {
     const arg = s.arg ?? (s.switch ? '' : ' VALUE');
-    const left = `  --${s.flag}${arg}`.padEnd(30);
+    const flag = `  --${s.flag}${arg}`;
+    // A flag too long for the column gets its help on the next line.
+    const left = flag.length < 30 ? flag.padEnd(30) : `${flag}\n${''.padEnd(30)}`;
     const shown = s.shown ?? String(s.default);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${shown}`;
   });
