@@ -93,7 +93,7 @@ export class ServerMetrics {
     });
     this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
     // The same value in every worker: 'first' keeps the cluster's /metrics from summing it.
-    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'Live sessions allowed (--max-sessions, across all workers): saturation = live / limit', aggregator: 'first', registers });
+    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'The optional ceiling on live sessions (--max-sessions, across all workers; 0 = none, admission follows measured latency): saturation = live / limit when set', aggregator: 'first', registers });
     this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference, by model band', labelNames: ['band'], registers });
     this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding and model band', labelNames: ['encoding', 'band'], registers });
     this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });
