@@ -1,0 +1,149 @@
+/**
+ * MP3, FLAC and Ogg Vorbis files through the @wasm-audio-decoders family (mpg123-decoder,
+ * @wasm-audio-decoders/flac, @wasm-audio-decoders/ogg-vorbis): libmpg123, libFLAC and libvorbis
+ * compiled to WebAssembly by the author of the opus-decoder and codec-parser we already use, so
+ * every compressed format is demuxed by the same codec-parser (docs/decisions.md).
+ *
+ * Each returns the file's channels at its own rate. A file the decoder rejects is "corrupt"; one
+ * that holds less audio than its own header states (FLAC STREAMINFO, the MP3 Xing/Info frame
+ * count, an Ogg stream without its end-of-stream page, an MP3 frame cut short) is "truncated",
+ * with both figures. Decoder complaints are muted on the console: they reach the caller as the
+ * error instead (a batch over a folder of damaged files would otherwise flood stderr).
+ */
+import CodecParser, { type CodecFrame, type MPEGHeader } from 'codec-parser';
+import { FLACDecoder } from '@wasm-audio-decoders/flac';
+import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
+import { MPEGDecoder } from 'mpg123-decoder';
+import { AudioInputError } from '../errors.js';
+import { oggPages } from './ogg.js';
+import type { PlanarAudio } from './planar.js';
+import { id3v2Length, isMpegFrameHeader } from './sniff.js';
+
+interface DecodeResult {
+  readonly channelData: Float32Array[];
+  readonly samplesDecoded: number;
+  readonly sampleRate: number;
+  readonly errors: { message: string; frameNumber: number }[];
+}
+
+/** Runs `fn` with console.error muted (synchronous part only: the decoders report there before any await). */
+function muted<T>(fn: () => T): T {
+  const original = console.error;
+  console.error = () => undefined;
+  try {
+    return fn();
+  } finally {
+    console.error = original;
+  }
+}
+
+/** The decoded channels trimmed to `samplesDecoded`, or an error naming the decoder's complaint. */
+function planar(r: DecodeResult, channels: number, formatName: string, source?: string): PlanarAudio {
+  if (r.errors.length > 0) {
+    const e = r.errors[0];
+    throw new AudioInputError(`corrupt ${formatName} file (${e.message.trim()} at frame ${e.frameNumber}${r.errors.length > 1 ? `, and ${r.errors.length - 1} more errors` : ''})`, source);
+  }
+  if (r.samplesDecoded === 0) throw new AudioInputError(`${formatName} file decodes to no audio (truncated or corrupt)`, source);
+  return { channelData: r.channelData.slice(0, channels).map((c) => c.slice(0, r.samplesDecoded)), sampleRate: r.sampleRate };
+}
+
+function seconds(samples: number, rate: number): string {
+  return `${(samples / rate).toFixed(2)} s`;
+}
+
+// ---------------------------------------------------------------------------------------- MP3
+
+/**
+ * Frame count of a Xing/Info frame (LAME, ffmpeg and most encoders write one as the first frame):
+ * the tag sits after the side information, so it is searched in the frame's first 64 bytes.
+ */
+function xingFrameCount(frame: Uint8Array): number | undefined {
+  const text = String.fromCharCode(...frame.subarray(0, Math.min(64, frame.length)));
+  const at = Math.max(text.indexOf('Xing'), text.indexOf('Info'));
+  if (at < 0 || at + 12 > frame.length) return undefined;
+  const view = new DataView(frame.buffer, frame.byteOffset + at + 4, 8);
+  return view.getUint32(0) & 1 ? view.getUint32(4) : undefined;
+}
+
+/** Bytes a trailing ID3v1 ("TAG", 128 bytes) and APEv2 ("APETAGEX" footer) take at the end. */
+function trailingTagBytes(bytes: Uint8Array): number {
+  let end = bytes.length;
+  if (end >= 128 && String.fromCharCode(...bytes.subarray(end - 128, end - 125)) === 'TAG') end -= 128;
+  if (end >= 32 && String.fromCharCode(...bytes.subarray(end - 32, end - 24)) === 'APETAGEX') {
+    end -= new DataView(bytes.buffer, bytes.byteOffset + end - 20, 4).getUint32(0, true) + 32;
+  }
+  return bytes.length - Math.max(0, end);
+}
+
+export async function decodeMp3(bytes: Uint8Array, source?: string): Promise<PlanarAudio> {
+  let frames: CodecFrame[];
+  try {
+    frames = [...new CodecParser<CodecFrame>('audio/mpeg', { enableLogging: false }).parseAll(bytes)];
+  } catch (e) {
+    throw new AudioInputError(`corrupt MP3 file (${(e as Error).message})`, source);
+  }
+  if (frames.length === 0) throw new AudioInputError('MP3 file holds no whole MPEG audio frame (truncated or corrupt)', source);
+  // A frame cut short at the end: codec-parser drops it, so the bytes after the last whole frame
+  // (less any end tags) start with a frame header.
+  const consumed = id3v2Length(bytes) + frames.reduce((s, f) => s + f.data.length, 0);
+  const rest = bytes.length - trailingTagBytes(bytes) - consumed;
+  if (rest > 0 && isMpegFrameHeader(bytes, consumed)) {
+    throw new AudioInputError(`truncated MP3 file: its last frame is cut after ${rest} bytes (${frames.length} whole frames before it)`, source);
+  }
+  const declared = xingFrameCount(frames[0].data);
+  if (declared !== undefined && frames.length - 1 < declared) {
+    throw new AudioInputError(`truncated MP3 file: header says ${declared} frames, file holds ${frames.length - 1}`, source);
+  }
+  const channels = (frames[0].header as MPEGHeader).channels;
+  const decoder = new MPEGDecoder();
+  await decoder.ready;
+  try {
+    return planar(muted(() => decoder.decodeFrames(frames.map((f) => f.data))), channels, 'MP3', source);
+  } finally {
+    decoder.free();
+  }
+}
+
+// --------------------------------------------------------------------------------------- FLAC
+
+/** Total samples per channel the STREAMINFO block states (36 bits; 0 = unknown). */
+function flacDeclaredSamples(bytes: Uint8Array): number {
+  const si = id3v2Length(bytes) + 8; // "fLaC" + the metadata block header; STREAMINFO is always first
+  if (si + 18 > bytes.length) return 0;
+  return (bytes[si + 13] & 0x0f) * 2 ** 32 + new DataView(bytes.buffer, bytes.byteOffset + si + 14, 4).getUint32(0);
+}
+
+/** FLAC, native or in Ogg (the decoder tells them apart itself). */
+export async function decodeFlac(bytes: Uint8Array, source?: string, formatName = 'FLAC'): Promise<PlanarAudio> {
+  if (formatName === 'Ogg FLAC') oggPages(bytes, formatName, source); // the end-of-stream check
+  const decoder = new FLACDecoder();
+  await decoder.ready;
+  try {
+    const r = await muted(() => decoder.decodeFile(bytes));
+    const audio = planar(r, r.channelData.length, formatName, source);
+    const declared = formatName === 'FLAC' ? flacDeclaredSamples(bytes) : 0;
+    if (declared > r.samplesDecoded) {
+      throw new AudioInputError(
+        `truncated FLAC file: header says ${declared} samples (${seconds(declared, r.sampleRate)}), file holds ${r.samplesDecoded} (${seconds(r.samplesDecoded, r.sampleRate)})`,
+        source,
+      );
+    }
+    return audio;
+  } finally {
+    decoder.free();
+  }
+}
+
+// --------------------------------------------------------------------------------- Ogg Vorbis
+
+export async function decodeOggVorbis(bytes: Uint8Array, source?: string): Promise<PlanarAudio> {
+  const pages = oggPages(bytes, 'Ogg Vorbis', source);
+  const decoder = new OggVorbisDecoder();
+  await decoder.ready;
+  try {
+    const r = await muted(() => decoder.decodeOggPages(pages));
+    return planar(r, r.channelData.length, 'Ogg Vorbis', source);
+  } finally {
+    decoder.free();
+  }
+}
