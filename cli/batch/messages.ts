@@ -1,0 +1,24 @@
+/** Messages between the batch pool (cli/batch/pool.ts) and its workers (cli/batch/worker.ts). */
+import type { FileAnalysis } from '../analyse-file.js';
+
+/** What a worker is started with (workerData). */
+export interface WorkerSetup {
+  readonly modelDir: string;
+  readonly splitChannels: boolean;
+}
+
+/** Pool -> worker: analyse one file. */
+export interface AnalyseRequest {
+  readonly id: number;
+  readonly file: string;
+}
+
+/** Worker -> pool: one file's result, or the one-line message naming the file and the problem. */
+export type AnalyseReply =
+  | { readonly id: number; readonly ok: true; readonly analysis: FileAnalysis }
+  | { readonly id: number; readonly ok: false; readonly message: string };
+
+/** Worker -> pool: the worker cannot work at all (e.g. the model does not load). */
+export interface WorkerFatal {
+  readonly fatal: string;
+}
