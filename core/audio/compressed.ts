@@ -17,7 +17,7 @@ import { MPEGDecoder } from 'mpg123-decoder';
 import { AudioInputError } from '../errors.js';
 import { oggPages } from './ogg.js';
 import type { PlanarAudio } from './planar.js';
-import { id3v2Length, isMpegFrameHeader } from './sniff.js';
+import { id3v2Length, isMpegFrameHeader, mpegFrameLength } from './sniff.js';
 
 interface DecodeResult {
   readonly channelData: Float32Array[];
@@ -75,6 +75,32 @@ function trailingTagBytes(bytes: Uint8Array): number {
   return bytes.length - Math.max(0, end);
 }
 
+/**
+ * Walks the frame chain (each header gives the next one's position): bytes between frames that
+ * are not a frame are damage, and a last frame longer than what is left of the file (end tags
+ * aside) was cut. The decoder would skip both without a word.
+ */
+function checkMpegFrameChain(bytes: Uint8Array, source?: string): void {
+  const end = bytes.length - trailingTagBytes(bytes);
+  let pos = id3v2Length(bytes);
+  let frames = 0;
+  let damaged = 0;
+  while (pos + 4 <= end) {
+    if (!isMpegFrameHeader(bytes, pos)) {
+      damaged++;
+      pos++;
+      continue;
+    }
+    const length = mpegFrameLength(bytes, pos);
+    if (pos + length > end) {
+      throw new AudioInputError(`truncated MP3 file: frame ${frames + 1} is cut after ${end - pos} of its ${length} bytes`, source);
+    }
+    frames++;
+    pos += length;
+  }
+  if (damaged > 0) throw new AudioInputError(`corrupt MP3 file: ${damaged} bytes between its ${frames} frames are not MPEG audio`, source);
+}
+
 export async function decodeMp3(bytes: Uint8Array, source?: string): Promise<PlanarAudio> {
   let frames: CodecFrame[];
   try {
@@ -83,13 +109,7 @@ export async function decodeMp3(bytes: Uint8Array, source?: string): Promise<Pla
     throw new AudioInputError(`corrupt MP3 file (${(e as Error).message})`, source);
   }
   if (frames.length === 0) throw new AudioInputError('MP3 file holds no whole MPEG audio frame (truncated or corrupt)', source);
-  // A frame cut short at the end: codec-parser drops it, so the bytes after the last whole frame
-  // (less any end tags) start with a frame header.
-  const consumed = id3v2Length(bytes) + frames.reduce((s, f) => s + f.data.length, 0);
-  const rest = bytes.length - trailingTagBytes(bytes) - consumed;
-  if (rest > 0 && isMpegFrameHeader(bytes, consumed)) {
-    throw new AudioInputError(`truncated MP3 file: its last frame is cut after ${rest} bytes (${frames.length} whole frames before it)`, source);
-  }
+  checkMpegFrameChain(bytes, source);
   const declared = xingFrameCount(frames[0].data);
   if (declared !== undefined && frames.length - 1 < declared) {
     throw new AudioInputError(`truncated MP3 file: header says ${declared} frames, file holds ${frames.length - 1}`, source);

@@ -46,6 +46,31 @@ export function isMpegFrameHeader(bytes: Uint8Array, offset: number): boolean {
   return version !== 1 && layer !== 0 && bitrate !== 0 && bitrate !== 15 && rate !== 3;
 }
 
+const MPEG_BITRATES_KBPS: Readonly<Record<string, readonly number[]>> = {
+  // [version 1 | 2 (2 and 2.5)][layer 1..3], index 1..14 (0 = free format, 15 = invalid)
+  '1-1': [0, 32, 64, 96, 128, 160, 192, 224, 256, 288, 320, 352, 384, 416, 448],
+  '1-2': [0, 32, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320, 384],
+  '1-3': [0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320],
+  '2-1': [0, 32, 48, 56, 64, 80, 96, 112, 128, 144, 160, 176, 192, 224, 256],
+  '2-2': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+  '2-3': [0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160],
+};
+const MPEG_RATES: Readonly<Record<number, readonly number[]>> = { 3: [44100, 48000, 32000], 2: [22050, 24000, 16000], 0: [11025, 12000, 8000] };
+
+/** Length in bytes of the MPEG audio frame whose (valid) header is at `offset` (ISO 11172-3 / 13818-3). */
+export function mpegFrameLength(bytes: Uint8Array, offset: number): number {
+  const b1 = bytes[offset + 1];
+  const b2 = bytes[offset + 2];
+  const version = (b1 >> 3) & 3; // 3 = MPEG-1, 2 = MPEG-2, 0 = MPEG-2.5
+  const layer = 4 - ((b1 >> 1) & 3); // 1..3
+  const kbps = MPEG_BITRATES_KBPS[`${version === 3 ? 1 : 2}-${layer}`][b2 >> 4];
+  const rate = MPEG_RATES[version][(b2 >> 2) & 3];
+  const padding = (b2 >> 1) & 1;
+  if (layer === 1) return (Math.floor((12000 * kbps) / rate) + padding) * 4;
+  const perFrame = layer === 3 && version !== 3 ? 72000 : 144000;
+  return Math.floor((perFrame * kbps) / rate) + padding;
+}
+
 /** The first packet's magic of an Ogg stream (the first page's payload). */
 function oggCodec(bytes: Uint8Array): AudioFormat | undefined {
   if (bytes.length < 28 || ascii(bytes, 0, 4) !== 'OggS') return undefined;
