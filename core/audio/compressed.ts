@@ -7,15 +7,14 @@
  * Each returns the file's channels at its own rate. A file the decoder rejects is "corrupt"; one
  * that holds less audio than its own header states (FLAC STREAMINFO, the MP3 Xing/Info frame
  * count, an Ogg stream without its end-of-stream page, an MP3 frame cut short) is "truncated",
- * with both figures. Decoder complaints are muted on the console: they reach the caller as the
- * error instead (a batch over a folder of damaged files would otherwise flood stderr).
+ * with both figures. Decoder complaints reach the caller as that error, not on the console (quiet.ts).
  */
-import CodecParser, { type CodecFrame, type MPEGHeader } from 'codec-parser';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
 import { AudioInputError } from '../errors.js';
 import { oggPages } from './ogg.js';
+import { quietly } from './quiet.js';
 import type { PlanarAudio } from './planar.js';
 import { id3v2Length, isMpegFrameHeader, mpegFrameLength } from './sniff.js';
 
@@ -24,17 +23,6 @@ interface DecodeResult {
   readonly samplesDecoded: number;
   readonly sampleRate: number;
   readonly errors: { message: string; frameNumber: number }[];
-}
-
-/** Runs `fn` with console.error muted (synchronous part only: the decoders report there before any await). */
-function muted<T>(fn: () => T): T {
-  const original = console.error;
-  console.error = () => undefined;
-  try {
-    return fn();
-  } finally {
-    console.error = original;
-  }
 }
 
 /** The decoded channels trimmed to `samplesDecoded`, or an error naming the decoder's complaint. */
@@ -75,16 +63,24 @@ function trailingTagBytes(bytes: Uint8Array): number {
   return bytes.length - Math.max(0, end);
 }
 
+interface MpegStream {
+  readonly frames: number;
+  readonly channels: 1 | 2;
+  /** The first frame's bytes (a Xing/Info frame, when the encoder wrote one). */
+  readonly first: Uint8Array;
+}
+
 /**
  * Walks the frame chain (each header gives the next one's position): bytes between frames that
  * are not a frame are damage, and a last frame longer than what is left of the file (end tags
  * aside) was cut. The decoder would skip both without a word.
  */
-function checkMpegFrameChain(bytes: Uint8Array, source?: string): void {
+function mpegFrameChain(bytes: Uint8Array, source?: string): MpegStream {
   const end = bytes.length - trailingTagBytes(bytes);
   let pos = id3v2Length(bytes);
   let frames = 0;
   let damaged = 0;
+  let first: { offset: number; length: number } | undefined;
   while (pos + 4 <= end) {
     if (!isMpegFrameHeader(bytes, pos)) {
       damaged++;
@@ -95,30 +91,27 @@ function checkMpegFrameChain(bytes: Uint8Array, source?: string): void {
     if (pos + length > end) {
       throw new AudioInputError(`truncated MP3 file: frame ${frames + 1} is cut after ${end - pos} of its ${length} bytes`, source);
     }
+    first ??= { offset: pos, length };
     frames++;
     pos += length;
   }
+  if (!first) throw new AudioInputError('MP3 file holds no whole MPEG audio frame (truncated or corrupt)', source);
   if (damaged > 0) throw new AudioInputError(`corrupt MP3 file: ${damaged} bytes between its ${frames} frames are not MPEG audio`, source);
+  const channelMode = bytes[first.offset + 3] >> 6; // 3 = single channel
+  return { frames, channels: channelMode === 3 ? 1 : 2, first: bytes.subarray(first.offset, first.offset + first.length) };
 }
 
 export async function decodeMp3(bytes: Uint8Array, source?: string): Promise<PlanarAudio> {
-  let frames: CodecFrame[];
-  try {
-    frames = [...new CodecParser<CodecFrame>('audio/mpeg', { enableLogging: false }).parseAll(bytes)];
-  } catch (e) {
-    throw new AudioInputError(`corrupt MP3 file (${(e as Error).message})`, source);
+  const stream = mpegFrameChain(bytes, source);
+  const declared = xingFrameCount(stream.first);
+  if (declared !== undefined && stream.frames - 1 < declared) {
+    throw new AudioInputError(`truncated MP3 file: header says ${declared} frames, file holds ${stream.frames - 1}`, source);
   }
-  if (frames.length === 0) throw new AudioInputError('MP3 file holds no whole MPEG audio frame (truncated or corrupt)', source);
-  checkMpegFrameChain(bytes, source);
-  const declared = xingFrameCount(frames[0].data);
-  if (declared !== undefined && frames.length - 1 < declared) {
-    throw new AudioInputError(`truncated MP3 file: header says ${declared} frames, file holds ${frames.length - 1}`, source);
-  }
-  const channels = (frames[0].header as MPEGHeader).channels;
   const decoder = new MPEGDecoder();
   await decoder.ready;
   try {
-    return planar(muted(() => decoder.decodeFrames(frames.map((f) => f.data))), channels, 'MP3', source);
+    // mpg123 always outputs two channels: keep the file's own count.
+    return planar(quietly(() => decoder.decode(bytes)), stream.channels, 'MP3', source);
   } finally {
     decoder.free();
   }
@@ -139,7 +132,7 @@ export async function decodeFlac(bytes: Uint8Array, source?: string, formatName 
   const decoder = new FLACDecoder();
   await decoder.ready;
   try {
-    const r = await muted(() => decoder.decodeFile(bytes));
+    const r = await quietly(() => decoder.decodeFile(bytes));
     const audio = planar(r, r.channelData.length, formatName, source);
     const declared = formatName === 'FLAC' ? flacDeclaredSamples(bytes) : 0;
     if (declared > r.samplesDecoded) {
@@ -161,7 +154,7 @@ export async function decodeOggVorbis(bytes: Uint8Array, source?: string): Promi
   const decoder = new OggVorbisDecoder();
   await decoder.ready;
   try {
-    const r = await muted(() => decoder.decodeOggPages(pages));
+    const r = await quietly(() => decoder.decodeOggPages(pages));
     return planar(r, r.channelData.length, 'Ogg Vorbis', source);
   } finally {
     decoder.free();

@@ -11,6 +11,7 @@ import { MODEL_SAMPLE_RATE } from './resample.js';
 import { downmix } from './pcm.js';
 import { concatFloat32 } from './concat.js';
 import { oggPages } from './ogg.js';
+import { quietly } from './quiet.js';
 
 /** Opus timestamps (pre-skip, granule positions) are always counted at 48 kHz. */
 const OPUS_CLOCK = 48000;
@@ -21,22 +22,6 @@ const OPUS_CLOCK = 48000;
  * Real encoders stay far below it (a 20 ms frame is at most 1275 bytes).
  */
 export const MAX_OPUS_PACKET_BYTES_PER_CHANNEL = 32000 * 0.12;
-
-/**
- * Runs `fn` with console.error muted: opus-decoder prints every packet libopus rejects with
- * console.error, so a client sending garbage would write one stderr line per packet (a log
- * flood). The rejection still reaches the caller through the result's `errors`. Synchronous,
- * so nothing else can run (and lose its console.error) while it is muted.
- */
-function quietly<T>(fn: () => T): T {
-  const original = console.error;
-  console.error = () => undefined;
-  try {
-    return fn();
-  } finally {
-    console.error = original;
-  }
-}
 
 export function isOggOpus(bytes: Uint8Array): boolean {
   if (bytes.length < 36 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'OggS') return false;
