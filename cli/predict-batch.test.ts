@@ -114,8 +114,11 @@ describe('predict DIR --jobs N: the one-file results, in input order, with a sum
     ffmpeg('-i', agentWav, path.join(folder, 'agent.flac'));
     writeFileSync(path.join(folder, 'notes.txt'), 'call notes, not audio\n');
     writeFileSync(path.join(folder, 'index.csv'), 'file,agent\ncall-0.opus,42\n');
-    // A recording cut short: counted as failed, named, the others still analysed.
+    // A recording cut short and an empty one: counted as failed, named, the others still analysed.
     writeFileSync(path.join(folder, 'monday', 'cut.wav'), readFileSync(callerWav).subarray(0, 30_000));
+    writeFileSync(path.join(folder, 'monday', 'empty.mp3'), '');
+    // Audio whatever its name: found by content.
+    copyFileSync(agentWav, path.join(folder, 'agent-recording.dat'));
   });
 
   it('--jobs 2 and --jobs 1 print the same bytes; non-audio files are skipped, the cut one named', async () => {
@@ -127,11 +130,18 @@ describe('predict DIR --jobs N: the one-file results, in input order, with a sum
     expect(one.code).toBe(1);
     expect(two.stdout).toBe(one.stdout);
     const files = jsonLines(two.stdout).map((l) => path.relative(folder, l.file));
-    expect(files).toEqual(['agent.flac', ...[4, 5, 6, 7].map((i) => `call-${i}.opus`), ...[0, 1, 2, 3].map((i) => `monday/call-${i}.opus`), 'monday/caller.mp3']);
+    expect(files).toEqual([
+      'agent-recording.dat',
+      'agent.flac',
+      ...[4, 5, 6, 7].map((i) => `call-${i}.opus`),
+      ...[0, 1, 2, 3].map((i) => `monday/call-${i}.opus`),
+      'monday/caller.mp3',
+    ]);
     for (const r of [two, one]) {
       const err = r.stderr.trim().split('\n');
       expect(err[0]).toBe(`undertone predict: ${path.join(folder, 'monday', 'cut.wav')}: truncated WAV file: header says ${readFileSync(callerWav).length - 44} bytes of audio, file holds ${30_000 - 44}`);
-      expect(err.at(-1)).toMatch(/^undertone predict: summary: 10 of 11 files analysed, 1 failed, 2 non-audio files in folders skipped; [\d.]+ s of audio in [\d.]+ s \(\d+x real time, [12] jobs?\); labels: /);
+      expect(err[1]).toBe(`undertone predict: ${path.join(folder, 'monday', 'empty.mp3')}: empty file`);
+      expect(err.at(-1)).toMatch(/^undertone predict: summary: 11 of 13 files analysed, 2 failed, 2 non-audio files in folders skipped; [\d.]+ s of audio in [\d.]+ s \(\d+x real time, [12] jobs?\); labels: /);
     }
     // Each file's result equals a one-file run on it.
     const single = await runCli(['predict', '--json', path.join(folder, 'monday', 'caller.mp3')]);

@@ -2,7 +2,9 @@
  * The files a `predict DIR|FILE...` command line names: a file as given (it is analysed, and
  * refused with a message if it is not audio); a folder walked recursively in name order, keeping
  * the files whose first bytes are a format we decode (a recordings folder also holds notes,
- * metadata CSVs and .DS_Store files; they are counted, not errors).
+ * metadata CSVs and .DS_Store files; they are counted, not errors). A file named like audio
+ * (.wav, .mp3, ...) is kept even when its bytes are not: an empty or damaged recording must be
+ * reported by name, not skipped. The name only decides what is reported; decoding goes by content.
  */
 import { open, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -13,6 +15,8 @@ export interface Inputs {
   /** Files inside the named folders that are not audio (skipped). */
   readonly skipped: number;
 }
+
+const AUDIO_EXTENSIONS = new Set(['.wav', '.wave', '.mp3', '.flac', '.ogg', '.oga', '.opus']);
 
 /** Enough of a file for sniffAudioFormat: an Ogg first page's codec magic sits within 289 bytes. */
 const HEAD_BYTES = 512;
@@ -45,7 +49,7 @@ async function walk(dir: string, out: string[]): Promise<number> {
   for (const e of entries) {
     const p = path.join(dir, e.name);
     if (e.isDirectory()) skipped += await walk(p, out);
-    else if (e.isFile() && (await looksLikeAudio(p))) out.push(p);
+    else if (e.isFile() && (AUDIO_EXTENSIONS.has(path.extname(e.name).toLowerCase()) || (await looksLikeAudio(p)))) out.push(p);
     else if (e.isFile()) skipped++;
   }
   return skipped;
