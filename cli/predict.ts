@@ -6,9 +6,9 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readModelFiles } from '../core/model/metadata.js';
-import { progress } from '../training/progress.js';
 import { type Analyser, LocalAnalyser, WorkerPool } from './batch/analysers.js';
 import { expandInputs } from './batch/inputs.js';
+import { batchProgress } from './batch/progress.js';
 import { OUTPUT_FORMATS, OUTPUT_LEVELS, type OutputFormat, type OutputLevel, createWriter } from './batch/output.js';
 import { runBatch, summaryLine } from './batch/run.js';
 import { modelDir } from './paths.js';
@@ -96,11 +96,11 @@ export async function runPredict(argv: string[]): Promise<number> {
   jobs = Math.max(1, Math.min(jobs, inputs.files.length));
   const analyser: Analyser = jobs > 1 ? new WorkerPool(setup, jobs) : await LocalAnalyser.create(setup);
   const writer = createWriter(format, level, metadata.labels, (text) => process.stdout.write(text));
-  const bar = progress('predict', inputs.files.length, !batch || values['no-progress'] || !process.stderr.isTTY);
+  const bar = batchProgress(inputs.files.length, batch && !values['no-progress'] && process.stderr.isTTY === true);
   try {
     const totals = await runBatch(analyser, inputs.files, {
       onResult: (a) => writer.write(a),
-      onFailure: (message) => process.stderr.write(`undertone predict: ${message}\n`),
+      onFailure: (message) => bar.message(`undertone predict: ${message}`),
       onSettled: () => bar.tick(),
     });
     bar.stop();
