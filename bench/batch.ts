@@ -17,7 +17,7 @@ import { modelDir } from '../cli/paths.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { corpusSpeech } from './lib/audio.js';
-import { announceConditions } from './lib/machine.js';
+import { announceConditions, ownCpuSeconds } from './lib/machine.js';
 
 const { values } = parseArgs({
   options: { files: { type: 'string', default: '400' }, jobs: { type: 'string' }, 'call-seconds': { type: 'string' } },
@@ -54,20 +54,25 @@ try {
   }
 
   const setup = { modelDir: modelDir(), splitChannels: false };
+  // CPU time of the whole process (every thread), beside wall time: on a shared machine the wall
+  // figure measures the contention, the CPU figure what the work costs.
   const measure = async (name: string, make: () => Promise<Analyser>) => {
+    const cpu0 = ownCpuSeconds();
     const t0 = performance.now();
     const analyser = await make();
     const results: string[] = [];
     const totals = await runBatch(analyser, files, { onResult: (a) => results.push(JSON.stringify(a)), onFailure: (m) => results.push(m) });
     await analyser.close();
     const wall = (performance.now() - t0) / 1000;
-    return { name, wall, audio: totals.audioSeconds, failed: totals.failed, results };
+    return { name, wall, cpu: ownCpuSeconds() - cpu0, audio: totals.audioSeconds, failed: totals.failed, results };
   };
   const one = await measure('one process (--jobs 1)', () => LocalAnalyser.create(setup));
   const pool = await measure(`worker threads (--jobs ${jobs})`, async () => new WorkerPool(setup, jobs));
-  console.log('path                          files   audio s    wall s   x real time');
+  console.log('path                          files   audio s    wall s   x real time    CPU s   audio s per CPU s');
   for (const r of [one, pool]) {
-    console.log(`${r.name.padEnd(28)} ${String(files.length).padStart(6)} ${r.audio.toFixed(1).padStart(9)} ${r.wall.toFixed(2).padStart(9)} ${(r.audio / r.wall).toFixed(0).padStart(13)}`);
+    console.log(
+      `${r.name.padEnd(28)} ${String(files.length).padStart(6)} ${r.audio.toFixed(1).padStart(9)} ${r.wall.toFixed(2).padStart(9)} ${(r.audio / r.wall).toFixed(0).padStart(13)} ${r.cpu.toFixed(2).padStart(8)} ${(r.audio / r.cpu).toFixed(0).padStart(19)}`,
+    );
   }
   const same = one.results.length === pool.results.length && one.results.every((r, i) => r === pool.results[i]);
   console.log(`speed-up of --jobs ${jobs} over one process: ${(one.wall / pool.wall).toFixed(2)}x; results identical: ${same ? 'yes' : 'NO'}; failed files: ${one.failed}`);
