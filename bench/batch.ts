@@ -13,6 +13,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { type Analyser, LocalAnalyser, WorkerPool } from '../cli/batch/analysers.js';
 import { runBatch } from '../cli/batch/run.js';
+import { bandModels } from '../cli/models.js';
 import { modelDir } from '../cli/paths.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
@@ -53,7 +54,7 @@ try {
     console.log(`input: ${count} corpus clips spread over the manifest (Ogg Opus)`);
   }
 
-  const setup = { modelDir: modelDir(), splitChannels: false };
+  const setup = { models: bandModels(modelDir()), splitChannels: false };
   // CPU time of the whole process (every thread), beside wall time: on a shared machine the wall
   // figure measures the contention, the CPU figure what the work costs.
   const measure = async (name: string, make: () => Promise<Analyser>) => {

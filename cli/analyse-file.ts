@@ -7,10 +7,10 @@
  * normalisation and voicing): a dual-channel call recording, laid out as telephony platforms
  * write them, gives the caller (channel 0) and the agent (channel 1) separate timelines.
  */
-import { decodeAudioFile, decodeAudioFileChannels } from '../core/audio/decode-file.js';
+import { readAudioFile } from '../core/audio/decode-file.js';
 import { AudioInputError } from '../core/errors.js';
-import type { EmotionModel } from '../core/model/emotion-model.js';
 import { predictSamples, type Prediction } from '../core/predict.js';
+import type { ModelSet } from './models.js';
 
 /** Who speaks on a channel of a two-channel call recording. */
 export type Party = 'caller' | 'agent';
@@ -25,6 +25,8 @@ export interface ChannelPrediction extends Prediction {
 
 export interface FileAnalysis {
   readonly file: string;
+  /** The model that labelled it ("name version"): the narrowband one for telephone recordings (models.ts). */
+  readonly model: string;
   /** One entry, or one per channel with --split-channels. */
   readonly predictions: ChannelPrediction[];
 }
@@ -33,27 +35,20 @@ export interface AnalyseOptions {
   readonly splitChannels?: boolean;
 }
 
-export async function analyseFile(model: EmotionModel, file: string, options: AnalyseOptions = {}): Promise<FileAnalysis> {
-  if (!options.splitChannels) {
-    const p = await predictSamples(model, nonEmpty(await decodeAudioFile(file), file));
-    return { file, predictions: [{ channel: null, party: null, ...p }] };
-  }
-  const channels = (await decodeAudioFileChannels(file)).map((c) => nonEmpty(c, file));
+export async function analyseFile(models: ModelSet, file: string, options: AnalyseOptions = {}): Promise<FileAnalysis> {
+  const contents = await readAudioFile(file, options);
+  const model = await models.forFile(contents);
+  const split = options.splitChannels ?? false;
   const predictions: ChannelPrediction[] = [];
-  for (const [channel, samples] of channels.entries()) {
+  for (const [channel, samples] of contents.channels.entries()) {
+    if (samples.length === 0) throw new AudioInputError('no audio samples (empty or truncated)', file); // a few samples can resample to none
     const p = await predictSamples(model, samples);
-    predictions.push({ channel, party: channels.length === 2 ? PARTIES[channel] : null, ...p });
+    predictions.push({ channel: split ? channel : null, party: split && contents.channels.length === 2 ? PARTIES[channel] : null, ...p });
   }
-  return { file, predictions };
+  return { file, model: `${model.metadata.name} ${model.metadata.version}`, predictions };
 }
 
 /** Seconds of audio a file analysis covered (the recording's length, not summed over channels). */
 export function audioSeconds(a: FileAnalysis): number {
   return Math.max(0, ...a.predictions.map((p) => p.durationMs)) / 1000;
-}
-
-/** A file of a few samples can resample to none: that is no audio, said as such. */
-function nonEmpty(samples: Float32Array, file: string): Float32Array {
-  if (samples.length === 0) throw new AudioInputError('no audio samples (empty or truncated)', file);
-  return samples;
 }

@@ -102,6 +102,34 @@ describe('predict --split-channels: a two-party recording gives one timeline per
   });
 });
 
+describe('predict: telephone recordings get the telephone-band model, as their live streams do', () => {
+  it('G.711 and 8 kHz files: narrowband; others wideband; --band and --model override', async () => {
+    const names = (dir: string) => {
+      const m = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '..', dir, 'model.json'), 'utf8')) as { name: string; version: string };
+      return `${m.name} ${m.version}`;
+    };
+    const [wide, narrow] = [names('models'), names('models/narrowband')];
+    const alaw = path.join(dir, 'phone-alaw.wav');
+    sox(callerWav, '-r', '8000', '-e', 'a-law', alaw);
+    const mulaw16k = path.join(dir, 'mulaw-16k.wav');
+    sox(callerWav, '-e', 'mu-law', mulaw16k);
+    const mp3 = path.join(dir, 'phone-8k.mp3');
+    ffmpeg('-i', callerWav, '-ar', '8000', '-c:a', 'libmp3lame', '-b:a', '16k', mp3);
+    const pcm8k = path.join(dir, 'phone-8k.wav');
+    sox(callerWav, '-r', '8000', '-b', '16', pcm8k);
+    const files = [alaw, mulaw16k, mp3, pcm8k, callerWav];
+    const models = async (...flags: string[]) => {
+      const r = await runCli(['predict', '--json', ...flags, ...files]);
+      expect(r.code, r.stderr).toBe(0);
+      return jsonLines(r.stdout).map((l) => (l as unknown as { model: string }).model);
+    };
+    expect(await models()).toEqual([narrow, narrow, narrow, narrow, wide]);
+    expect(await models('--band', 'wideband')).toEqual(files.map(() => wide));
+    expect(await models('--band', 'narrowband')).toEqual(files.map(() => narrow));
+    expect(await models('--model', 'models')).toEqual(files.map(() => wide));
+  });
+});
+
 describe('predict DIR --jobs N: the one-file results, in input order, with a summary', () => {
   let folder: string;
   beforeAll(() => {
@@ -156,25 +184,25 @@ describe('predict DIR --jobs N: the one-file results, in input order, with a sum
       runCli(['predict', '--json', file, callerWav]),
     ]);
     const want = jsonLines(json.stdout);
-    const model = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../models/model.json'), 'utf8')) as { labels: string[] };
+    const model = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../models/model.json'), 'utf8')) as { labels: string[]; name: string; version: string };
     const [head, ...rowsOut] = perSecond.stdout.trim().split('\n');
-    expect(head).toBe(['file', 'channel', 'party', 'second', 'start_s', 'end_s', 'voiced', 'label', ...model.labels].join(','));
+    expect(head).toBe(['file', 'channel', 'party', 'model', 'second', 'start_s', 'end_s', 'voiced', 'label', ...model.labels].join(','));
     expect(rowsOut).toHaveLength(want[0].timeline.length + want[1].timeline.length);
     const first = rowsOut[0].split(',');
     const e = want[0].timeline[0];
-    expect(first.slice(0, 8)).toEqual([file, '', '', '1', '0', '1', String(e.voiced), e.label ?? '']);
-    if (e.voiced) model.labels.forEach((l, j) => expect(Number(first[8 + j])).toBeCloseTo(e.scores![l], 6));
+    expect(first.slice(0, 9)).toEqual([file, '', '', `${model.name} ${model.version}`, '1', '0', '1', String(e.voiced), e.label ?? '']);
+    if (e.voiced) model.labels.forEach((l, j) => expect(Number(first[9 + j])).toBeCloseTo(e.scores![l], 6));
     const [fileHead, ...fileRows] = perFile.stdout.trim().split('\n');
-    expect(fileHead).toBe(['file', 'channel', 'party', 'duration_s', 'seconds', 'voiced_seconds', 'label', ...model.labels].join(','));
+    expect(fileHead).toBe(['file', 'channel', 'party', 'model', 'duration_s', 'seconds', 'voiced_seconds', 'label', ...model.labels].join(','));
     expect(fileRows.map((r) => r.split(',').slice(0, 3))).toEqual([
       [file, '0', ''],
       [callerWav, '0', ''],
     ]);
-    expect(fileRows[1].split(',')[6]).toBe(want[1].label);
+    expect(fileRows[1].split(',')[7]).toBe(want[1].label);
   });
 
   it('refuses bad flags with the usage', async () => {
-    for (const args of [['--jobs', '0'], ['--format', 'xml'], ['--per', 'minute']]) {
+    for (const args of [['--jobs', '0'], ['--format', 'xml'], ['--per', 'minute'], ['--band', 'fullband']]) {
       const r = await runCli(['predict', ...args, callerWav]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(new RegExp(`^undertone predict: --${args[0].slice(2)} must be`));

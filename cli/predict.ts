@@ -6,15 +6,17 @@
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
 import { readModelFiles } from '../core/model/metadata.js';
+import { type Band, BANDS } from '../core/protocol/index.js';
 import { type Analyser, LocalAnalyser, WorkerPool } from './batch/analysers.js';
 import { expandInputs } from './batch/inputs.js';
 import { batchProgress } from './batch/progress.js';
 import { OUTPUT_FORMATS, OUTPUT_LEVELS, type OutputFormat, type OutputLevel, createWriter } from './batch/output.js';
 import { runBatch, summaryLine } from './batch/run.js';
+import { bandModels, type ModelChoice, modelDirs } from './models.js';
 import { modelDir } from './paths.js';
 
 export const PREDICT_USAGE = `usage: undertone predict DIR|FILE... [--jobs N] [--format text|jsonl|csv] [--per second|file]
-                        [--split-channels] [--json] [--model DIR] [--no-progress]
+                        [--split-channels] [--json] [--band auto|wideband|narrowband] [--model DIR] [--no-progress]
 
 Prints, for each audio file, a label every second of audio (the window the live server uses) and
 the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
@@ -29,9 +31,11 @@ count. A folder is walked recursively; its files that are not audio are skipped 
 --per second|file  one record per second of each timeline (default) or one per file (per channel
                    with --split-channels); jsonl per file holds the whole timeline
 --json             the same as --format jsonl --per file
---model DIR        the model (default: models/, the wideband model the server uses for 16 kHz
-                   streams); --model models/narrowband is the telephone-band model the server uses
-                   for G.711, 8 kHz and Twilio streams, i.e. what the server's labels of such a stream equal
+--band B           auto (default): each file gets the model the live server gives a stream of it, the
+                   telephone-band model (models/narrowband) for G.711 WAV and anything recorded at 8 kHz
+                   or less, the wideband one (models/) otherwise; wideband or narrowband forces one
+                   (e.g. narrowband for phone calls that were saved upsampled to 16 kHz)
+--model DIR        one model for every file instead (the records name the model that labelled each file)
 --no-progress      no progress bar (it is drawn on stderr only when stderr is a terminal)
 
 Results are written in input order and are the same whatever --jobs is. Each file that cannot be
@@ -65,6 +69,7 @@ export async function runPredict(argv: string[]): Promise<number> {
         'split-channels': { type: 'boolean', default: false },
         'no-progress': { type: 'boolean', default: false },
         model: { type: 'string' },
+        band: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -77,8 +82,9 @@ export async function runPredict(argv: string[]): Promise<number> {
     process.stderr.write(PREDICT_USAGE + '\n');
     return values.help ? 0 : 2;
   }
-  let format: OutputFormat, level: OutputLevel, jobs: number;
+  let format: OutputFormat, level: OutputLevel, jobs: number, band: Band | undefined;
   try {
+    band = values.band === undefined || values.band === 'auto' ? undefined : oneOf('band', values.band, BANDS);
     format = values.json ? 'jsonl' : oneOf('format', values.format ?? 'text', OUTPUT_FORMATS);
     level = values.json ? 'file' : oneOf('per', values.per ?? 'second', OUTPUT_LEVELS);
     jobs = values.jobs === undefined ? availableParallelism() : positiveInt('jobs', values.jobs);
@@ -88,14 +94,19 @@ export async function runPredict(argv: string[]): Promise<number> {
     return 2;
   }
 
-  const setup = { modelDir: modelDir(values.model), splitChannels: values['split-channels'] };
-  // Check the model here, once, with its own message, before any worker starts.
-  const { metadata } = await readModelFiles(setup.modelDir);
+  const models: ModelChoice = values.model !== undefined ? { fixed: modelDir(values.model) } : bandModels(modelDir(), band);
+  const setup = { models, splitChannels: values['split-channels'] };
+  // Check the models here, once, with their own message, before any worker starts.
+  const checked = await Promise.all(modelDirs(models).map((dir) => readModelFiles(dir)));
+  const labels = checked[0].metadata.labels;
+  for (const [i, { metadata }] of checked.entries()) {
+    if (metadata.labels.join() !== labels.join()) throw new Error(`${modelDirs(models)[i]}: its labels (${metadata.labels.join(', ')}) differ from ${modelDirs(models)[0]}'s (${labels.join(', ')})`);
+  }
   const inputs = await expandInputs(positionals);
   const batch = inputs.files.length > 1;
   jobs = Math.max(1, Math.min(jobs, inputs.files.length));
   const analyser: Analyser = jobs > 1 ? new WorkerPool(setup, jobs) : await LocalAnalyser.create(setup);
-  const writer = createWriter(format, level, metadata.labels, (text) => process.stdout.write(text));
+  const writer = createWriter(format, level, labels, (text) => process.stdout.write(text));
   const bar = batchProgress(inputs.files.length, batch && !values['no-progress'] && process.stderr.isTTY === true);
   try {
     const totals = await runBatch(analyser, inputs.files, {

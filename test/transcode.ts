@@ -82,3 +82,18 @@ export const VARIANTS: readonly Variant[] = [
   { name: 'alaw16k.wav', tolerance: lossy(0.6), make: (r, o) => sox(r, '-e', 'a-law', o) },
   { name: 'pcm8.wav', tolerance: lossy(0.4), make: (r, o) => sox(r, '-b', '8', '-e', 'unsigned-integer', o) },
 ];
+
+/**
+ * Telephone recordings: the reference resampled to 8 kHz 16-bit PCM (TELEPHONE_REFERENCE), and
+ * that file in each telephone format (the variants are made from it, so only the encoding
+ * differs). All are labelled by the narrowband model, the one the server and `predict` give
+ * 8 kHz and G.711 audio.
+ */
+export const TELEPHONE_REFERENCE: Variant = { name: 'pcm16-8k.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-r', '8000', '-b', '16', o) };
+
+export const TELEPHONE_VARIANTS: readonly Variant[] = [
+  { name: 'mulaw-8k.wav', tolerance: lossy(0.6), make: (r8k, o) => sox(r8k, '-e', 'mu-law', o) },
+  { name: 'alaw-8k.wav', tolerance: lossy(0.6), make: (r8k, o) => sox(r8k, '-e', 'a-law', o) },
+  { name: 'mp3-8k-24k.mp3', tolerance: lossy(0.5), make: (r8k, o) => ffmpeg('-i', r8k, '-c:a', 'libmp3lame', '-b:a', '24k', o) },
+  { name: 'flac-8k.flac', tolerance: LOSSLESS, make: (r8k, o) => ffmpeg('-i', r8k, o) },
+];

@@ -6,8 +6,8 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AudioInputError } from '../../core/errors.js';
-import { EmotionModel } from '../../core/model/emotion-model.js';
 import { analyseFile, type FileAnalysis } from '../analyse-file.js';
+import { ModelSet } from '../models.js';
 import type { AnalyseReply, AnalyseRequest, WorkerFatal, WorkerSetup } from './messages.js';
 
 export type Outcome = { ok: true; analysis: FileAnalysis } | { ok: false; message: string };
@@ -24,25 +24,27 @@ export function failureMessage(e: unknown, file: string): string {
   return e instanceof AudioInputError ? e.message : `${file}: ${(e as Error).message}`;
 }
 
-/** Analyses in the calling thread with one model. */
+/** Analyses in the calling thread (its models loaded when first needed). */
 export class LocalAnalyser implements Analyser {
   readonly concurrency = 1;
-  private constructor(private readonly model: EmotionModel, private readonly splitChannels: boolean) {}
+  private constructor(private readonly models: ModelSet, private readonly splitChannels: boolean) {}
 
   static async create(setup: WorkerSetup): Promise<LocalAnalyser> {
-    return new LocalAnalyser(await EmotionModel.load(setup.modelDir), setup.splitChannels);
+    const models = new ModelSet(setup.models);
+    await models.warm();
+    return new LocalAnalyser(models, setup.splitChannels);
   }
 
   async analyse(file: string): Promise<Outcome> {
     try {
-      return { ok: true, analysis: await analyseFile(this.model, file, { splitChannels: this.splitChannels }) };
+      return { ok: true, analysis: await analyseFile(this.models, file, { splitChannels: this.splitChannels }) };
     } catch (e) {
       return { ok: false, message: failureMessage(e, file) };
     }
   }
 
   async close(): Promise<void> {
-    await this.model.release();
+    await this.models.release();
   }
 }
 

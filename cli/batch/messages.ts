@@ -1,9 +1,10 @@
 /** Messages between the batch pool (cli/batch/pool.ts) and its workers (cli/batch/worker.ts). */
 import type { FileAnalysis } from '../analyse-file.js';
+import type { ModelChoice } from '../models.js';
 
 /** What a worker is started with (workerData). */
 export interface WorkerSetup {
-  readonly modelDir: string;
+  readonly models: ModelChoice;
   readonly splitChannels: boolean;
 }
 

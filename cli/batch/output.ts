@@ -46,7 +46,7 @@ export function createWriter(format: OutputFormat, level: OutputLevel, labels: r
     return {
       write(a) {
         for (const p of a.predictions) {
-          const lines = [`${a.file}${channelHeading(p)} (${(p.durationMs / 1000).toFixed(2)} s): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];
+          const lines = [`${a.file}${channelHeading(p)} (${(p.durationMs / 1000).toFixed(2)} s, ${a.model}): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];
           if (level === 'second') for (const e of p.timeline) lines.push(formatSecond(e));
           out(lines.join('\n') + '\n');
         }
@@ -59,26 +59,26 @@ export function createWriter(format: OutputFormat, level: OutputLevel, labels: r
         for (const p of a.predictions) {
           const ch = channelFields(p);
           // Per file: the Prediction's fields in their own order (what --json always printed).
-          if (level === 'file') out(JSON.stringify({ file: a.file, ...ch, timeline: p.timeline, label: p.label, scores: p.scores, durationMs: p.durationMs }) + '\n');
-          else for (const e of p.timeline) out(JSON.stringify({ file: a.file, ...ch, ...e }) + '\n');
+          if (level === 'file') out(JSON.stringify({ file: a.file, ...ch, model: a.model, timeline: p.timeline, label: p.label, scores: p.scores, durationMs: p.durationMs }) + '\n');
+          else for (const e of p.timeline) out(JSON.stringify({ file: a.file, ...ch, model: a.model, ...e }) + '\n');
         }
       },
     };
   }
   const head =
     level === 'second'
-      ? ['file', 'channel', 'party', 'second', 'start_s', 'end_s', 'voiced', 'label', ...labels]
-      : ['file', 'channel', 'party', 'duration_s', 'seconds', 'voiced_seconds', 'label', ...labels];
+      ? ['file', 'channel', 'party', 'model', 'second', 'start_s', 'end_s', 'voiced', 'label', ...labels]
+      : ['file', 'channel', 'party', 'model', 'duration_s', 'seconds', 'voiced_seconds', 'label', ...labels];
   out(csvRow(head));
   return {
     write(a) {
       for (const p of a.predictions) {
         if (level === 'file') {
           const voiced = p.timeline.filter((e) => e.voiced).length;
-          out(csvRow([a.file, p.channel, p.party, p.durationMs / 1000, p.timeline.length, voiced, p.label, ...scoreCells(labels, p.scores)]));
+          out(csvRow([a.file, p.channel, p.party, a.model, p.durationMs / 1000, p.timeline.length, voiced, p.label, ...scoreCells(labels, p.scores)]));
         } else {
           for (const e of p.timeline) {
-            out(csvRow([a.file, p.channel, p.party, e.second, e.startMs / 1000, e.endMs / 1000, e.voiced, e.label, ...scoreCells(labels, e.scores)]));
+            out(csvRow([a.file, p.channel, p.party, a.model, e.second, e.startMs / 1000, e.endMs / 1000, e.voiced, e.label, ...scoreCells(labels, e.scores)]));
           }
         }
       }

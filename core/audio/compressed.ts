@@ -9,6 +9,7 @@
  * count, an Ogg stream without its end-of-stream page, an MP3 frame cut short) is "truncated",
  * with both figures. Decoder complaints reach the caller as that error, not on the console (quiet.ts).
  */
+import CodecParser, { type CodecFrame } from 'codec-parser';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
@@ -126,18 +127,88 @@ function flacDeclaredSamples(bytes: Uint8Array): number {
   return (bytes[si + 13] & 0x0f) * 2 ** 32 + new DataView(bytes.buffer, bytes.byteOffset + si + 14, 4).getUint32(0);
 }
 
-/** FLAC, native or in Ogg (the decoder tells them apart itself). */
+/** CRC-8 (polynomial 0x07, initial 0) of bytes[from, to): the FLAC frame header's check. */
+function crc8(bytes: Uint8Array, from: number, to: number): number {
+  let crc = 0;
+  for (let i = from; i < to; i++) {
+    crc ^= bytes[i];
+    for (let b = 0; b < 8; b++) crc = crc & 0x80 ? ((crc << 1) ^ 0x07) & 0xff : (crc << 1) & 0xff;
+  }
+  return crc;
+}
+
+/**
+ * The frame (fixed block size) or sample (variable) number of a FLAC frame header at `o`, when
+ * the bytes there are a whole header with a valid CRC-8; undefined otherwise. RFC 9639 section 9.1.
+ */
+function flacHeaderNumber(d: Uint8Array, o: number): number | undefined {
+  if (o + 6 > d.length || d[o] !== 0xff || (d[o + 1] & 0xfe) !== 0xf8) return undefined;
+  const blockCode = d[o + 2] >> 4;
+  const rateCode = d[o + 2] & 0x0f;
+  if (blockCode === 0 || rateCode === 15 || d[o + 3] >> 4 > 10 || d[o + 3] & 1) return undefined;
+  const first = d[o + 4];
+  const extra = first < 0x80 ? 0 : first >= 0xfe ? 6 : first >= 0xfc ? 5 : first >= 0xf8 ? 4 : first >= 0xf0 ? 3 : first >= 0xe0 ? 2 : first >= 0xc0 ? 1 : -1;
+  if (extra < 0) return undefined;
+  let number = extra === 0 ? first : first & (0x3f >> extra);
+  for (let i = 1; i <= extra; i++) number = number * 64 + (d[o + 4 + i] & 0x3f);
+  let p = o + 5 + extra;
+  p += blockCode === 6 ? 1 : blockCode === 7 ? 2 : 0;
+  p += rateCode === 12 ? 1 : rateCode === 13 || rateCode === 14 ? 2 : 0;
+  if (p >= d.length || crc8(d, o, p) !== d[p]) return undefined;
+  return number;
+}
+
+/**
+ * codec-parser (2.5.0) does not recognise every FLAC frame header: a frame whose block size is
+ * coded at the end of its header (the usual case for a file's last, shorter frame) stays glued to
+ * the frame before it, and libFLAC then decodes only the first of the two, silently dropping the
+ * file's last samples (ffmpeg's 8 kHz FLACs lost 352 of 32032). So each "frame" it returns is split
+ * again at every header with a valid CRC-8 whose number follows the frame's own.
+ */
+function splitFlacFrames(frames: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const frame of frames) {
+    let start = 0;
+    let number = flacHeaderNumber(frame, 0);
+    for (let i = 1; number !== undefined && i + 1 < frame.length; i++) {
+      if (frame[i] !== 0xff || (frame[i + 1] & 0xfe) !== 0xf8) continue;
+      const next = flacHeaderNumber(frame, i);
+      if (next === undefined || next <= number) continue;
+      // Fixed block size (bit 0 of byte 1 clear): frame numbers go up by one.
+      if ((frame[i + 1] & 1) === 0 && next !== number + 1) continue;
+      out.push(frame.subarray(start, i));
+      start = i;
+      number = next;
+    }
+    out.push(frame.subarray(start));
+  }
+  return out;
+}
+
+/** The frames of a native or Ogg FLAC file, demuxed by codec-parser. */
+function flacFrames(bytes: Uint8Array, formatName: string, source?: string): Uint8Array[] {
+  try {
+    if (formatName === 'Ogg FLAC') return oggPages(bytes, formatName, source).flatMap((p) => p.codecFrames.map((f) => f.data));
+    return [...new CodecParser<CodecFrame>('audio/flac', { enableLogging: false, enableFrameCRC32: false }).parseAll(bytes)].map((f) => f.data);
+  } catch (e) {
+    if (e instanceof AudioInputError) throw e;
+    throw new AudioInputError(`corrupt ${formatName} file (${(e as Error).message})`, source);
+  }
+}
+
+/** FLAC, native or in Ogg. */
 export async function decodeFlac(bytes: Uint8Array, source?: string, formatName = 'FLAC'): Promise<PlanarAudio> {
-  if (formatName === 'Ogg FLAC') oggPages(bytes, formatName, source); // the end-of-stream check
+  const frames = splitFlacFrames(flacFrames(bytes, formatName, source));
+  if (frames.length === 0) throw new AudioInputError(`${formatName} file holds no whole audio frame (truncated or corrupt)`, source);
   const decoder = new FLACDecoder();
   await decoder.ready;
   try {
-    const r = await quietly(() => decoder.decodeFile(bytes));
+    const r = await quietly(() => decoder.decodeFrames(frames));
     const audio = planar(r, r.channelData.length, formatName, source);
     const declared = formatName === 'FLAC' ? flacDeclaredSamples(bytes) : 0;
     if (declared > r.samplesDecoded) {
       throw new AudioInputError(
-        `truncated FLAC file: header says ${declared} samples (${seconds(declared, r.sampleRate)}), file holds ${r.samplesDecoded} (${seconds(r.samplesDecoded, r.sampleRate)})`,
+        `truncated or damaged FLAC file: header says ${declared} samples (${seconds(declared, r.sampleRate)}), file holds ${r.samplesDecoded} (${seconds(r.samplesDecoded, r.sampleRate)})`,
         source,
       );
     }

@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { AudioInputError } from '../errors.js';
+import type { G711Law } from './g711.js';
 import { decodeFlac, decodeMp3, decodeOggVorbis } from './compressed.js';
 import { decodeOggOpus, decodeOggOpusChannels } from './opus.js';
 import { downmix } from './pcm.js';
@@ -27,8 +28,29 @@ function formatOf(bytes: Uint8Array, source?: string): AudioFormat {
   throw new AudioInputError(NOT_AUDIO, source);
 }
 
+/** What a file says about how it was recorded, beside its samples. */
+export interface AudioFileInfo {
+  readonly format: AudioFormat;
+  /** The rate it was recorded at: the file's own (Ogg Opus: its OpusHead's input rate, as the encoder was told). */
+  readonly sampleRate: number;
+  /** G.711 WAV files: the law (telephone audio). */
+  readonly g711?: G711Law;
+}
+
+export interface AudioFileContents extends AudioFileInfo {
+  /** 16 kHz: the channels averaged (one array), or each channel (splitChannels). */
+  readonly channels: Float32Array[];
+}
+
+type Decoded = PlanarAudio & Omit<AudioFileInfo, 'format'>;
+
+/** OpusHead's input sample rate (bytes 12-15 of the header packet; 0 = unspecified). */
+function opusInputRate(bytes: Uint8Array): number {
+  return bytes.length >= 44 ? new DataView(bytes.buffer, bytes.byteOffset + 40, 4).getUint32(0, true) : 0;
+}
+
 /** The file's channels at its own rate (Ogg Opus: at 16 kHz, libopus decodes there natively). */
-async function decodePlanar(format: AudioFormat, bytes: Uint8Array, source?: string): Promise<PlanarAudio> {
+async function decodePlanar(format: AudioFormat, bytes: Uint8Array, source?: string): Promise<PlanarAudio & { g711?: G711Law }> {
   switch (format) {
     case 'wav':
       return decodeWav(bytes, source);
@@ -58,27 +80,35 @@ function requireAudio(format: AudioFormat, frames: number, source?: string): voi
   if (frames === 0) throw new AudioInputError(`${FORMAT_NAMES[format]} file holds no audio samples`, source);
 }
 
-/** Mono 16 kHz samples of a file's bytes (channels averaged). */
-export async function decodeAudioBytes(bytes: Uint8Array, source?: string): Promise<Float32Array> {
+/** A file's bytes to 16 kHz: the channels averaged, or each channel with splitChannels. */
+export async function decodeAudioContents(bytes: Uint8Array, source?: string, options: { splitChannels?: boolean } = {}): Promise<AudioFileContents> {
   const format = formatOf(bytes, source);
-  // Ogg Opus keeps its own mono path (decoded and averaged per packet at 16 kHz): the corpora are
-  // Ogg Opus, and training features are cached from exactly these samples.
-  const mono = format === 'ogg-opus' ? { samples: await decodeOggOpus(bytes, source), rate: MODEL_SAMPLE_RATE } : await decodeMono(format, bytes, source);
-  requireAudio(format, mono.samples.length, source);
-  return to16k(mono.samples, mono.rate, source);
+  if (format === 'ogg-opus' && !options.splitChannels) {
+    // Ogg Opus keeps its own mono path (decoded and averaged per packet at 16 kHz): the corpora
+    // are Ogg Opus, and training features are cached from exactly these samples.
+    const mono = await decodeOggOpus(bytes, source);
+    requireAudio(format, mono.length, source);
+    return { format, sampleRate: opusInputRate(bytes) || MODEL_SAMPLE_RATE, channels: [mono] };
+  }
+  const audio: Decoded = await decodePlanar(format, bytes, source);
+  requireAudio(format, frameCount(audio), source);
+  const parts = options.splitChannels ? audio.channelData : [downmix(audio.channelData)];
+  return {
+    format,
+    sampleRate: format === 'ogg-opus' ? opusInputRate(bytes) || MODEL_SAMPLE_RATE : audio.sampleRate,
+    ...(audio.g711 ? { g711: audio.g711 } : {}),
+    channels: parts.map((c) => to16k(c, audio.sampleRate, source)),
+  };
 }
 
-async function decodeMono(format: AudioFormat, bytes: Uint8Array, source?: string): Promise<{ samples: Float32Array; rate: number }> {
-  const audio = await decodePlanar(format, bytes, source);
-  return { samples: downmix(audio.channelData), rate: audio.sampleRate };
+/** Mono 16 kHz samples of a file's bytes (channels averaged). */
+export async function decodeAudioBytes(bytes: Uint8Array, source?: string): Promise<Float32Array> {
+  return (await decodeAudioContents(bytes, source)).channels[0];
 }
 
 /** 16 kHz samples of each channel of a file's bytes, in the file's channel order. */
 export async function decodeAudioBytesChannels(bytes: Uint8Array, source?: string): Promise<Float32Array[]> {
-  const format = formatOf(bytes, source);
-  const audio = await decodePlanar(format, bytes, source);
-  requireAudio(format, frameCount(audio), source);
-  return audio.channelData.map((c) => to16k(c, audio.sampleRate, source));
+  return (await decodeAudioContents(bytes, source, { splitChannels: true })).channels;
 }
 
 async function readBytes(path: string): Promise<Uint8Array> {
@@ -87,6 +117,11 @@ async function readBytes(path: string): Promise<Uint8Array> {
   } catch (e) {
     throw fileError(e, path);
   }
+}
+
+/** An audio file at 16 kHz (averaged, or each channel) and what it says about its recording. */
+export async function readAudioFile(path: string, options: { splitChannels?: boolean } = {}): Promise<AudioFileContents> {
+  return decodeAudioContents(await readBytes(path), path, options);
 }
 
 /** Mono 16 kHz samples of an audio file. */

@@ -9,7 +9,7 @@
  * 0xFFFFFFFF, e.g. ffmpeg writing to a pipe) mean "as much as the file holds".
  */
 import { AudioInputError } from '../errors.js';
-import { G711_DECODE_TABLES } from './g711.js';
+import { G711_DECODE_TABLES, type G711Law } from './g711.js';
 import { downmix } from './pcm.js';
 import type { PlanarAudio } from './planar.js';
 
@@ -17,6 +17,8 @@ export interface DecodedAudio extends PlanarAudio {
   /** The channels averaged (mono). */
   readonly samples: Float32Array;
   readonly channels: number;
+  /** Set for G.711 files (formats 6 and 7): telephone audio. */
+  readonly g711?: G711Law;
 }
 
 const FORMAT_PCM = 1;
@@ -87,7 +89,8 @@ export function decodeWav(bytes: Uint8Array, source?: string): DecodedAudio {
   for (let f = 0, o = data.offset; f < frames; f++) {
     for (let c = 0; c < channels; c++, o += bytesPer) channelData[c][f] = read(o);
   }
-  return { samples: downmix(channelData), channelData, sampleRate: rate, channels };
+  const g711: G711Law | undefined = tag === FORMAT_ALAW ? 'alaw' : tag === FORMAT_MULAW ? 'mulaw' : undefined;
+  return { samples: downmix(channelData), channelData, sampleRate: rate, channels, ...(g711 ? { g711 } : {}) };
 }
 
 function sampleReader(tag: number, bits: number, view: DataView): (offset: number) => number {
