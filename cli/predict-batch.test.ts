@@ -3,6 +3,7 @@
  * two-party recordings, the jsonl/csv outputs, and damaged files of every format, through the
  * built CLI on corpus clips transcoded by sox/ffmpeg (test/transcode.ts).
  */
+import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -199,6 +200,24 @@ describe('predict DIR --jobs N: the one-file results, in input order, with a sum
       [callerWav, '0', ''],
     ]);
     expect(fileRows[1].split(',')[7]).toBe(want[1].label);
+  });
+
+  it('a model that passes the main thread\'s check but does not load in the workers fails the batch with one message', async () => {
+    // model.json names a model.onnx whose sha256 it states correctly, but the bytes are not ONNX:
+    // only onnxruntime, in each worker, finds out.
+    const bad = path.join(dir, 'not-onnx-model');
+    mkdirSync(bad, { recursive: true });
+    const onnx = Buffer.from('this is not an ONNX model');
+    writeFileSync(path.join(bad, 'model.onnx'), onnx);
+    const meta = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../models/model.json'), 'utf8'));
+    meta.onnx = { ...meta.onnx, sha256: createHash('sha256').update(onnx).digest('hex') };
+    writeFileSync(path.join(bad, 'model.json'), JSON.stringify(meta));
+    const r = await runCli(['predict', '--model', bad, '--jobs', '2', callerWav, agentWav]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    const lines = r.stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^undertone: .*onnxruntime cannot load model\.onnx/);
   });
 
   it('refuses bad flags with the usage', async () => {
