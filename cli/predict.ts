@@ -22,7 +22,9 @@ Prints, for each audio file, a label every second of audio (the window the live 
 the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
 "silence" and get no label. Formats are recognised by content, not by name: WAV (PCM 8/16/24/32-bit,
 float, G.711 μ-law/A-law, extensible), MP3, FLAC, Ogg Vorbis, Ogg Opus, at any rate and channel
-count. A folder is walked recursively; its files that are not audio are skipped and counted.
+count. A folder is walked recursively in name order; files that are not audio by content are
+skipped and counted, unless named like audio (.wav .mp3 .flac .ogg .oga .opus): an empty or
+damaged recording is reported, not skipped.
 
 --split-channels   each channel is its own session with its own timeline (a dual-channel call
                    recording: channel 0 the caller, channel 1 the agent); otherwise channels are averaged
