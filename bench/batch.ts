@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { type Analyser, LocalAnalyser, WorkerPool } from '../cli/batch/analysers.js';
 import { runBatch } from '../cli/batch/run.js';
 import { bandModels } from '../cli/models.js';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { corpusSpeech } from './lib/audio.js';

@@ -13,7 +13,7 @@ import { batchProgress } from './batch/progress.js';
 import { OUTPUT_FORMATS, OUTPUT_LEVELS, type OutputFormat, type OutputLevel, createWriter } from './batch/output.js';
 import { runBatch, summaryLine } from './batch/run.js';
 import { bandModels, type ModelChoice, modelDirs } from './models.js';
-import { modelDir } from './paths.js';
+import { modelDir } from '../server/process/paths.js';
 
 export const PREDICT_USAGE = `usage: undertone predict DIR|FILE... [--jobs N] [--format text|jsonl|csv] [--per second|file]
                         [--split-channels] [--json] [--band auto|wideband|narrowband] [--model DIR] [--no-progress]
