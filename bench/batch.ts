@@ -76,8 +76,10 @@ try {
     );
   }
   const same = one.results.length === pool.results.length && one.results.every((r, i) => r === pool.results[i]);
-  console.log(`speed-up of --jobs ${jobs} over one process: ${(one.wall / pool.wall).toFixed(2)}x; results identical: ${same ? 'yes' : 'NO'}; failed files: ${one.failed}`);
-  if (!same) process.exitCode = 1;
+  console.log(`speed-up of --jobs ${jobs} over one process: ${(one.wall / pool.wall).toFixed(2)}x; results identical: ${same ? 'yes' : 'NO'}; failed files: ${one.failed} and ${pool.failed}`);
+  const firstFailure = [...one.results, ...pool.results].find((r) => !r.startsWith('{'));
+  if (firstFailure) console.log(`first failure: ${firstFailure}`);
+  if (!same || one.failed + pool.failed > 0) process.exitCode = 1;
 } finally {
   rmSync(tmp, { recursive: true, force: true });
 }

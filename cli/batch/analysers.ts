@@ -8,7 +8,7 @@ import { Worker } from 'node:worker_threads';
 import { AudioInputError } from '../../core/errors.js';
 import { analyseFile, type FileAnalysis } from '../analyse-file.js';
 import { ModelSet } from '../models.js';
-import type { AnalyseReply, AnalyseRequest, WorkerFatal, WorkerSetup } from './messages.js';
+import type { AnalyseReply, AnalyseRequest, CloseRequest, WorkerFatal, WorkerSetup } from './messages.js';
 
 export type Outcome = { ok: true; analysis: FileAnalysis } | { ok: false; message: string };
 
@@ -47,6 +47,9 @@ export class LocalAnalyser implements Analyser {
     await this.models.release();
   }
 }
+
+/** How long a closing worker gets to finish loading or releasing its model before it is terminated. */
+const CLOSE_GRACE_MS = 30_000;
 
 interface Pending {
   readonly file: string;
@@ -138,8 +141,25 @@ export class WorkerPool implements Analyser {
     }
   }
 
+  /**
+   * Asks each worker to release its model and end, and waits for it: a worker may still be
+   * loading (after another one's fatal error), and terminate() under onnxruntime aborts the
+   * process. One that has not ended after CLOSE_GRACE_MS is terminated.
+   */
   async close(): Promise<void> {
     this.closing = true;
-    await Promise.all(this.workers.map((w) => w.worker.terminate()));
+    await Promise.all(
+      this.workers.map(
+        (w) =>
+          new Promise<void>((resolve) => {
+            const timer = setTimeout(() => void w.worker.terminate(), CLOSE_GRACE_MS);
+            w.worker.once('exit', () => {
+              clearTimeout(timer);
+              resolve();
+            });
+            w.worker.postMessage({ close: true } satisfies CloseRequest);
+          }),
+      ),
+    );
   }
 }

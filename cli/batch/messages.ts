@@ -14,6 +14,15 @@ export interface AnalyseRequest {
   readonly file: string;
 }
 
+/**
+ * Pool -> worker: release the model and end (once its current work, model loading included, is
+ * done). The pool does not terminate() a worker that may be inside onnxruntime: tearing a thread
+ * down under a native call aborted the whole process (Napi::Error, exit 134).
+ */
+export interface CloseRequest {
+  readonly close: true;
+}
+
 /** Worker -> pool: one file's result, or the one-line message naming the file and the problem. */
 export type AnalyseReply =
   | { readonly id: number; readonly ok: true; readonly analysis: FileAnalysis }

@@ -4,7 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { LocalAnalyser } from './analysers.js';
-import type { AnalyseReply, AnalyseRequest, WorkerFatal, WorkerSetup } from './messages.js';
+import type { AnalyseReply, AnalyseRequest, CloseRequest, WorkerFatal, WorkerSetup } from './messages.js';
 
 const port = parentPort!;
 const setup = workerData as WorkerSetup;
@@ -14,11 +14,16 @@ const analyser = LocalAnalyser.create(setup).catch((e: Error) => {
   return undefined;
 });
 
-// Requests are handled in arrival order (the pool sends one at a time anyway).
+// Requests are handled in arrival order (the pool sends one file at a time, then close).
 let chain = Promise.resolve();
-port.on('message', (req: AnalyseRequest) => {
+port.on('message', (req: AnalyseRequest | CloseRequest) => {
   chain = chain.then(async () => {
     const a = await analyser;
+    if ('close' in req) {
+      await a?.close();
+      port.close(); // nothing else keeps the thread alive: it ends by itself
+      return;
+    }
     if (!a) return;
     const outcome = await a.analyse(req.file);
     port.postMessage({ id: req.id, ...outcome } satisfies AnalyseReply);
