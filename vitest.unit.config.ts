@@ -26,6 +26,8 @@ export const UNIT_TESTS = [
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',
+  'server/transport/twilio/signature.test.ts',
+  'server/admission/headroom.test.ts',
   'bench/lib/cpu-profile.test.ts',
   'test/repository.test.ts',
 ];

@@ -19,9 +19,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, logger: Logger = silentLogger()): Promise<TestServer> {
-  // maxEventLoopLagMs 0: this server shares its event loop with the test's own work (decoding
-  // files, building signals), whose stalls are not the server's saturation.
-  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', workers: 1, maxEventLoopLagMs: 0, ...overrides });
+  // maxEventLoopLagMs and latencyTargetMs 0: this server shares its event loop with the test's own
+  // work (decoding files, building signals), whose stalls are not the server's saturation.
+  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', workers: 1, maxEventLoopLagMs: 0, latencyTargetMs: 0, ...overrides });
   const server = await UndertoneServer.listen({ config, logger });
   await server.ready;
   return { server, url: `ws://127.0.0.1:${server.port}/v1/stream`, http: `http://127.0.0.1:${server.port}` };

@@ -117,8 +117,11 @@ describe('demo page in Chromium', () => {
   it('microphone with Opus (WebCodecs AudioEncoder) selected: labels appear, the server decodes opus; else the page falls back to PCM and says so', async () => {
     const opusSessions = async (): Promise<number> => {
       const text = await (await fetch(`${srv!.http}/metrics`)).text();
-      const m = /^undertone_sessions_total\{encoding="opus"\} (\d+)$/m.exec(text);
-      return m ? Number(m[1]) : 0;
+      // Every band's series (the counter is split by model band).
+      return [...text.matchAll(/^undertone_sessions_total\{encoding="opus",band="[a-z]+"\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
     };
     const before = await opusSessions();
     const page = await browser!.newPage({ viewport: { width: 1000, height: 720 } });

@@ -83,8 +83,8 @@ describe('server with engine naive', () => {
     expect(b.client.end?.summary.label).toBe(a.client.end?.summary.label);
     // The naive server scored every voiced window alone.
     const metrics = await (await fetch(`${naive.http}/metrics`)).text();
-    const count = Number(/^undertone_inference_batch_size_count (\S+)$/m.exec(metrics)?.[1]);
-    const sum = Number(/^undertone_inference_batch_size_sum (\S+)$/m.exec(metrics)?.[1]);
+    const count = Number(/^undertone_inference_batch_size_count\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
+    const sum = Number(/^undertone_inference_batch_size_sum\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
     expect(count).toBe(got.filter((e) => e.voiced).length);
     expect(sum).toBe(count);
   });

@@ -17,6 +17,7 @@ import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/pr
 import type { EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
+import type { Band } from '../../core/protocol/index.js';
 import type { SessionBus } from '../events/session-bus.js';
 import type { SessionEndReason, SessionInfo } from '../events/session-event.js';
 import type { Logger } from '../process/logger.js';
@@ -27,6 +28,8 @@ import { JobQueue } from './job-queue.js';
 /** Windows submitted but not yet delivered above which the transport should stop reading (TCP backpressure). */
 const PAUSE_ABOVE = 48;
 const RESUME_BELOW = 16;
+/** A session whose audio is further ahead of real time than this (ms) does not count towards the latency headroom. */
+const AHEAD_OF_REAL_TIME_MS = 1000;
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
@@ -34,6 +37,8 @@ export interface SessionContext {
   readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly bus: SessionBus;
+  /** The band of the model labelling the session (its metrics' `band` label). */
+  readonly band?: Band;
 }
 
 /** What the transport does with the stream's results. */
@@ -57,6 +62,8 @@ export class Session {
   private closed = false;
   /** 16 kHz samples and bytes received. */
   private samples = 0;
+  /** performance.now() of the first audio: the session's real-time clock. */
+  private firstAudioAt?: number;
   bytes = 0;
 
   constructor(
@@ -68,7 +75,7 @@ export class Session {
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
     this.outbox = new JobQueue((e) => this.output.fail(e));
-    ctx.metrics.sessions.inc({ encoding: info.encoding });
+    ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);
   }
 
@@ -153,14 +160,18 @@ export class Session {
 
   private accept(samples: number, due: DueWindow[], arrival: number): void {
     if (samples > 0) {
+      this.firstAudioAt ??= arrival;
       this.samples += samples;
       this.ctx.metrics.audioSeconds.inc(samples / this.ctx.metadata.featureConfig.sampleRate);
     }
-    for (const d of due) this.emit(d, arrival);
+    // A client more than a second ahead of real time queues its own labels: their latency says
+    // nothing of the server's headroom (admission/headroom.ts).
+    const realTime = this.audioMs - (arrival - (this.firstAudioAt ?? arrival)) <= AHEAD_OF_REAL_TIME_MS;
+    for (const d of due) this.emit(d, arrival, realTime);
   }
 
   /** Schedules one due window's label: inference if voiced, then the delivery, in stream order. */
-  private emit(due: DueWindow, arrival: number): void {
+  private emit(due: DueWindow, arrival: number, realTime: boolean): void {
     const { metadata, engine } = this.ctx;
     const entry: Promise<TimelineEntry> = due.voiced
       ? engine.score(due).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
@@ -178,8 +189,11 @@ export class Session {
       const message: EmotionMessage = { type: 'emotion', ...e };
       this.output.emotion(message);
       this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
-      this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
-      this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
+      const band = this.ctx.band ?? 'wideband';
+      const latencyMs = performance.now() - arrival;
+      this.ctx.metrics.labelLatency.observe({ band }, latencyMs / 1000);
+      if (realTime) this.ctx.metrics.recentLabelLatency.observe(latencyMs);
+      this.ctx.metrics.labels.inc({ voiced: String(e.voiced), band });
     });
   }
 

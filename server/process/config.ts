@@ -22,8 +22,10 @@ export interface ServerConfig {
   readonly modelDir: string;
   /** The telephone-band model for 8 kHz / G.711 / Twilio streams; undefined = every stream uses modelDir. */
   readonly narrowbandModelDir?: string;
-  /** Live sessions across the whole server (all workers). */
+  /** Optional ceiling on live sessions across the whole server (all workers); 0 = none (admission follows latencyTargetMs). */
   readonly maxSessions: number;
+  /** Label delay (ms: p95 label latency of real-time sessions + median event-loop lag, last second) above which new sessions are refused; 0 = off. */
+  readonly latencyTargetMs: number;
   /** Session ends after this long without a message (ms). */
   readonly idleTimeoutMs: number;
   /** A connection must send `start` within this (ms). */
@@ -72,6 +74,16 @@ export interface ServerConfig {
   readonly subscriberBufferBytes: number;
   /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
   readonly redisUrl?: string;
+  /** Subscribers (WS + SSE) one session may have at once; more get too_many_subscribers. */
+  readonly maxSubscribersPerSession: number;
+  /** Subscribers one process may hold at once; more get too_many_subscribers. */
+  readonly maxSubscribers: number;
+  /** Live audio connections one API key may hold across the server (0: no per-key limit). */
+  readonly maxSessionsPerKey: number;
+  /** Twilio auth tokens (primary, secondary): when set, /v1/twilio handshakes must carry a valid X-Twilio-Signature. */
+  readonly twilioAuthTokens: readonly string[];
+  /** The externally visible ws(s)://host[:port] Twilio connects to (for the signature), when a proxy changes scheme or host. */
+  readonly publicUrl?: string;
   readonly logLevel: string;
 }
 
@@ -141,7 +153,21 @@ export const SETTINGS = {
     },
     help: 'model directory for telephone-band streams (pcm_mulaw, pcm_alaw, sampleRate <= 8000, Twilio; start.band overrides); "none" = every stream uses --model',
   }),
-  maxSessions: setting({ flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: 200, parse: integer(1, 100000), help: 'live sessions before new ones get 1013 overloaded' }),
+  maxSessions: setting({
+    flag: 'max-sessions',
+    env: 'UNDERTONE_MAX_SESSIONS',
+    default: 0,
+    shown: '0 (no ceiling: admission follows --latency-target-ms)',
+    parse: integer(0, 100000),
+    help: 'optional ceiling on live sessions across all workers; more get 1013 overloaded. 0 = none',
+  }),
+  latencyTargetMs: setting({
+    flag: 'latency-target-ms',
+    env: 'UNDERTONE_LATENCY_TARGET_MS',
+    default: 50,
+    parse: decimal(0, 60_000),
+    help: 'admission by measured headroom: while p95 label latency (real-time sessions) + median event-loop lag over the last second is above this (ms), new sessions get 1013 overloaded (0 = off)',
+  }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
   maxMessageBytes: setting({ flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: 262144, parse: integer(1024, 64 * 1024 * 1024), help: 'largest WebSocket message in bytes (else 1009)' }),
@@ -199,6 +225,42 @@ export const SETTINGS = {
     help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)',
   }),
   subscriberBufferBytes: setting({ flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: 1048576, parse: integer(1024, 1024 * 1024 * 1024), help: 'unsent bytes above which a slow subscriber is dropped' }),
+  maxSubscribersPerSession: setting({
+    flag: 'max-subscribers-per-session',
+    env: 'UNDERTONE_MAX_SUBSCRIBERS_PER_SESSION',
+    default: 32,
+    parse: integer(1, 100_000),
+    help: 'subscribers one session may have (per process); more are refused with too_many_subscribers (1013 / HTTP 429)',
+  }),
+  maxSubscribers: setting({ flag: 'max-subscribers', env: 'UNDERTONE_MAX_SUBSCRIBERS', default: 2000, parse: integer(1, 1_000_000), help: 'subscribers one process may hold; more are refused with too_many_subscribers (1013 / HTTP 429)' }),
+  maxSessionsPerKey: setting({
+    flag: 'max-sessions-per-key',
+    env: 'UNDERTONE_MAX_SESSIONS_PER_KEY',
+    default: 0,
+    shown: '0 (no per-key limit)',
+    parse: integer(0, 1_000_000),
+    help: 'live audio connections one API key may hold across the server; more get key_session_limit (1013). 0 = no limit',
+  }),
+  twilioAuthTokens: setting({
+    flag: 'twilio-auth-token',
+    env: 'TWILIO_AUTH_TOKEN',
+    default: [] as string[],
+    shown: '(none: /v1/twilio handshakes are not signature-checked)',
+    parse: list,
+    arg: ' T1,T2',
+    help: 'Twilio auth token(s), comma-separated during rotation: /v1/twilio handshakes without a valid X-Twilio-Signature get HTTP 403',
+  }),
+  publicUrl: setting<string | undefined>({
+    flag: 'public-url',
+    env: 'UNDERTONE_PUBLIC_URL',
+    default: undefined,
+    shown: '(from X-Forwarded-Proto/-Host or Host)',
+    parse: optional((value, name) => {
+      if (!/^wss?:\/\/[^/]+\/?$/.test(value)) throw new ConfigError(`${name} must be ws://HOST[:PORT] or wss://HOST[:PORT], got ${JSON.stringify(value)}`);
+      return value;
+    }),
+    help: 'the ws(s)://host[:port] clients (Twilio) connect to, when a proxy changes the scheme or host: the URL X-Twilio-Signature is checked against',
+  }),
   redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
   logLevel: setting({
     flag: 'log-level',
@@ -226,7 +288,9 @@ const ANY_SETTINGS = Object.values(SETTINGS) as Setting<unknown>[];
 export function serveUsage(): string {
   const rows = ANY_SETTINGS.map((s) => {
     const arg = s.arg ?? (s.switch ? '' : ' VALUE');
-    const left = `  --${s.flag}${arg}`.padEnd(30);
+    const flag = `  --${s.flag}${arg}`;
+    // A flag too long for the column gets its help on the next line.
+    const left = flag.length < 30 ? flag.padEnd(30) : `${flag}\n${''.padEnd(30)}`;
     const shown = s.shown ?? String(s.default);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${shown}`;
   });
