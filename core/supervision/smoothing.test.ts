@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Label } from '../labels.js';
 import type { Scores } from '../protocol/emotion.js';
+import { Rng } from '../../training/augment/rng.js';
 import { createSmoother, DEFAULT_SMOOTHING, parseSmoothingSettings, type SmoothingSettings } from './smoothing.js';
 
 const LABELS: readonly Label[] = ['neutral', 'happy', 'sad', 'angry'];
@@ -12,34 +13,26 @@ function peaked(label: Label, p: number): Scores {
   return s;
 }
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure reproduces. */
-function rng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function changes(labels: readonly Label[]): number {
   return labels.filter((l, i) => i > 0 && l !== labels[i - 1]).length;
 }
 
 /** A noisy classifier on a known sequence: right `acc` of the time, otherwise a random other label. */
 function noisyRun(truth: readonly Label[], acc: number, seed: number): Scores[] {
-  const r = rng(seed);
+  const r = new Rng(seed);
   return truth.map((t) => {
-    const wrong = LABELS.filter((l) => l !== t);
-    const shown = r() < acc ? t : wrong[Math.floor(r() * wrong.length)];
-    return peaked(shown, 0.5 + 0.4 * r());
+    const shown = r.next() < acc ? t : r.pick(LABELS.filter((l) => l !== t));
+    return peaked(shown, r.uniform(0.5, 0.9));
   });
 }
 
 describe('smoothing', () => {
   const truth: Label[] = [...Array(15).fill('neutral'), ...Array(12).fill('angry'), ...Array(18).fill('sad'), ...Array(10).fill('happy')];
 
+  const mechanisms: Record<'hmm' | 'ema', SmoothingSettings> = {
+    hmm: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.9, observationWeight: 0.5, switchMargin: 0 },
+    ema: { ...DEFAULT_SMOOTHING, method: 'ema', alpha: 0.3, switchMargin: 0 },
+  };
   for (const method of ['hmm', 'ema'] as const) {
     it(`${method}: flickers far less than the raw labels and is right at least as often on a noisy known sequence`, () => {
       let rawChanges = 0;
@@ -48,7 +41,7 @@ describe('smoothing', () => {
       let smoothRight = 0;
       for (let seed = 1; seed <= 20; seed++) {
         const obs = noisyRun(truth, 0.6, seed);
-        const smoother = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method });
+        const smoother = createSmoother(LABELS, mechanisms[method]);
         const raw = obs.map((o) => LABELS.reduce((a, b) => (o[b]! > o[a]! ? b : a)));
         const smooth = obs.map((o) => smoother.observe(o).label);
         rawChanges += changes(raw);
@@ -92,6 +85,17 @@ describe('smoothing', () => {
     for (let i = 0; i < 5; i++) b.skip();
     const drifted = (b as unknown as { belief: Float64Array }).belief[LABELS.indexOf('angry')];
     expect(drifted).toBeCloseTo(0.25 + (before - 0.25) * 0.9 ** 5, 10);
+  });
+
+  it('switchMargin: the shown label changes only when another leads it by the margin', () => {
+    const near = (a: Label, b: Label): Scores => ({ neutral: 0, happy: 0, sad: 0, angry: 0, [a]: 0.52, [b]: 0.48 });
+    const plain = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0 });
+    const held = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0.1 });
+    const seq = [near('sad', 'angry'), near('angry', 'sad'), near('sad', 'angry'), near('angry', 'sad')];
+    expect(seq.map((s) => plain.observe(s).label)).toEqual(['sad', 'angry', 'sad', 'angry']);
+    expect(seq.map((s) => held.observe(s).label)).toEqual(['sad', 'sad', 'sad', 'sad']);
+    // The scores themselves are not held back, only the label shown.
+    expect(held.observe({ neutral: 0, happy: 0, sad: 0.3, angry: 0.7 })).toEqual({ label: 'angry', scores: { neutral: 0, happy: 0, sad: 0.3, angry: 0.7 } });
   });
 
   it('none returns the raw scores; scores always sum to 1', () => {

@@ -5,11 +5,17 @@
  * - `hmm` (default): the forward filter of a hidden Markov model whose hidden state is the
  *   speaker's emotion. Between two voiced seconds the emotion stays with probability
  *   `persistence` and otherwise moves to any other label alike; each voiced second's model
- *   scores act as the observation likelihood, raised to `observationWeight` (< 1 because the
- *   model's 3-s windows overlap by 2 s, so consecutive scores are not independent evidence).
+ *   scores act as the observation likelihood, raised to `observationWeight` (below 1 treats
+ *   them as weaker evidence: the model's 3-s windows overlap by 2 s, so consecutive scores are
+ *   not independent; above 1 sharpens an under-confident model).
  *   The filtered posterior is the smoothed score vector; its argmax the smoothed label.
  * - `ema`: exponential averaging of the score vectors (the baseline the bench compares with).
  * - `none`: the raw scores.
+ *
+ * Then a switching margin (hysteresis) on the output: the label shown changes only when another
+ * label's smoothed score leads the shown one's by `switchMargin`, so two near-equal labels do not
+ * trade places every second. (On the validation calls this cut label changes more, for less lost
+ * accuracy, than raising the persistence further: docs/insight.md.)
  *
  * Unvoiced seconds carry no evidence: the belief drifts toward uniform by `silenceDecay` per
  * unvoiced second (after n silent seconds it has moved 1 - (1 - silenceDecay)^n of the way), so a
@@ -25,27 +31,35 @@ export interface SmoothingSettings {
   readonly method: SmoothingMethod;
   /** hmm: probability that the emotion is unchanged from one voiced second to the next, in (0, 1). */
   readonly persistence: number;
-  /** hmm: exponent applied to the model's scores before the update, in (0, 1]. */
+  /** hmm: exponent applied to the model's scores before the update, in (0, 2]. */
   readonly observationWeight: number;
   /** ema: weight of the newest second, in (0, 1]. */
   readonly alpha: number;
   /** Fraction of the way back to uniform per unvoiced second, in [0, 1]. */
   readonly silenceDecay: number;
+  /** Lead in smoothed score another label needs over the shown one to replace it, in [0, 1). */
+  readonly switchMargin: number;
 }
 
 /**
- * Defaults chosen on the validation speakers by `npm run bench:smoothing` (docs/insight.md
- * gives the grid, the choice and the test-speaker figures).
+ * Defaults chosen on the validation speakers by `npm run bench:smoothing` with the model of
+ * 2026-11-25 (the "accuracy first" rule; docs/insight.md gives the grid, the rule and the
+ * test-speaker figures). silenceDecay was not tuned (the synthetic calls have short pauses only).
+ * alpha is the EMA baseline's choice by the same rule.
  */
 export const DEFAULT_SMOOTHING: SmoothingSettings = {
   method: 'hmm',
-  persistence: 0.9,
+  persistence: 0.5,
   observationWeight: 0.5,
-  alpha: 0.3,
+  alpha: 0.7,
   silenceDecay: 0.05,
+  switchMargin: 0.25,
 };
 
-/** One smoothed second: the filtered score of every model label and its argmax. */
+/**
+ * One smoothed second: the filtered score of every model label, and the label shown (the argmax,
+ * except that it changes only when the new argmax leads the shown label by switchMargin).
+ */
 export interface SmoothedScores {
   readonly label: Label;
   readonly scores: Scores;
@@ -63,6 +77,7 @@ const SCORE_FLOOR = 1e-4;
 
 abstract class BeliefSmoother implements Smoother {
   protected belief: Float64Array | null = null;
+  private shown = -1;
 
   constructor(
     protected readonly labels: readonly Label[],
@@ -88,7 +103,8 @@ abstract class BeliefSmoother implements Smoother {
       scores[l] = b[i];
       if (b[i] > b[best]) best = i;
     });
-    return { label: this.labels[best], scores };
+    if (this.shown < 0 || b[best] >= b[this.shown] + this.settings.switchMargin) this.shown = best;
+    return { label: this.labels[this.shown], scores };
   }
 
   skip(): void {
@@ -163,9 +179,10 @@ export function createSmoother(labels: readonly Label[], settings: SmoothingSett
 /** The numeric settings, their ranges (open or closed) and what they mean, for validation messages. */
 const RANGES: Record<Exclude<keyof SmoothingSettings, 'method'>, { min: number; max: number; minOpen: boolean; maxOpen: boolean }> = {
   persistence: { min: 0, max: 1, minOpen: true, maxOpen: true },
-  observationWeight: { min: 0, max: 1, minOpen: true, maxOpen: false },
+  observationWeight: { min: 0, max: 2, minOpen: true, maxOpen: false },
   alpha: { min: 0, max: 1, minOpen: true, maxOpen: false },
   silenceDecay: { min: 0, max: 1, minOpen: false, maxOpen: false },
+  switchMargin: { min: 0, max: 1, minOpen: false, maxOpen: true },
 };
 
 function rangeText(r: (typeof RANGES)[keyof typeof RANGES]): string {
