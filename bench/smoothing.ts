@@ -16,7 +16,7 @@ import type { Label } from '../core/labels.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { DEFAULT_SMOOTHING, type SmoothingSettings } from '../core/supervision/smoothing.js';
 import { announceConditions } from './lib/machine.js';
-import { type LabelFigures, labelFigures, truthChangesPerMinute } from './lib/supervision-eval.js';
+import { type LabelFigures, labelFigures, runMajorityAccuracy, truthChangesPerMinute } from './lib/supervision-eval.js';
 import { type CallOptions, DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 import { parseOrExit } from './lib/args.js';
 
@@ -110,3 +110,6 @@ for (const [method, c] of [['ema (baseline)', ema], ['hmm', hmm]] as const) {
   else console.log(`${method}, steadiness first: no grid point with 3x fewer changes on validation`);
 }
 both(`shipped default: ${describe(DEFAULT_SMOOTHING)}`, DEFAULT_SMOOTHING);
+console.log(
+  `${'non-causal bound: majority raw label of each run'.padEnd(46)} ${(runMajorityAccuracy(val) * 100).toFixed(1).padStart(14)} %${' '.repeat(21)}   ${(runMajorityAccuracy(test) * 100).toFixed(1).padStart(14)} %`,
+);

@@ -43,6 +43,34 @@ export function labelFigures(calls: readonly ScoredCall[], labels: readonly Labe
   return { seconds, accuracy: right / seconds, changesPerMinute: changes / (seconds / 60) };
 }
 
+/**
+ * A non-causal bound no smoother can pass by much: every second of a run labelled with the run's
+ * most frequent raw label (knowing where runs start and end). Accuracy over the same seconds.
+ */
+export function runMajorityAccuracy(calls: readonly ScoredCall[]): number {
+  let seconds = 0;
+  let right = 0;
+  for (const call of calls) {
+    const byRun = new Map<Run, Map<Label, number>>();
+    for (const e of call.timeline) {
+      if (!e.voiced || !e.label) continue;
+      const mid = Math.max(0, e.endMs - 500);
+      const run = call.runs.find((r) => mid >= r.startMs && mid < r.endMs);
+      if (!run) continue;
+      const counts = byRun.get(run) ?? new Map<Label, number>();
+      counts.set(e.label, (counts.get(e.label) ?? 0) + 1);
+      byRun.set(run, counts);
+    }
+    for (const [run, counts] of byRun) {
+      const n = [...counts.values()].reduce((a, b) => a + b, 0);
+      const majority = [...counts].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+      seconds += n;
+      if (majority === run.emotion) right += n;
+    }
+  }
+  return right / seconds;
+}
+
 /** The same count for the truth itself (how often the emotion really changes, per voiced minute). */
 export function truthChangesPerMinute(calls: readonly ScoredCall[]): number {
   let seconds = 0;
