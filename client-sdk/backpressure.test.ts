@@ -13,7 +13,7 @@ import { UndertoneError, connect } from './node.js';
 const READY: ReadyMessage = {
   type: 'ready',
   sessionId: 'stalled',
-  model: { name: 'stub', version: '0', labels: ['neutral', 'angry'] },
+  model: { name: 'stub', version: '0', band: 'wideband', labels: ['neutral', 'angry'] },
   windowMs: 3000,
   limits: { maxMessageBytes: 262144, idleTimeoutMs: 30000 },
 };
@@ -45,7 +45,15 @@ const PIECE = new Int16Array(32 * 1024); // 64 KiB of s16le per call
 
 describe('backpressure against a server that stops reading', () => {
   it('awaited sendPcm waits at maxBufferedBytes, then fails with backpressure; memory stays bounded', async () => {
-    const session = await connect({ url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, maxBufferedBytes: MAX_BUFFERED, maxQueuedBytes: MAX_QUEUED, sendTimeoutMs: 800 });
+    const session = await connect({
+      url,
+      encoding: 'pcm_s16le',
+      sampleRate: 16000,
+      channels: 1,
+      maxBufferedBytes: MAX_BUFFERED,
+      maxQueuedBytes: MAX_QUEUED,
+      sendTimeoutMs: 800,
+    });
     const errors: UndertoneError[] = [];
     session.on('error', (e) => errors.push(e));
     let accepted = 0;
@@ -63,7 +71,9 @@ describe('backpressure against a server that stops reading', () => {
       err = e;
     }
     const growth = process.memoryUsage().arrayBuffers - before;
-    console.log(`stalled link: ${(accepted / 2 ** 20).toFixed(1)} MiB accepted before backpressure after ${(performance.now() - t0).toFixed(0)} ms; peak bufferedAmount ${session.peakBufferedBytes} B; arrayBuffers growth ${(growth / 2 ** 20).toFixed(1)} MiB`);
+    console.log(
+      `stalled link: ${(accepted / 2 ** 20).toFixed(1)} MiB accepted before backpressure after ${(performance.now() - t0).toFixed(0)} ms; peak bufferedAmount ${session.peakBufferedBytes} B; arrayBuffers growth ${(growth / 2 ** 20).toFixed(1)} MiB`,
+    );
     expect(err).toBeInstanceOf(UndertoneError);
     expect(err).toMatchObject({ code: 'backpressure' });
     expect((err as Error).message).toMatch(/did not take audio for 800 ms .* link too slow or server not reading/);
@@ -79,7 +89,15 @@ describe('backpressure against a server that stops reading', () => {
   });
 
   it('sends that are not awaited are refused beyond maxQueuedBytes', async () => {
-    const session = await connect({ url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, maxBufferedBytes: MAX_BUFFERED, maxQueuedBytes: MAX_QUEUED, sendTimeoutMs: 500 });
+    const session = await connect({
+      url,
+      encoding: 'pcm_s16le',
+      sampleRate: 16000,
+      channels: 1,
+      maxBufferedBytes: MAX_BUFFERED,
+      maxQueuedBytes: MAX_QUEUED,
+      sendTimeoutMs: 500,
+    });
     const results = await Promise.allSettled(
       Array.from({ length: 2000 }, () => {
         const p = session.sendPcm(PIECE);
@@ -88,7 +106,9 @@ describe('backpressure against a server that stops reading', () => {
       }),
     );
     const full = results.filter((r) => r.status === 'rejected' && /audio queue full/.test((r.reason as Error).message));
-    console.log(`2000 unawaited 64 KiB sends: ${results.filter((r) => r.status === 'fulfilled').length} sent, ${full.length} refused as queue full`);
+    console.log(
+      `2000 unawaited 64 KiB sends: ${results.filter((r) => r.status === 'fulfilled').length} sent, ${full.length} refused as queue full`,
+    );
     expect(full.length).toBeGreaterThan(1000);
     for (const r of full) expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'backpressure' });
     session.close();

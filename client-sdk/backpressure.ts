@@ -72,7 +72,10 @@ export class SendQueue {
     const total = messages.reduce((s, m) => s + m.byteLength, 0);
     if (this.queued > 0 && this.queued + total > this.maxQueuedBytes) {
       return Promise.reject(
-        new UndertoneError('backpressure', `audio queue full: ${this.queued} bytes already waiting (limit ${this.maxQueuedBytes}); await sendPcm/sendOpus before sending more`),
+        new UndertoneError(
+          'backpressure',
+          `audio queue full: ${this.queued} bytes already waiting (limit ${this.maxQueuedBytes}); await sendPcm/sendOpus before sending more`,
+        ),
       );
     }
     this.queued += total;

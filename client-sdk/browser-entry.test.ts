@@ -19,7 +19,10 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 function importGraph(file: string, seen = new Map<string, string[]>()): Map<string, string[]> {
   if (seen.has(file)) return seen;
   const text = readFileSync(file, 'utf8');
-  const specs = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g), ...text.matchAll(/import\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]);
+  const specs = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+'([^']+)'/g),
+    ...text.matchAll(/import\(\s*'([^']+)'\s*\)/g),
+  ].map((m) => m[1]);
   seen.set(file, specs);
   for (const s of specs) if (s.startsWith('.')) importGraph(path.resolve(path.dirname(file), s.replace(/\.js$/, '.ts')), seen);
   return seen;
@@ -40,7 +43,9 @@ describe('browser entry', () => {
     expect(files).toContain('session.ts');
     expect(files).not.toContain('node.ts');
     expect(files).not.toContain('file-stream.ts');
-    const bare = [...graph.entries()].flatMap(([f, specs]) => specs.filter((s) => !s.startsWith('.')).map((s) => `${path.relative(here, f)}: ${s}`));
+    const bare = [...graph.entries()].flatMap(([f, specs]) =>
+      specs.filter((s) => !s.startsWith('.')).map((s) => `${path.relative(here, f)}: ${s}`),
+    );
     expect(bare).toEqual([]);
   });
 
@@ -61,7 +66,9 @@ describe('browser entry', () => {
       await session.sendPcm(new Int16Array(16000));
       const end = await session.stop();
       expect(end).toMatchObject({ reason: 'stop', seconds: 1, summary: { durationMs: 1000 } });
-      const bad = await browserConnect({ url: srv.url, token: 'wrong', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
+      const bad = await browserConnect({ url: srv.url, token: 'wrong', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch(
+        (e) => e,
+      );
       expect(bad).toMatchObject({ code: 'unauthorized', closeCode: 1008 });
     } finally {
       g.WebSocket = had;
@@ -79,11 +86,25 @@ describe('browser entry', () => {
       }
     };
     try {
-      const session = await browserConnect({ url: srv.url, token: 'k-123', tokenIn: 'subprotocol', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
+      const session = await browserConnect({
+        url: srv.url,
+        token: 'k-123',
+        tokenIn: 'subprotocol',
+        encoding: 'pcm_s16le',
+        sampleRate: 16000,
+        channels: 1,
+      });
       await session.sendPcm(new Int16Array(16000));
       expect(await session.stop()).toMatchObject({ reason: 'stop', seconds: 1 });
       expect(urls).toEqual([srv.url]);
-      const bad = await browserConnect({ url: srv.url, token: 'wrong', tokenIn: 'subprotocol', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
+      const bad = await browserConnect({
+        url: srv.url,
+        token: 'wrong',
+        tokenIn: 'subprotocol',
+        encoding: 'pcm_s16le',
+        sampleRate: 16000,
+        channels: 1,
+      }).catch((e) => e);
       expect(bad).toMatchObject({ code: 'unauthorized', closeCode: 1008 });
     } finally {
       g.WebSocket = had;

@@ -11,7 +11,13 @@ import type { ErrorCode } from '../core/protocol/index.js';
  * - `invalid_state`: a call the session's state does not allow (audio after `stop`, ...).
  * - `invalid_audio_input`: audio the SDK cannot send as the session's encoding.
  */
-export type ClientErrorCode = 'connection_failed' | 'connection_lost' | 'backpressure' | 'timeout' | 'invalid_state' | 'invalid_audio_input';
+export type ClientErrorCode =
+  | 'connection_failed'
+  | 'connection_lost'
+  | 'backpressure'
+  | 'timeout'
+  | 'invalid_state'
+  | 'invalid_audio_input';
 
 export class UndertoneError extends Error {
   override readonly name = 'UndertoneError';

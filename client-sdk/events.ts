@@ -2,15 +2,16 @@
  * A small typed event emitter (no Node `events`, so it runs in browsers): `on(event, handler)`
  * returns an unsubscribe function; a throwing handler does not stop the others.
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type EventMap = Record<string, (...args: any[]) => void>;
+/** Event name -> handler signature. `never[]` accepts every handler signature (a handler's parameters are checked per event). */
+export type EventMap = Record<string, (...args: never[]) => void>;
 
 export class TypedEmitter<E extends EventMap> {
   private handlers: { [K in keyof E]?: E[K][] } = {};
 
   /** Adds a handler; returns a function that removes it. */
   on<K extends keyof E>(event: K, handler: E[K]): () => void {
-    (this.handlers[event] ??= []).push(handler);
+    this.handlers[event] ??= [];
+    this.handlers[event].push(handler);
     return () => this.off(event, handler);
   }
 

@@ -12,7 +12,7 @@ import { G711_SAMPLE_RATE } from '../core/protocol/index.js';
 import { fileError } from '../core/audio/decode-file.js';
 import type { EndMessage, Encoding } from '../core/protocol/index.js';
 import type { ConnectOptions, Session } from './session.js';
-import { pcmBytes } from './session.js';
+import { pcmBytes } from './pcm-bytes.js';
 import { UndertoneError } from './errors.js';
 
 export interface FileAudio {
@@ -49,12 +49,24 @@ export async function loadFileAudio(file: string, encoding?: Encoding): Promise<
   if (isOggOpus(bytes)) {
     if ((encoding ?? 'opus') === 'opus') {
       const s = demuxOggOpus(bytes, file);
-      return { encoding: 'opus', sampleRate: 48000, channels: s.channels > 1 ? 2 : 1, preSkip: s.preSkip, chunks: s.packets, chunkMs: s.packets.map(opusPacketMs) };
+      return {
+        encoding: 'opus',
+        sampleRate: 48000,
+        channels: s.channels > 1 ? 2 : 1,
+        preSkip: s.preSkip,
+        chunks: s.packets,
+        chunkMs: s.packets.map(opusPacketMs),
+      };
     }
     return pcmChunks(await decodeOggOpus(bytes, file), 16000, encoding as Exclude<Encoding, 'opus'>);
   }
   if (isWav(bytes)) {
-    if (encoding === 'opus') throw new UndertoneError('invalid_audio_input', `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use a PCM or G.711 encoding for WAV`);
+    if (encoding === 'opus') {
+      throw new UndertoneError(
+        'invalid_audio_input',
+        `${file}: --encoding opus needs an Ogg Opus file (the SDK does not encode Opus); use a PCM or G.711 encoding for WAV`,
+      );
+    }
     const wav = decodeWav(bytes, file);
     return pcmChunks(wav.samples, wav.sampleRate, encoding ?? 'pcm_s16le');
   }

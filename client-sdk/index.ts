@@ -7,11 +7,13 @@
  *   await session.sendPcm(float32Samples);
  *   const end = await session.stop(); // end.summary.label
  */
-import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+import { type ConnectOptions, Session } from './session.js';
+import type { WebSocketFactory, WebSocketLike } from './socket.js';
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export { Session, pcmBytes } from './session.js';
-export type { CloseInfo, ConnectOptions, ReconnectInfo, SessionEvents, WebSocketFactory, WebSocketLike } from './session.js';
+export type { ConnectOptions, ReconnectInfo, SessionEvents } from './session.js';
+export type { CloseInfo, WebSocketFactory, WebSocketLike } from './socket.js';
 export { UndertoneError, type ClientErrorCode } from './errors.js';
 export { Subscription, type SubscribeOptions, type SubscriptionEvents } from './subscribe.js';
 export { TypedEmitter } from './events.js';
@@ -34,6 +36,7 @@ export type {
   SessionInfo,
   Band,
   StartMessage,
+  StartOptions,
   SubscribedMessage,
   SubscriptionMessage,
 } from '../core/protocol/index.js';
@@ -45,12 +48,18 @@ export function globalWebSocketFactory(): WebSocketFactory | undefined {
   return (url, _headers, protocols) => (protocols ? new WS(url, protocols) : new WS(url)) as WebSocketLike;
 }
 
-/** Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed, a server refusal code, timeout). */
+/**
+ * Opens a session: resolves after the server's `ready`; rejects with UndertoneError (connection_failed,
+ * a server refusal code, timeout).
+ */
 export function connect(options: ConnectOptions): Promise<Session> {
   return Session.connect({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
 }
 
-/** Follows a live session's emotion (by sessionId or key): resolves after `subscribed`; rejects with UndertoneError. Browsers: the token goes in the query. */
+/**
+ * Follows a live session's emotion (by sessionId or key): resolves after `subscribed`; rejects with
+ * UndertoneError. Browsers: the token goes in the query.
+ */
 export function subscribe(options: SubscribeOptions): Promise<Subscription> {
   return Subscription.open({ ...options, webSocket: options.webSocket ?? globalWebSocketFactory(), tokenIn: options.tokenIn ?? 'query' });
 }

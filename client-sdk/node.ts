@@ -3,15 +3,24 @@
  * the `ws` package (the token goes in an `Authorization: Bearer` header), plus file streaming.
  */
 import { WebSocket } from 'ws';
-import { type ConnectOptions, Session, type WebSocketFactory, type WebSocketLike } from './session.js';
+import { type ConnectOptions, Session } from './session.js';
+import type { WebSocketFactory, WebSocketLike } from './socket.js';
 import { type StreamFileOptions, type StreamFileResult, streamFileWith } from './file-stream.js';
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
 export * from './index.js';
-export { streamFileWith, loadFileAudio, opusPacketMs, type FileAudio, type StreamFileOptions, type StreamFileResult } from './file-stream.js';
+export {
+  streamFileWith,
+  loadFileAudio,
+  opusPacketMs,
+  type FileAudio,
+  type StreamFileOptions,
+  type StreamFileResult,
+} from './file-stream.js';
 
 /** `ws` as a WebSocket factory (no compression: audio does not compress and it costs CPU). */
-export const wsFactory: WebSocketFactory = (url, headers, protocols) => new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
+export const wsFactory: WebSocketFactory = (url, headers, protocols) =>
+  new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
 
 /** Opens a session with `ws`: resolves after the server's `ready`; rejects with UndertoneError. */
 export function connect(options: ConnectOptions): Promise<Session> {

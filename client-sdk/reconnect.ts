@@ -1,4 +1,5 @@
 /** Reconnection policy: how many fresh sessions to try after a lost one, and the backoff between them. */
+import type { UndertoneError } from './errors.js';
 
 export interface ReconnectOptions {
   /** Attempts after a loss before giving up (default 5). */
@@ -31,3 +32,30 @@ export function backoffDelay(policy: ReconnectPolicy, attempt: number, random: (
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Retries after `cause`: up to `policy.retries` runs of `attempt` (given its 1-based number), each
+ * after the backoff delay or the server's `retryAfterMs` (already jittered), whichever is longer:
+ * the server knows when it expects room. Resolves with the first success, or undefined when
+ * `cancelled()` turns true during a wait; rejects with the last error once the retries are spent
+ * or an error is not retryable.
+ */
+export async function retry<T>(
+  policy: ReconnectPolicy,
+  cause: UndertoneError,
+  attempt: (n: number) => Promise<T>,
+  cancelled: () => boolean = () => false,
+): Promise<{ readonly value: T; readonly attempt: number } | undefined> {
+  let last = cause;
+  for (let n = 1; n <= policy.retries; n++) {
+    await sleep(Math.max(backoffDelay(policy, n), last.retryAfterMs ?? 0));
+    if (cancelled()) return undefined;
+    try {
+      return { value: await attempt(n), attempt: n };
+    } catch (e) {
+      last = e as UndertoneError;
+      if (!last.retryable) break;
+    }
+  }
+  throw last;
+}

@@ -56,7 +56,8 @@ function expectSame(got: EmotionMessage[], end: EndMessage, want: Prediction): v
   expect(end).toMatchObject({ type: 'end', seconds: want.timeline.length, reason: 'stop' });
   expect(end.summary.label).toBe(want.label);
   expect(end.summary.durationMs).toBeCloseTo(want.durationMs, 6);
-  for (const [l, p] of Object.entries(want.scores ?? {})) expect(Math.abs(end.summary.scores![l as keyof typeof end.summary.scores]! - p!)).toBeLessThan(1e-4);
+  for (const [l, p] of Object.entries(want.scores ?? {}))
+    expect(Math.abs(end.summary.scores![l as keyof typeof end.summary.scores]! - p!)).toBeLessThan(1e-4);
 }
 
 describe('client SDK: labels equal undertone predict', () => {
@@ -114,7 +115,12 @@ describe('client SDK: labels equal undertone predict', () => {
     expect(readyModel).toMatchObject({ name: 'undertone-narrowband', band: 'narrowband' });
     expectSame(got, end, await predictSamples(narrowband, heard));
     const gotWide: EmotionMessage[] = [];
-    const wide = await streamFile(file, { url: srv.url, encoding: 'pcm_mulaw', band: 'wideband', onSession: (s) => s.on('emotion', (e) => gotWide.push(e)) });
+    const wide = await streamFile(file, {
+      url: srv.url,
+      encoding: 'pcm_mulaw',
+      band: 'wideband',
+      onSession: (s) => s.on('emotion', (e) => gotWide.push(e)),
+    });
     expectSame(gotWide, wide.end, await predictSamples(model, heard));
   });
 
@@ -152,7 +158,7 @@ describe('client SDK: errors', () => {
     expect(err.retryable).toBe(false);
   });
 
-  it('reconnect also retries connect while the server is overloaded, with backoff and at least the server\'s retryAfterMs', async () => {
+  it("reconnect also retries connect while the server is overloaded, with backoff and at least the server's retryAfterMs", async () => {
     const busy = await startTestServer({ maxSessions: 1, retryAfterMs: 400 });
     try {
       const holder = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
@@ -164,7 +170,13 @@ describe('client SDK: errors', () => {
       setTimeout(() => void holder.stop(), 300);
       const t0 = performance.now();
       // initialDelayMs 10: the first retry waits the server's hint (>= 400 ms), not 10 ms.
-      const session = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 10, retries: 6 } });
+      const session = await connect({
+        url: busy.url,
+        encoding: 'pcm_s16le',
+        sampleRate: 16000,
+        channels: 1,
+        reconnect: { initialDelayMs: 10, retries: 6 },
+      });
       expect(performance.now() - t0).toBeGreaterThan(400);
       await session.sendPcm(new Int16Array(1600));
       expect((await session.stop()).summary.durationMs).toBeCloseTo(100, 6);
@@ -216,7 +228,13 @@ describe('client SDK: keepalive and reconnect', () => {
   it('reconnect: a cut connection is replaced by a fresh session, announced by a reconnect event', async () => {
     const proxy = await proxyTo(Number(new URL(srv.url).port));
     try {
-      const session = await connect({ url: proxy.url, encoding: 'pcm_f32le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 50 } });
+      const session = await connect({
+        url: proxy.url,
+        encoding: 'pcm_f32le',
+        sampleRate: 16000,
+        channels: 1,
+        reconnect: { initialDelayMs: 50 },
+      });
       const first = session.sessionId;
       const reconnects: ReconnectInfo[] = [];
       session.on('reconnect', (r) => reconnects.push(r));
@@ -241,7 +259,13 @@ describe('client SDK: keepalive and reconnect', () => {
     const other = await startTestServer();
     const proxy = await proxyTo(other.server.port);
     try {
-      const session = await connect({ url: proxy.url, encoding: 'pcm_f32le', sampleRate: 16000, channels: 1, reconnect: { initialDelayMs: 50 } });
+      const session = await connect({
+        url: proxy.url,
+        encoding: 'pcm_f32le',
+        sampleRate: 16000,
+        channels: 1,
+        reconnect: { initialDelayMs: 50 },
+      });
       const ends: EndMessage[] = [];
       const reconnects: ReconnectInfo[] = [];
       session.on('end', (e) => ends.push(e));

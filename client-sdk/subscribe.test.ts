@@ -56,7 +56,14 @@ describe('client SDK subscribe', () => {
   it('waitSeconds: subscribing before the session starts', async () => {
     const pending = subscribe({ url: srv.http, id: 'sdk-later', token: 'reader', waitSeconds: 20 });
     await new Promise((r) => setTimeout(r, 500));
-    const session = await connect({ url: srv.url, token: 'audio', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, key: 'sdk-later' });
+    const session = await connect({
+      url: srv.url,
+      token: 'audio',
+      encoding: 'pcm_s16le',
+      sampleRate: 16000,
+      channels: 1,
+      key: 'sdk-later',
+    });
     const sub = await pending;
     const { emotions, ends } = collect(sub);
     await session.sendPcm(new Float32Array(16000 * 2.5).map((_v, i) => 0.3 * Math.sin(i / 7)));
@@ -71,7 +78,14 @@ describe('client SDK subscribe', () => {
     const missing = await subscribe({ url: srv.http, id: 'nobody', token: 'reader' }).catch((e: unknown) => e);
     expect(missing).toBeInstanceOf(UndertoneError);
     expect(missing).toMatchObject({ code: 'session_not_found', closeCode: 1008 });
-    const session = await connect({ url: srv.url, token: 'audio', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, key: 'sdk-scope' });
+    const session = await connect({
+      url: srv.url,
+      token: 'audio',
+      encoding: 'pcm_s16le',
+      sampleRate: 16000,
+      channels: 1,
+      key: 'sdk-scope',
+    });
     for (const transport of ['websocket', 'sse'] as const) {
       const denied = await subscribe({ url: srv.http, id: 'sdk-scope', token: 'audio', transport }).catch((e: unknown) => e);
       expect(denied).toMatchObject({ code: 'unauthorized' });
@@ -84,7 +98,14 @@ describe('client SDK subscribe', () => {
     const had = g.WebSocket;
     g.WebSocket = WebSocket;
     try {
-      const session = await connect({ url: srv.url, token: 'audio', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, key: 'sdk-browser' });
+      const session = await connect({
+        url: srv.url,
+        token: 'audio',
+        encoding: 'pcm_s16le',
+        sampleRate: 16000,
+        channels: 1,
+        key: 'sdk-browser',
+      });
       const sub = await browserSubscribe({ url: srv.url, id: 'sdk-browser', token: 'reader' });
       const { emotions, ends } = collect(sub);
       await session.sendPcm(new Float32Array(16000 * 2.5).map((_v, i) => 0.3 * Math.sin(i / 7)));

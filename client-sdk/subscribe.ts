@@ -12,18 +12,20 @@
  */
 import {
   ERROR_CODES,
+  type SessionInfo,
   type SessionEmotionMessage,
   type SessionEndMessage,
-  type SessionInfo,
   type SubscribedMessage,
   type SubscriptionMessage,
   eventsPath,
   isErrorCode,
   parseSubscriptionMessage,
 } from '../core/protocol/index.js';
+import { Attempt } from './attempt.js';
+import { type MessageHandlers, dispatch } from './dispatch.js';
 import { UndertoneError } from './errors.js';
 import { TypedEmitter } from './events.js';
-import type { CloseInfo, WebSocketFactory, WebSocketLike } from './session.js';
+import { type CloseInfo, type WebSocketFactory, closeText, connectionFailed, openSocket } from './socket.js';
 
 export interface SubscribeOptions {
   /** The server: `ws://HOST:PORT`, `wss://...`, `http://...` or `https://...` (the path is added). */
@@ -73,7 +75,11 @@ function endpoint(options: SubscribeOptions, scheme: 'ws' | 'http'): string {
 
 function serverError(message: { code: string; message: string }, refused: boolean): UndertoneError {
   const code = isErrorCode(message.code) ? message.code : 'internal';
-  return new UndertoneError(code, `server ${refused ? 'refused' : 'ended'} the subscription: ${code}: ${message.message}`, ERROR_CODES[code]);
+  return new UndertoneError(
+    code,
+    `server ${refused ? 'refused' : 'ended'} the subscription: ${code}: ${message.message}`,
+    ERROR_CODES[code],
+  );
 }
 
 export class Subscription extends TypedEmitter<SubscriptionEvents> {
@@ -90,54 +96,57 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
   }
 
-  /** Opens the subscription; resolves after `subscribed`, rejects with UndertoneError (session_not_found, unauthorized, connection_failed, timeout). */
+  /**
+   * Opens the subscription; resolves after `subscribed`, rejects with UndertoneError (session_not_found, unauthorized,
+   * connection_failed, timeout). One connection attempt (attempt.ts) over a WebSocket (socket.ts) or SSE; each message goes
+   * to the handler of its type (dispatch.ts).
+   */
   static open(options: SubscribeOptions): Promise<Subscription> {
     const sub = new Subscription();
-    return new Promise<Subscription>((resolve, reject) => {
-      let settled = false;
-      const timeoutMs = (options.timeoutMs ?? 10_000) + (options.waitSeconds ?? 0) * 1000;
-      const timer = setTimeout(() => settle(new UndertoneError('timeout', `no subscribed message within ${timeoutMs} ms`)), timeoutMs);
-      const settle = (result: Subscription | UndertoneError): void => {
-        if (settled) return;
-        settled = true;
-        clearTimeout(timer);
-        if (result instanceof UndertoneError) {
-          sub.stop();
-          reject(result);
-        } else resolve(result);
-      };
-      const onMessage = (m: SubscriptionMessage): void => {
-        switch (m.type) {
-          case 'subscribed':
-            sub.sessions = m.sessions;
-            settle(sub);
-            sub.emit('subscribed', m);
-            break;
-          case 'emotion':
-            sub.emit('emotion', m);
-            break;
-          case 'end':
-            sub.ended++;
-            sub.emit('end', m);
-            break;
-          case 'error':
-            if (!settled) settle(serverError(m, true));
-            else sub.emit('error', serverError(m, false));
-            break;
-        }
-      };
-      const onClose = (info: CloseInfo, failure?: UndertoneError): void => {
-        if (!settled) settle(failure ?? new UndertoneError('connection_failed', `subscription closed before subscribed (${info.code} ${info.reason})`, info.code));
-        else if (sub.ended < sub.sessions.length && info.code !== 1000 && failure) sub.emit('error', failure);
-        sub.emit('close', info);
-        sub.resolveClosed(info);
-      };
-      try {
-        sub.stop = (options.transport ?? 'websocket') === 'sse' ? openSse(options, onMessage, onClose) : openWebSocket(options, onMessage, onClose);
-      } catch (e) {
-        settle(e instanceof UndertoneError ? e : new UndertoneError('connection_failed', (e as Error).message));
+    const timeoutMs = (options.timeoutMs ?? 10_000) + (options.waitSeconds ?? 0) * 1000;
+    const attempt = new Attempt<Subscription>(
+      timeoutMs,
+      () => new UndertoneError('timeout', `no subscribed message within ${timeoutMs} ms`),
+      () => sub.stop(),
+    );
+    const handlers: MessageHandlers<SubscriptionMessage> = {
+      subscribed: (m) => {
+        sub.sessions = m.sessions;
+        attempt.succeed(sub);
+        sub.emit('subscribed', m);
+      },
+      emotion: (m) => sub.emit('emotion', m),
+      end: (m) => {
+        sub.ended++;
+        sub.emit('end', m);
+      },
+      error: (m) => {
+        if (!attempt.settled) attempt.fail(serverError(m, true));
+        else sub.emit('error', serverError(m, false));
+      },
+    };
+    const onMessage = (m: SubscriptionMessage): void => dispatch(m, handlers);
+    const onClose = (info: CloseInfo, failure?: UndertoneError): void => {
+      if (!attempt.settled) {
+        const early = new UndertoneError(
+          'connection_failed',
+          `subscription closed before subscribed (${info.code} ${info.reason})`,
+          info.code,
+        );
+        attempt.fail(failure ?? early);
+      } else if (sub.ended < sub.sessions.length && info.code !== 1000 && failure) {
+        sub.emit('error', failure);
       }
-    });
+      sub.emit('close', info);
+      sub.resolveClosed(info);
+    };
+    try {
+      sub.stop =
+        (options.transport ?? 'websocket') === 'sse' ? openSse(options, onMessage, onClose) : openWebSocket(options, onMessage, onClose);
+    } catch (e) {
+      attempt.fail(e instanceof UndertoneError ? e : new UndertoneError('connection_failed', (e as Error).message));
+    }
+    return attempt.result;
   }
 
   /** Stops following (the server is told by the closing connection). */
@@ -146,40 +155,35 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
   }
 }
 
-function openWebSocket(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) => void, onClose: (info: CloseInfo, failure?: UndertoneError) => void): () => void {
-  const factory = options.webSocket;
-  if (!factory) throw new UndertoneError('connection_failed', 'no WebSocket implementation: pass `webSocket`, or import the Node entry (client-sdk/node.js)');
-  const headers = options.token && options.tokenIn !== 'query' ? { Authorization: `Bearer ${options.token}` } : undefined;
+function openWebSocket(
+  options: SubscribeOptions,
+  onMessage: (m: SubscriptionMessage) => void,
+  onClose: (info: CloseInfo, failure?: UndertoneError) => void,
+): () => void {
   const url = endpoint(options, 'ws');
-  let socket: WebSocketLike;
-  try {
-    socket = factory(url, headers);
-  } catch (e) {
-    queueMicrotask(() => onClose({ code: 1006, reason: '' }, new UndertoneError('connection_failed', `cannot connect to ${url}: ${(e as Error).message}`)));
-    return () => undefined;
-  }
-  let opened = false;
-  socket.onopen = () => (opened = true);
-  socket.onerror = () => undefined;
-  socket.onmessage = (ev: { data: unknown }) => {
-    if (typeof ev.data !== 'string') return;
-    try {
-      onMessage(parseSubscriptionMessage(ev.data));
-    } catch {
-      // Not a subscription message: ignore (forward compatible).
-    }
-  };
-  socket.onclose = (ev: { code: number; reason: string }) => {
-    const info = { code: ev.code, reason: ev.reason ?? '' };
-    const failure = opened
-      ? new UndertoneError('connection_lost', `subscription closed (${info.code}${info.reason ? ` ${info.reason}` : ''})`, info.code)
-      : new UndertoneError('connection_failed', `cannot connect to ${url} (is the server running?)`, info.code);
-    onClose(info, failure);
-  };
+  const socket = openSocket({
+    factory: options.webSocket,
+    url,
+    name: url,
+    headers: options.token && options.tokenIn !== 'query' ? { Authorization: `Bearer ${options.token}` } : undefined,
+    parse: parseSubscriptionMessage,
+    onMessage,
+    onClose: (end) => {
+      const info: CloseInfo = { code: end.code, reason: end.reason };
+      const failure = end.opened
+        ? new UndertoneError('connection_lost', `subscription closed (${closeText(info)})`, info.code)
+        : connectionFailed(url, end);
+      onClose(info, failure);
+    },
+  });
   return () => socket.close(1000, 'unsubscribed');
 }
 
-function openSse(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) => void, onClose: (info: CloseInfo, failure?: UndertoneError) => void): () => void {
+function openSse(
+  options: SubscribeOptions,
+  onMessage: (m: SubscriptionMessage) => void,
+  onClose: (info: CloseInfo, failure?: UndertoneError) => void,
+): () => void {
   const abort = new AbortController();
   const url = endpoint(options, 'http');
   const headers: Record<string, string> = { Accept: 'text/event-stream' };
@@ -210,8 +214,7 @@ function openSse(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) 
         const { done, value } = await reader.read();
         if (done) break;
         buffer += decoder.decode(value, { stream: true });
-        let cut: number;
-        while ((cut = buffer.indexOf('\n\n')) >= 0) {
+        for (let cut = buffer.indexOf('\n\n'); cut >= 0; cut = buffer.indexOf('\n\n')) {
           const block = buffer.slice(0, cut);
           buffer = buffer.slice(cut + 2);
           const data = block
@@ -229,7 +232,10 @@ function openSse(options: SubscribeOptions, onMessage: (m: SubscriptionMessage) 
       }
       onClose({ code: 1000, reason: 'end of stream' });
     } catch (e) {
-      onClose({ code: 1006, reason: '' }, abort.signal.aborted ? undefined : new UndertoneError('connection_lost', `subscription stream broke: ${(e as Error).message}`));
+      onClose(
+        { code: 1006, reason: '' },
+        abort.signal.aborted ? undefined : new UndertoneError('connection_lost', `subscription stream broke: ${(e as Error).message}`),
+      );
     }
   })();
   return () => abort.abort();

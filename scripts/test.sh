@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The one test command (README, .ci/run): installs what the tests need, builds, runs every test.
+# The one test command (README, .ci/run): installs what the tests need, lints (biome), builds, runs every test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/ensure-torch.sh
@@ -8,5 +8,6 @@ bash scripts/ensure-prometheus.sh
 bash scripts/ensure-nginx.sh
 bash scripts/ensure-redis.sh
 [ -d node_modules ] || npm ci
+npm run lint
 npm run build
 npx vitest run "$@"

@@ -97,7 +97,8 @@ export function startAgentView(colorOf: (label: string) => string): void {
       });
       setState('watching');
     } catch (e) {
-      errorEl.textContent = e instanceof UndertoneError && e.code === 'session_not_found' ? `no live session "${id}"` : (e as Error).message;
+      errorEl.textContent =
+        e instanceof UndertoneError && e.code === 'session_not_found' ? `no live session "${id}"` : (e as Error).message;
       setState('error', 'error');
     }
   };

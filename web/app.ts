@@ -15,8 +15,14 @@ import { OPUS_ENCODER_PRE_SKIP, OpusFrameEncoder, isOpusEncodingSupported } from
 type Encoding = 'opus' | 'pcm_f32le';
 
 const COLORS: Record<string, string> = {
-  neutral: '#5f6b7a', calm: '#20c997', happy: '#fab005', sad: '#4c6ef5',
-  angry: '#fa5252', fearful: '#be4bdb', disgust: '#82c91e', surprised: '#fd7e14',
+  neutral: '#5f6b7a',
+  calm: '#20c997',
+  happy: '#fab005',
+  sad: '#4c6ef5',
+  angry: '#fa5252',
+  fearful: '#be4bdb',
+  disgust: '#82c91e',
+  surprised: '#fd7e14',
 };
 const FALLBACK = ['#15aabf', '#e64980', '#7950f2', '#40c057'];
 
@@ -88,7 +94,12 @@ function reset(): void {
  * Opens a session for mono f32 audio at `sampleRate`, sent as `encoding` (Opus: encoded here,
  * preSkip = the libopus encoder delay); `stopSource` ends the audio source.
  */
-async function begin(sampleRate: number, describe: string, stopSource: () => Promise<void>, encoding: Encoding = 'pcm_f32le'): Promise<Run> {
+async function begin(
+  sampleRate: number,
+  describe: string,
+  stopSource: () => Promise<void>,
+  encoding: Encoding = 'pcm_f32le',
+): Promise<Run> {
   const token = new URLSearchParams(location.search).get('token') ?? new URLSearchParams(location.search).get('api_key') ?? undefined;
   const session =
     encoding === 'opus'
@@ -219,14 +230,20 @@ async function startFile(file: File): Promise<void> {
     await new Promise<void>((resolve) => {
       done = resolve;
       const tick = (): void => {
-        if (r.stopping) return resolve();
+        if (r.stopping) {
+          resolve();
+          return;
+        }
         const due = Math.min(samples.length, Math.floor(((performance.now() - t0) / 1000) * decoded.sampleRate) + chunk);
         while (offset < due) {
           const end = Math.min(due, offset + chunk);
           send(r, samples.slice(offset, end));
           offset = end;
         }
-        if (offset >= samples.length) return resolve();
+        if (offset >= samples.length) {
+          resolve();
+          return;
+        }
         timer = setTimeout(tick, 50);
       };
       tick();
@@ -262,5 +279,6 @@ void isOpusEncodingSupported().then((ok) => {
   opusOption.disabled = !ok;
   encodingSelect.value = ok ? 'opus' : 'pcm_f32le';
   encodingNote.textContent = ok ? '' : 'Opus not supported by this browser (no WebCodecs AudioEncoder opus): sending PCM';
-  encodingSelect.disabled = !ok || stateEl.dataset.state === 'connecting' || stateEl.dataset.state === 'streaming' || stateEl.dataset.state === 'stopping';
+  encodingSelect.disabled =
+    !ok || stateEl.dataset.state === 'connecting' || stateEl.dataset.state === 'streaming' || stateEl.dataset.state === 'stopping';
 });

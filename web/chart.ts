@@ -2,7 +2,12 @@
 import type { EmotionMessage } from '../client-sdk/index.js';
 
 /** One stacked bar per second (scores by label), a short grey bar for silent seconds. Sets data-seconds / data-voiced for tests. */
-export function drawChart(canvas: HTMLCanvasElement, seconds: readonly EmotionMessage[], labels: readonly string[], colorOf: (label: string) => string): void {
+export function drawChart(
+  canvas: HTMLCanvasElement,
+  seconds: readonly EmotionMessage[],
+  labels: readonly string[],
+  colorOf: (label: string) => string,
+): void {
   const dpr = window.devicePixelRatio || 1;
   const w = canvas.clientWidth;
   const h = canvas.clientHeight;

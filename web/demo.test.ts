@@ -42,9 +42,18 @@ beforeAll(async () => {
   browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
-      '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--autoplay-policy=no-user-gesture-required',
-      '--use-fake-ui-for-media-stream', '--use-fake-device-for-media-stream', `--use-file-for-fake-audio-capture=${wavPath}`,
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+      '--use-fake-ui-for-media-stream',
+      '--use-fake-device-for-media-stream',
+      `--use-file-for-fake-audio-capture=${wavPath}`,
     ],
   });
 });
@@ -181,7 +190,9 @@ describe('demo page in Chromium', () => {
     // decodeAudioData resamples to the AudioContext's rate.
     expect((await page.textContent('#input'))!.trim()).toMatch(/^mic\.wav, \d+ Hz$/);
     expect(problems).toEqual([]);
-    console.log(`demo file: ${seconds} labels for ${durationS.toFixed(2)} s of audio in ${elapsed.toFixed(1)} s, mean latency ${(await page.textContent('#latency-mean'))!.trim()}`);
+    console.log(
+      `demo file: ${seconds} labels for ${durationS.toFixed(2)} s of audio in ${elapsed.toFixed(1)} s, mean latency ${(await page.textContent('#latency-mean'))!.trim()}`,
+    );
     await page.close();
   });
 
@@ -196,7 +207,14 @@ describe('demo page in Chromium', () => {
     // A caller's session (another client), under a key.
     const audio = await opusPackets(corpusFile(longestRow()));
     const caller = await StreamClient.connect(srv!.url);
-    caller.sendJson({ type: 'start', encoding: 'opus', sampleRate: 48000, channels: audio.channels, preSkip: audio.preSkip, key: 'call-agent-demo' });
+    caller.sendJson({
+      type: 'start',
+      encoding: 'opus',
+      sampleRate: 48000,
+      channels: audio.channels,
+      preSkip: audio.preSkip,
+      key: 'call-agent-demo',
+    });
     await caller.next('ready');
     // The live-session list picks it up (refreshed every 3 s); clicking it starts watching.
     await page.getByRole('button', { name: 'call-agent-demo' }).click({ timeout: 10_000 });

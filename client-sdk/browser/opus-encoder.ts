@@ -55,9 +55,11 @@ export class OpusFrameEncoder {
   private samples = 0;
   private closed = false;
 
-  constructor(private readonly options: OpusFrameEncoderOptions) {
+  constructor(options: OpusFrameEncoderOptions) {
     if (!OPUS_SAMPLE_RATES.includes(options.sampleRate)) {
-      throw new Error(`Opus needs ${OPUS_SAMPLE_RATES.join(', ')} Hz input, not ${options.sampleRate} Hz: create the AudioContext at 48000 Hz`);
+      throw new Error(
+        `Opus needs ${OPUS_SAMPLE_RATES.join(', ')} Hz input, not ${options.sampleRate} Hz: create the AudioContext at 48000 Hz`,
+      );
     }
     this.sampleRate = options.sampleRate;
     this.encoder = new AudioEncoder({

@@ -1,5 +1,5 @@
 /** `error`: why the server is ending the session. The close frame (with the matching code) follows. */
-import type { ErrorCode } from './index.js';
+import type { ErrorCode } from './codes.js';
 
 export interface ErrorMessage {
   readonly type: 'error';

@@ -1,5 +1,14 @@
 import { describe, expect, it } from 'vitest';
-import { type Band, CLOSE_CODES, ERROR_CODES, type Encoding, ProtocolError, parseClientMessage, parseServerMessage, streamBand } from './index.js';
+import {
+  type Band,
+  CLOSE_CODES,
+  ERROR_CODES,
+  type Encoding,
+  ProtocolError,
+  parseClientMessage,
+  parseServerMessage,
+  streamBand,
+} from './index.js';
 
 function errorOf(text: string): ProtocolError {
   try {
@@ -19,8 +28,12 @@ describe('parseClientMessage', () => {
       sampleRate: 48000,
       channels: 2,
     });
-    expect(parseClientMessage('{"type":"start","encoding":"pcm_f32le","sampleRate":16000,"channels":1,"key":"call-7"}')).toMatchObject({ key: 'call-7' });
-    expect(parseClientMessage('{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"preSkip":312}')).toMatchObject({ preSkip: 312 });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_f32le","sampleRate":16000,"channels":1,"key":"call-7"}')).toMatchObject({
+      key: 'call-7',
+    });
+    expect(parseClientMessage('{"type":"start","encoding":"opus","sampleRate":48000,"channels":1,"preSkip":312}')).toMatchObject({
+      preSkip: 312,
+    });
     expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1,"key":"CA123"}')).toEqual({
       type: 'start',
       encoding: 'pcm_mulaw',
@@ -28,21 +41,33 @@ describe('parseClientMessage', () => {
       channels: 1,
       key: 'CA123',
     });
-    expect(parseClientMessage('{"type":"start","encoding":"pcm_alaw","sampleRate":8000,"channels":2}')).toMatchObject({ encoding: 'pcm_alaw', channels: 2 });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_alaw","sampleRate":8000,"channels":2}')).toMatchObject({
+      encoding: 'pcm_alaw',
+      channels: 2,
+    });
     // G.711 takes the PCM rate range (μ-law WAV files exist at 16 kHz), refuses what the resampler cannot take.
-    expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":16000,"channels":1}')).toMatchObject({ sampleRate: 16000 });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":16000,"channels":1}')).toMatchObject({
+      sampleRate: 16000,
+    });
     expect(parseClientMessage('{"type":"stop"}')).toEqual({ type: 'stop' });
     expect(parseClientMessage('{"type":"keepalive"}')).toEqual({ type: 'keepalive' });
   });
 
   it('start.band: optional, wideband or narrowband; streamBand routes G.711 and <= 8 kHz to narrowband unless band says otherwise', () => {
-    expect(parseClientMessage('{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":1,"band":"narrowband"}')).toMatchObject({ band: 'narrowband' });
+    expect(parseClientMessage('{"type":"start","encoding":"pcm_s16le","sampleRate":16000,"channels":1,"band":"narrowband"}')).toMatchObject(
+      { band: 'narrowband' },
+    );
     expect(parseClientMessage('{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1}')).not.toHaveProperty('band');
     for (const band of ['"telephone"', '"Narrowband"', '1', 'null', '""']) {
       const e = errorOf(`{"type":"start","encoding":"pcm_mulaw","sampleRate":8000,"channels":1,"band":${band}}`);
-      expect([e.code, e.closeCode, e.message]).toEqual(['invalid_message', CLOSE_CODES.INVALID_PAYLOAD, 'start: "band" must be one of wideband, narrowband']);
+      expect([e.code, e.closeCode, e.message]).toEqual([
+        'invalid_message',
+        CLOSE_CODES.INVALID_PAYLOAD,
+        'start: "band" must be one of wideband, narrowband',
+      ]);
     }
-    const start = (encoding: Encoding, sampleRate: number, band?: Band): Band => streamBand({ encoding, sampleRate, ...(band ? { band } : {}) });
+    const start = (encoding: Encoding, sampleRate: number, band?: Band): Band =>
+      streamBand({ encoding, sampleRate, ...(band ? { band } : {}) });
     expect(start('pcm_mulaw', 8000)).toBe('narrowband');
     expect(start('pcm_alaw', 16000)).toBe('narrowband');
     expect(start('pcm_s16le', 8000)).toBe('narrowband');

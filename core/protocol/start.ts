@@ -58,6 +58,23 @@ export interface StartMessage {
   readonly band?: Band;
 }
 
+/** The fields of `start` a client chooses: everything but `type` (the client SDK's ConnectOptions extends it). */
+export type StartOptions = Omit<StartMessage, 'type'>;
+
+/** The `start` message of `options`: its start fields only, the optional ones when defined. */
+export function startMessage(options: StartOptions): StartMessage {
+  const { encoding, sampleRate, channels, preSkip, key, band } = options;
+  return {
+    type: 'start',
+    encoding,
+    sampleRate,
+    channels,
+    ...(preSkip !== undefined ? { preSkip } : {}),
+    ...(key !== undefined ? { key } : {}),
+    ...(band !== undefined ? { band } : {}),
+  };
+}
+
 /** Why a start message was refused: its shape (invalid_message) or a format the server does not take. */
 export type StartProblem =
   | { readonly ok: false; readonly code: 'invalid_message' | 'unsupported_encoding' | 'unsupported_format'; readonly reason: string }
@@ -80,17 +97,31 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   const { encoding, sampleRate, channels, preSkip, key, band } = raw;
   if (typeof encoding !== 'string') return bad('start: "encoding" must be a string');
   if (!(ENCODINGS as readonly string[]).includes(encoding)) {
-    return { ok: false, code: 'unsupported_encoding', reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})` };
+    return {
+      ok: false,
+      code: 'unsupported_encoding',
+      reason: `unsupported encoding ${JSON.stringify(encoding.slice(0, 32))} (expected ${ENCODINGS.join(', ')})`,
+    };
   }
   if (typeof sampleRate !== 'number' || !Number.isInteger(sampleRate)) return bad('start: "sampleRate" must be an integer');
   if (typeof channels !== 'number' || !Number.isInteger(channels)) return bad('start: "channels" must be an integer');
-  if (channels !== 1 && channels !== 2) return { ok: false, code: 'unsupported_format', reason: `unsupported channel count ${channels} (expected 1 or 2)` };
+  if (channels !== 1 && channels !== 2) {
+    return { ok: false, code: 'unsupported_format', reason: `unsupported channel count ${channels} (expected 1 or 2)` };
+  }
   if (encoding === 'opus') {
     if (!(OPUS_SAMPLE_RATES as readonly number[]).includes(sampleRate)) {
-      return { ok: false, code: 'unsupported_format', reason: `unsupported Opus sample rate ${sampleRate} (expected ${OPUS_SAMPLE_RATES.join(', ')})` };
+      return {
+        ok: false,
+        code: 'unsupported_format',
+        reason: `unsupported Opus sample rate ${sampleRate} (expected ${OPUS_SAMPLE_RATES.join(', ')})`,
+      };
     }
   } else if (sampleRate < PCM_MIN_SAMPLE_RATE || sampleRate > PCM_MAX_SAMPLE_RATE) {
-    return { ok: false, code: 'unsupported_format', reason: `unsupported sample rate ${sampleRate} (expected ${PCM_MIN_SAMPLE_RATE} to ${PCM_MAX_SAMPLE_RATE} Hz)` };
+    return {
+      ok: false,
+      code: 'unsupported_format',
+      reason: `unsupported sample rate ${sampleRate} (expected ${PCM_MIN_SAMPLE_RATE} to ${PCM_MAX_SAMPLE_RATE} Hz)`,
+    };
   }
   if (preSkip !== undefined) {
     if (encoding !== 'opus') return bad('start: "preSkip" applies to opus only');
@@ -104,14 +135,13 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   if (band !== undefined && (typeof band !== 'string' || !(BANDS as readonly string[]).includes(band))) {
     return bad(`start: "band" must be one of ${BANDS.join(', ')}`);
   }
-  const message: StartMessage = {
-    type: 'start',
+  const message = startMessage({
     encoding: encoding as Encoding,
     sampleRate,
     channels,
-    ...(preSkip !== undefined ? { preSkip: preSkip as number } : {}),
-    ...(key !== undefined ? { key: key as string } : {}),
-    ...(band !== undefined ? { band: band as Band } : {}),
-  };
+    preSkip: preSkip as number | undefined,
+    key: key as string | undefined,
+    band: band as Band | undefined,
+  });
   return { ok: true, message };
 }
