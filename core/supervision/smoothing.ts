@@ -135,7 +135,7 @@ class HmmForwardFilter extends BeliefSmoother {
     for (let i = 0; i < K; i++) {
       // Predict: P(label i now) = p * b_i + (1 - p)/(K - 1) * (1 - b_i); then weigh by the evidence.
       const prior = p * b[i] + stayOrMove * (1 - b[i]);
-      b[i] = prior * Math.pow(Math.max(obs[i], SCORE_FLOOR), w);
+      b[i] = prior * Math.max(obs[i], SCORE_FLOOR) ** w;
     }
     normalize(b);
     this.belief = b;
