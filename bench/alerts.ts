@@ -12,6 +12,9 @@
  * on the neutral/calm calls, then lowest median delay) and reports the chosen one on the test
  * speakers beside the shipped rule.
  * An alert counts for a stretch when it fires inside it or up to 3 s after (the model's window).
+ * Rules with arousalRise are also scored on arousal rises: a run of angry/fearful/happy/surprised
+ * (>= 5 s) right after one of neutral/calm/sad, detected when the rule fires from the change to
+ * 3 s after that run.
  * "free" is the detection rate among stretches that did not begin within the rule's cooldown of
  * one of its alerts. Only a few minutes of neutral/calm held-out speech exist, so one false alert
  * weighs several per hour: the hours are printed beside every rate.
@@ -23,7 +26,7 @@ import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/sup
 import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';
 import { parseOrExit } from './lib/args.js';
 import { announceConditions } from './lib/machine.js';
-import { type AlertFigures, alertFigures, type FalseAlerts, NEUTRAL_CALM } from './lib/supervision-eval.js';
+import { type AlertFigures, alertFigures, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
 import { DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 
 const { values } = parseArgs({
@@ -123,3 +126,9 @@ if (values.tune) {
 console.log(`\ntest speakers, every rule as configured${values['alert-rules'] ? ` in ${values['alert-rules']}` : ' (built-in set)'}; "found" is detection of negative stretches, which only rules on negative labels aim at:`);
 console.log(HEADER);
 for (const r of rules) console.log(line(`${r.id}: ${describeRule(r)}`.slice(0, 62), alertFigures(testMixed, testNeutral, labels, settings, r.id)));
+for (const r of rules.filter((x) => x.when.arousalRise)) {
+  const f = riseFigures(testMixed, labels, settings, r.id);
+  console.log(
+    `${r.id}: arousal rises (neutral/calm/sad run -> angry/fearful/happy/surprised run of >= 5 s) detected ${f.detected}/${f.rises} = ${(f.detectionRate * 100).toFixed(0)} %, median delay ${f.medianDelayS.toFixed(1)} s from the change`,
+  );
+}

@@ -205,3 +205,41 @@ export function alertFigures(
     falseMixedCalls: falseAlerts(mixed, alertsOf),
   };
 }
+
+export const LOW_AROUSAL_LABELS: ReadonlySet<Label> = new Set<Label>(['neutral', 'calm', 'sad']);
+export const HIGH_AROUSAL_LABELS: ReadonlySet<Label> = new Set<Label>(['angry', 'fearful', 'happy', 'surprised']);
+
+export interface RiseFigures {
+  /** Changes from a low-arousal run straight into a high-arousal run of at least minRunS. */
+  readonly rises: number;
+  readonly detected: number;
+  readonly detectionRate: number;
+  readonly medianDelayS: number;
+}
+
+/**
+ * Detection of arousal rises by `rule`: a rise is the start of a run of angry/fearful/happy/
+ * surprised (at least minRunS long) right after a run of neutral/calm/sad; it is detected when
+ * the rule fires from the change to GRACE_MS after the high run ends. Delay from the change.
+ */
+export function riseFigures(mixed: readonly ScoredCall[], labels: readonly Label[], settings: SupervisorSettings, rule: string, minRunS = 5): RiseFigures {
+  let rises = 0;
+  let detected = 0;
+  const delays: number[] = [];
+  for (const call of mixed) {
+    const alerts = runAlerts(call, labels, settings).filter((a) => a.rule === rule);
+    call.runs.forEach((run, i) => {
+      const before = call.runs[i - 1];
+      if (!before || !LOW_AROUSAL_LABELS.has(before.emotion) || !HIGH_AROUSAL_LABELS.has(run.emotion)) return;
+      if (run.endMs - run.startMs < minRunS * 1000) return;
+      rises++;
+      const hit = alerts.find((a) => a.endMs - 500 >= run.startMs && a.endMs - 500 < run.endMs + GRACE_MS);
+      if (hit) {
+        detected++;
+        delays.push((hit.endMs - run.startMs) / 1000);
+      }
+    });
+  }
+  delays.sort((a, b) => a - b);
+  return { rises, detected, detectionRate: detected / rises, medianDelayS: quantile(delays, 0.5) };
+}
