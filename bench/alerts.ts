@@ -20,7 +20,7 @@
  * weighs several per hour: the hours are printed beside every rate.
  */
 import { parseArgs } from 'node:util';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/supervision/alert-rules.js';
 import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';

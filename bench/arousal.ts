@@ -6,7 +6,7 @@
  *   npm run bench:arousal [-- --model DIR --speakers test|validation|all]
  */
 import { parseArgs } from 'node:util';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { announceConditions } from './lib/machine.js';
 import { arousalByEmotion, type FileAffect, fileAffect, HIGH_AROUSAL, intensityPairs, LOW_AROUSAL } from '../test/file-affect.js';

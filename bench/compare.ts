@@ -16,7 +16,8 @@ import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatResult, marginalCpu, runLoad } from './lib/load.js';
 import { announceConditions, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
-import { startServer } from './lib/server-process.js';
+import { startServer } from '../test/server-process.js';
+import { integers } from '../server/process/parsers.js';
 
 const { values } = parseOrExit('bench:compare', () => parseArgs({
   options: {
@@ -26,8 +27,7 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
 }));
 // Fixed loads run for both engines after the ramps, whatever latency they reach: with the ramps'
 // steps they give the CPU fit enough spread even when a busy machine ends the ramps early.
-const cpuSteps = String(values['cpu-steps']).split(',').filter(Boolean).map(Number);
-if (cpuSteps.some((x) => !Number.isInteger(x) || x < 1)) throw new Error(`--cpu-steps must be positive integers, got ${values['cpu-steps']}`);
+const cpuSteps = parseOrExit('bench:compare', () => integers(1, 100_000)(String(values['cpu-steps']), '--cpu-steps'));
 const args = parseOrExit('bench:compare', () => parseBenchArgs(values, { streams: 10, seconds: 10 }));
 
 announceConditions();
@@ -35,7 +35,7 @@ const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encod
 const results: Record<string, RampResult & { load: string }> = {};
 for (const engine of ['batched', 'naive'] as const) {
   const flags = ['--engine', engine, '--max-sessions', '100000', '--idle-timeout', '120', ...(values.workers ? ['--workers', values.workers] : [])];
-  const server = await startServer({ args: flags });
+  const server = await startServer(flags, { showErrors: true });
   console.log(`\n=== engine ${engine}: node dist/cli/main.js serve ${flags.join(' ')} (load average ${loadAverage()})`);
   try {
     await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up

@@ -10,24 +10,26 @@
 import { parseArgs } from 'node:util';
 import fc from 'fast-check';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { hardPayloadLimit } from '../server/server.js';
-import { startChildServer } from '../server/testing/child-server.js';
-import { type FuzzLimits, caseArbitrary, handPickedCases } from '../server/testing/fuzz-cases.js';
-import { Canary, canaryFiles, runCases } from '../server/testing/fuzz-runner.js';
-import { opusPackets } from '../server/testing/harness.js';
+import { hardPayloadLimit } from '../server/process/server.js';
+import { startServer } from '../test/server-process.js';
+import { integer } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
+import { type FuzzLimits, caseArbitrary, handPickedCases } from '../test/fuzz/cases.js';
+import { Canary, canaryFiles, runCases } from '../test/fuzz/runner.js';
+import { opusPackets } from '../test/harness.js';
 
 const { values } = parseArgs({
   options: { cases: { type: 'string', default: '10000' }, seed: { type: 'string' }, concurrency: { type: 'string', default: '8' } },
 });
-const count = Number(values.cases);
-const seed = values.seed !== undefined ? Number(values.seed) : Date.now() % 2 ** 31;
-const concurrency = Number(values.concurrency);
+const count = parseOrExit('bench:fuzz', () => integer(0, 1e7)(String(values.cases), '--cases'));
+const seed = values.seed !== undefined ? parseOrExit('bench:fuzz', () => integer(0, 2 ** 31 - 1)(String(values.seed), '--seed')) : Date.now() % 2 ** 31;
+const concurrency = parseOrExit('bench:fuzz', () => integer(1, 1000)(String(values.concurrency), '--concurrency'));
 const MAX_MESSAGE = 16384;
 const limits: FuzzLimits = { maxMessageBytes: MAX_MESSAGE, hardPayloadBytes: hardPayloadLimit(MAX_MESSAGE) };
 
 // Lag-based admission off: this run measures the answers to hostile input, and on a shared
 // machine the server's event loop can be starved by other processes (a 1013 would hide the case).
-const server = await startChildServer(['--workers', '1', '--max-message-bytes', String(MAX_MESSAGE), '--log-level', 'warn', '--max-event-loop-lag-ms', '0']);
+const server = await startServer(['--workers', '1', '--max-message-bytes', String(MAX_MESSAGE), '--log-level', 'warn', '--max-event-loop-lag-ms', '0']);
 const packets = (await opusPackets(corpusFile(manifestRows()[0]))).packets;
 const cases = [...handPickedCases(limits, packets[10]), ...fc.sample(caseArbitrary(limits, packets), { numRuns: count, seed })];
 console.log(`fuzzing ${cases.length} cases (${count} random, seed ${seed}, ${cases.length - count} hand-picked), ${concurrency} connections at a time, server pid ${server.child.pid}`);

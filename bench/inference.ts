@@ -5,16 +5,18 @@
  *   npm run bench:inference [-- --batches 1,8,32,64 --windows 640]
  */
 import { parseArgs } from 'node:util';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { analyzerFor } from '../core/predict.js';
 import { corpusSpeech } from './lib/audio.js';
 import { timeBatches } from './lib/inference.js';
 import { announceConditions } from './lib/machine.js';
+import { parseOrExit } from './lib/args.js';
+import { integer, integers } from '../server/process/parsers.js';
 
 const { values } = parseArgs({ options: { batches: { type: 'string', default: '1,8,32,64' }, windows: { type: 'string', default: '640' } } });
-const batches = String(values.batches).split(',').map(Number);
-if (batches.some((b) => !Number.isInteger(b) || b < 1)) throw new Error(`--batches must be positive integers, got ${values.batches}`);
+const batches = parseOrExit('bench:inference', () => integers(1, 4096)(String(values.batches), '--batches'));
+const windows = parseOrExit('bench:inference', () => integer(1, 1e7)(String(values.windows), '--windows'));
 
 announceConditions();
 const model = await EmotionModel.load(modelDir());
@@ -24,7 +26,7 @@ const input = new Float32Array(voiced.length * model.windowFrames * model.dim);
 voiced.forEach((d, i) => input.set(d.features, i * d.features.length));
 console.log(`model ${model.metadata.name} ${model.metadata.version}: window ${model.windowFrames} frames x ${model.dim}, onnxruntime-node, 1 intra-op thread; ${voiced.length} real voiced windows`);
 console.log('batch   ms/call   us/window   windows/s   (one real-time stream needs <= 1 window/s)');
-const rows = await timeBatches(model, batches, Number(values.windows), input);
+const rows = await timeBatches(model, batches, windows, input);
 for (const r of rows) {
   console.log(`${String(r.batch).padStart(5)} ${r.msPerCall.toFixed(2).padStart(9)} ${r.usPerWindow.toFixed(0).padStart(11)} ${r.windowsPerSecond.toFixed(0).padStart(11)}`);
 }

@@ -14,7 +14,7 @@ import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { ramp } from './lib/ramp.js';
-import { startServer, type ServerProcess } from './lib/server-process.js';
+import { startServer, type ServerProcess } from '../test/server-process.js';
 import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 
 const { values } = parseOrExit('bench:load', () => parseArgs({
@@ -43,7 +43,7 @@ if (values.url) {
 } else {
   const flags = ['--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
   if (values.workers) flags.push('--workers', values.workers);
-  server = await startServer({ args: flags });
+  server = await startServer(flags, { showErrors: true });
   target = server;
   console.log(`server: node dist/cli/main.js serve ${flags.join(' ')} (pid ${server.pid}, port ${server.port}, workers ${values.workers ?? 'one per CPU'})`);
 }

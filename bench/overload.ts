@@ -14,13 +14,15 @@ import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { labelPoints } from '../core/model/window.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { readMetric, startChildServer } from '../server/testing/child-server.js';
-import { s16leBytes } from '../server/testing/harness.js';
-import { chunkBytes, streamChunks } from '../server/testing/stream-client.js';
+import { readMetric, startServer } from '../test/server-process.js';
+import { decimal, integer } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
+import { s16leBytes } from '../test/harness.js';
+import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 
 const { values } = parseArgs({ options: { capacity: { type: 'string', default: '8' }, seconds: { type: 'string', default: '20' } } });
-const capacity = Number(values.capacity);
-const seconds = Number(values.seconds);
+const capacity = parseOrExit('bench:overload', () => integer(1, 100_000)(String(values.capacity), '--capacity'));
+const seconds = parseOrExit('bench:overload', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
 
 /** `seconds` of real speech (corpus files back to back) as 16 kHz s16le. */
 async function speech(offset: number): Promise<Uint8Array> {
@@ -102,7 +104,7 @@ async function phase(name: string, url: string, clients: number, audios: Uint8Ar
   );
 }
 
-const server = await startChildServer(['--workers', '1', '--max-sessions', String(capacity), '--log-level', 'warn']);
+const server = await startServer(['--workers', '1', '--max-sessions', String(capacity), '--log-level', 'warn']);
 const audios = await Promise.all(Array.from({ length: Math.min(8, capacity * 2) }, (_, i) => speech(i)));
 console.log(`undertone serve --max-sessions ${capacity} (1 process); each session streams ${seconds} s of corpus speech at real time (20 ms chunks)\n`);
 console.log('phase      attempted  admitted   shed  labels rcvd/exp  p50 ms   p99 ms   max ms  retryAfterMs');

@@ -16,7 +16,7 @@ import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
-import { startServer } from './lib/server-process.js';
+import { startServer } from '../test/server-process.js';
 
 const { values } = parseOrExit('bench:profile', () => parseArgs({
   options: {
@@ -30,7 +30,7 @@ announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
 const flags = ['--workers', String(values.workers), '--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
-const server = await startServer({ args: flags, nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir] });
+const server = await startServer(flags, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], showErrors: true });
 console.log(`server: node --cpu-prof --cpu-prof-dir ${dir} dist/cli/main.js serve ${flags.join(' ')}`);
 let loadStart = NaN;
 let loadEnd = NaN;

@@ -12,18 +12,20 @@
 import { availableParallelism } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { PcmDecoder } from '../core/audio/pcm.js';
 import { StreamingResampler, resampleAll } from '../core/audio/resample.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { analyzerFor } from '../core/predict.js';
-import { StreamClient } from '../server/testing/stream-client.js';
+import { StreamClient } from '../test/clients/stream-client.js';
 import { corpusSpeech } from './lib/audio.js';
 import { timeBatches } from './lib/inference.js';
 import { announceConditions } from './lib/machine.js';
 import { bucketQuantile, histogramMean, scrape, total } from './lib/metrics.js';
-import { type ServerProcess, startServer as startServerProcess } from './lib/server-process.js';
+import { type ServerProcess, startServer as startServerProcess } from '../test/server-process.js';
 import { quantile } from './lib/stats.js';
+import { decimal, integer, integers } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
 
 const { values } = parseArgs({
   options: {
@@ -33,9 +35,9 @@ const { values } = parseArgs({
     modes: { type: 'string', default: 'single,thread,cluster' },
   },
 });
-const SESSIONS = String(values.sessions).split(',').map(Number);
-const SECONDS = Number(values.seconds);
-const FAST = Number(values.fast);
+const SESSIONS = parseOrExit('bench:serve-cores', () => integers(1, 100_000)(String(values.sessions), '--sessions'));
+const SECONDS = parseOrExit('bench:serve-cores', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
+const FAST = parseOrExit('bench:serve-cores', () => integer(0, 100_000)(String(values.fast), '--fast'));
 const CORES = availableParallelism();
 
 /** `seconds` of corpus speech (files concatenated) at 16 kHz, and as 48 kHz stereo s16le bytes. */
@@ -88,7 +90,7 @@ async function microCosts(mono16k: Float32Array, pcm: Buffer): Promise<void> {
 async function startServer(mode: string): Promise<ServerProcess> {
   const args = ['--max-sessions', '10000', '--idle-timeout', '120', '--workers', mode === 'cluster' ? String(CORES) : '1'];
   if (mode === 'thread') args.push('--inference-thread');
-  return startServerProcess({ args });
+  return startServerProcess(args, { showErrors: true });
 }
 
 interface Result {

@@ -11,7 +11,7 @@
  * changes/min. Both are reported on the test calls, beside the shipped default.
  */
 import { parseArgs } from 'node:util';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import type { Label } from '../core/labels.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { DEFAULT_SMOOTHING, type SmoothingSettings } from '../core/supervision/smoothing.js';

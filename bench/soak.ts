@@ -6,11 +6,16 @@
  *   npm run bench:soak -- --minutes 30 [--concurrency 8] [--warmup 120]
  */
 import { parseArgs } from 'node:util';
-import { formatSoak, soak } from '../server/testing/soak.js';
+import { decimal, integer } from '../server/process/parsers.js';
+import { parseOrExit } from './lib/args.js';
+import { formatSoak, soak } from '../test/soak.js';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '120' } } });
-const minutes = Number(values.minutes);
-const concurrency = Number(values.concurrency);
-const report = await soak({ minutes, concurrency, warmupSeconds: Number(values.warmup), onProgress: (l) => console.log(l) });
+const { values } = parseOrExit('bench:soak', () =>
+  parseArgs({ options: { minutes: { type: 'string', default: '30' }, concurrency: { type: 'string', default: '8' }, warmup: { type: 'string', default: '120' } } }),
+);
+const minutes = parseOrExit('bench:soak', () => decimal(0.1, 10_000)(values.minutes, '--minutes'));
+const concurrency = parseOrExit('bench:soak', () => integer(1, 1000)(values.concurrency, '--concurrency'));
+const warmupSeconds = parseOrExit('bench:soak', () => decimal(0, 86400)(values.warmup, '--warmup'));
+const report = await soak({ minutes, concurrency, warmupSeconds, onProgress: (l) => console.log(l) });
 console.log('\n' + formatSoak(report, minutes, concurrency));
 process.exit(report.labelsReceived === report.labelsExpected && report.failedSessions === 0 && Math.abs(report.rssDrift) < 0.1 ? 0 : 1);

@@ -14,7 +14,7 @@ import { parseBenchArgs, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
-import { startServer } from './lib/server-process.js';
+import { startServer } from '../test/server-process.js';
 
 const { values } = parseOrExit('bench:subscribers', () =>
   parseArgs({
@@ -82,7 +82,7 @@ function follow(http: string): { stop(): Promise<Follower[]> } {
 announceConditions();
 const speech = await corpusSpeech(args.seconds + 60);
 const pool = AudioPool.build(speech, 'pcm_s16le', args.frameMs);
-const server = await startServer({ args: ['--workers', '1', '--max-sessions', '100000', '--idle-timeout', '120'] });
+const server = await startServer(['--workers', '1', '--max-sessions', '100000', '--idle-timeout', '120'], { showErrors: true });
 console.log(`server: node dist/cli/main.js serve --workers 1 (pid ${server.pid}, port ${server.port})`);
 try {
   await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up, not reported

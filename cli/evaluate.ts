@@ -7,7 +7,7 @@ import { formatMetricsTable } from '../training/eval/format-table.js';
 import { readManifest } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
-import { modelDir } from './paths.js';
+import { modelDir } from '../server/process/paths.js';
 
 export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--held-out]
                          [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--json] [--report DIR [--report-name NAME]]

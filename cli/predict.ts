@@ -5,7 +5,7 @@ import { AudioInputError } from '../core/errors.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { predictSamples, type Prediction } from '../core/predict.js';
 import { formatSecond, topScores } from './format.js';
-import { modelDir } from './paths.js';
+import { modelDir } from '../server/process/paths.js';
 
 export const PREDICT_USAGE = `usage: undertone predict FILE... [--json] [--model DIR]
 

@@ -1,15 +1,15 @@
 /** `undertone serve [options]`: the live WebSocket server (see server/ and docs/protocol.md). */
-import { ConfigError, loadConfig, serveUsage } from '../server/config.js';
-import { createLogger } from '../server/logger.js';
-import { serve } from '../server/start.js';
+import { ConfigError, loadConfig, serveUsage } from '../server/process/config.js';
+import { createLogger } from '../server/process/logger.js';
+import { serve } from '../server/process/start.js';
 import { resolve } from 'node:path';
-import { PROJECT_ROOT, modelDir } from './paths.js';
+import { MODELS_DIR, modelDir } from '../server/process/paths.js';
 
 export async function runServe(argv: string[]): Promise<number> {
   let config;
   try {
     // The installation's models/ (not UNDERTONE_MODEL, which loadConfig reads itself): the narrowband default is its narrowband/.
-    config = loadConfig(argv, process.env, resolve(PROJECT_ROOT, 'models'));
+    config = loadConfig(argv, process.env, MODELS_DIR);
   } catch (e) {
     if (e instanceof ConfigError || (e as NodeJS.ErrnoException).code?.startsWith('ERR_PARSE_ARGS')) {
       process.stderr.write(`undertone serve: ${(e as Error).message}\n\n${serveUsage()}\n`);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { encodeWav } from '../core/audio/wav.js';
-import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { type TestServer, startTestServer } from '../test/harness.js';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 

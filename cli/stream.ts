@@ -8,6 +8,7 @@ import { AudioInputError } from '../core/errors.js';
 import { ENCODINGS, type Encoding, type EndMessage } from '../core/protocol/index.js';
 import { formatSecond, topScores } from './format.js';
 import { UndertoneError, streamFile } from '../client-sdk/node.js';
+import { decimal } from '../server/process/parsers.js';
 
 export const STREAM_USAGE = `usage: undertone stream FILE --url ws://HOST:PORT/v1/stream [--encoding pcm_s16le|pcm_f32le|pcm_mulaw|pcm_alaw|opus]
                        [--realtime | --speed X] [--token KEY] [--json]
@@ -50,9 +51,11 @@ export async function runStream(argv: string[]): Promise<number> {
     process.stderr.write(`undertone stream: --encoding must be one of ${ENCODINGS.join(', ')}\n`);
     return 2;
   }
-  const speed = values.realtime ? 1 : values.speed !== undefined ? Number(values.speed) : 0;
-  if (!Number.isFinite(speed) || speed < 0) {
-    process.stderr.write('undertone stream: --speed must be a number >= 0\n');
+  let speed = values.realtime ? 1 : 0;
+  try {
+    if (!values.realtime && values.speed !== undefined) speed = decimal(0, 1e6)(values.speed, '--speed');
+  } catch (e) {
+    process.stderr.write(`undertone stream: ${(e as Error).message}\n`);
     return 2;
   }
   const file = positionals[0];

@@ -15,7 +15,8 @@ import { corporaRoot, type ManifestRow, readManifest } from '../training/manifes
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakerFolds, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
-import { modelDir, PROJECT_ROOT } from './paths.js';
+import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
+import { ConfigError, decimal, integer } from '../server/process/parsers.js';
 
 export const TRAIN_USAGE = `usage: undertone train [options]
 
@@ -113,6 +114,26 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stderr.write(`undertone train: --telephone must be a probability from 0 to 1, got ${values.telephone}\n`);
     return 2;
   }
+  // The other numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
+  let n: { folds: number; window: number; augment: number; epochs: number; patience: number; seed: number; windowsPerClip: number; maxPerSpeaker?: number; mixup?: number; threads?: number };
+  try {
+    n = {
+      folds: integer(2, 1000)(values.folds, '--folds'),
+      window: decimal(0.5, 60)(values.window, '--window'),
+      augment: integer(0, 1000)(values.augment, '--augment'),
+      epochs: integer(1, 100_000)(values.epochs, '--epochs'),
+      patience: integer(0, 100_000)(values.patience, '--patience'),
+      seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
+      windowsPerClip: integer(1, 1000)(values['windows-per-clip'], '--windows-per-clip'),
+      ...(values['max-per-speaker'] ? { maxPerSpeaker: integer(1, 1e9)(values['max-per-speaker'], '--max-per-speaker') } : {}),
+      ...(values.mixup ? { mixup: decimal(0, 100)(values.mixup, '--mixup') } : {}),
+      ...(values.threads ? { threads: integer(1, 1024)(values.threads, '--threads') } : {}),
+    };
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    process.stderr.write(`undertone train: ${e.message}\n`);
+    return 2;
+  }
   const started = Date.now();
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
@@ -122,25 +143,25 @@ export async function runTrain(argv: string[]): Promise<number> {
     const keep = new Set(values.corpus.split(','));
     rows = rows.filter((r) => keep.has(r.corpus));
   }
-  rows = limitPerSpeaker(rows, values['max-per-speaker'] ? Number(values['max-per-speaker']) : undefined);
+  rows = limitPerSpeaker(rows, n.maxPerSpeaker);
   const fit: FitOptions = {
-    epochs: Number(values.epochs),
-    patience: Number(values.patience),
-    seed: Number(values.seed),
+    epochs: n.epochs,
+    patience: n.patience,
+    seed: n.seed,
     channels: values.channels,
     specaugment: !values['no-specaugment'],
-    mixup: values.mixup ? Number(values.mixup) : undefined,
+    mixup: n.mixup,
     balance: values['no-balance'] ? 'none' : 'class',
     cmn: values.cmn,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
-    threads: values.threads ? Number(values.threads) : undefined,
-    windowsPerClip: Number(values['windows-per-clip']),
+    threads: n.threads,
+    windowsPerClip: n.windowsPerClip,
   };
   const common = {
-    windowSeconds: Number(values.window),
-    augmentCopies: Number(values.augment),
+    windowSeconds: n.window,
+    augmentCopies: n.augment,
     telephoneProb: telephone,
-    seed: Number(values.seed),
+    seed: n.seed,
     fit,
     name: values.name,
   };
@@ -152,7 +173,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.cv) {
     const corpus = values.cv;
     const extra = values['cv-extra'] ? rows.filter((r) => r.corpus !== corpus) : [];
-    const folds = speakerFolds(rows, corpus, Number(values.folds), extra);
+    const folds = speakerFolds(rows, corpus, n.folds, extra);
     const outcomes: Outcome[] = [];
     const foldUar: number[] = [];
     const foldAcc: number[] = [];

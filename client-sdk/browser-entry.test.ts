@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
-import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { type TestServer, startTestServer } from '../test/harness.js';
 import { connect as browserConnect } from './index.js';
 import { UndertoneError, connect as nodeConnect } from './node.js';
 

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../cli/paths.js';
+import { modelDir } from '../server/process/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { g711Decode, g711Encode } from '../core/audio/g711.js';
 import { resampleAll } from '../core/audio/resample.js';
@@ -17,7 +17,7 @@ import { encodeWav } from '../core/audio/wav.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { type Prediction, predictSamples } from '../core/predict.js';
 import type { EmotionMessage, EndMessage } from '../core/protocol/index.js';
-import { type TestServer, compareEntry, opusPackets, startTestServer } from '../server/testing/harness.js';
+import { type TestServer, compareEntry, opusPackets, startTestServer } from '../test/harness.js';
 import { corpusFile, manifestRows, longestRow } from '../test/corpora.js';
 import { type ReconnectInfo, UndertoneError, connect, streamFile } from './node.js';
 

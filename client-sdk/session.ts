@@ -24,7 +24,7 @@ import { type ReconnectOptions, type ReconnectPolicy, reconnectPolicy, retry } f
 import { type CloseInfo, OPEN, type WebSocketFactory, type WebSocketLike, keyProtocols, openSocket } from './socket.js';
 import { type StreamHost, StreamDispatcher } from './stream-dispatcher.js';
 
-// Kept importable from here (server/access.test.ts, file-stream.ts, units.test.ts import them from session.js).
+// Kept importable from here (server/admission/access.test.ts, file-stream.ts, units.test.ts import them from session.js).
 export { pcmBytes } from './pcm-bytes.js';
 export { type CloseInfo, type WebSocketFactory, type WebSocketLike, keyProtocols } from './socket.js';
 

@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { corpusFile, longestRow } from '../test/corpora.js';
-import { type TestServer, startTestServer } from '../server/testing/harness.js';
+import { type TestServer, startTestServer } from '../test/harness.js';
 import { subscribe as browserSubscribe } from './index.js';
 import { type SessionEmotionMessage, type SessionEndMessage, type Subscription, UndertoneError, connect, subscribe } from './node.js';
 

@@ -13,8 +13,8 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sampleNames } from '../bench/lib/metrics.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
-import { f32leBytes, startTestServer, type TestServer } from '../server/testing/harness.js';
-import { StreamClient, chunkBytes, streamChunks } from '../server/testing/stream-client.js';
+import { f32leBytes, startTestServer, type TestServer } from '../test/harness.js';
+import { StreamClient, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 import { corpusFile, longestRow } from '../test/corpora.js';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));

@@ -1,10 +1,9 @@
 /** Runs the built `undertone` CLI (dist/, built by the test command before vitest) as a child process. */
 import { spawn } from 'node:child_process';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { BUILT_CLI, PROJECT_ROOT } from '../server/process/paths.js';
 
-export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-export const CLI = path.join(PROJECT_ROOT, 'dist/cli/main.js');
+/** Re-exported for training/parity.test.ts. */
+export { PROJECT_ROOT };
 
 export interface CliResult {
   readonly code: number | null;
@@ -14,7 +13,7 @@ export interface CliResult {
 
 export function runCli(args: string[], env: NodeJS.ProcessEnv = {}, timeoutMs = 600_000): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CLI, ...args], { env: { ...process.env, ...env }, cwd: PROJECT_ROOT });
+    const child = spawn(process.execPath, [BUILT_CLI, ...args], { env: { ...process.env, ...env }, cwd: PROJECT_ROOT });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

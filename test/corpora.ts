@@ -4,7 +4,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from '../cli/paths.js';
+import { PROJECT_ROOT } from '../server/process/paths.js';
 import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { parseCsvLine } from '../training/manifest.js';

@@ -3,7 +3,7 @@
  * free loopback port, no persistence, stopped by the test. Never the system service.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from './server-process.js';
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -11,17 +11,6 @@ export interface TestRedis {
   readonly url: string;
   readonly child: ChildProcess;
   stop(): Promise<void>;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 export async function startRedis(): Promise<TestRedis> {

@@ -11,13 +11,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../cli/paths.js';
+import { PROJECT_ROOT, WEB_DIR } from '../server/process/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
-import { WEB_DIR } from '../server/http-app.js';
-import { type TestServer, opusPackets, startTestServer } from '../server/testing/harness.js';
-import { StreamClient } from '../server/testing/stream-client.js';
+import { type TestServer, opusPackets, startTestServer } from '../test/harness.js';
+import { StreamClient } from '../test/clients/stream-client.js';
 import { corpusFile, longestRow } from '../test/corpora.js';
 
 const CHROMIUM = '/usr/bin/chromium';

@@ -1,4 +1,5 @@
-/** The options the load benches share (parseArgs), and their validation with messages naming the flag. */
+/** The options the load benches share (parseArgs), and their validation with the server's parsers (messages name the flag). */
+import { decimal, integer, oneOf } from '../../server/process/parsers.js';
 
 /** --streams --seconds --encoding --frame-ms --p99 --workers --engine, as node:util parseArgs options. */
 export const LOAD_OPTIONS = {
@@ -18,18 +19,15 @@ export interface BenchArgs {
   readonly p99: number;
 }
 
-function positive(flag: string, text: string | undefined, fallback: number, integer = true): number {
+function positive(flag: string, text: string | undefined, fallback: number, whole = true): number {
   if (text === undefined || text === '') return fallback;
-  const v = Number(text);
-  if (!Number.isFinite(v) || v <= 0 || (integer && !Number.isInteger(v))) throw new Error(`--${flag} must be a positive ${integer ? 'integer' : 'number'}, got ${JSON.stringify(text)}`);
-  return v;
+  return (whole ? integer(1, 1e9) : decimal(1e-3, 1e9))(text, `--${flag}`);
 }
 
 export function parseBenchArgs(values: Record<string, string | boolean | undefined>, defaults: { streams: number; seconds: number }): BenchArgs {
-  const frameMs = positive('frame-ms', values['frame-ms'] as string | undefined, 20);
-  if (![20, 100].includes(frameMs)) throw new Error(`--frame-ms must be 20 or 100, got ${frameMs}`);
+  const frameMs = Number(oneOf(['20', '100'])(String(values['frame-ms'] ?? '20'), '--frame-ms'));
   const encoding = values.encoding as string | undefined;
-  if (encoding !== undefined && encoding !== 'pcm_s16le' && encoding !== 'opus') throw new Error(`--encoding must be pcm_s16le or opus, got ${JSON.stringify(encoding)}`);
+  if (encoding !== undefined) oneOf(['pcm_s16le', 'opus'])(encoding, '--encoding');
   return {
     streams: positive('streams', values.streams as string | undefined, defaults.streams),
     seconds: positive('seconds', values.seconds as string | undefined, defaults.seconds),

@@ -3,14 +3,9 @@
  * at 16 kHz, and each session's stream of binary messages cut from it (PCM s16le or Opus
  * packets encoded by libopus through opusscript) with the message that completes each second.
  */
-import path from 'node:path';
 import OpusScript from 'opusscript';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { corpusFile, manifestRows } from '../../test/corpora.js';
-import { ROOT } from './server-process.js';
-
-// test/corpora.ts resolves ../shared/corpora from its own folder, which is dist/test when built.
-process.env.UNDERTONE_CORPORA ??= path.resolve(ROOT, '../shared/corpora');
 
 export type BenchEncoding = 'pcm_s16le' | 'opus';
 export const SAMPLE_RATE = 16000;

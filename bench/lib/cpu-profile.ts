@@ -26,11 +26,11 @@ export function categorize(functionName: string, url: string): Category {
   if (functionName === '(idle)') return 'idle';
   if (functionName === '(garbage collector)') return 'GC';
   if (functionName === '(program)' || functionName === '(root)') return 'native/program';
-  if (url.includes('onnxruntime') || url.includes('/core/model/emotion-model') || url.includes('/server/scheduler') || url.includes('/server/naive-engine') && functionName === 'naiveScore') return 'inference';
-  if (url.includes('/core/features/') || url.includes('fft.js') || url.includes('/core/model/window') || url.includes('/core/stream-analyzer') || url.includes('/server/naive-engine')) return 'features';
-  if (url.includes('/core/audio/') || url.includes('opus-decoder') || url.includes('codec-parser') || url.includes('/server/audio-input')) return 'decode';
+  if (url.includes('onnxruntime') || url.includes('/core/model/emotion-model') || url.includes('/server/inference/scheduler') || url.includes('/server/pipeline/naive-engine') && functionName === 'naiveScore') return 'inference';
+  if (url.includes('/core/features/') || url.includes('fft.js') || url.includes('/core/model/window') || url.includes('/core/stream-analyzer') || url.includes('/server/pipeline/naive-engine')) return 'features';
+  if (url.includes('/core/audio/') || url.includes('opus-decoder') || url.includes('codec-parser') || url.includes('/server/pipeline/audio-input')) return 'decode';
   if (url.includes('/node_modules/ws/') || url.startsWith('node:net') || url.startsWith('node:internal/stream') || url.startsWith('node:internal/net') || url.startsWith('node:_http') || url.startsWith('node:internal/streams') || url.startsWith('node:stream') || url.includes('/core/protocol/') || functionName === 'stringify' || functionName === 'parse' || functionName === 'writev' || functionName === 'writeBuffer' || functionName === 'writeUtf8String') return 'ws/JSON/net';
-  if (url.includes('prom-client') || url.includes('/node_modules/express/') || url.includes('pino') || url.includes('/server/metrics') || url.includes('/server/logger') || url.includes('sonic-boom')) return 'metrics/logging';
+  if (url.includes('prom-client') || url.includes('/node_modules/express/') || url.includes('pino') || url.includes('/server/process/metrics') || url.includes('/server/process/logger') || url.includes('sonic-boom')) return 'metrics/logging';
   if (url.includes('/server/') || url.includes('/core/predict')) return 'session/server';
   return 'other JS/node';
 }

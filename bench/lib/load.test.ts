@@ -3,7 +3,7 @@
  * and timed, in both encodings and message sizes, and a refused session is reported as an error.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from '../../server/testing/harness.js';
+import { startTestServer, type TestServer } from '../../test/harness.js';
 import { AudioPool, corpusSpeech } from './audio.js';
 import { held, runLoad } from './load.js';
 

@@ -12,7 +12,7 @@ import type { ServerMessage } from '../../core/protocol/index.js';
 import type { AudioPool, SessionAudio } from './audio.js';
 import { ownCpuSeconds } from './machine.js';
 import { type Samples, bucketQuantile, histogramMean, scrape, total } from './metrics.js';
-import { processTree } from './server-process.js';
+import { processTree } from './machine.js';
 import { type Summary, summarize } from './stats.js';
 
 export interface LoadTarget {

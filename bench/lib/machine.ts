@@ -2,6 +2,7 @@
  * The conditions a benchmark ran under: the machine is shared, so every bench prints the load
  * average when it starts and when it ends, and its own CPU use, beside its figures.
  */
+import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 
 export function loadAverage(): string {
@@ -26,4 +27,30 @@ export function ownCpuSeconds(): number {
 export function announceConditions(): void {
   console.log(conditions('start'));
   process.once('exit', () => console.log(conditions('end')));
+}
+
+/** CPU seconds (user + system) and RSS bytes of a process and its children (a cluster's primary and workers), from /proc. */
+export function processTree(pid: number): { cpuS: number; rssBytes: number; processes: number } {
+  const ticks = 100; // USER_HZ on Linux
+  const page = 4096;
+  let cpuS = 0;
+  let rssBytes = 0;
+  let processes = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
+    // Fields after the parenthesised command name (which may hold spaces).
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    const ppid = Number(f[1]);
+    if (Number(entry) !== pid && ppid !== pid) continue;
+    cpuS += (Number(f[11]) + Number(f[12])) / ticks;
+    rssBytes += Number(f[21]) * page;
+    processes++;
+  }
+  return { cpuS, rssBytes, processes };
 }

@@ -13,7 +13,6 @@ import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { predictSamples, type TimelineEntry } from '../../core/predict.js';
 import { corpusFile, type ManifestRow, manifestRows } from '../../test/corpora.js';
 import { deriveSeed, Rng } from '../../training/augment/rng.js';
-import './audio.js'; // sets UNDERTONE_CORPORA for the built layout
 
 const SR = 16000;
 

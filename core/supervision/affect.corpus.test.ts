@@ -4,7 +4,7 @@
  * recordings above normal-intensity ones of the same actor and emotion.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { modelDir } from '../../cli/paths.js';
+import { modelDir } from '../../server/process/paths.js';
 import { arousalByEmotion, type FileAffect, fileAffect, HIGH_AROUSAL, intensityPairs, LOW_AROUSAL } from '../../test/file-affect.js';
 import { manifestRows } from '../../test/corpora.js';
 import { EmotionModel } from '../model/emotion-model.js';

@@ -6,15 +6,15 @@
  * other backend keeps serving, new sessions included.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startNginx, type Nginx } from '../../bench/lib/nginx.js';
+import { startNginx, type Nginx } from '../../test/nginx.js';
 import { scrape, total } from '../../bench/lib/metrics.js';
-import { startServer, type ServerProcess } from '../../bench/lib/server-process.js';
-import { modelDir } from '../../cli/paths.js';
+import { startServer, type ServerProcess } from '../../test/server-process.js';
+import { modelDir } from '../../server/process/paths.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { EmotionModel } from '../../core/model/emotion-model.js';
 import { predictSamples } from '../../core/predict.js';
-import { compareEntry, f32leBytes } from '../../server/testing/harness.js';
-import { chunkBytes, streamChunks, StreamClient } from '../../server/testing/stream-client.js';
+import { compareEntry, f32leBytes } from '../../test/harness.js';
+import { chunkBytes, streamChunks, StreamClient } from '../../test/clients/stream-client.js';
 import { corpusFile, longestRow, manifestRows } from '../../test/corpora.js';
 
 const START = { type: 'start', encoding: 'pcm_f32le', sampleRate: 16000, channels: 1 } as const;
@@ -23,7 +23,7 @@ let backends: ServerProcess[] = [];
 let nginx: Nginx;
 
 beforeAll(async () => {
-  backends = await Promise.all([0, 1].map(() => startServer({ args: ['--workers', '1'] })));
+  backends = await Promise.all([0, 1].map(() => startServer(['--workers', '1'], { showErrors: true })));
   nginx = await startNginx(backends.map((b) => b.port));
 });
 

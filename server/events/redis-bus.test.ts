@@ -10,31 +10,31 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { corpusFile, longestRow } from '../../test/corpora.js';
 import { type TestRedis, startRedis } from '../../test/redis.js';
-import { type Spawned, kill, spawnServe } from '../../test/serve.js';
+import { type ServerProcess, startServer } from '../../test/server-process.js';
 import type { SubscriptionMessage } from '../../core/protocol/index.js';
 import type { SessionInfo } from './session-event.js';
-import { opusPackets } from '../testing/harness.js';
-import { StreamClient } from '../testing/stream-client.js';
-import { type TestSubscription, subscribeSse, subscribeWs } from '../testing/subscription-client.js';
-import { playTwilioCall, sid, toMulaw8k } from '../testing/twilio-client.js';
+import { opusPackets } from '../../test/harness.js';
+import { StreamClient } from '../../test/clients/stream-client.js';
+import { type TestSubscription, subscribeSse, subscribeWs } from '../../test/clients/subscription-client.js';
+import { playTwilioCall, sid, toMulaw8k } from '../../test/clients/twilio-client.js';
 
 let redis: TestRedis;
-let a: Spawned;
-let b: Spawned;
+let a: ServerProcess;
+let b: ServerProcess;
 let audio: Awaited<ReturnType<typeof opusPackets>>;
 
 beforeAll(async () => {
   redis = await startRedis();
-  [a, b] = await Promise.all([spawnServe(['--workers', '1', '--redis-url', redis.url, '--history-seconds', '60']), spawnServe(['--workers', '1'], { REDIS_URL: redis.url, UNDERTONE_HISTORY_SECONDS: '60' })]);
+  [a, b] = await Promise.all([startServer(['--workers', '1', '--redis-url', redis.url, '--history-seconds', '60']), startServer(['--workers', '1'], { env: { REDIS_URL: redis.url, UNDERTONE_HISTORY_SECONDS: '60' } })]);
   audio = await opusPackets(corpusFile(longestRow()));
 });
 
 afterAll(async () => {
-  await Promise.all([kill(a), kill(b)]);
+  await Promise.all([a?.kill(), b?.kill()]);
   await redis?.stop();
 });
 
-async function listed(s: Spawned): Promise<SessionInfo[]> {
+async function listed(s: ServerProcess): Promise<SessionInfo[]> {
   return ((await (await fetch(`http://127.0.0.1:${s.port}/v1/sessions`)).json()) as { sessions: SessionInfo[] }).sessions;
 }
 

@@ -12,7 +12,7 @@
  * in the order sent, so a session's events stay in order) and never makes the audio wait.
  */
 import { type RedisClientType, createClient } from 'redis';
-import type { Logger } from '../logger.js';
+import type { Logger } from '../process/logger.js';
 import { type SessionBus, type SessionListener, type Subscription, matches } from './session-bus.js';
 import type { SessionEvent, SessionInfo } from './session-event.js';
 

@@ -1,5 +1,5 @@
 /**
- * The publish point of live sessions and the directory of them. Every LiveStream opens itself
+ * The publish point of live sessions and the directory of them. Every Session (server/pipeline/session.ts) opens itself
  * here, publishes its `emotion` and `end` events, and subscribers (server/subscriptions) read the
  * directory, the recent history and the live events. The default implementation is in-process
  * (in-process-bus.ts); with REDIS_URL set it is Redis pub/sub, so a subscriber may be on another

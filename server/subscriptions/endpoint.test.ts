@@ -10,9 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corpusFile, longestRow } from '../../test/corpora.js';
 import type { SubscriptionMessage } from '../../core/protocol/index.js';
 import { InProcessBus } from '../events/in-process-bus.js';
-import { type TestServer, opusPackets, startTestServer } from '../testing/harness.js';
-import { StreamClient, streamChunks } from '../testing/stream-client.js';
-import { subscribeSse, subscribeWs } from '../testing/subscription-client.js';
+import { type TestServer, opusPackets, startTestServer } from '../../test/harness.js';
+import { StreamClient, streamChunks } from '../../test/clients/stream-client.js';
+import { subscribeSse, subscribeWs } from '../../test/clients/subscription-client.js';
 import { Subscriber, type SubscriberSink } from './subscriber.js';
 
 const AUDIO = { Authorization: 'Bearer audio-key' };

@@ -9,7 +9,7 @@
  * ?token= for browsers; see auth.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { KeyList, presentedKey } from '../auth.js';
+import { KeyList, presentedKey } from '../admission/access.js';
 
 export class SubscriberKeys {
   private readonly keys: KeyList;

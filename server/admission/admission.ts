@@ -1,0 +1,108 @@
+/**
+ * Whether a new audio connection (/v1/stream, /v1/twilio) may open, decided from the upgrade
+ * request alone, before any audio is read. Guard clauses in a fixed order, the first that refuses
+ * wins: draining, model not loaded, access (key, origin), measured saturation of this process
+ * (inference queue, event-loop lag), then a session slot (in cluster mode shared via the primary).
+ * Refusing on measured saturation before the session count is what keeps the admitted sessions'
+ * latency (bench/overload.ts).
+ */
+import type { IncomingMessage } from 'node:http';
+import { ProtocolError } from '../../core/protocol/index.js';
+import type { ServerConfig } from '../process/config.js';
+import type { Logger } from '../process/logger.js';
+import type { ServerMetrics } from '../process/metrics.js';
+import type { AccessControl } from './access.js';
+
+/** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
+export interface SessionSlots {
+  acquire(): boolean | Promise<boolean>;
+  release(): void;
+}
+
+export class LocalSlots implements SessionSlots {
+  private used = 0;
+  constructor(private readonly max: number) {}
+  acquire(): boolean {
+    if (this.used >= this.max) return false;
+    this.used++;
+    return true;
+  }
+  release(): void {
+    this.used = Math.max(0, this.used - 1);
+  }
+}
+
+export interface AdmissionParts {
+  readonly config: Pick<ServerConfig, 'maxSessions' | 'maxQueuedWindows' | 'maxEventLoopLagMs' | 'retryAfterMs'>;
+  readonly access: AccessControl;
+  readonly slots: SessionSlots;
+  readonly metrics: ServerMetrics;
+  readonly logger: Logger;
+  /** The server is shutting down. */
+  draining(): boolean;
+  /** Every model is loaded. */
+  ready(): boolean;
+  /** Voiced windows waiting for inference, over all models. */
+  queuedWindows(): number;
+}
+
+export class Admission {
+  private warnedKeyParam = false;
+
+  constructor(private readonly parts: AdmissionParts) {}
+
+  /**
+   * The refusal for this request, or undefined when it is admitted: then it holds a session slot,
+   * which the caller gives back with `release()` when the connection ends (or never opens).
+   * `requireKey` is false for Twilio, whose key is checked in its start message.
+   */
+  async admit(req: IncomingMessage, { requireKey }: { requireKey: boolean }): Promise<ProtocolError | undefined> {
+    const { config, metrics } = this.parts;
+    if (this.parts.draining()) return shuttingDown();
+    if (!this.parts.ready()) return new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
+    const access = this.parts.access.check(req, { requireKey });
+    if (!access.ok) return new ProtocolError(access.code, access.reason);
+    if (access.source === 'api_key') this.warnDeprecatedKeyParam();
+    const saturated = this.saturation();
+    if (saturated) {
+      metrics.shed.inc({ limit: saturated.limit });
+      return new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.retryAfterMs());
+    }
+    if (!(await this.parts.slots.acquire())) {
+      metrics.shed.inc({ limit: 'sessions' });
+      return new ProtocolError('overloaded', `server is at its limit of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
+    }
+    return undefined;
+  }
+
+  /** Gives back the slot of an admitted connection. */
+  release(): void {
+    this.parts.slots.release();
+  }
+
+  /** Too many windows waiting for inference, or an event loop too late to keep the live sessions' labels on time. */
+  private saturation(): { limit: 'queue' | 'lag'; reason: string } | undefined {
+    const { maxQueuedWindows, maxEventLoopLagMs } = this.parts.config;
+    const queued = this.parts.queuedWindows();
+    if (maxQueuedWindows > 0 && queued >= maxQueuedWindows) return { limit: 'queue', reason: `inference queue is full (${queued} windows waiting)` };
+    const lag = this.parts.metrics.recentLagMs();
+    if (maxEventLoopLagMs > 0 && lag >= maxEventLoopLagMs) return { limit: 'lag', reason: `server is saturated (event-loop lag ${Math.round(lag)} ms)` };
+    return undefined;
+  }
+
+  /** The retry hint: the configured base, jittered up to 1.5x so shed clients do not return in one wave. */
+  private retryAfterMs(): number {
+    return Math.round(this.parts.config.retryAfterMs * (1 + Math.random() * 0.5));
+  }
+
+  private warnDeprecatedKeyParam(): void {
+    if (this.warnedKeyParam) return;
+    this.warnedKeyParam = true;
+    this.parts.logger.warn('a client sent its key as ?api_key= (deprecated): use ?token=, the undertone.bearer subprotocol or Authorization: Bearer');
+  }
+}
+
+/** The refusal of a connection that arrives while the server drains. */
+export function shuttingDown(): ProtocolError {
+  return new ProtocolError('shutting_down', 'server is shutting down');
+}

@@ -1,0 +1,195 @@
+/**
+ * A session: one labelled stream of audio, whatever connection carries it (a /v1/stream
+ * connection carries one, a Twilio call one per track). Audio bytes in -> AudioInput (decode, resample
+ * to 16 kHz) -> the engine's analyzer (features, due windows) -> the engine's scoring (batched:
+ * InferenceScheduler; naive: batch-1 calls) -> one emotion entry
+ * per second, in stream order -> an end summary. Every entry and the end are handed to the
+ * transport (`SessionOutput`: the /v1/stream WebSocket, a Twilio track) and published on the
+ * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
+ * audio pipeline and its resources.
+ *
+ * Labels are delivered in order through a JobQueue: a silent second needs no inference but must
+ * wait behind the voiced second before it.
+ */
+import { performance } from 'node:perf_hooks';
+import type { ModelMetadata } from '../../core/model/metadata.js';
+import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
+import type { EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import type { DueWindow } from '../../core/stream-analyzer.js';
+import type { AudioInput } from './audio-input.js';
+import type { SessionBus } from '../events/session-bus.js';
+import type { SessionEndReason, SessionInfo } from '../events/session-event.js';
+import type { Logger } from '../process/logger.js';
+import type { ServerMetrics } from '../process/metrics.js';
+import type { LabelEngine, WindowAnalyzer } from './engine.js';
+import { JobQueue } from './job-queue.js';
+
+/** Windows submitted but not yet delivered above which the transport should stop reading (TCP backpressure). */
+const PAUSE_ABOVE = 48;
+const RESUME_BELOW = 16;
+
+export interface SessionContext {
+  readonly metadata: ModelMetadata;
+  /** Makes the stream's analyzer and scores its voiced windows (--engine: batched or the naive baseline). */
+  readonly engine: LabelEngine;
+  readonly metrics: ServerMetrics;
+  readonly bus: SessionBus;
+}
+
+/** What the transport does with the stream's results. */
+export interface SessionOutput {
+  /** One second's label, in stream order (already published on the bus). */
+  emotion(message: EmotionMessage): void;
+  /** Too many windows wait for inference (true) or few enough again (false): pause/resume reading. */
+  flow?(paused: boolean): void;
+  /** The pipeline failed (inference error); the transport ends the session. */
+  fail(error: unknown): void;
+}
+
+export class Session {
+  private readonly analyzer: WindowAnalyzer;
+  /** Label deliveries, in stream order; a failed one (inference error) fails the transport. */
+  private readonly outbox: JobQueue;
+  private readonly timeline: TimelineEntry[] = [];
+  private inflight = 0;
+  private paused = false;
+  private seq = 0;
+  private closed = false;
+  /** 16 kHz samples and bytes received. */
+  private samples = 0;
+  bytes = 0;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    readonly info: SessionInfo,
+    private input: AudioInput | undefined,
+    private readonly output: SessionOutput,
+    private readonly log: Logger,
+  ) {
+    this.analyzer = ctx.engine.createAnalyzer();
+    this.outbox = new JobQueue((e) => this.output.fail(e));
+    ctx.metrics.sessions.inc({ encoding: info.encoding });
+    ctx.bus.open(info);
+  }
+
+  get sessionId(): string {
+    return this.info.sessionId;
+  }
+
+  /** Seconds labelled so far. */
+  get labels(): number {
+    return this.timeline.length;
+  }
+
+  /** Audio received, in ms of stream time. */
+  get audioMs(): number {
+    return (this.samples * 1000) / this.ctx.metadata.featureConfig.sampleRate;
+  }
+
+  /** One audio message (`arrival` = performance.now() at its arrival, for the label latency). Throws AudioInputError on bad audio. */
+  push(bytes: Uint8Array, arrival: number): void {
+    if (this.closed || !this.input) return;
+    const { metrics } = this.ctx;
+    this.bytes += bytes.length;
+    metrics.audioBytes.inc(bytes.length);
+    const t0 = performance.now();
+    const samples = this.input.push(bytes);
+    const t1 = performance.now();
+    const due = this.analyzer.push(samples);
+    const t2 = performance.now();
+    metrics.decodeDuration.observe((t1 - t0) / 1000);
+    metrics.featureDuration.observe((t2 - t1) / 1000);
+    this.accept(samples.length, due, arrival);
+  }
+
+  /**
+   * End of audio: labels the partial last second, waits for every label to be delivered, publishes
+   * and returns `end`. Undefined if the stream was closed meanwhile. Frees the audio input.
+   */
+  async finish(reason: EndReason, arrival: number): Promise<EndMessage | undefined> {
+    if (this.closed || !this.input) return undefined;
+    const input = this.input;
+    const tail = input.flush();
+    const due = [...this.analyzer.push(tail), ...this.analyzer.finish()];
+    this.accept(tail.length, due, arrival);
+    if (input.pendingBytes > 0) this.log.info({ bytes: input.pendingBytes }, 'stream ended inside a sample frame; partial frame dropped');
+    this.freeInput();
+    await this.outbox.idle();
+    if (this.closed) return undefined;
+    const end: EndMessage = { type: 'end', ...this.summary(), reason };
+    this.closed = true;
+    this.ctx.bus.publish({ ...end, sessionId: this.sessionId, seq: ++this.seq });
+    return end;
+  }
+
+  /**
+   * The transport is gone (client closed, error, terminate): drop what is still in flight, free
+   * the input and tell subscribers the session ended. Idempotent; a no-op after `finish`.
+   */
+  close(reason: SessionEndReason): void {
+    this.freeInput();
+    if (this.closed) return;
+    this.closed = true;
+    this.ctx.bus.publish({ type: 'end', ...this.summary(), reason, sessionId: this.sessionId, seq: ++this.seq });
+  }
+
+  private summary(): Omit<EndMessage, 'type' | 'reason'> {
+    const pooled = poolTimeline(this.timeline, this.ctx.metadata.labels);
+    return {
+      seconds: this.timeline.length,
+      summary: {
+        label: pooled.label,
+        scores: pooled.scores,
+        voicedSeconds: this.timeline.filter((e) => e.voiced).length,
+        durationMs: this.audioMs,
+      },
+    };
+  }
+
+  private freeInput(): void {
+    this.input?.free();
+    this.input = undefined;
+  }
+
+  private accept(samples: number, due: DueWindow[], arrival: number): void {
+    if (samples > 0) {
+      this.samples += samples;
+      this.ctx.metrics.audioSeconds.inc(samples / this.ctx.metadata.featureConfig.sampleRate);
+    }
+    for (const d of due) this.emit(d, arrival);
+  }
+
+  /** Schedules one due window's label: inference if voiced, then the delivery, in stream order. */
+  private emit(due: DueWindow, arrival: number): void {
+    const { metadata, engine } = this.ctx;
+    const entry: Promise<TimelineEntry> = due.voiced
+      ? engine.score(due).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
+      : Promise.resolve(toTimelineEntry(due, metadata));
+    // Handled by the chain below; this keeps an early rejection from counting as unhandled.
+    entry.catch(() => undefined);
+    this.inflight++;
+    this.backpressure();
+    this.outbox.add(async () => {
+      const e = await entry;
+      this.inflight--;
+      this.backpressure();
+      if (this.closed) return;
+      this.timeline.push(e);
+      const message: EmotionMessage = { type: 'emotion', ...e };
+      this.output.emotion(message);
+      this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
+      this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
+      this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
+    });
+  }
+
+  private backpressure(): void {
+    if (!this.paused && this.inflight > PAUSE_ABOVE) {
+      this.paused = true;
+      this.output.flow?.(true);
+    } else if (this.paused && this.inflight < RESUME_BELOW) {
+      this.paused = false;
+      this.output.flow?.(false);
+    }
+  }
+}

@@ -1,0 +1,272 @@
+/**
+ * Server configuration: one table (SETTINGS) declares every setting once: its flag, its
+ * environment variable (the flag wins), its typed default, its parser and its help line.
+ * loadConfig and `undertone serve --help` are derived from it. Values are checked at start so a
+ * typo fails loudly instead of running with a default.
+ */
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
+
+export { ConfigError } from './parsers.js';
+
+/** Engines a server can run (server/pipeline/engine.ts); named here so reading the config loads no model code. */
+export const ENGINE_NAMES = ['batched', 'naive'] as const;
+export type EngineName = (typeof ENGINE_NAMES)[number];
+
+export interface ServerConfig {
+  readonly port: number;
+  readonly host: string;
+  readonly modelDir: string;
+  /** The telephone-band model for 8 kHz / G.711 / Twilio streams; undefined = every stream uses modelDir. */
+  readonly narrowbandModelDir?: string;
+  /** Live sessions across the whole server (all workers). */
+  readonly maxSessions: number;
+  /** Session ends after this long without a message (ms). */
+  readonly idleTimeoutMs: number;
+  /** A connection must send `start` within this (ms). */
+  readonly startTimeoutMs: number;
+  /** Largest WebSocket message accepted (bytes). */
+  readonly maxMessageBytes: number;
+  /** Accepted API keys (--api-keys and --api-keys-file together); empty means no authentication. */
+  readonly apiKeys: readonly string[];
+  /** Browser origins allowed to open sessions (exact scheme://host[:port]); empty means any. */
+  readonly allowedOrigins: readonly string[];
+  /** Serve /metrics on this port instead of the main one (undefined: the main port). */
+  readonly metricsPort?: number;
+  /** Keys /metrics requires as `Authorization: Bearer`; empty means open. */
+  readonly metricsKeys: readonly string[];
+  /** Windows waiting for inference at or above which new sessions are refused (0: no limit). */
+  readonly maxQueuedWindows: number;
+  /** Event-loop lag (ms, worst of the last second) at or above which new sessions are refused (0: no limit). */
+  readonly maxEventLoopLagMs: number;
+  /** Seconds of audio a client may send ahead of real time before being held to maxSpeed. */
+  readonly rateBurstSeconds: number;
+  /** Sustained speed after the burst, x real time (0 = unlimited). */
+  readonly maxSpeed: number;
+  /** Received audio bytes a session may hold unhandled before its socket stops being read. */
+  readonly maxBufferedBytes: number;
+  /** Unsent outgoing bytes at which a session is closed as a slow consumer. */
+  readonly maxSendBufferBytes: number;
+  /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
+  readonly retryAfterMs: number;
+  /** Processes serving the port (node cluster); 1 runs everything in this process. */
+  readonly workers: number;
+  /** Run onnxruntime on a worker thread instead of the event-loop thread. */
+  readonly inferenceThread: boolean;
+  /** Largest number of windows per onnxruntime call. */
+  readonly maxBatch: number;
+  /** Longest a due window waits for others to join its batch (ms). */
+  readonly batchWaitMs: number;
+  /** On SIGTERM, how long live sessions get to finish before they are cut (ms). */
+  readonly drainTimeoutMs: number;
+  /** How sessions compute and score windows: batched (default) or the naive baseline (benchmarks). */
+  readonly engine: EngineName;
+  /** Labels (seconds of stream time) of each live session kept for subscribers that join late. */
+  readonly historySeconds: number;
+  /** Read-only keys for subscriptions and the session listing (see server/subscriptions/subscriber-keys.ts). */
+  readonly subscriberKeys: readonly string[];
+  /** A subscriber with more unsent bytes than this is dropped. */
+  readonly subscriberBufferBytes: number;
+  /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
+  readonly redisUrl?: string;
+  readonly logLevel: string;
+}
+
+/** What a default may depend on: the installation's model directory (`models/`, or UNDERTONE_MODEL's default). */
+interface Installation {
+  readonly modelDir: string;
+}
+
+/** One server setting, declared once. */
+export interface Setting<T> {
+  readonly flag: string;
+  readonly env: string;
+  readonly help: string;
+  /** The value when neither the flag nor the variable is given (undefined: the setting is absent). */
+  readonly default: T | ((installation: Installation) => T);
+  /** How --help shows the default, when not the value itself. */
+  readonly shown?: string;
+  readonly parse: Parser<T>;
+  /** --help's placeholder for the value ('' for a switch). */
+  readonly arg?: string;
+  /** A flag without a value (present = on); its variable takes 0, 1, true or false. */
+  readonly switch?: true;
+}
+
+function setting<T>(s: Setting<T>): Setting<T> {
+  return s;
+}
+
+/** The keys of an API-key file: one per line; blank lines and lines starting with # are skipped. */
+export function keysFile(file: string): string[] {
+  if (file === '') return [];
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read the API key file ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
+  const keys = text
+    .split(/\r?\n/)
+    .map((l) => l.trim())
+    .filter((l) => l.length > 0 && !l.startsWith('#'));
+  if (keys.length === 0) throw new ConfigError(`the API key file ${file} holds no keys (one per line)`);
+  return keys;
+}
+
+/** An optional value: empty text means absent. */
+function optional<T>(parse: Parser<T>): Parser<T | undefined> {
+  return (value, name) => (value === '' ? undefined : parse(value, name));
+}
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Flag, env var, typed default, parser and meaning of each setting (what `undertone serve --help` prints). */
+export const SETTINGS = {
+  port: setting({ flag: 'port', env: 'PORT', default: 8080, parse: integer(0, 65535), help: 'TCP port (0 picks a free one; the "listening" log line names it)' }),
+  host: setting({ flag: 'host', env: 'HOST', default: '0.0.0.0', parse: text, help: 'address to bind' }),
+  modelDir: setting({ flag: 'model', env: 'UNDERTONE_MODEL', default: (i) => i.modelDir, shown: 'models/ of the installation', parse: text, help: 'model directory (model.json + model.onnx)' }),
+  narrowbandModelDir: setting<string | undefined>({
+    flag: 'narrowband-model',
+    env: 'UNDERTONE_NARROWBAND_MODEL',
+    default: (i) => join(i.modelDir, 'narrowband'),
+    shown: 'models/narrowband/ of the installation',
+    parse: (value) => {
+      if (value === 'none') return undefined;
+      if (value === '') throw new ConfigError('--narrowband-model must be a directory or "none"');
+      return value;
+    },
+    help: 'model directory for telephone-band streams (pcm_mulaw, pcm_alaw, sampleRate <= 8000, Twilio; start.band overrides); "none" = every stream uses --model',
+  }),
+  maxSessions: setting({ flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: 200, parse: integer(1, 100000), help: 'live sessions before new ones get 1013 overloaded' }),
+  idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
+  startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
+  maxMessageBytes: setting({ flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: 262144, parse: integer(1024, 64 * 1024 * 1024), help: 'largest WebSocket message in bytes (else 1009)' }),
+  apiKeys: setting({
+    flag: 'api-keys',
+    env: 'UNDERTONE_API_KEYS',
+    default: [] as string[],
+    shown: '(none: no authentication)',
+    parse: list,
+    arg: ' K1,K2',
+    help: 'comma-separated API keys; clients send "Authorization: Bearer KEY", the subprotocol undertone.bearer.<base64url KEY>, or ?token=KEY (docs/protocol.md)',
+  }),
+  apiKeysFile: setting({ flag: 'api-keys-file', env: 'UNDERTONE_API_KEYS_FILE', default: [] as string[], shown: '(none)', parse: keysFile, help: 'file of API keys, one per line (# comments, blank lines ignored); adds to --api-keys' }),
+  allowedOrigins: setting({ flag: 'allowed-origins', env: 'UNDERTONE_ALLOWED_ORIGINS', default: [] as string[], shown: '(any)', parse: list, help: 'comma-separated browser origins (https://app.example.com) allowed to connect; others get 1008 origin_not_allowed' }),
+  metricsPort: setting<number | undefined>({ flag: 'metrics-port', env: 'UNDERTONE_METRICS_PORT', default: undefined, shown: '(the main port)', parse: optional(integer(0, 65535)), help: 'serve /metrics only on this port (bind it to a private network)' }),
+  metricsKeys: setting({ flag: 'metrics-keys', env: 'UNDERTONE_METRICS_KEYS', default: [] as string[], shown: '(none: open)', parse: list, help: 'comma-separated keys /metrics requires as "Authorization: Bearer KEY" (else 401)' }),
+  maxQueuedWindows: setting({ flag: 'max-queued-windows', env: 'UNDERTONE_MAX_QUEUED_WINDOWS', default: 256, parse: integer(0, 1_000_000), help: 'windows waiting for inference at which new sessions get 1013 overloaded (0 = no limit)' }),
+  maxEventLoopLagMs: setting({ flag: 'max-event-loop-lag-ms', env: 'UNDERTONE_MAX_EVENT_LOOP_LAG_MS', default: 1000, parse: decimal(0, 60_000), help: 'event-loop lag (worst of the last second, ms) at which new sessions get 1013 overloaded (0 = no limit)' }),
+  rateBurstSeconds: setting({ flag: 'rate-burst', env: 'UNDERTONE_RATE_BURST', default: 60, parse: decimal(0, 86400), help: 'seconds of audio a client may send ahead of real time before --max-speed applies' }),
+  maxSpeed: setting({ flag: 'max-speed', env: 'UNDERTONE_MAX_SPEED', default: 10, parse: decimal(0, 100000), help: 'sustained audio rate after the burst, x real time; faster clients are paused (TCP backpressure). 0 = unlimited' }),
+  maxBufferedBytes: setting({ flag: 'max-buffered-bytes', env: 'UNDERTONE_MAX_BUFFERED_BYTES', default: 1048576, parse: integer(1024, 1 << 30), help: 'received bytes a session may hold unhandled before its socket stops being read' }),
+  maxSendBufferBytes: setting({ flag: 'max-send-buffer', env: 'UNDERTONE_MAX_SEND_BUFFER', default: 1048576, parse: integer(1024, 1 << 30), help: 'unsent bytes for a client that does not read at which it is closed (slow_consumer, 1008)' }),
+  retryAfterMs: setting({ flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: 2000, parse: integer(0, 3_600_000), help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' }),
+  workers: setting({ flag: 'workers', env: 'UNDERTONE_WORKERS', default: () => availableParallelism(), shown: 'number of CPUs', parse: integer(1, 256), help: 'server processes sharing the port (node cluster); 1 = single process' }),
+  inferenceThread: setting({
+    flag: 'inference-thread',
+    env: 'UNDERTONE_INFERENCE_THREAD',
+    default: false,
+    shown: 'off',
+    switch: true,
+    parse: (value, name) => {
+      if (!['', '0', '1', 'true', 'false'].includes(value)) throw new ConfigError(`${name} must be 0, 1, true or false`);
+      return value === '1' || value === 'true';
+    },
+    help: 'run inference on a worker thread (1/true to enable; see docs/decisions.md)',
+  }),
+  maxBatch: setting({ flag: 'max-batch', env: 'UNDERTONE_MAX_BATCH', default: 16, parse: integer(1, 4096), help: 'most windows per inference call (a full batch holds the event loop ~5 ms)' }),
+  batchWaitMs: setting({ flag: 'batch-wait-ms', env: 'UNDERTONE_BATCH_WAIT_MS', default: 5, parse: decimal(0, 1000), help: 'longest a window waits for a fuller batch (ms)' }),
+  drainTimeoutMs: setting({ flag: 'drain-timeout', env: 'UNDERTONE_DRAIN_TIMEOUT', default: 15_000, shown: '15', parse: secondsAsMs(0.05, 86400), help: 'seconds live sessions get to finish on SIGTERM' }),
+  engine: setting<EngineName>({
+    flag: 'engine',
+    env: 'UNDERTONE_ENGINE',
+    default: 'batched',
+    parse: oneOf(ENGINE_NAMES),
+    help: 'batched (incremental features, cross-session batched inference) or naive (baseline for bench:compare: whole-window features every second, batch-1 inference per session)',
+  }),
+  historySeconds: setting({ flag: 'history-seconds', env: 'UNDERTONE_HISTORY_SECONDS', default: 30, parse: integer(0, 86400), help: 'seconds of labels per live session replayed to a subscriber that joins late' }),
+  subscriberKeys: setting({
+    flag: 'subscriber-keys',
+    env: 'UNDERTONE_SUBSCRIBER_KEYS',
+    default: [] as string[],
+    shown: '(none: open when --api-keys is unset, else subscriptions refused)',
+    parse: list,
+    arg: ' K1,K2',
+    help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)',
+  }),
+  subscriberBufferBytes: setting({ flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: 1048576, parse: integer(1024, 1024 * 1024 * 1024), help: 'unsent bytes above which a slow subscriber is dropped' }),
+  redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
+  logLevel: setting({
+    flag: 'log-level',
+    env: 'LOG_LEVEL',
+    default: 'info',
+    parse: (value) => {
+      if (!LOG_LEVELS.includes(value)) throw new ConfigError(`unknown log level ${JSON.stringify(value)}`);
+      return value;
+    },
+    help: 'fatal, error, warn, info, debug, trace or silent',
+  }),
+};
+
+type Settings = typeof SETTINGS;
+/** Every setting's value, by its key in SETTINGS. */
+type Values = { -readonly [K in keyof Settings]: Settings[K] extends Setting<infer T> ? T : never };
+
+// Every ServerConfig field is a setting of the same type (apiKeysFile is folded into apiKeys).
+type Missing = Exclude<keyof ServerConfig, keyof Values>;
+const _everyFieldHasASetting: [Missing] extends [never] ? true : Missing = true;
+void _everyFieldHasASetting;
+
+const ANY_SETTINGS = Object.values(SETTINGS) as Setting<unknown>[];
+
+export function serveUsage(): string {
+  const rows = ANY_SETTINGS.map((s) => {
+    const arg = s.arg ?? (s.switch ? '' : ' VALUE');
+    const left = `  --${s.flag}${arg}`.padEnd(30);
+    const shown = s.shown ?? String(s.default);
+    return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${shown}`;
+  });
+  return [
+    'usage: undertone serve [options]',
+    '',
+    'Serves live speech-emotion labels over WebSockets: GET /v1/stream (see docs/protocol.md),',
+    'plus /healthz, /readyz and /metrics (Prometheus) on the same port. Logs are JSON lines on',
+    'stdout. SIGTERM (or SIGINT) drains: no new sessions, live ones get their last labels, `end`',
+    'and close 1001, then the process exits.',
+    '',
+    'options (a flag overrides its environment variable):',
+    ...rows,
+    '  -h, --help                  this help',
+  ].join('\n');
+}
+
+/** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
+export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
+  const options = Object.fromEntries(ANY_SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const) }]));
+  const parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
+  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const installation: Installation = { modelDir: defaultModelDir };
+  const value = (s: Setting<unknown>): unknown => {
+    const flag = flags[s.flag];
+    if (typeof flag === 'boolean') return flag;
+    if (flag !== undefined) return s.parse(flag, `--${s.flag}`);
+    const fromEnv = env[s.env];
+    if (fromEnv !== undefined) return s.parse(fromEnv, s.env);
+    return typeof s.default === 'function' ? (s.default as (i: Installation) => unknown)(installation) : s.default;
+  };
+  const values = Object.fromEntries(Object.entries(SETTINGS).map(([key, s]) => [key, value(s as Setting<unknown>)])) as Values;
+  const { apiKeysFile, ...config } = values;
+  // Absent optional settings are left out, not set to undefined.
+  for (const key of Object.keys(config) as (keyof typeof config)[]) if (config[key] === undefined) delete config[key];
+  return { help: flags.help === true, ...config, apiKeys: [...config.apiKeys, ...apiKeysFile] };
+}
+
+/** Defaults for embedding the server (tests, tools): everything but the model directory. */
+export function defaultConfig(modelDir: string, overrides: Partial<ServerConfig> = {}): ServerConfig {
+  const { help: _help, ...config } = loadConfig([], {}, modelDir);
+  return { ...config, workers: 1, ...overrides };
+}

@@ -1,0 +1,317 @@
+/**
+ * One server process: express (health, readiness, metrics) and the WebSocket endpoint on one
+ * http.Server, the model loaded once, the cross-session inference scheduler, the live sessions,
+ * and the SIGTERM drain. In cluster mode (cluster.ts) every worker runs one of these and the
+ * primary keeps the session count and the metrics of all of them.
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+import { EmotionModel } from '../../core/model/emotion-model.js';
+import { type Band, type ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
+import type { AudioConnection } from '../transport/audio-connection.js';
+import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
+import { Admission, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
+import type { ServerConfig } from './config.js';
+import { InProcessBus } from '../events/in-process-bus.js';
+import { RedisBus } from '../events/redis-bus.js';
+import type { SessionBus } from '../events/session-bus.js';
+import { type MetricsEndpoint, createHttpApp, createMetricsApp, metricsHandler } from '../http/http-app.js';
+import { type Logger, silentLogger } from './logger.js';
+import { ServerMetrics } from './metrics.js';
+import { ModelThread } from '../inference/inference-thread.js';
+import type { InferenceModel } from '../inference/inference-model.js';
+import { createEngine } from '../pipeline/engine.js';
+import { type ServedModel, ServedModels } from '../inference/served-models.js';
+import { InferenceScheduler } from '../inference/scheduler.js';
+import { StreamConnection } from '../transport/stream-connection.js';
+import { Subscriptions } from '../subscriptions/endpoint.js';
+import { TwilioCall } from '../transport/twilio/twilio-call.js';
+import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
+
+
+/** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
+export interface ClusterHooks {
+  clusterReady(): boolean;
+  metrics(): Promise<{ contentType: string; body: string }>;
+}
+
+export interface ServerOptions {
+  readonly config: ServerConfig;
+  readonly logger?: Logger;
+  readonly slots?: SessionSlots;
+  readonly cluster?: ClusterHooks;
+  /** Where sessions publish their labels for subscribers; default: this process only (InProcessBus). */
+  readonly bus?: SessionBus;
+}
+
+/** Messages above the limit but below this are read and answered with message_too_big + 1009; ws itself closes 1009 (without the error message) above it. */
+export function hardPayloadLimit(maxMessageBytes: number): number {
+  return Math.max(2 * maxMessageBytes, maxMessageBytes + 65536);
+}
+
+export class UndertoneServer {
+  readonly metrics = new ServerMetrics();
+  readonly logger: Logger;
+  /** The live sessions' publish point and directory (subscriptions read it). */
+  readonly bus: SessionBus;
+  /** Resolves when every model is loaded and warmed (rejects if one cannot be). */
+  readonly ready: Promise<void>;
+  /** The wideband model and, unless disabled, the narrowband one; set once all are loaded. */
+  private models?: ServedModels;
+  private readonly loaded: ServedModel[] = [];
+  private readonly http: Server;
+  /** The --metrics-port listener, when /metrics is served apart from the main port. */
+  private readonly metricsHttp?: Server;
+  private readonly wss: WebSocketServer;
+  private readonly sessions = new Set<AudioConnection>();
+  private readonly access: AccessControl;
+  private readonly subscriptions: Subscriptions;
+  private readonly admission: Admission;
+  private draining?: Promise<void>;
+  private readonly startedAt = Date.now();
+
+  private constructor(private readonly options: ServerOptions) {
+    const { config } = options;
+    this.logger = options.logger ?? silentLogger();
+    this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
+    this.admission = new Admission({
+      config,
+      access: this.access,
+      slots: options.slots ?? new LocalSlots(config.maxSessions),
+      metrics: this.metrics,
+      logger: this.logger,
+      draining: () => this.draining !== undefined,
+      ready: () => this.models !== undefined,
+      queuedWindows: () => this.loaded.reduce((sum, l) => sum + l.scheduler.pending, 0),
+    });
+    this.bus = options.bus ?? new InProcessBus(config.historySeconds);
+    this.subscriptions = new Subscriptions({
+      bus: this.bus,
+      keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
+      historySeconds: config.historySeconds,
+      maxBufferedBytes: config.subscriberBufferBytes,
+      metrics: this.metrics,
+      logger: this.logger,
+      draining: () => this.draining !== undefined,
+    });
+    const metricsKeys = new KeyList(config.metricsKeys);
+    const metrics: MetricsEndpoint = {
+      read: async () =>
+        options.cluster ? options.cluster.metrics() : { contentType: this.metrics.registry.contentType, body: await this.metrics.registry.metrics() },
+      allowed: (authorization) => metricsKeys.size === 0 || bearerAllowed(authorization, metricsKeys),
+    };
+    const app = createHttpApp({
+      ...(config.metricsPort === undefined ? { metrics: metricsHandler(metrics) } : {}),
+      notReadyReason: () => this.notReadyReason(),
+      status: () => ({ sessions: this.sessions.size, subscribers: this.subscriptions.count, uptimeS: Math.round((Date.now() - this.startedAt) / 1000) }),
+      mount: (app) => {
+        app.get(SESSIONS_PATH, (req, res) => void this.subscriptions.list(req, res));
+        app.get(`${SESSIONS_PATH}/:id/events`, (req, res) => void this.subscriptions.sse(req, res, req.params.id));
+        app.get(TWILIO_PATH, (_req, res) => {
+          res.status(426).set('Upgrade', 'websocket').json({ error: `${TWILIO_PATH} is a WebSocket endpoint for Twilio Media Streams (see docs/protocol.md)` });
+        });
+      },
+    });
+    this.http = createServer(app);
+    if (config.metricsPort !== undefined) this.metricsHttp = createServer(createMetricsApp(metrics));
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: hardPayloadLimit(config.maxMessageBytes),
+      perMessageDeflate: false,
+      handleProtocols: (protocols) => selectProtocol(protocols),
+    });
+    this.http.on('upgrade', (req, socket, head) => {
+      this.upgrade(req, socket, head).catch((e: unknown) => {
+        this.logger.error({ err: (e as Error).message }, 'upgrade failed');
+        socket.destroy();
+      });
+    });
+    this.metrics.sessionLimit.set(config.maxSessions);
+    this.metrics.startLagSampler();
+    this.ready = this.loadModels();
+    this.ready.catch(() => undefined);
+  }
+
+  /** Starts listening (the model loads in the background: see `ready`). */
+  static async listen(options: ServerOptions): Promise<UndertoneServer> {
+    const { config } = options;
+    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
+    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
+    const listen = (http: Server, port: number): Promise<void> =>
+      new Promise<void>((resolve, reject) => {
+        http.once('error', reject);
+        http.listen(port, config.host, () => {
+          http.off('error', reject);
+          resolve();
+        });
+      });
+    await listen(server.http, options.config.port);
+    if (server.metricsHttp) await listen(server.metricsHttp, options.config.metricsPort!);
+    return server;
+  }
+
+  get port(): number {
+    return (this.http.address() as AddressInfo).port;
+  }
+
+  /** The --metrics-port listener's port, when there is one. */
+  get metricsPort(): number | undefined {
+    return this.metricsHttp ? (this.metricsHttp.address() as AddressInfo).port : undefined;
+  }
+
+  get liveConnections(): number {
+    return this.sessions.size;
+  }
+
+  /** Loads both models; if either cannot be loaded the server does not become ready (serve exits). */
+  private async loadModels(): Promise<void> {
+    const { config } = this.options;
+    const bands: [Band, string][] = [['wideband', config.modelDir]];
+    if (config.narrowbandModelDir !== undefined) bands.push(['narrowband', config.narrowbandModelDir]);
+    const results = await Promise.allSettled(
+      bands.map(([band, dir]) =>
+        this.loadBand(band, dir).catch((e: unknown) => {
+          if (band === 'wideband') throw e;
+          // Say which model failed (the wideband message stays as it was) and how to run without it.
+          throw new Error(`narrowband ${(e as Error).message} (--narrowband-model none runs every stream on the wideband model)`);
+        }),
+      ),
+    );
+    for (const r of results) if (r.status === 'fulfilled') this.loaded.push(r.value);
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    this.models = new ServedModels(this.loaded[0], this.loaded[1]);
+    if (config.narrowbandModelDir === undefined) this.logger.info('no narrowband model (--narrowband-model none): telephone-band streams use the wideband model');
+  }
+
+  private async loadBand(band: Band, dir: string): Promise<ServedModel> {
+    const { config } = this.options;
+    const t0 = Date.now();
+    const model: InferenceModel = config.inferenceThread ? await ModelThread.start(dir) : await EmotionModel.load(dir, { threads: 1 });
+    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
+    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics });
+    const { name, version, labels } = model.metadata;
+    this.logger.info({ band, model: { name, version, labels, dir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
+    return { band, dir, metadata: model.metadata, model, scheduler, engine };
+  }
+
+  private notReadyReason(): string | undefined {
+    if (this.draining) return 'shutting down';
+    if (!this.models) return 'model not loaded';
+    if (this.options.cluster && !this.options.cluster.clusterReady()) return 'cluster workers still loading the model';
+    return undefined;
+  }
+
+  /**
+   * The WebSocket upgrade: subscriptions go to their endpoint; an audio connection is opened only
+   * past every guard (path, admission, still not draining), else it gets the one refusal: an
+   * error message and its close code.
+   */
+  private async upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
+    socket.on('error', () => undefined);
+    const { pathname } = new URL(req.url ?? '/', 'http://localhost');
+    const subscribeTo = parseEventsPath(pathname);
+    if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
+    if (pathname !== STREAM_PATH && pathname !== TWILIO_PATH) {
+      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
+    // Twilio cannot send our Authorization header: its key is checked in its start message.
+    const twilio = pathname === TWILIO_PATH;
+    const refusal = await this.admission.admit(req, { requireKey: !twilio });
+    if (socket.destroyed) {
+      if (!refusal) this.admission.release();
+      return;
+    }
+    this.wss.handleUpgrade(req, socket, head, (ws) => {
+      if (refusal) return this.refuse(ws, refusal);
+      if (this.draining) {
+        this.admission.release();
+        return this.refuse(ws, shuttingDown());
+      }
+      this.open(ws, req, twilio);
+    });
+  }
+
+  private refuse(ws: WebSocket, error: ProtocolError): void {
+    this.metrics.errors.inc({ code: error.code });
+    this.logger.info({ code: error.code }, 'connection refused');
+    ws.on('error', () => undefined);
+    ws.send(JSON.stringify(error.toMessage()));
+    ws.close(error.closeCode, error.code);
+  }
+
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
+    const { config } = this.options;
+    const ctx = {
+      models: this.models!,
+      metrics: this.metrics,
+      logger: this.logger,
+      bus: this.bus,
+      idleTimeoutMs: config.idleTimeoutMs,
+      startTimeoutMs: config.startTimeoutMs,
+      maxMessageBytes: config.maxMessageBytes,
+      flow: {
+        burstSeconds: config.rateBurstSeconds,
+        maxSpeed: config.maxSpeed,
+        maxBufferedBytes: config.maxBufferedBytes,
+        maxSendBufferBytes: config.maxSendBufferBytes,
+      },
+    };
+    const remote = { address: req.socket.remoteAddress };
+    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new StreamConnection(ws, ctx, remote);
+    this.sessions.add(session);
+    void session.closed.then(() => {
+      this.sessions.delete(session);
+      this.admission.release();
+    });
+  }
+
+  /**
+   * Graceful shutdown: stop accepting, let every live session finish (last labels, `end`, close
+   * 1001), cut those still open after drainTimeoutMs, then release the model. Idempotent.
+   */
+  drain(): Promise<void> {
+    this.draining ??= this.doDrain();
+    return this.draining;
+  }
+
+  private async doDrain(): Promise<void> {
+    const { drainTimeoutMs } = this.options.config;
+    const live = [...this.sessions];
+    this.logger.info({ sessions: live.length, drainTimeoutMs }, 'draining');
+    const closedListener = new Promise<void>((resolve) => this.http.close(() => resolve()));
+    const metricsClosed = this.metricsHttp ? new Promise<void>((resolve) => this.metricsHttp!.close(() => resolve())) : Promise.resolve();
+    for (const s of live) s.shutdown();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = await Promise.race([
+      Promise.all(live.map((s) => s.closed)).then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), drainTimeoutMs))),
+    ]);
+    clearTimeout(timer);
+    if (timedOut) {
+      const left = [...this.sessions];
+      this.logger.warn({ sessions: left.length }, 'drain timeout: terminating sessions');
+      for (const s of left) s.terminate();
+      await Promise.all(left.map((s) => s.closed));
+    }
+    // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
+    this.subscriptions.closeAll();
+    // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
+    for (const client of this.wss.clients) client.terminate();
+    this.http.closeAllConnections();
+    this.metricsHttp?.closeAllConnections();
+    await closedListener;
+    await metricsClosed;
+    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
+    await this.ready.catch(() => undefined);
+    for (const l of this.loaded) l.scheduler.close();
+    await Promise.all(this.loaded.map((l) => l.model.release()));
+    await this.bus.close();
+    this.metrics.stop();
+    this.logger.info('drained');
+  }
+}
+
