@@ -46,7 +46,7 @@ const seed = parseOrExit('bench:alerts', () => {
 let rules: readonly AlertRule[] = DEFAULT_ALERT_RULES;
 if (values['alert-rules']) {
   try {
-    rules = await loadAlertRules(values['alert-rules']);
+    rules = loadAlertRules(values['alert-rules']);
   } catch (e) {
     process.stderr.write(`bench:alerts: ${(e as Error).message}\n`);
     process.exit(2);

@@ -20,14 +20,10 @@
  * whole on real speech through the shipped model.
  */
 import type { Label } from '../labels.js';
-import type { Scores } from '../protocol/emotion.js';
+import type { Affect, Scores } from '../protocol/emotion.js';
 
-export interface AffectPoint {
-  /** Pleasure (+1) to displeasure (-1). */
-  readonly valence: number;
-  /** Activated (+1) to deactivated/sleepy (-1). */
-  readonly arousal: number;
-}
+/** Valence (pleasure +1 .. displeasure -1) and arousal (activated +1 .. deactivated -1). */
+export type AffectPoint = Affect;
 
 export const CIRCUMPLEX: Readonly<Record<Label, AffectPoint>> = {
   neutral: { valence: 0, arousal: 0 },

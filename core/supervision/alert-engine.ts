@@ -5,6 +5,7 @@
  * (stream time since it last fired) has passed.
  */
 import type { Label } from '../labels.js';
+import type { AlertMessage } from '../protocol/alert.js';
 import type { Scores } from '../protocol/emotion.js';
 import type { AffectPoint } from './affect.js';
 import { type AlertRule, type Bounds, DEFAULT_MIN_SCORE } from './alert-rules.js';
@@ -18,20 +19,8 @@ export interface SupervisedSecond {
   readonly smoothed?: { readonly label: Label; readonly scores: Scores } & AffectPoint;
 }
 
-/** A fired rule: the body of the `alert` message. */
-export interface Alert {
-  readonly rule: string;
-  /** The second on which the rule fired. */
-  readonly second: number;
-  /** Start of the audio of the earliest matching second in the rule's window. */
-  readonly startMs: number;
-  /** End of the second on which it fired. */
-  readonly endMs: number;
-  /** Rules with labels: the rule's most probable label; otherwise the smoothed label. */
-  readonly label: Label;
-  /** Rules with labels: their summed smoothed score; otherwise the smoothed label's score. */
-  readonly score: number;
-}
+/** A fired rule: the body of the `alert` message (core/protocol/alert.ts). */
+export type Alert = Omit<AlertMessage, 'type'>;
 
 interface RuleState {
   readonly rule: AlertRule;

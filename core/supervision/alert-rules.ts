@@ -18,7 +18,7 @@
  *                    one included (1 <= k <= of <= 600)
  *   cooldownSeconds  after firing, the rule is silent for this many seconds of stream time (0..86400)
  */
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { isLabel, type Label } from '../labels.js';
 
 export interface Bounds {
@@ -172,11 +172,11 @@ export function parseAlertRules(doc: unknown, file: string): AlertRule[] {
   return all;
 }
 
-/** Reads and validates a rules file; every problem is an AlertRulesError naming the file. */
-export async function loadAlertRules(file: string): Promise<AlertRule[]> {
+/** Reads and validates a rules file (once, at start); every problem is an AlertRulesError naming the file. */
+export function loadAlertRules(file: string): AlertRule[] {
   let text: string;
   try {
-    text = await readFile(file, 'utf8');
+    text = readFileSync(file, 'utf8');
   } catch (e) {
     throw new AlertRulesError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }

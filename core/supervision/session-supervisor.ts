@@ -6,8 +6,8 @@
  */
 import type { Label } from '../labels.js';
 import type { TimelineEntry } from '../predict.js';
-import type { Scores } from '../protocol/emotion.js';
-import { type AffectPoint, affectOf } from './affect.js';
+import type { EmotionMessage } from '../protocol/emotion.js';
+import { affectOf } from './affect.js';
 import { type Alert, AlertEngine, type SupervisedSecond } from './alert-engine.js';
 import { type AlertRule, DEFAULT_ALERT_RULES } from './alert-rules.js';
 import { createSmoother, DEFAULT_SMOOTHING, type Smoother, type SmoothingSettings } from './smoothing.js';
@@ -25,11 +25,8 @@ export const DEFAULT_SUPERVISOR_SETTINGS: SupervisorSettings = {
   summary: DEFAULT_SUMMARY_OPTIONS,
 };
 
-/** The fields a voiced `emotion` message gains. */
-export interface SupervisedFields extends AffectPoint {
-  /** From the raw scores of this second: arousal and valence in [-1, 1]. */
-  readonly smoothed: { readonly label: Label; readonly scores: Scores } & AffectPoint;
-}
+/** The fields a voiced `emotion` message gains: arousal/valence of the raw scores, and the smoothed view. */
+export type SupervisedFields = Required<Pick<EmotionMessage, 'arousal' | 'valence' | 'smoothed'>>;
 
 export interface SupervisedStep {
   /** Present for voiced seconds only. */

@@ -5,25 +5,10 @@
  * not with call length.
  */
 import type { Label } from '../labels.js';
+import type { CallSummary } from '../protocol/end.js';
 import type { Alert, SupervisedSecond } from './alert-engine.js';
 
-export interface SummarySegment {
-  readonly label: Label;
-  readonly startMs: number;
-  readonly endMs: number;
-}
-
-export interface CallSummary {
-  /** Runs of one smoothed label over voiced speech; pauses up to `maxGapSeconds` inside a run are bridged. */
-  readonly segments: readonly SummarySegment[];
-  /** Fraction of the voiced seconds whose smoothed label is each label (labels never chosen are absent). */
-  readonly voicedShare: Partial<Record<Label, number>>;
-  /** Highest smoothed arousal of the call and the second it came; null when nothing was voiced. */
-  readonly peakArousal: { readonly value: number; readonly second: number; readonly endMs: number } | null;
-  /** Alerts in firing order (the first MAX_SUMMARY_ALERTS), and the count per rule over the whole call. */
-  readonly alerts: readonly Alert[];
-  readonly alertCounts: Readonly<Record<string, number>>;
-}
+export type { CallSummary, SummarySegment } from '../protocol/end.js';
 
 /** A summary carries at most this many alerts in full (counts stay exact). */
 export const MAX_SUMMARY_ALERTS = 500;

@@ -5,6 +5,7 @@
  * sequence number is what lets a subscriber join history and live events without a gap or a
  * duplicate (and, across replicas, drop anything it has already seen).
  */
+import type { SessionAlertMessage } from '../../core/protocol/alert.js';
 import type { SessionEmotionMessage } from '../../core/protocol/session-emotion.js';
 import type { SessionEndMessage } from '../../core/protocol/session-end.js';
 
@@ -13,4 +14,5 @@ export type { SessionEndReason } from '../../core/protocol/session-end.js';
 
 export type SessionEmotionEvent = SessionEmotionMessage;
 export type SessionEndEvent = SessionEndMessage;
-export type SessionEvent = SessionEmotionEvent | SessionEndEvent;
+export type SessionAlertEvent = SessionAlertMessage;
+export type SessionEvent = SessionEmotionEvent | SessionAlertEvent | SessionEndEvent;

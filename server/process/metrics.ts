@@ -34,6 +34,8 @@ export class ServerMetrics {
   private outboundMax = 0;
   readonly subscribers: Gauge;
   readonly subscribersDropped: Counter;
+  readonly alerts: Counter<'rule'>;
+  readonly webhooks: Counter<'outcome' | 'reason'>;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -107,6 +109,13 @@ export class ServerMetrics {
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
     this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
     this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
+    this.alerts = new Counter({ name: 'undertone_alerts_total', help: 'Alerts fired, by rule (--alert-rules or the built-in set)', labelNames: ['rule'], registers });
+    this.webhooks = new Counter({
+      name: 'undertone_webhook_events_total',
+      help: 'Webhook outcomes: delivered, retry (an attempt failed, another follows), failed (gave up), dropped (queue full or shutdown); reason of a failure',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
   }
 
   /** Starts sampling event-loop lag (an unref'd timer). */
