@@ -32,4 +32,7 @@ export const UNIT_TESTS = [
   'test/repository.test.ts',
 ];
 
-export default defineConfig({ test: { ...base.test, include: UNIT_TESTS } });
+/** Under core/ but too slow for this tier: the shipped model over 240 held-out files (~15 s); npm test runs it. */
+export const SLOW_CORE_TESTS = ['core/supervision/affect.corpus.test.ts'];
+
+export default defineConfig({ test: { ...base.test, include: UNIT_TESTS, exclude: [...(base.test?.exclude ?? []), ...SLOW_CORE_TESTS] } });

@@ -31,9 +31,14 @@ describe('undertone stream', () => {
     const lines = s.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const want = JSON.parse(p.stdout);
     const end = lines.pop();
-    expect(lines.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
-    lines.forEach((l, i) => {
-      const { type, scores, ...rest } = l;
+    // Alert lines (if a rule fired) come between the emotion lines; the emotions equal predict's.
+    const alerts = lines.filter((l) => l.type === 'alert');
+    for (const a of alerts) expect(Object.keys(a).sort()).toEqual(['endMs', 'label', 'rule', 'score', 'second', 'startMs', 'type']);
+    const emotions = lines.filter((l) => l.type !== 'alert');
+    expect(emotions.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
+    emotions.forEach((l, i) => {
+      const { type, scores, smoothed, arousal, valence, ...rest } = l;
+      expect(smoothed !== undefined && arousal !== undefined && valence !== undefined).toBe(l.voiced);
       const { scores: wantScores, ...wantRest } = want.timeline[i];
       expect(type).toBe('emotion');
       expect(rest).toEqual(wantRest);

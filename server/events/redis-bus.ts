@@ -111,12 +111,14 @@ export class RedisBus implements SessionBus {
       tx.rPush(historyKey(id), json)
         .lTrim(historyKey(id), -Math.max(1, this.options.historySize), -1)
         .expire(historyKey(id), SESSION_TTL_S)
-        .expire(infoKey(id), SESSION_TTL_S)
-        .hSet(traceKey(id), { seq: event.seq, durationMs: event.endMs })
-        .hIncrBy(traceKey(id), 'seconds', 1)
-        .hIncrBy(traceKey(id), 'voicedSeconds', event.voiced ? 1 : 0)
-        .expire(traceKey(id), SESSION_TTL_S)
-        .publish(channel(id), json);
+        .expire(infoKey(id), SESSION_TTL_S);
+      // The trace counts seconds for a `lost` end; an alert only moves the sequence number on.
+      if (event.type === 'emotion') {
+        tx.hSet(traceKey(id), { seq: event.seq, durationMs: event.endMs })
+          .hIncrBy(traceKey(id), 'seconds', 1)
+          .hIncrBy(traceKey(id), 'voicedSeconds', event.voiced ? 1 : 0);
+      } else tx.hSet(traceKey(id), { seq: event.seq });
+      tx.expire(traceKey(id), SESSION_TTL_S).publish(channel(id), json);
       if (this.options.historySize === 0) tx.del(historyKey(id));
     }
     this.run(tx.exec(), 'publish');

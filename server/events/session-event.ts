@@ -5,6 +5,7 @@
  * sequence number is what lets a subscriber join history and live events without a gap or a
  * duplicate (and, across replicas, drop anything it has already seen).
  */
+import type { SessionAlertMessage } from '../../core/protocol/alert.js';
 import type { SessionEmotionMessage } from '../../core/protocol/session-emotion.js';
 import type { SessionEndMessage } from '../../core/protocol/session-end.js';
 
@@ -13,7 +14,8 @@ export type { SessionEndReason } from '../../core/protocol/session-end.js';
 
 export type SessionEmotionEvent = SessionEmotionMessage;
 export type SessionEndEvent = SessionEndMessage;
-export type SessionEvent = SessionEmotionEvent | SessionEndEvent;
+export type SessionAlertEvent = SessionAlertMessage;
+export type SessionEvent = SessionEmotionEvent | SessionAlertEvent | SessionEndEvent;
 
 /**
  * Follows one session's published events, so that the bus can end it on its behalf when the
@@ -57,7 +59,8 @@ export function lostEnd(sessionId: string, counts: SessionCounts): SessionEndEve
     type: 'end',
     reason: 'lost',
     seconds: counts.seconds,
-    summary: { label: null, scores: null, voicedSeconds: counts.voicedSeconds, durationMs: counts.durationMs },
+    // The call summary died with the process: what the bus knows is the counts, nothing of the timeline.
+    summary: { label: null, scores: null, voicedSeconds: counts.voicedSeconds, durationMs: counts.durationMs, segments: [], voicedShare: {}, peakArousal: null, alerts: [], alertCounts: {} },
     sessionId,
     seq: counts.seq + 1,
   };

@@ -8,13 +8,20 @@
  * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
  * audio pipeline and its resources.
  *
+ * Each second also goes through the session's SessionSupervisor (core/supervision): the emotion
+ * message gains smoothed label/scores, arousal and valence; fired alerts become `alert` messages
+ * (transport, bus, /metrics, webhooks); the end summary gains the call summary.
+ *
  * Labels are delivered in order through a JobQueue: a silent second needs no inference but must
  * wait behind the voiced second before it.
  */
 import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
-import type { EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import type { AlertMessage, EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
+import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
+import type { WebhookDispatcher } from '../../core/supervision/webhook.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
 import type { Band } from '../../core/protocol/index.js';
@@ -39,12 +46,21 @@ export interface SessionContext {
   readonly bus: SessionBus;
   /** The band of the model labelling the session (its metrics' `band` label). */
   readonly band?: Band;
+  /** The server's smoothing settings and alert rules, and its webhook dispatcher (if --webhook-url). */
+  readonly supervision: Supervision;
+}
+
+export interface Supervision {
+  readonly settings: SupervisorSettings;
+  readonly webhooks?: WebhookDispatcher;
 }
 
 /** What the transport does with the stream's results. */
 export interface SessionOutput {
   /** One second's label, in stream order (already published on the bus). */
   emotion(message: EmotionMessage): void;
+  /** An alert fired (already published on the bus). */
+  alert?(message: AlertMessage): void;
   /** Too many windows wait for inference (true) or few enough again (false): pause/resume reading. */
   flow?(paused: boolean): void;
   /** The pipeline failed (inference error); the transport ends the session. */
@@ -56,6 +72,7 @@ export class Session {
   /** Label deliveries, in stream order; a failed one (inference error) fails the transport. */
   private readonly outbox: JobQueue;
   private readonly timeline: TimelineEntry[] = [];
+  private readonly supervisor: SessionSupervisor;
   private inflight = 0;
   private paused = false;
   private seq = 0;
@@ -72,8 +89,12 @@ export class Session {
     private input: AudioInput | undefined,
     private readonly output: SessionOutput,
     private readonly log: Logger,
+    /** The client's `start.smoothing`, over the server's settings (already validated). */
+    smoothing?: Partial<SmoothingSettings>,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
+    const settings = ctx.supervision.settings;
+    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, smoothing: parseSmoothingSettings(smoothing, 'start', settings.smoothing) });
     this.outbox = new JobQueue((e) => this.output.fail(e));
     ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);
@@ -126,6 +147,7 @@ export class Session {
     const end: EndMessage = { type: 'end', ...this.summary(), reason };
     this.closed = true;
     this.ctx.bus.publish({ ...end, sessionId: this.sessionId, seq: ++this.seq });
+    this.webhook('summary', end);
     return end;
   }
 
@@ -137,7 +159,14 @@ export class Session {
     this.freeInput();
     if (this.closed) return;
     this.closed = true;
-    this.ctx.bus.publish({ type: 'end', ...this.summary(), reason, sessionId: this.sessionId, seq: ++this.seq });
+    const end = { type: 'end' as const, ...this.summary(), reason };
+    this.ctx.bus.publish({ ...end, sessionId: this.sessionId, seq: ++this.seq });
+    this.webhook('summary', end);
+  }
+
+  /** Queues a webhook (never waits): the event plus which session, under its key if it has one. */
+  private webhook(event: 'alert' | 'summary', body: object): void {
+    this.ctx.supervision.webhooks?.enqueue(event, { sessionId: this.sessionId, ...(this.info.key !== undefined ? { key: this.info.key } : {}), ...body });
   }
 
   private summary(): Omit<EndMessage, 'type' | 'reason'> {
@@ -149,6 +178,7 @@ export class Session {
         scores: pooled.scores,
         voicedSeconds: this.timeline.filter((e) => e.voiced).length,
         durationMs: this.audioMs,
+        ...this.supervisor.summary(),
       },
     };
   }
@@ -186,9 +216,17 @@ export class Session {
       this.backpressure();
       if (this.closed) return;
       this.timeline.push(e);
-      const message: EmotionMessage = { type: 'emotion', ...e };
+      const step = this.supervisor.observe(e);
+      const message: EmotionMessage = { type: 'emotion', ...e, ...step.fields };
       this.output.emotion(message);
       this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
+      for (const a of step.alerts) {
+        const alert: AlertMessage = { type: 'alert', ...a };
+        this.output.alert?.(alert);
+        this.ctx.bus.publish({ ...alert, sessionId: this.sessionId, seq: ++this.seq });
+        this.ctx.metrics.alerts.inc({ rule: a.rule });
+        this.webhook('alert', alert);
+      }
       const band = this.ctx.band ?? 'wideband';
       const latencyMs = performance.now() - arrival;
       this.ctx.metrics.labelLatency.observe({ band }, latencyMs / 1000);

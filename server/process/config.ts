@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
+import { DEFAULT_SMOOTHING, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
 
 export { ConfigError } from './parsers.js';
@@ -84,6 +86,14 @@ export interface ServerConfig {
   readonly twilioAuthTokens: readonly string[];
   /** The externally visible ws(s)://host[:port] Twilio connects to (for the signature), when a proxy changes scheme or host. */
   readonly publicUrl?: string;
+  /** Alert rules: --alert-rules FILE (validated at start), else the built-in set. */
+  readonly alertRules: readonly AlertRule[];
+  /** The server's smoothing settings (a session's start.smoothing overrides fields). */
+  readonly smoothing: SmoothingSettings;
+  /** Where alerts and end summaries are POSTed (empty: no webhooks). */
+  readonly webhookUrls: readonly string[];
+  /** HMAC-SHA256 key of the webhook signature (required with webhookUrls). */
+  readonly webhookSecret?: string;
   readonly logLevel: string;
 }
 
@@ -106,6 +116,8 @@ export interface Setting<T> {
   readonly arg?: string;
   /** A flag without a value (present = on); its variable takes 0, 1, true or false. */
   readonly switch?: true;
+  /** A flag that may be given several times: its values are parsed as one comma-separated list. */
+  readonly repeatable?: true;
 }
 
 function setting<T>(s: Setting<T>): Setting<T> {
@@ -133,6 +145,45 @@ export function keysFile(file: string): string[] {
 function optional<T>(parse: Parser<T>): Parser<T | undefined> {
   return (value, name) => (value === '' ? undefined : parse(value, name));
 }
+
+/** An alert rules file, read and validated now (the error names the file and the problem). */
+const alertRulesFile: Parser<readonly AlertRule[]> = (file) => {
+  if (file === '') return DEFAULT_ALERT_RULES;
+  try {
+    return loadAlertRules(file);
+  } catch (e) {
+    throw new ConfigError(`alert rules: ${(e as Error).message}`);
+  }
+};
+
+/** Smoothing settings as a JSON object over the defaults. */
+const smoothingJson: Parser<SmoothingSettings> = (value, name) => {
+  if (value === '') return DEFAULT_SMOOTHING;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`${name} must be a JSON object, got ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  try {
+    return parseSmoothingSettings(raw, name);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+};
+
+/** http(s) URLs, comma-separated. */
+const urls: Parser<string[]> = (value, name) =>
+  list(value, name).map((u) => {
+    let protocol: string;
+    try {
+      protocol = new URL(u).protocol;
+    } catch {
+      throw new ConfigError(`${name}: not a URL: ${JSON.stringify(u)}`);
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') throw new ConfigError(`${name}: only http and https URLs, got ${JSON.stringify(u)}`);
+    return u;
+  });
 
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -262,6 +313,43 @@ export const SETTINGS = {
     help: 'the ws(s)://host[:port] clients (Twilio) connect to, when a proxy changes the scheme or host: the URL X-Twilio-Signature is checked against',
   }),
   redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
+  alertRules: setting<readonly AlertRule[]>({
+    flag: 'alert-rules',
+    env: 'UNDERTONE_ALERT_RULES',
+    default: DEFAULT_ALERT_RULES,
+    shown: '(built-in: sustained-negative, rising-arousal)',
+    parse: alertRulesFile,
+    arg: ' FILE',
+    help: 'JSON file of alert rules (schema: docs/insight.md); replaces the built-in set unless it says "includeDefaults": true',
+  }),
+  smoothing: setting<SmoothingSettings>({
+    flag: 'smoothing',
+    env: 'UNDERTONE_SMOOTHING',
+    default: DEFAULT_SMOOTHING,
+    shown: '(hmm; docs/insight.md)',
+    parse: smoothingJson,
+    arg: ' JSON',
+    help: 'smoothing settings as a JSON object, e.g. {"method":"ema","alpha":0.3}; a session\'s start.smoothing overrides fields',
+  }),
+  webhookUrls: setting<string[]>({
+    flag: 'webhook-url',
+    env: 'UNDERTONE_WEBHOOK_URLS',
+    default: [] as string[],
+    shown: '(none)',
+    parse: urls,
+    arg: ' URL',
+    repeatable: true,
+    help: 'http(s) URL alerts and end summaries are POSTed to, signed (repeat the flag for several; the variable takes a comma-separated list)',
+  }),
+  webhookSecret: setting<string | undefined>({
+    flag: 'webhook-secret',
+    env: 'UNDERTONE_WEBHOOK_SECRET',
+    default: undefined,
+    shown: '(none; required with --webhook-url)',
+    parse: optional(text),
+    arg: ' KEY',
+    help: 'key of the Undertone-Signature HMAC-SHA256 of webhook requests (docs/insight.md)',
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'LOG_LEVEL',
@@ -310,13 +398,14 @@ export function serveUsage(): string {
 
 /** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
-  const options = Object.fromEntries(ANY_SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const) }]));
+  const options = Object.fromEntries(ANY_SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const), ...(s.repeatable ? { multiple: true } : {}) }]));
   const parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const flags = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const installation: Installation = { modelDir: defaultModelDir };
   const value = (s: Setting<unknown>): unknown => {
     const flag = flags[s.flag];
     if (typeof flag === 'boolean') return flag;
+    if (Array.isArray(flag)) return s.parse(flag.join(','), `--${s.flag}`);
     if (flag !== undefined) return s.parse(flag, `--${s.flag}`);
     const fromEnv = env[s.env];
     if (fromEnv !== undefined) return s.parse(fromEnv, s.env);
@@ -326,6 +415,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const { apiKeysFile, ...config } = values;
   // Absent optional settings are left out, not set to undefined.
   for (const key of Object.keys(config) as (keyof typeof config)[]) if (config[key] === undefined) delete config[key];
+  if (config.webhookUrls.length > 0 && !config.webhookSecret) {
+    throw new ConfigError(`--${SETTINGS.webhookUrls.flag} needs --${SETTINGS.webhookSecret.flag} (or ${SETTINGS.webhookSecret.env}) to sign the requests`);
+  }
   return { help: flags.help === true, ...config, apiKeys: [...config.apiKeys, ...apiKeysFile] };
 }
 

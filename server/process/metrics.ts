@@ -43,6 +43,8 @@ export class ServerMetrics {
   readonly admissionDelay: Gauge;
   readonly busUp: Gauge;
   readonly busEventsDropped: Counter;
+  readonly alerts: Counter<'rule'>;
+  readonly webhooks: Counter<'outcome' | 'reason'>;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -135,6 +137,13 @@ export class ServerMetrics {
     this.busEventsDropped = new Counter({
       name: 'undertone_bus_events_dropped_total',
       help: 'Labels and ends not shared with subscribers because the session bus (Redis) was unreachable (the audio client still got them)',
+      registers,
+    });
+    this.alerts = new Counter({ name: 'undertone_alerts_total', help: 'Alerts fired, by rule (--alert-rules or the built-in set)', labelNames: ['rule'], registers });
+    this.webhooks = new Counter({
+      name: 'undertone_webhook_events_total',
+      help: 'Webhook outcomes: delivered, retry (an attempt failed, another follows), failed (gave up), dropped (queue full or shutdown); reason of a failure',
+      labelNames: ['outcome', 'reason'],
       registers,
     });
   }

@@ -32,6 +32,9 @@ import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
 import { SIGNATURE_HEADER, requestedUrl, validTwilioSignature } from '../transport/twilio/signature.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../../core/supervision/summary.js';
+import { DEFAULT_WEBHOOK_SETTINGS, WebhookDispatcher } from '../../core/supervision/webhook.js';
+import type { Supervision } from '../pipeline/session.js';
 
 
 /** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
@@ -77,6 +80,8 @@ export class UndertoneServer {
   private readonly keyQuota: KeyQuota;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
+  /** Smoothing settings, alert rules and the webhook dispatcher every session shares. */
+  private readonly supervision: Supervision;
 
   private constructor(private readonly options: ServerOptions) {
     const { config } = options;
@@ -97,6 +102,17 @@ export class UndertoneServer {
       queuedWindows: () => this.loaded.reduce((sum, l) => sum + l.scheduler.pending, 0),
     });
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
+    this.supervision = {
+      settings: { smoothing: config.smoothing, rules: config.alertRules, summary: DEFAULT_SUMMARY_OPTIONS },
+      ...(config.webhookUrls.length > 0 && config.webhookSecret
+        ? {
+            webhooks: new WebhookDispatcher(
+              { ...DEFAULT_WEBHOOK_SETTINGS, urls: config.webhookUrls, secret: config.webhookSecret },
+              { logger: this.logger.child({ component: 'webhooks' }), onOutcome: (o) => this.metrics.webhooks.inc({ outcome: o.outcome, reason: o.reason ?? '' }) },
+            ),
+          }
+        : {}),
+    };
     this.subscriptions = new Subscriptions({
       bus: this.bus,
       keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
@@ -292,6 +308,7 @@ export class UndertoneServer {
       metrics: this.metrics,
       logger: this.logger,
       bus: this.bus,
+      supervision: this.supervision,
       idleTimeoutMs: config.idleTimeoutMs,
       startTimeoutMs: config.startTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
@@ -343,6 +360,8 @@ export class UndertoneServer {
     }
     // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
     this.subscriptions.closeAll();
+    // Every session has ended and queued its summary: give the webhooks their chance to go out.
+    await this.supervision.webhooks?.close(Math.min(5000, drainTimeoutMs));
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();
