@@ -26,8 +26,13 @@ export const UNIT_TESTS = [
   'server/inference/scheduler.test.ts',
   'server/transport/audio-connection.test.ts',
   'server/transport/flow-limits.test.ts',
+  'server/transport/twilio/signature.test.ts',
+  'server/admission/headroom.test.ts',
   'bench/lib/cpu-profile.test.ts',
   'test/repository.test.ts',
 ];
 
-export default defineConfig({ test: { ...base.test, include: UNIT_TESTS } });
+/** Under core/ but too slow for this tier: the shipped model over 240 held-out files (~15 s); npm test runs it. */
+export const SLOW_CORE_TESTS = ['core/supervision/affect.corpus.test.ts'];
+
+export default defineConfig({ test: { ...base.test, include: UNIT_TESTS, exclude: [...(base.test?.exclude ?? []), ...SLOW_CORE_TESTS] } });

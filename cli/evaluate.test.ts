@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
-import { corporaDir, manifestRows } from '../test/corpora.js';
+import { corporaDir, corpusFile, manifestRows } from '../test/corpora.js';
+import { referenceWav, sox } from '../test/transcode.js';
 
 describe('undertone evaluate', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'undertone-eval-'));
@@ -48,6 +49,40 @@ describe('undertone evaluate', () => {
     const bad = await runCli(['evaluate', '--manifest', manifest, '--channel', 'g729']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--channel must be one of g711-mulaw, g711-alaw, g711-mulaw-bp, g711-alaw-bp/);
+  });
+
+  it('a dual-channel call: rows naming a channel, and --split-channels, evaluate each party as its own session', async () => {
+    const rows = manifestRows().filter((r) => r.corpus === 'ravdess');
+    const angry = rows.find((r) => r.emotion === 'angry' && r.gender === 'male')!;
+    const sad = rows.find((r) => r.emotion === 'sad' && r.gender === 'female')!;
+    const a = await referenceWav(corpusFile(angry), dir, 'party-a.wav');
+    const b = await referenceWav(corpusFile(sad), dir, 'party-b.wav');
+    const call = path.join(dir, 'call.wav');
+    sox('-M', a, b, call); // float WAVs in, float stereo out: each channel holds its party's samples
+    const csv = (name: string, lines: string[]) => {
+      const p = path.join(dir, name);
+      writeFileSync(p, ['path,emotion,channel', ...lines].join('\n') + '\n');
+      return p;
+    };
+    const evaluate = async (manifest: string, ...flags: string[]) => {
+      const r = await runCli(['evaluate', '--manifest', manifest, '--json', ...flags]);
+      expect(r.code, r.stderr).toBe(0);
+      return JSON.parse(r.stdout);
+    };
+    const alone = await evaluate(csv('alone.csv', ['party-a.wav,angry,', 'party-b.wav,sad,']));
+    const byChannel = await evaluate(csv('by-channel.csv', ['call.wav,angry,0', 'call.wav,sad,1']));
+    expect(alone.n).toBe(2);
+    expect(byChannel.n).toBe(2);
+    expect(byChannel.confusion).toEqual(alone.confusion);
+    expect(byChannel.window).toEqual(alone.window);
+    // --split-channels on a row without a channel: both channels, each with the row's label.
+    const split = await evaluate(csv('split.csv', ['call.wav,angry,']), '--split-channels');
+    expect(split.n).toBe(2);
+    const averaged = await evaluate(csv('averaged.csv', ['call.wav,angry,']));
+    expect(averaged.n).toBe(1);
+    const wrong = await runCli(['evaluate', '--manifest', csv('wrong.csv', ['call.wav,angry,2']), '--json']);
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain(`${call}: the manifest names channel 2, the file has 2`);
   });
 
   it('names the manifest when it cannot be read', async () => {

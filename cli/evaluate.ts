@@ -10,7 +10,7 @@ import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { modelDir } from '../server/process/paths.js';
 
 export const EVALUATE_USAGE = `usage: undertone evaluate --manifest CSV [--root DIR] [--model DIR] [--held-out]
-                         [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--json] [--report DIR [--report-name NAME]]
+                         [--channel ${TELEPHONE_CHANNEL_NAMES.join('|')}] [--split-channels] [--json] [--report DIR [--report-name NAME]]
 
 Evaluates a model on any labelled set in the manifest format (path,emotion[,corpus,speaker,...];
 paths relative to --root, default the manifest's folder). Rows whose emotion the model lacks are
@@ -19,7 +19,10 @@ skipped and counted. --held-out keeps only the test speakers of the shipped mode
 --channel passes every file through a simulated telephone line first: 8 kHz, G.711 μ-law or
 A-law, back to 16 kHz; the -bp variants add the 300-3400 Hz band of an analogue line.
 --json prints one JSON object (accuracy, uar, macroF1, perClass, confusion, n at utterance
-level, plus window-level figures and per-corpus sections). --report writes a Markdown report
+level, plus window-level figures and per-corpus sections). A manifest row with a \`channel\` column
+value is evaluated on that channel of its file alone (a dual-channel call: one row per party);
+--split-channels evaluates every channel of the other rows' files as its own session, each with
+the row's label (otherwise channels are averaged). --report writes a Markdown report
 with confusion-matrix SVGs into DIR, as NAME.md (default evaluation, or evaluation-CHANNEL with
 --channel). --model DIR picks the model (default models/, the wideband one); --model
 models/narrowband evaluates the telephone-band model the server uses for G.711/8 kHz/Twilio
@@ -37,6 +40,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
       'report-name': { type: 'string' },
       'held-out': { type: 'boolean', default: false },
       channel: { type: 'string' },
+      'split-channels': { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -53,7 +57,7 @@ export async function runEvaluate(argv: string[]): Promise<number> {
   for (const s of manifest.skipped) process.stderr.write(`undertone evaluate: ${values.manifest}:${s.line}: skipped (${s.reason})\n`);
   const rows = values['held-out'] ? heldOutSplit(manifest.rows).test : manifest.rows;
   const model = await EmotionModel.load(modelDir(values.model));
-  const ev = await evaluateModel(model, rows, { quiet: values.json, channel });
+  const ev = await evaluateModel(model, rows, { quiet: values.json, channel, splitChannels: values['split-channels'] });
   await model.release();
   for (const f of ev.failures) process.stderr.write(`undertone evaluate: ${f.file}: ${f.error}\n`);
   const skipped = Object.values(ev.skippedLabels).reduce((a, b) => a + (b ?? 0), 0);

@@ -9,11 +9,12 @@ import { runTrain } from './train.js';
 const USAGE = `usage: undertone <command> [options]
 
 commands:
-  predict FILE...   per-second emotion timeline and overall label of audio files
-  evaluate          accuracy, UAR, F1 and confusion of a model on a labelled manifest
-  train             train the model from the corpora (or cross-validate with --cv)
-  serve             the live WebSocket server (docs/protocol.md)
-  stream FILE       stream a file to a live server and print its labels as they arrive
+  predict DIR|FILE...  per-second emotion timeline and overall label of audio files (WAV, MP3, FLAC,
+                       Ogg Vorbis/Opus; folders, --jobs N, --split-channels for two-party recordings)
+  evaluate             accuracy, UAR, F1 and confusion of a model on a labelled manifest
+  train                train the model from the corpora (or cross-validate with --cv)
+  serve                the live WebSocket server (docs/protocol.md)
+  stream FILE          stream a file to a live server and print its labels as they arrive
 
 Run "undertone <command> --help" for its options.`;
 

@@ -66,7 +66,8 @@ describe('undertone predict', () => {
     const r = await runCli(['predict', missing, text, corpusFile(ravdess), empty, truncated]);
     expect(r.code).toBe(1);
     const errors = r.stderr.trim().split('\n');
-    expect(errors).toHaveLength(4);
+    expect(errors).toHaveLength(5);
+    expect(errors[4]).toMatch(/^undertone predict: summary: 1 of 5 files analysed, 4 failed; /);
     expect(errors[0]).toMatch(new RegExp(`missing\\.wav: no such file`));
     expect(errors[1]).toMatch(/notes\.txt: not a supported audio file/);
     expect(errors[2]).toMatch(/empty\.wav: empty file/);

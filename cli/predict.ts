@@ -1,52 +1,125 @@
-/** `undertone predict FILE... [--json] [--model DIR]`: per-second timeline and overall label of files. */
+/**
+ * `undertone predict DIR|FILE... [--jobs N] [--format text|jsonl|csv] [--per second|file]
+ * [--split-channels] [--model DIR]`: per-second timeline and overall label of audio files, one
+ * file in this thread or a batch over worker threads (cli/batch/).
+ */
+import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
-import { decodeAudioFile } from '../core/audio/decode-file.js';
-import { AudioInputError } from '../core/errors.js';
-import { EmotionModel } from '../core/model/emotion-model.js';
-import { predictSamples, type Prediction } from '../core/predict.js';
-import { formatSecond, topScores } from './format.js';
+import { readModelFiles } from '../core/model/metadata.js';
+import { type Band, BANDS } from '../core/protocol/index.js';
+import { type Analyser, LocalAnalyser, WorkerPool } from './batch/analysers.js';
+import { expandInputs } from './batch/inputs.js';
+import { batchProgress } from './batch/progress.js';
+import { OUTPUT_FORMATS, OUTPUT_LEVELS, type OutputFormat, type OutputLevel, createWriter } from './batch/output.js';
+import { runBatch, summaryLine } from './batch/run.js';
+import { bandModels, type ModelChoice, modelDirs } from './models.js';
 import { modelDir } from '../server/process/paths.js';
 
-export const PREDICT_USAGE = `usage: undertone predict FILE... [--json] [--model DIR]
+export const PREDICT_USAGE = `usage: undertone predict DIR|FILE... [--jobs N] [--format text|jsonl|csv] [--per second|file]
+                        [--split-channels] [--json] [--band auto|wideband|narrowband] [--model DIR] [--no-progress]
 
-Prints, for each WAV or Ogg Opus file, a label every second of audio (the window the live server
-uses) and the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
-"silence" and get no label. --json prints one JSON object per file per line.
---model DIR picks the model (default: models/, the wideband model the server uses for 16 kHz
-streams); --model models/narrowband is the telephone-band model the server uses for G.711, 8 kHz
-and Twilio streams, i.e. what the server's labels of such a stream equal.`;
+Prints, for each audio file, a label every second of audio (the window the live server uses) and
+the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
+"silence" and get no label. Formats are recognised by content, not by name: WAV (PCM 8/16/24/32-bit,
+float, G.711 μ-law/A-law, extensible), MP3, FLAC, Ogg Vorbis, Ogg Opus, at any rate and channel
+count. A folder is walked recursively in name order; files that are not audio by content are
+skipped and counted, unless named like audio (.wav .mp3 .flac .ogg .oga .opus): an empty or
+damaged recording is reported, not skipped.
 
-function printHuman(file: string, p: Prediction): void {
-  const lines = [`${file} (${(p.durationMs / 1000).toFixed(2)} s): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];
-  for (const e of p.timeline) lines.push(formatSecond(e));
-  process.stdout.write(lines.join('\n') + '\n');
+--split-channels   each channel is its own session with its own timeline (a dual-channel call
+                   recording: channel 0 the caller, channel 1 the agent); otherwise channels are averaged
+--jobs N           files analysed at once, each in its own worker thread (default: one per core, ${availableParallelism()} here)
+--format F         text (default), jsonl (one JSON object per record) or csv (header line, then records)
+--per second|file  one record per second of each timeline (default) or one per file (per channel
+                   with --split-channels); jsonl per file holds the whole timeline
+--json             the same as --format jsonl --per file
+--band B           auto (default): each file gets the model the live server gives a stream of it, the
+                   telephone-band model (models/narrowband) for G.711 WAV and anything recorded at 8 kHz
+                   or less, the wideband one (models/) otherwise; wideband or narrowband forces one
+                   (e.g. narrowband for phone calls that were saved upsampled to 16 kHz)
+--model DIR        one model for every file instead (the records name the model that labelled each file)
+--no-progress      no progress bar (it is drawn on stderr only when stderr is a terminal)
+
+Results are written in input order and are the same whatever --jobs is. Each file that cannot be
+read is reported on stderr on one line naming it and the problem; the exit status is then 1.
+With more than one file, a summary line (files, audio seconds, speed, labels) ends stderr.`;
+
+function positiveInt(flag: string, text: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1) throw new UsageError(`--${flag} must be a positive integer, got ${JSON.stringify(text)}`);
+  return n;
+}
+
+class UsageError extends Error {}
+
+function oneOf<T extends string>(flag: string, text: string, allowed: readonly T[]): T {
+  if (!(allowed as readonly string[]).includes(text)) throw new UsageError(`--${flag} must be one of ${allowed.join(', ')}, got ${JSON.stringify(text)}`);
+  return text as T;
 }
 
 export async function runPredict(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: { json: { type: 'boolean', default: false }, model: { type: 'string' }, help: { type: 'boolean', short: 'h' } },
-  });
+  let parsed;
+  try {
+    parsed = parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        json: { type: 'boolean', default: false },
+        format: { type: 'string' },
+        per: { type: 'string' },
+        jobs: { type: 'string' },
+        'split-channels': { type: 'boolean', default: false },
+        'no-progress': { type: 'boolean', default: false },
+        model: { type: 'string' },
+        band: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    });
+  } catch (e) {
+    process.stderr.write(`undertone predict: ${(e as Error).message}\n${PREDICT_USAGE}\n`);
+    return 2;
+  }
+  const { values, positionals } = parsed;
   if (values.help || positionals.length === 0) {
     process.stderr.write(PREDICT_USAGE + '\n');
     return values.help ? 0 : 2;
   }
-  const model = await EmotionModel.load(modelDir(values.model));
-  let failed = 0;
-  for (const file of positionals) {
-    try {
-      const samples = await decodeAudioFile(file);
-      if (samples.length === 0) throw new AudioInputError('no audio samples (empty or truncated)', file);
-      const p = await predictSamples(model, samples);
-      if (values.json) process.stdout.write(JSON.stringify({ file, ...p }) + '\n');
-      else printHuman(file, p);
-    } catch (e) {
-      failed++;
-      const msg = e instanceof AudioInputError ? e.message : `${file}: ${(e as Error).message}`;
-      process.stderr.write(`undertone predict: ${msg}\n`);
-    }
+  let format: OutputFormat, level: OutputLevel, jobs: number, band: Band | undefined;
+  try {
+    band = values.band === undefined || values.band === 'auto' ? undefined : oneOf('band', values.band, BANDS);
+    format = values.json ? 'jsonl' : oneOf('format', values.format ?? 'text', OUTPUT_FORMATS);
+    level = values.json ? 'file' : oneOf('per', values.per ?? 'second', OUTPUT_LEVELS);
+    jobs = values.jobs === undefined ? availableParallelism() : positiveInt('jobs', values.jobs);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(`undertone predict: ${e.message}\n`);
+    return 2;
   }
-  await model.release();
-  return failed > 0 ? 1 : 0;
+
+  const models: ModelChoice = values.model !== undefined ? { fixed: modelDir(values.model) } : bandModels(modelDir(), band);
+  const setup = { models, splitChannels: values['split-channels'] };
+  // Check the models here, once, with their own message, before any worker starts.
+  const checked = await Promise.all(modelDirs(models).map((dir) => readModelFiles(dir)));
+  const labels = checked[0].metadata.labels;
+  for (const [i, { metadata }] of checked.entries()) {
+    if (metadata.labels.join() !== labels.join()) throw new Error(`${modelDirs(models)[i]}: its labels (${metadata.labels.join(', ')}) differ from ${modelDirs(models)[0]}'s (${labels.join(', ')})`);
+  }
+  const inputs = await expandInputs(positionals);
+  const batch = inputs.files.length > 1;
+  jobs = Math.max(1, Math.min(jobs, inputs.files.length));
+  const analyser: Analyser = jobs > 1 ? new WorkerPool(setup, jobs) : await LocalAnalyser.create(setup);
+  const writer = createWriter(format, level, labels, (text) => process.stdout.write(text));
+  const bar = batchProgress(inputs.files.length, batch && !values['no-progress'] && process.stderr.isTTY === true);
+  try {
+    const totals = await runBatch(analyser, inputs.files, {
+      onResult: (a) => writer.write(a),
+      onFailure: (message) => bar.message(`undertone predict: ${message}`),
+      onSettled: () => bar.tick(),
+    });
+    bar.stop();
+    if (batch || inputs.skipped > 0) process.stderr.write(`undertone predict: ${summaryLine(totals, jobs, inputs.skipped)}\n`);
+    return totals.failed > 0 ? 1 : 0;
+  } finally {
+    await analyser.close();
+  }
 }

@@ -1,5 +1,5 @@
 /** `undertone stream` through the built CLI against a real server: labels as predict gives them, and clear failures. */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { encodeWav } from '../core/audio/wav.js';
 import { type TestServer, startTestServer } from '../test/harness.js';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
+import { referenceWav, sox } from '../test/transcode.js';
 
 const row = manifestRows().find((r) => r.corpus === 'ravdess' && r.emotion === 'angry')!;
 let srv: TestServer;
@@ -30,15 +31,46 @@ describe('undertone stream', () => {
     const lines = s.stdout.trim().split('\n').map((l) => JSON.parse(l));
     const want = JSON.parse(p.stdout);
     const end = lines.pop();
-    expect(lines.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
-    lines.forEach((l, i) => {
-      const { type, scores, ...rest } = l;
+    // Alert lines (if a rule fired) come between the emotion lines; the emotions equal predict's.
+    const alerts = lines.filter((l) => l.type === 'alert');
+    for (const a of alerts) expect(Object.keys(a).sort()).toEqual(['endMs', 'label', 'rule', 'score', 'second', 'startMs', 'type']);
+    const emotions = lines.filter((l) => l.type !== 'alert');
+    expect(emotions.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
+    emotions.forEach((l, i) => {
+      const { type, scores, smoothed, arousal, valence, ...rest } = l;
+      expect(smoothed !== undefined && arousal !== undefined && valence !== undefined).toBe(l.voiced);
       const { scores: wantScores, ...wantRest } = want.timeline[i];
       expect(type).toBe('emotion');
       expect(rest).toEqual(wantRest);
       for (const [k, v] of Object.entries(wantScores ?? {})) expect(Math.abs(scores[k] - (v as number))).toBeLessThan(1e-4);
     });
     expect(end).toMatchObject({ type: 'end', reason: 'stop', seconds: want.timeline.length, summary: { label: want.label } });
+  });
+
+  it('a μ-law WAV recording (format 7, 8 kHz, made by sox) gets the labels the live pcm_mulaw stream of its bytes gets', async () => {
+    const mulaw = path.join(dir, 'call-mulaw.wav');
+    sox(await referenceWav(corpusFile(row), dir, 'ref.wav'), '-r', '8000', '-e', 'mu-law', mulaw);
+    // The server labels G.711 streams with the narrowband model; predict picks it for a G.711 file
+    // by itself (--band auto), as it does for any file recorded at 8 kHz.
+    const [s, p] = await Promise.all([
+      runCli(['stream', mulaw, '--url', srv.url, '--json', '--encoding', 'pcm_mulaw']),
+      runCli(['predict', '--json', mulaw]),
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(p.code, p.stderr).toBe(0);
+    const lines = s.stdout.trim().split('\n').map((l) => JSON.parse(l));
+    const want = JSON.parse(p.stdout);
+    const narrowband = JSON.parse(readFileSync(path.resolve(import.meta.dirname, '../models/narrowband/model.json'), 'utf8'));
+    expect(want.model).toBe(`${narrowband.name} ${narrowband.version}`);
+    lines.pop();
+    expect(lines.map((l) => l.second)).toEqual(want.timeline.map((e: { second: number }) => e.second));
+    expect(want.timeline.some((e: { voiced: boolean }) => e.voiced)).toBe(true);
+    lines.forEach((l, i) => {
+      const e = want.timeline[i];
+      expect(l.voiced).toBe(e.voiced);
+      expect(l.label).toBe(e.label);
+      for (const [k, v] of Object.entries(e.scores ?? {})) expect(Math.abs(l.scores[k] - (v as number))).toBeLessThan(1e-4);
+    });
   });
 
   it('human output at real time (--realtime) for the Opus packets', async () => {

@@ -28,14 +28,23 @@ export class UndertoneError extends Error {
     message: string,
     /** The WebSocket close code, when the connection closed. */
     readonly closeCode?: number,
-    /** With overloaded / not_ready: the server's hint of how long to wait before retrying (ms). */
+    /** With overloaded / not_ready / key_session_limit / too_many_subscribers / bus_unavailable: the server's hint of how long to wait before retrying (ms). */
     readonly retryAfterMs?: number,
   ) {
     super(message);
   }
 
-  /** True for errors worth retrying with backoff (server busy, loading, restarting, or the link broke). */
+  /** True for errors worth retrying with backoff (server busy, loading, restarting, a limit that frees up, the session bus down, or the link broke). */
   get retryable(): boolean {
-    return ['overloaded', 'not_ready', 'shutting_down', 'connection_failed', 'connection_lost'].includes(this.code);
+    return [
+      'overloaded',
+      'not_ready',
+      'shutting_down',
+      'key_session_limit',
+      'too_many_subscribers',
+      'bus_unavailable',
+      'connection_failed',
+      'connection_lost',
+    ].includes(this.code);
   }
 }

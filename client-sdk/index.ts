@@ -21,6 +21,9 @@ export type { BackpressureOptions } from './backpressure.js';
 export { DEFAULT_MAX_BUFFERED_BYTES, DEFAULT_MAX_QUEUED_BYTES, DEFAULT_SEND_TIMEOUT_MS } from './backpressure.js';
 export type { ReconnectOptions } from './reconnect.js';
 export type {
+  Affect,
+  AlertMessage,
+  CallSummary,
   ClientMessage,
   EmotionMessage,
   Encoding,
@@ -30,6 +33,8 @@ export type {
   ReadyMessage,
   Scores,
   ServerMessage,
+  SmoothedEmotion,
+  SessionAlertMessage,
   SessionEmotionMessage,
   SessionEndMessage,
   SessionEndReason,
@@ -39,6 +44,7 @@ export type {
   StartOptions,
   SubscribedMessage,
   SubscriptionMessage,
+  SummarySegment,
 } from '../core/protocol/index.js';
 
 /** The global WebSocket as a factory (browsers, Deno, Node 22+). Headers cannot be set: the token goes in the query or a subprotocol. */

@@ -7,6 +7,7 @@
  * No Node-only imports: this file runs in browsers.
  */
 import {
+  type AlertMessage,
   type EmotionMessage,
   type EndMessage,
   type Encoding,
@@ -71,6 +72,8 @@ export interface ReconnectInfo {
 export type SessionEvents = {
   ready: (message: ReadyMessage) => void;
   emotion: (message: EmotionMessage) => void;
+  /** An alert rule fired on this session (docs/insight.md). */
+  alert: (message: AlertMessage) => void;
   error: (error: UndertoneError) => void;
   end: (message: EndMessage) => void;
   close: (info: CloseInfo) => void;
@@ -296,6 +299,7 @@ export class Session extends TypedEmitter<SessionEvents> {
       this.emit('ready', message);
     },
     emotion: (message) => this.emit('emotion', message),
+    alert: (message) => this.emit('alert', message),
     end: (message, final) => {
       if (final) {
         this.ended = message;

@@ -16,7 +16,17 @@ const READY: ReadyMessage = {
   windowMs: 1000,
   limits: { maxMessageBytes: 262144, idleTimeoutMs: 30000 },
 };
-const summary = { label: null, scores: null, voicedSeconds: 0, durationMs: 2000 };
+const summary = {
+  label: null,
+  scores: null,
+  voicedSeconds: 0,
+  durationMs: 2000,
+  segments: [],
+  voicedShare: {},
+  peakArousal: null,
+  alerts: [],
+  alertCounts: {},
+};
 const END_SHUTDOWN: EndMessage = { type: 'end', seconds: 2, reason: 'shutdown', summary };
 const closed = (code: number, opened = true, reason = ''): SocketEnd => ({ code, reason, opened, error: opened ? '' : 'ECONNREFUSED' });
 
@@ -27,6 +37,7 @@ function setup(reconnects = false) {
     reconnectsAfterShutdown: () => reconnects,
     ready: (m) => calls.push(`ready ${m.sessionId}`),
     emotion: (m) => calls.push(`emotion ${m.second}`),
+    alert: (m) => calls.push(`alert ${m.rule}`),
     end: (m, final) => calls.push(`end ${m.reason} final=${final}`),
     closed: (info, cause) => {
       calls.push(`closed ${info.code}`);

@@ -6,6 +6,7 @@
  * One dispatcher per connection: it holds what that connection has said so far.
  */
 import {
+  type AlertMessage,
   ERROR_CODES,
   type EmotionMessage,
   type EndMessage,
@@ -24,6 +25,7 @@ export interface StreamHost {
   reconnectsAfterShutdown(): boolean;
   ready(message: ReadyMessage): void;
   emotion(message: EmotionMessage): void;
+  alert(message: AlertMessage): void;
   /** `final`: the session is over (stop, idle timeout, or a shutdown with no reconnection to follow). */
   end(message: EndMessage, final: boolean): void;
   /** The connection closed after `ready`; `cause` says why the session was lost if it had not ended. */
@@ -42,6 +44,7 @@ export class StreamDispatcher {
       this.host.ready(message);
     },
     emotion: (message) => this.host.emotion(message),
+    alert: (message) => this.host.alert(message),
     end: (message) => {
       // A server going away mid-stream: report this session's end, then reconnect on close.
       const goesOn = message.reason === 'shutdown' && this.host.reconnectsAfterShutdown();

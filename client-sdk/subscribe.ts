@@ -11,6 +11,7 @@
  *   sub.on('end', (m) => done(m.summary.label));
  */
 import {
+  type SessionAlertMessage,
   ERROR_CODES,
   type SessionInfo,
   type SessionEmotionMessage,
@@ -56,6 +57,8 @@ export type SubscriptionEvents = {
   subscribed: (message: SubscribedMessage) => void;
   /** One label of a watched session (history first, then live), in that session's order. */
   emotion: (message: SessionEmotionMessage) => void;
+  /** An alert rule fired on a watched session. */
+  alert: (message: SessionAlertMessage) => void;
   /** A watched session ended. */
   end: (message: SessionEndMessage) => void;
   /** The server ended the subscription with an error (e.g. subscriber_too_slow), or the link broke. */
@@ -116,6 +119,7 @@ export class Subscription extends TypedEmitter<SubscriptionEvents> {
         sub.emit('subscribed', m);
       },
       emotion: (m) => sub.emit('emotion', m),
+      alert: (m) => sub.emit('alert', m),
       end: (m) => {
         sub.ended++;
         sub.emit('end', m);

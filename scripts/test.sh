@@ -7,6 +7,7 @@ bash scripts/ensure-chromium.sh
 bash scripts/ensure-prometheus.sh
 bash scripts/ensure-nginx.sh
 bash scripts/ensure-redis.sh
+bash scripts/ensure-sox-ffmpeg.sh
 [ -d node_modules ] || npm ci
 npm run lint
 npm run build

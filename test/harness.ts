@@ -19,9 +19,9 @@ export interface TestServer {
 }
 
 export async function startTestServer(overrides: Partial<ServerConfig> = {}, logger: Logger = silentLogger()): Promise<TestServer> {
-  // maxEventLoopLagMs 0: this server shares its event loop with the test's own work (decoding
-  // files, building signals), whose stalls are not the server's saturation.
-  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', workers: 1, maxEventLoopLagMs: 0, ...overrides });
+  // maxEventLoopLagMs and latencyTargetMs 0: this server shares its event loop with the test's own
+  // work (decoding files, building signals), whose stalls are not the server's saturation.
+  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', workers: 1, maxEventLoopLagMs: 0, latencyTargetMs: 0, ...overrides });
   const server = await UndertoneServer.listen({ config, logger });
   await server.ready;
   return { server, url: `ws://127.0.0.1:${server.port}/v1/stream`, http: `http://127.0.0.1:${server.port}` };
@@ -54,7 +54,10 @@ export async function opusPackets(file: string): Promise<{ packets: Uint8Array[]
 
 /** Largest score difference between a server emotion message and predict's entry; throws on any other mismatch. */
 export function compareEntry(got: EmotionMessage, want: TimelineEntry): number {
-  const { type: _t, scores: gotScores, ...gotRest } = got;
+  // The supervision fields (smoothed, arousal, valence) are predict's entry plus the session's
+  // history; server/pipeline/session.supervision.test.ts checks them. Here: present iff voiced.
+  const { type: _t, scores: gotScores, smoothed, arousal, valence, ...gotRest } = got;
+  if ((smoothed !== undefined && arousal !== undefined && valence !== undefined) !== got.voiced) throw new Error(`second ${got.second}: supervision fields ${got.voiced ? 'missing on a voiced' : 'present on an unvoiced'} second`);
   const { scores: wantScores, ...wantRest } = want;
   const a = JSON.stringify(gotRest, Object.keys(gotRest).sort());
   const b = JSON.stringify(wantRest, Object.keys(wantRest).sort());

@@ -9,12 +9,14 @@ export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export interface TestRedis {
   readonly url: string;
+  readonly port: number;
   readonly child: ChildProcess;
   stop(): Promise<void>;
 }
 
-export async function startRedis(): Promise<TestRedis> {
-  const port = await freePort();
+/** Starts redis-server on a free port, or on `port` (to restart one the test stopped). */
+export async function startRedis(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const child = spawn(REDIS_SERVER, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   await new Promise<void>((resolve, reject) => {
@@ -28,6 +30,7 @@ export async function startRedis(): Promise<TestRedis> {
   });
   return {
     url: `redis://127.0.0.1:${port}`,
+    port,
     child,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');

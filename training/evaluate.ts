@@ -4,7 +4,8 @@
  * window level (each voiced second scored on its own), per corpus and merged. With a `channel`,
  * every file first goes through core's simulated telephone channel (8 kHz G.711).
  */
-import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { decodeAudioFile, decodeAudioFileChannels } from '../core/audio/decode-file.js';
+import { AudioInputError } from '../core/errors.js';
 import { type TelephoneChannel, telephoneChannel } from '../core/audio/telephone.js';
 import type { Label } from '../core/labels.js';
 import type { EmotionModel } from '../core/model/emotion-model.js';
@@ -44,7 +45,7 @@ export interface Outcome {
 export async function evaluateModel(
   model: EmotionModel,
   rows: readonly ManifestRow[],
-  options: { quiet?: boolean; channel?: TelephoneChannel } = {},
+  options: { quiet?: boolean; channel?: TelephoneChannel; splitChannels?: boolean } = {},
 ): Promise<Evaluation> {
   const labels = model.labels;
   const skippedLabels: Partial<Record<Label, number>> = {};
@@ -59,14 +60,17 @@ export async function evaluateModel(
   const bar = progress('evaluate', usable.length, options.quiet);
   for (const row of usable) {
     try {
-      const decoded = trimSilence(await decodeAudioFile(row.file));
-      const samples = options.channel ? telephoneChannel(decoded, options.channel) : decoded;
-      const p = await predictSamples(model, samples);
-      const truth = labels.indexOf(row.emotion);
-      const windows = p.timeline.filter((e) => e.voiced && e.label).map((e) => labels.indexOf(e.label!));
-      // A file with no voiced second gets no label: scored as a miss (-1 never equals truth).
-      if (!p.label) unvoicedFiles++;
-      outcomes.push({ corpus: row.corpus, truth, utterance: p.label ? labels.indexOf(p.label) : -1, windows });
+      for (const audio of await rowAudio(row, options.splitChannels ?? false)) {
+        // Corpus clips are trimmed as in training (training/features/trim.ts): no padding to read.
+        const decoded = trimSilence(audio);
+        const samples = options.channel ? telephoneChannel(decoded, options.channel) : decoded;
+        const p = await predictSamples(model, samples);
+        const truth = labels.indexOf(row.emotion);
+        const windows = p.timeline.filter((e) => e.voiced && e.label).map((e) => labels.indexOf(e.label!));
+        // A file with no voiced second gets no label: scored as a miss (-1 never equals truth).
+        if (!p.label) unvoicedFiles++;
+        outcomes.push({ corpus: row.corpus, truth, utterance: p.label ? labels.indexOf(p.label) : -1, windows });
+      }
     } catch (e) {
       failures.push({ file: row.file, error: (e as Error).message });
     }
@@ -74,6 +78,19 @@ export async function evaluateModel(
   }
   bar.stop(`${outcomes.length} files evaluated, ${failures.length} failed, ${Object.values(skippedLabels).reduce((a, b) => a + (b ?? 0), 0)} skipped (label unknown to the model)`);
   return { ...sectionsOf(labels, outcomes), skippedLabels, failures, unvoicedFiles, labels, outcomes };
+}
+
+/**
+ * The signals a row is evaluated on, each its own session: the channel the row names (manifest
+ * column `channel`); else, with splitChannels, every channel of the file (each with the row's
+ * label); else the channels averaged.
+ */
+async function rowAudio(row: ManifestRow, splitChannels: boolean): Promise<Float32Array[]> {
+  if (row.channel === undefined && !splitChannels) return [await decodeAudioFile(row.file)];
+  const channels = await decodeAudioFileChannels(row.file);
+  if (row.channel === undefined) return channels;
+  if (row.channel >= channels.length) throw new AudioInputError(`the manifest names channel ${row.channel}, the file has ${channels.length}`, row.file);
+  return [channels[row.channel]];
 }
 
 /** Metrics per corpus and merged from per-file outcomes (also used to pool cross-validation folds). */

@@ -17,6 +17,8 @@ export interface ManifestRow {
   readonly gender: string;
   readonly emotion: Label;
   readonly durationS: number;
+  /** Optional `channel` column: the row labels this channel of a multichannel file (0 = first). */
+  readonly channel?: number;
 }
 
 export interface Manifest {
@@ -88,8 +90,14 @@ export async function readManifest(manifestPath: string, root?: string): Promise
       skipped.push({ line: i + 1, reason: `unknown emotion "${emotion}"` });
       continue;
     }
+    const channel = get('channel');
+    if (channel !== '' && !/^\d+$/.test(channel)) {
+      skipped.push({ line: i + 1, reason: `invalid channel "${channel}"` });
+      continue;
+    }
     const corpus = get('corpus') || 'unknown';
     rows.push({
+      ...(channel !== '' ? { channel: Number(channel) } : {}),
       path,
       file: resolve(base, path),
       corpus,

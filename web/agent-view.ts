@@ -2,10 +2,11 @@
  * The demo page's agent view: enter a session key (a call's key or callSid, or a session id) and
  * watch that caller's live mood, as an agent's desktop would: the SDK's `subscribe` (WebSocket),
  * the recent history first, then one label per second, the mood so far (mean of the voiced
- * seconds' scores), and the summary at the end. Live sessions are listed (GET /v1/sessions) to
+ * seconds' scores), the steady (smoothed) label and its trajectory, alerts as they fire, and the
+ * summary at the end. Live sessions are listed (GET /v1/sessions) to
  * pick from. The subscriber key comes from the page's `?subscriber_key=` (else `?token=`).
  */
-import { type SessionEmotionMessage, type Subscription, UndertoneError, subscribe } from '../client-sdk/index.js';
+import { type SessionAlertMessage, type SessionEmotionMessage, type Subscription, UndertoneError, subscribe } from '../client-sdk/index.js';
 import { drawChart } from './chart.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -21,7 +22,10 @@ export function startAgentView(colorOf: (label: string) => string): void {
   const secondEl = $('agent-second');
   const sessionEl = $('agent-session');
   const moodEl = $('agent-mood');
+  const steadyEl = $('agent-steady');
+  const alertsEl = $<HTMLUListElement>('agent-alerts');
   const canvas = $<HTMLCanvasElement>('agent-chart');
+  const smoothedCanvas = $<HTMLCanvasElement>('agent-smoothed-chart');
   const liveEl = $('live-sessions');
   const params = new URLSearchParams(location.search);
   const token = params.get('subscriber_key') ?? params.get('token') ?? params.get('api_key') ?? undefined;
@@ -39,7 +43,13 @@ export function startAgentView(colorOf: (label: string) => string): void {
     keyInput.disabled = busy;
     trackSelect.disabled = busy;
   };
-  const draw = (): void => drawChart(canvas, seconds, labels, colorOf);
+  /** A second as its smoothed view: the same bar chart, drawn from the smoothed scores. */
+  const smoothedOf = (m: SessionEmotionMessage): SessionEmotionMessage =>
+    m.voiced && m.smoothed ? { ...m, label: m.smoothed.label, scores: m.smoothed.scores } : m;
+  const draw = (): void => {
+    drawChart(canvas, seconds, labels, colorOf);
+    drawChart(smoothedCanvas, seconds.map(smoothedOf), labels, colorOf);
+  };
 
   /** Mean of the voiced seconds' scores and its argmax: the call's mood so far. */
   const mood = (): string => {
@@ -61,8 +71,22 @@ export function startAgentView(colorOf: (label: string) => string): void {
     if (m.voiced) labelEl.style.color = colorOf(m.label ?? '');
     else labelEl.style.removeProperty('color');
     moodEl.textContent = mood();
+    if (m.smoothed) {
+      steadyEl.textContent = m.smoothed.label;
+      steadyEl.style.color = colorOf(m.smoothed.label);
+    }
     canvas.dataset.labels = seconds.map((s) => (s.voiced ? s.label : '-')).join(',');
+    smoothedCanvas.dataset.labels = seconds.map((s) => (s.voiced ? (s.smoothed?.label ?? '?') : '-')).join(',');
     draw();
+  };
+
+  const onAlert = (a: SessionAlertMessage): void => {
+    const li = document.createElement('li');
+    li.dataset.rule = a.rule;
+    li.dataset.second = String(a.second);
+    li.textContent = `${a.rule} at ${(a.endMs / 1000).toFixed(0)} s: ${a.label} (${Math.round(a.score * 100)}%)`;
+    alertsEl.prepend(li);
+    alertsEl.dataset.count = String(alertsEl.children.length);
   };
 
   const watch = async (): Promise<void> => {
@@ -76,8 +100,12 @@ export function startAgentView(colorOf: (label: string) => string): void {
     errorEl.textContent = '';
     labelEl.textContent = '–';
     labelEl.dataset.voiced = 'false';
-    secondEl.textContent = sessionEl.textContent = moodEl.textContent = '–';
+    secondEl.textContent = sessionEl.textContent = moodEl.textContent = steadyEl.textContent = '–';
+    steadyEl.style.removeProperty('color');
+    alertsEl.replaceChildren();
+    alertsEl.dataset.count = '0';
     delete canvas.dataset.labels;
+    delete smoothedCanvas.dataset.labels;
     draw();
     setState('connecting');
     try {
@@ -85,6 +113,7 @@ export function startAgentView(colorOf: (label: string) => string): void {
       sub = s;
       sessionEl.textContent = s.sessions.map((i) => `${i.key ?? i.sessionId}${i.track ? ` (${i.track})` : ''}`).join(', ');
       s.on('emotion', onEmotion);
+      s.on('alert', onAlert);
       s.on('end', (m) => {
         if (s.sessions.length === 1) moodEl.textContent = m.summary.label ? `${m.summary.label} (call ended)` : 'no speech (call ended)';
       });

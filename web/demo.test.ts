@@ -15,9 +15,11 @@ import { PROJECT_ROOT, WEB_DIR } from '../server/process/paths.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { resampleAll } from '../core/audio/resample.js';
 import { encodeWav } from '../core/audio/wav.js';
-import { type TestServer, opusPackets, startTestServer } from '../test/harness.js';
+import { type TestServer, opusPackets, s16leBytes, startTestServer } from '../test/harness.js';
 import { StreamClient } from '../test/clients/stream-client.js';
-import { corpusFile, longestRow } from '../test/corpora.js';
+import { corpusFile, longestRow, manifestRows } from '../test/corpora.js';
+import { concatFloat32 } from '../core/audio/concat.js';
+import type { AlertMessage } from '../core/protocol/index.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 
@@ -117,8 +119,11 @@ describe('demo page in Chromium', () => {
   it('microphone with Opus (WebCodecs AudioEncoder) selected: labels appear, the server decodes opus; else the page falls back to PCM and says so', async () => {
     const opusSessions = async (): Promise<number> => {
       const text = await (await fetch(`${srv!.http}/metrics`)).text();
-      const m = /^undertone_sessions_total\{encoding="opus"\} (\d+)$/m.exec(text);
-      return m ? Number(m[1]) : 0;
+      // Every band's series (the counter is split by model band).
+      return [...text.matchAll(/^undertone_sessions_total\{encoding="opus",band="[a-z]+"\} (\d+)$/gm)].reduce(
+        (sum, m) => sum + Number(m[1]),
+        0,
+      );
     };
     const before = await opusSessions();
     const page = await browser!.newPage({ viewport: { width: 1000, height: 720 } });
@@ -240,6 +245,52 @@ describe('demo page in Chromium', () => {
     expect((await page.textContent('#agent-error'))!.trim()).toBe('no live session "no-such-call"');
     expect(problems).toEqual([]);
     console.log(`demo agent view: ${shown.length} labels watched, mood ${mood}`);
+    await page.close();
+  });
+
+  it('agent view: sustained angry speech raises the sustained-negative alert as it fires, beside the smoothed trajectory', async () => {
+    const page = await browser!.newPage({ viewport: { width: 1000, height: 1300 } });
+    const problems: string[] = [];
+    page.on('pageerror', (e) => problems.push(e.message));
+    page.on('console', (m) => {
+      if (m.type() === 'error') problems.push(m.text());
+    });
+    await page.goto(`${srv!.http}/`);
+    // ~32 s of one held-out actor's angry speech (the model's test speakers), under the built-in rules.
+    const rows = manifestRows()
+      .filter((r) => r.speaker === 'ravdess-01' && r.emotion === 'angry')
+      .slice(0, 8);
+    const pcm = s16leBytes(concatFloat32(await Promise.all(rows.map((r) => decodeAudioFile(corpusFile(r))))));
+    const caller = await StreamClient.connect(srv!.url);
+    caller.sendJson({ type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1, key: 'call-angry-demo' });
+    await caller.next('ready');
+    await page.fill('#agent-key', 'call-angry-demo');
+    await page.getByRole('button', { name: 'Watch', exact: true }).click();
+    await page.waitForSelector('#agent-state[data-state="watching"]', { timeout: 10_000 });
+    // 100 ms messages at 4x real time.
+    for (let o = 0; o < pcm.length; o += 3200) {
+      await caller.sendBinary(pcm.subarray(o, o + 3200));
+      await new Promise((r) => setTimeout(r, 25));
+    }
+    // The alert shows while the call is still live.
+    await page.waitForSelector('#agent-alerts li[data-rule="sustained-negative"]', { timeout: 15_000 });
+    expect(await page.getAttribute('#agent-state', 'data-state')).toBe('watching');
+    caller.sendJson({ type: 'stop' });
+    await caller.closed;
+    await page.waitForSelector('#agent-state[data-state="idle"]', { timeout: 15_000 });
+    const sent = caller.messages.filter((m): m is AlertMessage => m.type === 'alert');
+    expect(sent.map((a) => a.rule)).toContain('sustained-negative');
+    const shownAlerts = await page.$$eval('#agent-alerts li', (lis) =>
+      lis.map((li) => `${(li as HTMLElement).dataset.rule}@${(li as HTMLElement).dataset.second}`),
+    );
+    expect(shownAlerts.reverse()).toEqual(sent.map((a) => `${a.rule}@${a.second}`));
+    const smoothed = (await page.getAttribute('#agent-smoothed-chart', 'data-labels'))!.split(',');
+    expect(smoothed).toEqual(caller.emotions.map((m) => (m.voiced ? m.smoothed!.label : '-')));
+    expect((await page.textContent('#agent-steady'))!.trim()).toBe(caller.emotions.filter((m) => m.voiced).at(-1)!.smoothed!.label);
+    expect(problems).toEqual([]);
+    if (process.env.UNDERTONE_DEMO_SCREENSHOT === '1')
+      await page.locator('#agent').screenshot({ path: path.join(PROJECT_ROOT, 'docs', 'agent-alert.png') });
+    console.log(`demo agent alerts: ${shownAlerts.join(' ')}; smoothed ${smoothed.join(',')}`);
     await page.close();
   });
 });

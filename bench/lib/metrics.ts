@@ -34,12 +34,15 @@ export function total(samples: Samples, name: string): number {
   return sum;
 }
 
-/** Cumulative bucket counts of a label-less histogram, by upper bound (seconds). */
+/** Cumulative bucket counts of a histogram, by upper bound (seconds), summed over its other labels (e.g. every model band). */
 export function buckets(samples: Samples, name: string): Map<number, number> {
   const out = new Map<number, number>();
   for (const [k, v] of samples) {
-    const m = new RegExp(`^${name}_bucket\\{le="([^"]+)"\\}$`).exec(k);
-    if (m) out.set(m[1] === '+Inf' ? Infinity : Number(m[1]), v);
+    if (!k.startsWith(`${name}_bucket{`)) continue;
+    const m = /[{,]le="([^"]+)"/.exec(k);
+    if (!m) continue;
+    const bound = m[1] === '+Inf' ? Infinity : Number(m[1]);
+    out.set(bound, (out.get(bound) ?? 0) + v);
   }
   return out;
 }

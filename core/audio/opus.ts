@@ -4,12 +4,14 @@
  * demuxing the Ogg pages with codec-parser and feeding the packets through the same decoder.
  * One decoder path for both is what lets a stream of a file's packets give the file's features.
  */
-import CodecParser, { type OggPage, type OpusHeader } from 'codec-parser';
+import type { OpusHeader } from 'codec-parser';
 import { OpusDecoder } from 'opus-decoder';
 import { AudioInputError } from '../errors.js';
 import { MODEL_SAMPLE_RATE } from './resample.js';
 import { downmix } from './pcm.js';
 import { concatFloat32 } from './concat.js';
+import { oggPages } from './ogg.js';
+import { quietly } from './quiet.js';
 
 /** Opus timestamps (pre-skip, granule positions) are always counted at 48 kHz. */
 const OPUS_CLOCK = 48000;
@@ -20,22 +22,6 @@ const OPUS_CLOCK = 48000;
  * Real encoders stay far below it (a 20 ms frame is at most 1275 bytes).
  */
 export const MAX_OPUS_PACKET_BYTES_PER_CHANNEL = 32000 * 0.12;
-
-/**
- * Runs `fn` with console.error muted: opus-decoder prints every packet libopus rejects with
- * console.error, so a client sending garbage would write one stderr line per packet (a log
- * flood). The rejection still reaches the caller through the result's `errors`. Synchronous,
- * so nothing else can run (and lose its console.error) while it is muted.
- */
-function quietly<T>(fn: () => T): T {
-  const original = console.error;
-  console.error = () => undefined;
-  try {
-    return fn();
-  } finally {
-    console.error = original;
-  }
-}
 
 export function isOggOpus(bytes: Uint8Array): boolean {
   if (bytes.length < 36 || String.fromCharCode(...bytes.subarray(0, 4)) !== 'OggS') return false;
@@ -65,8 +51,13 @@ export class OpusPacketDecoder {
     return new OpusPacketDecoder(decoder, preSkip48k, channels);
   }
 
-  /** Decodes one packet. A packet the decoder rejects throws AudioInputError; the decoder stays usable. */
+  /** Decodes one packet to mono. A packet the decoder rejects throws AudioInputError; the decoder stays usable. */
   decode(packet: Uint8Array): Float32Array {
+    return downmix(this.decodeChannels(packet)).slice();
+  }
+
+  /** Decodes one packet, one array per channel (the decoder's 1 or 2). */
+  decodeChannels(packet: Uint8Array): Float32Array[] {
     if (packet.length === 0) throw new AudioInputError('empty Opus packet');
     if (packet.length > this.maxPacketBytes) throw new AudioInputError(`Opus packet of ${packet.length} bytes exceeds ${this.maxPacketBytes}`);
     const result = quietly(() => this.decoder.decodeFrame(packet));
@@ -76,14 +67,13 @@ export class OpusPacketDecoder {
       throw new AudioInputError(`invalid Opus packet (${why})`);
     }
     this.packetsDecoded++;
-    let mono = downmix(result.channelData);
-    if (mono.length > result.samplesDecoded) mono = mono.subarray(0, result.samplesDecoded);
+    let skip = 0;
     if (this.skipRemaining > 0) {
-      const skip = Math.min(this.skipRemaining, mono.length);
+      skip = Math.min(this.skipRemaining, result.samplesDecoded);
       this.skipRemaining -= skip;
-      mono = mono.subarray(skip);
     }
-    return mono.slice();
+    // The decoder reuses its output buffers: copy.
+    return result.channelData.map((c) => c.slice(skip, result.samplesDecoded));
   }
 
   free(): void {
@@ -104,13 +94,7 @@ export interface OggOpusStream {
 /** Demuxes an Ogg Opus file into its packets and header fields. */
 export function demuxOggOpus(bytes: Uint8Array, source?: string): OggOpusStream {
   if (!isOggOpus(bytes)) throw new AudioInputError('not an Ogg Opus file', source);
-  let pages: OggPage[];
-  try {
-    const parser = new CodecParser<OggPage>('audio/ogg', { enableLogging: false });
-    pages = [...parser.parseAll(bytes)];
-  } catch (e) {
-    throw new AudioInputError(`corrupt Ogg stream (${(e as Error).message})`, source);
-  }
+  const pages = oggPages(bytes, 'Ogg Opus', source);
   const packets: Uint8Array[] = [];
   let header: OpusHeader | undefined;
   let granule: number | undefined;
@@ -132,23 +116,29 @@ export function demuxOggOpus(bytes: Uint8Array, source?: string): OggOpusStream 
 
 /** Decodes an Ogg Opus file to mono 16 kHz, trimmed to the length its last granule position states. */
 export async function decodeOggOpus(bytes: Uint8Array, source?: string): Promise<Float32Array> {
+  return downmix(await decodeOggOpusChannels(bytes, source));
+}
+
+/** Decodes an Ogg Opus file to 16 kHz, one array per channel (1, or 2 for stereo and more). */
+export async function decodeOggOpusChannels(bytes: Uint8Array, source?: string): Promise<Float32Array[]> {
   const stream = demuxOggOpus(bytes, source);
-  const decoder = await OpusPacketDecoder.create(stream.channels > 1 ? 2 : 1, stream.preSkip);
+  const channels = stream.channels > 1 ? 2 : 1;
+  const decoder = await OpusPacketDecoder.create(channels, stream.preSkip);
   try {
-    const chunks: Float32Array[] = [];
+    const chunks: Float32Array[][] = Array.from({ length: channels }, () => []);
     for (const packet of stream.packets) {
       try {
-        chunks.push(decoder.decode(packet));
+        decoder.decodeChannels(packet).forEach((c, i) => chunks[i].push(c));
       } catch (e) {
         throw new AudioInputError((e as Error).message, source);
       }
     }
-    const out = concatFloat32(chunks);
     // Trim the padding of the last packet to the length the last granule position states.
-    if (stream.totalSamples48k !== undefined && stream.totalSamples48k > 0) {
-      return out.subarray(0, Math.min(out.length, Math.round((stream.totalSamples48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK)));
-    }
-    return out;
+    const keep = stream.totalSamples48k !== undefined && stream.totalSamples48k > 0 ? Math.round((stream.totalSamples48k * MODEL_SAMPLE_RATE) / OPUS_CLOCK) : Infinity;
+    return chunks.map((c) => {
+      const out = concatFloat32(c);
+      return keep < out.length ? out.subarray(0, keep) : out;
+    });
   } finally {
     decoder.free();
   }

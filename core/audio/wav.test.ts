@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { AudioInputError } from '../errors.js';
+import { G711_DECODE_TABLES } from './g711.js';
 import { decodeWav, encodeWav, isWav } from './wav.js';
 
 /**
@@ -182,6 +183,27 @@ describe('decodeWav: sample formats', () => {
   });
 });
 
+describe('decodeWav: G.711 (format 6 A-law, 7 μ-law) through core/audio/g711.ts', () => {
+  it('decodes every character as the live pcm_alaw / pcm_mulaw tables do, plain and extensible', () => {
+    const codes = Array.from({ length: 256 }, (_, i) => i);
+    for (const [tag, law] of [
+      [6, 'alaw'],
+      [7, 'mulaw'],
+    ] as const) {
+      const expected = [...G711_DECODE_TABLES[law]];
+      expectClose(decodeWav(riff([fmtChunk(tag, 1, 8000, 8), dataChunk(codes)])).samples, expected, 0);
+      expectClose(decodeWav(riff([extensibleFmtChunk(tag, 1, 8000, 8), dataChunk(codes)])).samples, expected, 0);
+    }
+  });
+
+  it('keeps the channels of a stereo μ-law file apart in channelData', () => {
+    const d = decodeWav(riff([fmtChunk(7, 2, 8000, 8), dataChunk([0x00, 0xff, 0x80, 0x7f])]));
+    expect(d.channels).toBe(2);
+    expectClose(d.channelData[0], [G711_DECODE_TABLES.mulaw[0x00], G711_DECODE_TABLES.mulaw[0x80]], 0);
+    expectClose(d.channelData[1], [G711_DECODE_TABLES.mulaw[0xff], G711_DECODE_TABLES.mulaw[0x7f]], 0);
+  });
+});
+
 describe('decodeWav: chunk layout', () => {
   it('skips unknown chunks before the data, including odd-sized ones with their pad byte', () => {
     const wav = riff([
@@ -198,11 +220,14 @@ describe('decodeWav: chunk layout', () => {
     expectClose(decodeWav(wav).samples, [1, 2, 3, 4].map((v) => v / 32768));
   });
 
-  it('takes the data that is there when the data size is larger than the file (0xFFFFFFFF or a stale size)', () => {
-    for (const declared of [0xffffffff, 1000]) {
-      const wav = riff([fmtChunk(1, 1, 16000, 16), dataChunk(s16([5, -6, 7]), declared)]);
-      expectClose(decodeWav(wav).samples, [5, -6, 7].map((v) => v / 32768));
-    }
+  it('takes the data that is there when the data size is 0xFFFFFFFF (ffmpeg writing to a pipe)', () => {
+    const wav = riff([fmtChunk(1, 1, 16000, 16), dataChunk(s16([5, -6, 7]), 0xffffffff)]);
+    expectClose(decodeWav(wav).samples, [5, -6, 7].map((v) => v / 32768));
+  });
+
+  it('refuses a data chunk larger than the file holds (a truncated file), naming both sizes', () => {
+    const wav = riff([fmtChunk(1, 1, 16000, 16), dataChunk(s16([5, -6, 7]), 96000)]);
+    expectAudioInputError(() => decodeWav(wav, 'cut.wav'), 'cut.wav', /truncated WAV file: header says 96000 bytes of audio, file holds 6$/);
   });
 
   it('drops a trailing partial frame', () => {
@@ -254,7 +279,8 @@ describe('decodeWav: errors name the source', () => {
       [3, 16],
       [3, 24],
       [2, 16], // MS ADPCM
-      [6, 8], // A-law
+      [6, 16], // A-law is 8-bit only
+      [7, 4],
     ]) {
       const name = `fmt${tag}-${bits}.wav`;
       const wav = riff([fmtChunk(tag, 1, 16000, bits), dataChunk(new Uint8Array(48))]);

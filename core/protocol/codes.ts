@@ -58,6 +58,19 @@ export const ERROR_CODES = {
    * dropped; reconnect to resume from history.
    */
   subscriber_too_slow: CLOSE_CODES.TRY_AGAIN_LATER,
+  /**
+   * The session (per process), or the process, has as many subscribers as it allows
+   * (--max-subscribers-per-session, --max-subscribers); SSE gets HTTP 429. Retry later.
+   */
+  too_many_subscribers: CLOSE_CODES.TRY_AGAIN_LATER,
+  /** The API key already holds as many live audio connections as the server allows it (--max-sessions-per-key). */
+  key_session_limit: CLOSE_CODES.TRY_AGAIN_LATER,
+  /**
+   * Subscription or listing: the shared session bus (Redis) cannot be reached, or was lost while
+   * subscribed (labels may have been missed); SSE and the listing get HTTP 503. Retry later: the
+   * server reconnects by itself, and live sessions keep being labelled meanwhile.
+   */
+  bus_unavailable: CLOSE_CODES.TRY_AGAIN_LATER,
   /** A server bug; logged with the session id. */
   internal: CLOSE_CODES.INTERNAL_ERROR,
 } as const;

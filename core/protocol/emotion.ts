@@ -7,7 +7,27 @@ import type { Label } from '../labels.js';
 
 export type Scores = Partial<Record<Label, number>>;
 
-export interface EmotionMessage {
+/** A point of the circumplex of affect, each axis in [-1, 1] (core/supervision/affect.ts). */
+export interface Affect {
+  /** Pleasure (+1) to displeasure (-1). */
+  readonly valence: number;
+  /** Activated (+1) to deactivated (-1). */
+  readonly arousal: number;
+}
+
+/** The session's smoothed view of a voiced second (core/supervision/smoothing.ts). */
+export interface SmoothedEmotion extends Affect {
+  /** The label shown: changes only when another leads it by the smoothing's switchMargin. */
+  readonly label: Label;
+  /** Filtered probability of every model label. */
+  readonly scores: Scores;
+}
+
+/**
+ * Voiced seconds also carry `arousal` and `valence` of the raw scores, and `smoothed` from the
+ * session's smoother (docs/insight.md).
+ */
+export interface EmotionMessage extends Partial<Affect> {
   readonly type: 'emotion';
   /** 1-based: second k covers stream time up to k s (the last one may end earlier). */
   readonly second: number;
@@ -21,4 +41,6 @@ export interface EmotionMessage {
   readonly label?: Label;
   /** Present only when voiced: probability of every model label (they sum to 1). */
   readonly scores?: Scores;
+  /** Present only when voiced. */
+  readonly smoothed?: SmoothedEmotion;
 }

@@ -7,7 +7,7 @@ export interface ErrorMessage {
   /** Human-readable detail; never contains audio. */
   readonly message: string;
   /**
-   * With `overloaded` and `not_ready`: how long to wait before reconnecting (ms). Already
+   * With `overloaded`, `not_ready`, `key_session_limit` and `too_many_subscribers`: how long to wait before reconnecting (ms). Already
    * jittered by the server so refused clients do not come back all at once.
    */
   readonly retryAfterMs?: number;

@@ -7,8 +7,9 @@
  * each direction with their parsers (client-message.ts, server-message.ts,
  * subscription-message.ts), close and error codes (codes.ts), ProtocolError, and endpoint paths.
  */
-export type { EmotionMessage, Scores } from './emotion.js';
-export type { EndMessage, EndReason } from './end.js';
+export type { AlertMessage, SessionAlertMessage } from './alert.js';
+export type { Affect, EmotionMessage, Scores, SmoothedEmotion } from './emotion.js';
+export type { CallSummary, EndMessage, EndReason, SummarySegment } from './end.js';
 export type { ErrorMessage } from './error.js';
 export type { KeepaliveMessage } from './keepalive.js';
 export type { ReadyMessage } from './ready.js';

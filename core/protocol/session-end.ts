@@ -4,8 +4,12 @@
  */
 import type { EndMessage, EndReason } from './end.js';
 
-/** The stream protocol's end reasons, plus a client that went away without `stop` and a session that failed. */
-export type SessionEndReason = EndReason | 'client_closed' | 'error';
+/**
+ * The stream protocol's end reasons, plus a client that went away without `stop`, a session that
+ * failed, and `lost`: the process serving the session died (no more labels will come; sent by
+ * the bus on its behalf, so `seconds` and `summary` count what was published before).
+ */
+export type SessionEndReason = EndReason | 'client_closed' | 'error' | 'lost';
 
 export interface SessionEndMessage extends Omit<EndMessage, 'reason'> {
   readonly reason: SessionEndReason;

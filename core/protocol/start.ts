@@ -2,6 +2,7 @@
  * `start`: the client's first message. It names the audio format of the binary messages that
  * follow; the server answers `ready` (or an error and a close code).
  */
+import { parseSmoothingSettings, type SmoothingSettings } from '../supervision/smoothing.js';
 
 export const ENCODINGS = ['pcm_s16le', 'pcm_f32le', 'pcm_mulaw', 'pcm_alaw', 'opus'] as const;
 export type Encoding = (typeof ENCODINGS)[number];
@@ -56,6 +57,11 @@ export interface StartMessage {
    * reaches the server upsampled (e.g. 16 kHz PCM from a contact-center platform), send `narrowband`.
    */
   readonly band?: Band;
+  /**
+   * This session's smoothing settings (docs/insight.md), over the server's (--smoothing):
+   * e.g. `{"method": "ema", "alpha": 0.3}`. Unknown fields or out-of-range values: invalid_message.
+   */
+  readonly smoothing?: Partial<SmoothingSettings>;
 }
 
 /** The fields of `start` a client chooses: everything but `type` (the client SDK's ConnectOptions extends it). */
@@ -63,7 +69,7 @@ export type StartOptions = Omit<StartMessage, 'type'>;
 
 /** The `start` message of `options`: its start fields only, the optional ones when defined. */
 export function startMessage(options: StartOptions): StartMessage {
-  const { encoding, sampleRate, channels, preSkip, key, band } = options;
+  const { encoding, sampleRate, channels, preSkip, key, band, smoothing } = options;
   return {
     type: 'start',
     encoding,
@@ -72,6 +78,7 @@ export function startMessage(options: StartOptions): StartMessage {
     ...(preSkip !== undefined ? { preSkip } : {}),
     ...(key !== undefined ? { key } : {}),
     ...(band !== undefined ? { band } : {}),
+    ...(smoothing !== undefined ? { smoothing } : {}),
   };
 }
 
@@ -80,7 +87,7 @@ export type StartProblem =
   | { readonly ok: false; readonly code: 'invalid_message' | 'unsupported_encoding' | 'unsupported_format'; readonly reason: string }
   | { readonly ok: true; readonly message: StartMessage };
 
-const FIELDS = new Set(['type', 'encoding', 'sampleRate', 'channels', 'preSkip', 'key', 'band']);
+const FIELDS = new Set(['type', 'encoding', 'sampleRate', 'channels', 'preSkip', 'key', 'band', 'smoothing']);
 
 /** The band a stream is labelled as: its `band` if given, else telephone band for G.711 or <= 8 kHz. */
 export function streamBand(start: Pick<StartMessage, 'encoding' | 'sampleRate' | 'band'>): Band {
@@ -94,7 +101,7 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   const bad = (reason: string): StartProblem => ({ ok: false, code: 'invalid_message', reason });
   const unknown = Object.keys(raw).filter((k) => !FIELDS.has(k));
   if (unknown.length > 0) return bad(`start: unknown field ${JSON.stringify(unknown[0])}`);
-  const { encoding, sampleRate, channels, preSkip, key, band } = raw;
+  const { encoding, sampleRate, channels, preSkip, key, band, smoothing } = raw;
   if (typeof encoding !== 'string') return bad('start: "encoding" must be a string');
   if (!(ENCODINGS as readonly string[]).includes(encoding)) {
     return {
@@ -135,6 +142,14 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
   if (band !== undefined && (typeof band !== 'string' || !(BANDS as readonly string[]).includes(band))) {
     return bad(`start: "band" must be one of ${BANDS.join(', ')}`);
   }
+  if (smoothing !== undefined) {
+    // Checked against the defaults here; the server applies the fields given over its own settings.
+    try {
+      parseSmoothingSettings(smoothing, 'start');
+    } catch (e) {
+      return bad((e as Error).message);
+    }
+  }
   const message = startMessage({
     encoding: encoding as Encoding,
     sampleRate,
@@ -142,6 +157,7 @@ export function validateStart(raw: Record<string, unknown>): StartProblem {
     preSkip: preSkip as number | undefined,
     key: key as string | undefined,
     band: band as Band | undefined,
+    smoothing: smoothing as Partial<SmoothingSettings> | undefined,
   });
   return { ok: true, message };
 }

@@ -39,6 +39,20 @@ describe('nginx in front of two servers', () => {
     expect((await fetch(`${nginx.http}/metrics`)).status).toBe(404);
   });
 
+  it('passes /v1/twilio and /v1/sessions through (WebSocket upgrade, listing)', async () => {
+    const listing = await fetch(`${nginx.http}/v1/sessions`);
+    expect(listing.status).toBe(200);
+    expect(await listing.json()).toEqual({ sessions: [] });
+    const base = nginx.url.replace('/v1/stream', '');
+    for (const path of ['/v1/twilio', '/v1/sessions/nobody/events']) {
+      const c = await StreamClient.connect(`${base}${path}`);
+      // Upgraded by the backend (a Twilio stream waits for its messages; an unknown session is refused in-band).
+      expect(c.ws.protocol).toBe('');
+      c.ws.close();
+      await c.closed;
+    }
+  });
+
   it('spreads concurrent sessions over both backends and delivers every label', async () => {
     const model = await EmotionModel.load(modelDir());
     const rows = manifestRows().filter((r) => r.durationS >= 2.5 && r.durationS <= 4);

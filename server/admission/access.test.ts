@@ -99,7 +99,7 @@ describe('API keys', () => {
       expect(o.messages).toEqual([{ type: 'error', code: 'unauthorized', message: expect.stringMatching(/API key/) }]);
     }
     expect(await metric(srv.http, 'undertone_audio_bytes_total')).toBe(bytesBefore);
-    expect(await metric(srv.http, 'undertone_sessions_total{encoding="pcm_s16le"}')).toBe(4);
+    expect(await metric(srv.http, 'undertone_sessions_total{encoding="pcm_s16le",band="wideband"}')).toBe(4);
   });
 
   it('an API key file that is missing or empty stops the configuration, naming the file', () => {

@@ -9,7 +9,15 @@ import { describe, expect, it } from 'vitest';
 import { silentLogger } from '../process/logger.js';
 import { ServerMetrics } from '../process/metrics.js';
 import { AccessControl } from './access.js';
-import { Admission, LocalSlots } from './admission.js';
+import { ProtocolError } from '../../core/protocol/index.js';
+import { Admission, AdmissionTicket, LocalSlots } from './admission.js';
+import { HeadroomGate, RecentLatency } from './headroom.js';
+import { KeyCounts } from './key-quota.js';
+
+/** The refusal, or undefined when admitted (a ticket). */
+function refusal(result: ProtocolError | AdmissionTicket): ProtocolError | undefined {
+  return result instanceof ProtocolError ? result : undefined;
+}
 
 function request(headers: Record<string, string> = {}, url = '/v1/stream'): IncomingMessage {
   return { headers, url } as unknown as IncomingMessage;
@@ -22,6 +30,9 @@ function setUp(state: { draining?: boolean; ready?: boolean; queued?: number; ma
     config: { maxSessions: state.maxSessions ?? 2, maxQueuedWindows: 10, maxEventLoopLagMs: 0, retryAfterMs: 1000 },
     access: new AccessControl({ apiKeys: state.apiKeys ?? [], allowedOrigins: [] }),
     slots,
+    keyQuota: new KeyCounts(0),
+    headroom: new HeadroomGate({ labels: new RecentLatency(), loopLag: new RecentLatency() }, { targetMs: 0 }),
+    liveConnections: () => 0,
     metrics,
     logger: silentLogger(),
     draining: () => state.draining ?? false,
@@ -34,21 +45,22 @@ function setUp(state: { draining?: boolean; ready?: boolean; queued?: number; ma
 describe('Admission', () => {
   it('admits and holds a slot until released; at the session limit refuses overloaded with a retry hint and counts the shed', async () => {
     const { admission, metrics } = setUp({ maxSessions: 1 });
-    expect(await admission.admit(request(), { requireKey: true })).toBeUndefined();
-    const full = await admission.admit(request(), { requireKey: true });
+    const ticket = await admission.admit(request(), { requireKey: true });
+    expect(ticket).toBeInstanceOf(AdmissionTicket);
+    const full = refusal(await admission.admit(request(), { requireKey: true }));
     expect(full).toMatchObject({ code: 'overloaded', closeCode: 1013 });
     expect(full!.retryAfterMs).toBeGreaterThanOrEqual(1000);
     expect(full!.retryAfterMs).toBeLessThanOrEqual(1500);
     expect((await metrics.shed.get()).values).toEqual([expect.objectContaining({ labels: { limit: 'sessions' }, value: 1 })]);
-    admission.release();
-    expect(await admission.admit(request(), { requireKey: true })).toBeUndefined();
+    (ticket as AdmissionTicket).release();
+    expect(await admission.admit(request(), { requireKey: true })).toBeInstanceOf(AdmissionTicket);
   });
 
   it('refuses in order: draining, then not ready, then access, then a full inference queue, before taking a slot', async () => {
     const everything = { draining: true, ready: false, apiKeys: ['k'], queued: 10 };
-    expect((await setUp(everything).admission.admit(request(), { requireKey: true }))?.code).toBe('shutting_down');
-    expect((await setUp({ ...everything, draining: false }).admission.admit(request(), { requireKey: true }))?.code).toBe('not_ready');
-    expect((await setUp({ ...everything, draining: false, ready: true }).admission.admit(request(), { requireKey: true }))?.code).toBe('unauthorized');
+    expect(refusal(await setUp(everything).admission.admit(request(), { requireKey: true }))?.code).toBe('shutting_down');
+    expect(refusal(await setUp({ ...everything, draining: false }).admission.admit(request(), { requireKey: true }))?.code).toBe('not_ready');
+    expect(refusal(await setUp({ ...everything, draining: false, ready: true }).admission.admit(request(), { requireKey: true }))?.code).toBe('unauthorized');
     const queueFull = setUp({ queued: 10, maxSessions: 1 });
     expect(await queueFull.admission.admit(request({ authorization: 'Bearer k' }), { requireKey: true })).toMatchObject({ code: 'overloaded', message: expect.stringMatching(/inference queue is full/) });
     // The refusal took no slot: the only one is still free.
@@ -57,8 +69,8 @@ describe('Admission', () => {
 
   it('checks the key only when the transport requires it (Twilio sends it in its start message)', async () => {
     const { admission } = setUp({ apiKeys: ['k'] });
-    expect((await admission.admit(request(), { requireKey: true }))?.code).toBe('unauthorized');
-    expect(await admission.admit(request(), { requireKey: false })).toBeUndefined();
-    expect(await admission.admit(request({ authorization: 'Bearer k' }), { requireKey: true })).toBeUndefined();
+    expect(refusal(await admission.admit(request(), { requireKey: true }))?.code).toBe('unauthorized');
+    expect(await admission.admit(request(), { requireKey: false })).toBeInstanceOf(AdmissionTicket);
+    expect(await admission.admit(request({ authorization: 'Bearer k' }), { requireKey: true })).toBeInstanceOf(AdmissionTicket);
   });
 });

@@ -2,16 +2,19 @@
  * Whether a new audio connection (/v1/stream, /v1/twilio) may open, decided from the upgrade
  * request alone, before any audio is read. Guard clauses in a fixed order, the first that refuses
  * wins: draining, model not loaded, access (key, origin), measured saturation of this process
- * (inference queue, event-loop lag), then a session slot (in cluster mode shared via the primary).
- * Refusing on measured saturation before the session count is what keeps the admitted sessions'
- * latency (bench/overload.ts).
+ * (inference queue, event-loop lag), measured latency headroom and admission pace (headroom.ts),
+ * then the optional session ceiling (in cluster mode shared via the primary) and the API key's
+ * quota. Refusing on measured latency rather than a fixed count is what keeps the admitted
+ * sessions' latency whatever the machine (bench/overload.ts).
  */
 import type { IncomingMessage } from 'node:http';
 import { ProtocolError } from '../../core/protocol/index.js';
 import type { ServerConfig } from '../process/config.js';
 import type { Logger } from '../process/logger.js';
 import type { ServerMetrics } from '../process/metrics.js';
-import type { AccessControl } from './access.js';
+import { type AccessControl, presentedKey } from './access.js';
+import type { HeadroomGate } from './headroom.js';
+import { type KeyQuota, keyId } from './key-quota.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
 export interface SessionSlots {
@@ -21,9 +24,10 @@ export interface SessionSlots {
 
 export class LocalSlots implements SessionSlots {
   private used = 0;
+  /** @param max the ceiling; 0 = none (only counted). */
   constructor(private readonly max: number) {}
   acquire(): boolean {
-    if (this.used >= this.max) return false;
+    if (this.max > 0 && this.used >= this.max) return false;
     this.used++;
     return true;
   }
@@ -36,6 +40,12 @@ export interface AdmissionParts {
   readonly config: Pick<ServerConfig, 'maxSessions' | 'maxQueuedWindows' | 'maxEventLoopLagMs' | 'retryAfterMs'>;
   readonly access: AccessControl;
   readonly slots: SessionSlots;
+  /** Live connections per API key (--max-sessions-per-key). */
+  readonly keyQuota: KeyQuota;
+  /** Measured latency headroom of this process (--latency-target-ms). */
+  readonly headroom: HeadroomGate;
+  /** Open audio connections of this process. */
+  liveConnections(): number;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** The server is shutting down. */
@@ -46,38 +56,56 @@ export interface AdmissionParts {
   queuedWindows(): number;
 }
 
+/** An admitted connection's hold on a session slot (and its key's quota); `release` gives them back, once. */
+export class AdmissionTicket {
+  private released = false;
+  constructor(private readonly giveBack: () => void) {}
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    this.giveBack();
+  }
+}
+
 export class Admission {
   private warnedKeyParam = false;
 
   constructor(private readonly parts: AdmissionParts) {}
 
   /**
-   * The refusal for this request, or undefined when it is admitted: then it holds a session slot,
-   * which the caller gives back with `release()` when the connection ends (or never opens).
-   * `requireKey` is false for Twilio, whose key is checked in its start message.
+   * The refusal for this request, or its ticket when it is admitted: then it holds a session slot
+   * (and one of its API key's, with --max-sessions-per-key), which the caller gives back with
+   * `ticket.release()` when the connection ends (or never opens). `requireKey` is false for
+   * Twilio, whose key is checked (and counted) in its start message.
    */
-  async admit(req: IncomingMessage, { requireKey }: { requireKey: boolean }): Promise<ProtocolError | undefined> {
+  async admit(req: IncomingMessage, { requireKey }: { requireKey: boolean }): Promise<ProtocolError | AdmissionTicket> {
     const { config, metrics } = this.parts;
     if (this.parts.draining()) return shuttingDown();
     if (!this.parts.ready()) return new ProtocolError('not_ready', 'model is still loading; retry shortly', this.retryAfterMs());
     const access = this.parts.access.check(req, { requireKey });
     if (!access.ok) return new ProtocolError(access.code, access.reason);
     if (access.source === 'api_key') this.warnDeprecatedKeyParam();
-    const saturated = this.saturation();
+    const saturated = this.saturation() ?? this.parts.headroom.check(this.parts.liveConnections());
     if (saturated) {
       metrics.shed.inc({ limit: saturated.limit });
       return new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.retryAfterMs());
     }
     if (!(await this.parts.slots.acquire())) {
       metrics.shed.inc({ limit: 'sessions' });
-      return new ProtocolError('overloaded', `server is at its limit of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
+      return new ProtocolError('overloaded', `server is at its ceiling of ${config.maxSessions} sessions; retry later`, this.retryAfterMs());
     }
-    return undefined;
-  }
-
-  /** Gives back the slot of an admitted connection. */
-  release(): void {
-    this.parts.slots.release();
+    const key = requireKey ? presentedKey(req)?.key : undefined;
+    const id = key !== undefined && this.parts.keyQuota.max > 0 ? keyId(key) : undefined;
+    if (id !== undefined && !(await this.parts.keyQuota.claim(id))) {
+      this.parts.slots.release();
+      metrics.shed.inc({ limit: 'key' });
+      return keySessionLimit(this.parts.keyQuota.max, this.retryAfterMs());
+    }
+    this.parts.headroom.admitted();
+    return new AdmissionTicket(() => {
+      this.parts.slots.release();
+      if (id !== undefined) this.parts.keyQuota.release(id);
+    });
   }
 
   /** Too many windows waiting for inference, or an event loop too late to keep the live sessions' labels on time. */
@@ -100,6 +128,11 @@ export class Admission {
     this.warnedKeyParam = true;
     this.parts.logger.warn('a client sent its key as ?api_key= (deprecated): use ?token=, the undertone.bearer subprotocol or Authorization: Bearer');
   }
+}
+
+/** The refusal of a connection whose API key holds its limit of live connections. */
+export function keySessionLimit(max: number, retryAfterMs: number): ProtocolError {
+  return new ProtocolError('key_session_limit', `this API key already has its limit of ${max} live audio connections; retry when one ends`, retryAfterMs);
 }
 
 /** The refusal of a connection that arrives while the server drains. */

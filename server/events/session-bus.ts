@@ -19,7 +19,7 @@ export interface SessionBus {
   open(info: SessionInfo): void;
   /** Publishes one event to the session's subscribers and its history. An `end` event also removes the session from the directory. */
   publish(event: SessionEvent): void;
-  /** Live sessions (every replica's, for a shared bus), oldest first. */
+  /** Live sessions (every replica's, for a shared bus), oldest first. Rejects if the bus cannot be reached (as do find and history). */
   sessions(): Promise<SessionInfo[]>;
   /** The live sessions a subscriber's `:id` names: the session with that id, or every session with that key. */
   find(idOrKey: string): Promise<SessionInfo[]>;
@@ -27,9 +27,11 @@ export interface SessionBus {
   history(sessionId: string): Promise<SessionEvent[]>;
   /**
    * Delivers the session's events published from now on, in order. Undefined when the session is
-   * no longer live (it ended between `find` and this call).
+   * no longer live (it ended between `find` and this call). `onUnavailable` is called (once, then
+   * nothing more is delivered) if the bus loses its connection while subscribed, so events may be
+   * missed (Redis outage); an in-process bus never calls it. Rejects if the bus cannot be reached.
    */
-  subscribe(sessionId: string, listener: SessionListener): Promise<Subscription | undefined>;
+  subscribe(sessionId: string, listener: SessionListener, onUnavailable?: (reason: string) => void): Promise<Subscription | undefined>;
   close(): Promise<void>;
 }
 

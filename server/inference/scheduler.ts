@@ -6,6 +6,7 @@
  * a full batch is the longest the event loop is held (onnxruntime-node runs on the calling thread).
  */
 import { performance } from 'node:perf_hooks';
+import type { Band } from '../../core/protocol/index.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import type { InferenceModel } from './inference-model.js';
 
@@ -26,12 +27,15 @@ interface Job {
 export interface SchedulerOptions {
   readonly maxBatch: number;
   readonly maxWaitMs: number;
+  /** The model's band: the `band` label of its metrics (a batch of the narrowband model costs and waits differently). */
+  readonly band?: Band;
 }
 
 export class InferenceScheduler {
   private queue: Job[] = [];
   private timer: NodeJS.Timeout | undefined;
   private running = false;
+  private readonly labels: { band: Band };
   private readonly features: Float32Array;
   private readonly mask: Float32Array;
   /** Windows scored so far, and calls made. */
@@ -44,6 +48,7 @@ export class InferenceScheduler {
     private readonly options: SchedulerOptions,
     private readonly metrics?: ServerMetrics,
   ) {
+    this.labels = { band: options.band ?? 'wideband' };
     if (!Number.isInteger(options.maxBatch) || options.maxBatch < 1) throw new RangeError(`maxBatch must be a positive integer, got ${options.maxBatch}`);
     // One batch's input buffers, reused: only one call is in flight at a time.
     this.features = new Float32Array(options.maxBatch * model.windowFrames * model.dim);
@@ -63,7 +68,7 @@ export class InferenceScheduler {
     }
     return new Promise((resolve, reject) => {
       this.queue.push({ features, mask, queuedAt: performance.now(), resolve, reject });
-      this.metrics?.queuedWindows.inc();
+      this.metrics?.queuedWindows.inc(this.labels);
       this.kick();
     });
   }
@@ -87,7 +92,7 @@ export class InferenceScheduler {
   private async runBatch(): Promise<void> {
     this.running = true;
     const batch = this.queue.splice(0, this.options.maxBatch);
-    this.metrics?.queuedWindows.dec(batch.length);
+    this.metrics?.queuedWindows.dec(this.labels, batch.length);
     const { windowFrames: T, dim } = this.model;
     try {
       batch.forEach((job, b) => {
@@ -96,8 +101,8 @@ export class InferenceScheduler {
       });
       const t0 = performance.now();
       const scores = await this.model.score(this.features, this.mask, batch.length);
-      this.metrics?.inferenceDuration.observe((performance.now() - t0) / 1000);
-      this.metrics?.batchSize.observe(batch.length);
+      this.metrics?.inferenceDuration.observe(this.labels, (performance.now() - t0) / 1000);
+      this.metrics?.batchSize.observe(this.labels, batch.length);
       this.windowsScored += batch.length;
       this.batches++;
       batch.forEach((job, row) => job.resolve({ scores, row }));
@@ -116,6 +121,6 @@ export class InferenceScheduler {
     this.timer = undefined;
     const error = new Error('inference scheduler closed');
     for (const job of this.queue.splice(0)) job.reject(error);
-    this.metrics?.queuedWindows.set(0);
+    this.metrics?.queuedWindows.set(this.labels, 0);
   }
 }

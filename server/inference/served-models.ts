@@ -44,5 +44,5 @@ export type TransportContext = Omit<SessionContext, 'metadata' | 'engine'> & { r
 
 /** A session's context: its connection's, with the chosen model's metadata and engine. */
 export function sessionContext(ctx: TransportContext, model: ServedModel): SessionContext {
-  return { ...ctx, metadata: model.metadata, engine: model.engine };
+  return { ...ctx, metadata: model.metadata, engine: model.engine, band: model.band };
 }

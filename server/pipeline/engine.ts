@@ -11,6 +11,7 @@ import type { EngineName } from '../process/config.js';
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import { analyzerFor } from '../../core/predict.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
+import type { Band } from '../../core/protocol/index.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import { NaiveAnalyzer, naiveScore } from './naive-engine.js';
 import type { InferenceModel } from '../inference/inference-model.js';
@@ -39,10 +40,12 @@ export interface EngineParts {
   readonly model: InferenceModel;
   readonly scheduler: InferenceScheduler;
   readonly metrics: ServerMetrics;
+  /** The model's band (its metrics' label). */
+  readonly band?: Band;
 }
 
 export function createEngine(name: EngineName, parts: EngineParts): LabelEngine {
-  const { metadata, model, scheduler, metrics } = parts;
+  const { metadata, model, scheduler, metrics, band } = parts;
   switch (name) {
     case 'batched':
       return {
@@ -54,7 +57,7 @@ export function createEngine(name: EngineName, parts: EngineParts): LabelEngine 
       return {
         name,
         createAnalyzer: () => new NaiveAnalyzer(metadata),
-        score: (due) => naiveScore(model, due, metrics),
+        score: (due) => naiveScore(model, due, metrics, band),
       };
   }
 }

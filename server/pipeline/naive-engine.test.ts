@@ -75,16 +75,17 @@ describe('server with engine naive', () => {
     expect(got.length).toBe(want.length);
     let worst = 0;
     got.forEach((e, i) => {
-      const { type: _t, ...entry } = want[i];
+      const { type: _t, smoothed: _s, arousal: _a, valence: _v, ...entry } = want[i];
       worst = Math.max(worst, compareEntry(e, entry));
       expect(e.label).toBe(want[i].label);
+      expect(e.smoothed?.label).toBe(want[i].smoothed?.label);
     });
     expect(worst).toBeLessThan(1e-4);
     expect(b.client.end?.summary.label).toBe(a.client.end?.summary.label);
     // The naive server scored every voiced window alone.
     const metrics = await (await fetch(`${naive.http}/metrics`)).text();
-    const count = Number(/^undertone_inference_batch_size_count (\S+)$/m.exec(metrics)?.[1]);
-    const sum = Number(/^undertone_inference_batch_size_sum (\S+)$/m.exec(metrics)?.[1]);
+    const count = Number(/^undertone_inference_batch_size_count\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
+    const sum = Number(/^undertone_inference_batch_size_sum\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
     expect(count).toBe(got.filter((e) => e.voiced).length);
     expect(sum).toBe(count);
   });

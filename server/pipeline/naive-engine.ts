@@ -18,6 +18,7 @@ import type { ModelMetadata } from '../../core/model/metadata.js';
 import { SessionStats } from '../../core/model/session-stats.js';
 import { type LabelPoint, finalLabelPoint, inputDim, isVoiced, writeWindow } from '../../core/model/window.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
+import type { Band } from '../../core/protocol/index.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import type { InferenceModel } from '../inference/inference-model.js';
 import type { WindowScores } from '../inference/scheduler.js';
@@ -132,10 +133,10 @@ export class NaiveAnalyzer {
 }
 
 /** One window, one onnxruntime call (batch 1), recorded in the same metrics as the scheduler's batches. */
-export async function naiveScore(model: Pick<InferenceModel, 'score'>, due: DueWindow, metrics?: ServerMetrics): Promise<WindowScores> {
+export async function naiveScore(model: Pick<InferenceModel, 'score'>, due: DueWindow, metrics?: ServerMetrics, band: Band = 'wideband'): Promise<WindowScores> {
   const t0 = performance.now();
   const scores = await model.score(due.features, due.mask, 1);
-  metrics?.inferenceDuration.observe((performance.now() - t0) / 1000);
-  metrics?.batchSize.observe(1);
+  metrics?.inferenceDuration.observe({ band }, (performance.now() - t0) / 1000);
+  metrics?.batchSize.observe({ band }, 1);
   return { scores, row: 0 };
 }

@@ -8,15 +8,23 @@
  * session bus for subscribers. The transport owns sockets, timers and the protocol; this owns the
  * audio pipeline and its resources.
  *
+ * Each second also goes through the session's SessionSupervisor (core/supervision): the emotion
+ * message gains smoothed label/scores, arousal and valence; fired alerts become `alert` messages
+ * (transport, bus, /metrics, webhooks); the end summary gains the call summary.
+ *
  * Labels are delivered in order through a JobQueue: a silent second needs no inference but must
  * wait behind the voiced second before it.
  */
 import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
-import type { EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import type { AlertMessage, EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
+import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
+import type { WebhookDispatcher } from '../../core/supervision/webhook.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
+import type { Band } from '../../core/protocol/index.js';
 import type { SessionBus } from '../events/session-bus.js';
 import type { SessionEndReason, SessionInfo } from '../events/session-event.js';
 import type { Logger } from '../process/logger.js';
@@ -27,6 +35,8 @@ import { JobQueue } from './job-queue.js';
 /** Windows submitted but not yet delivered above which the transport should stop reading (TCP backpressure). */
 const PAUSE_ABOVE = 48;
 const RESUME_BELOW = 16;
+/** A session whose audio is further ahead of real time than this (ms) does not count towards the latency headroom. */
+const AHEAD_OF_REAL_TIME_MS = 1000;
 
 export interface SessionContext {
   readonly metadata: ModelMetadata;
@@ -34,12 +44,23 @@ export interface SessionContext {
   readonly engine: LabelEngine;
   readonly metrics: ServerMetrics;
   readonly bus: SessionBus;
+  /** The band of the model labelling the session (its metrics' `band` label). */
+  readonly band?: Band;
+  /** The server's smoothing settings and alert rules, and its webhook dispatcher (if --webhook-url). */
+  readonly supervision: Supervision;
+}
+
+export interface Supervision {
+  readonly settings: SupervisorSettings;
+  readonly webhooks?: WebhookDispatcher;
 }
 
 /** What the transport does with the stream's results. */
 export interface SessionOutput {
   /** One second's label, in stream order (already published on the bus). */
   emotion(message: EmotionMessage): void;
+  /** An alert fired (already published on the bus). */
+  alert?(message: AlertMessage): void;
   /** Too many windows wait for inference (true) or few enough again (false): pause/resume reading. */
   flow?(paused: boolean): void;
   /** The pipeline failed (inference error); the transport ends the session. */
@@ -51,12 +72,15 @@ export class Session {
   /** Label deliveries, in stream order; a failed one (inference error) fails the transport. */
   private readonly outbox: JobQueue;
   private readonly timeline: TimelineEntry[] = [];
+  private readonly supervisor: SessionSupervisor;
   private inflight = 0;
   private paused = false;
   private seq = 0;
   private closed = false;
   /** 16 kHz samples and bytes received. */
   private samples = 0;
+  /** performance.now() of the first audio: the session's real-time clock. */
+  private firstAudioAt?: number;
   bytes = 0;
 
   constructor(
@@ -65,10 +89,14 @@ export class Session {
     private input: AudioInput | undefined,
     private readonly output: SessionOutput,
     private readonly log: Logger,
+    /** The client's `start.smoothing`, over the server's settings (already validated). */
+    smoothing?: Partial<SmoothingSettings>,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
+    const settings = ctx.supervision.settings;
+    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, smoothing: parseSmoothingSettings(smoothing, 'start', settings.smoothing) });
     this.outbox = new JobQueue((e) => this.output.fail(e));
-    ctx.metrics.sessions.inc({ encoding: info.encoding });
+    ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);
   }
 
@@ -119,6 +147,7 @@ export class Session {
     const end: EndMessage = { type: 'end', ...this.summary(), reason };
     this.closed = true;
     this.ctx.bus.publish({ ...end, sessionId: this.sessionId, seq: ++this.seq });
+    this.webhook('summary', end);
     return end;
   }
 
@@ -130,7 +159,14 @@ export class Session {
     this.freeInput();
     if (this.closed) return;
     this.closed = true;
-    this.ctx.bus.publish({ type: 'end', ...this.summary(), reason, sessionId: this.sessionId, seq: ++this.seq });
+    const end = { type: 'end' as const, ...this.summary(), reason };
+    this.ctx.bus.publish({ ...end, sessionId: this.sessionId, seq: ++this.seq });
+    this.webhook('summary', end);
+  }
+
+  /** Queues a webhook (never waits): the event plus which session, under its key if it has one. */
+  private webhook(event: 'alert' | 'summary', body: object): void {
+    this.ctx.supervision.webhooks?.enqueue(event, { sessionId: this.sessionId, ...(this.info.key !== undefined ? { key: this.info.key } : {}), ...body });
   }
 
   private summary(): Omit<EndMessage, 'type' | 'reason'> {
@@ -142,6 +178,7 @@ export class Session {
         scores: pooled.scores,
         voicedSeconds: this.timeline.filter((e) => e.voiced).length,
         durationMs: this.audioMs,
+        ...this.supervisor.summary(),
       },
     };
   }
@@ -153,14 +190,18 @@ export class Session {
 
   private accept(samples: number, due: DueWindow[], arrival: number): void {
     if (samples > 0) {
+      this.firstAudioAt ??= arrival;
       this.samples += samples;
       this.ctx.metrics.audioSeconds.inc(samples / this.ctx.metadata.featureConfig.sampleRate);
     }
-    for (const d of due) this.emit(d, arrival);
+    // A client more than a second ahead of real time queues its own labels: their latency says
+    // nothing of the server's headroom (admission/headroom.ts).
+    const realTime = this.audioMs - (arrival - (this.firstAudioAt ?? arrival)) <= AHEAD_OF_REAL_TIME_MS;
+    for (const d of due) this.emit(d, arrival, realTime);
   }
 
   /** Schedules one due window's label: inference if voiced, then the delivery, in stream order. */
-  private emit(due: DueWindow, arrival: number): void {
+  private emit(due: DueWindow, arrival: number, realTime: boolean): void {
     const { metadata, engine } = this.ctx;
     const entry: Promise<TimelineEntry> = due.voiced
       ? engine.score(due).then((r) => toTimelineEntry(due, metadata, r.scores, r.row))
@@ -175,11 +216,22 @@ export class Session {
       this.backpressure();
       if (this.closed) return;
       this.timeline.push(e);
-      const message: EmotionMessage = { type: 'emotion', ...e };
+      const step = this.supervisor.observe(e);
+      const message: EmotionMessage = { type: 'emotion', ...e, ...step.fields };
       this.output.emotion(message);
       this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
-      this.ctx.metrics.labelLatency.observe((performance.now() - arrival) / 1000);
-      this.ctx.metrics.labels.inc({ voiced: String(e.voiced) });
+      for (const a of step.alerts) {
+        const alert: AlertMessage = { type: 'alert', ...a };
+        this.output.alert?.(alert);
+        this.ctx.bus.publish({ ...alert, sessionId: this.sessionId, seq: ++this.seq });
+        this.ctx.metrics.alerts.inc({ rule: a.rule });
+        this.webhook('alert', alert);
+      }
+      const band = this.ctx.band ?? 'wideband';
+      const latencyMs = performance.now() - arrival;
+      this.ctx.metrics.labelLatency.observe({ band }, latencyMs / 1000);
+      if (realTime) this.ctx.metrics.recentLabelLatency.observe(latencyMs);
+      this.ctx.metrics.labels.inc({ voiced: String(e.voiced), band });
     });
   }
 

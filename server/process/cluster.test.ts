@@ -78,7 +78,7 @@ describe('undertone serve --workers 2', () => {
 
   it('/metrics aggregates both workers', async () => {
     const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
-    expect(text).toMatch(/^undertone_sessions_total\{encoding="pcm_f32le"\} 6$/m);
+    expect(text).toMatch(/^undertone_sessions_total\{encoding="pcm_f32le",band="wideband"\} 6$/m);
     expect(text).toMatch(/^undertone_errors_total\{code="overloaded"\} 1$/m);
     expect(text).toMatch(/^undertone_live_sessions 0$/m);
     expect(text).toContain('undertone_label_latency_seconds_bucket');

@@ -4,14 +4,19 @@
  * model, scheduler and event loop, so decoding, features and inference of different sessions run
  * on different cores (see docs/decisions.md for the measurement). The primary serves no traffic:
  * it keeps the global session count (maxSessions holds across workers), aggregates the workers'
- * metrics for /metrics, tells workers when all have loaded the model (/readyz), restarts a worker
- * that dies, and on SIGTERM tells every worker to drain and exits when they have.
+ * metrics for /metrics, tells workers when all have loaded the model (/readyz), holds the session
+ * bus when there is no Redis (events/bus-hub.ts: every worker lists and follows every worker's
+ * sessions), restarts a worker that dies, and on SIGTERM tells every worker to drain and exits
+ * when they have.
  */
 import cluster, { type Worker } from 'node:cluster';
 import { AggregatorRegistry } from 'prom-client';
 import type { ServerConfig } from './config.js';
 import { type Logger, reportStartFailure } from './logger.js';
 import type { SessionSlots } from '../admission/admission.js';
+import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
+import { BusHub } from '../events/bus-hub.js';
+import { type BusToPrimary, type BusToWorker, ClusterBus } from '../events/cluster-bus.js';
 import { UndertoneServer } from './server.js';
 
 /** IPC between primary and workers (prefixed so prom-client's own messages are not confused with them). */
@@ -20,12 +25,17 @@ type ToPrimary =
   | { readonly t: 'undertone:failed'; readonly message: string }
   | { readonly t: 'undertone:acquire'; readonly id: number }
   | { readonly t: 'undertone:release' }
-  | { readonly t: 'undertone:metrics'; readonly id: number };
+  | { readonly t: 'undertone:metrics'; readonly id: number }
+  | { readonly t: 'undertone:key-claim'; readonly id: number; readonly key: string }
+  | { readonly t: 'undertone:key-release'; readonly key: string }
+  | BusToPrimary;
 type ToWorker =
   | { readonly t: 'undertone:cluster-ready' }
   | { readonly t: 'undertone:acquired'; readonly id: number; readonly granted: boolean }
+  | { readonly t: 'undertone:key-claimed'; readonly id: number; readonly granted: boolean }
   | { readonly t: 'undertone:metrics'; readonly id: number; readonly contentType?: string; readonly body?: string; readonly error?: string }
-  | { readonly t: 'undertone:drain' };
+  | { readonly t: 'undertone:drain' }
+  | BusToWorker;
 
 function isOurs(message: unknown): message is { t: string } {
   return typeof message === 'object' && message !== null && typeof (message as { t?: unknown }).t === 'string' && (message as { t: string }).t.startsWith('undertone:');
@@ -42,6 +52,9 @@ export function isClusterWorker(): boolean {
 export async function runPrimary(config: ServerConfig, logger: Logger): Promise<number> {
   const aggregator = new AggregatorRegistry();
   const held = new Map<number, number>(); // worker id -> sessions it holds
+  // --max-sessions-per-key across workers: the counts, and each worker's claims (given back if it dies).
+  const keyCounts = new KeyCounts(config.maxSessionsPerKey);
+  const keysHeld = new Map<number, string[]>();
   const ready = new Set<number>();
   const startedAt = new Map<number, number>();
   let live = 0;
@@ -53,6 +66,13 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
   const send = (worker: Worker, message: ToWorker): void => {
     if (worker.isConnected()) worker.send(message);
   };
+  // Without Redis, the workers share the session bus through here.
+  const hub = config.redisUrl
+    ? undefined
+    : new BusHub(config.historySeconds, (id, message) => {
+        const worker = cluster.workers?.[id];
+        if (worker) send(worker, message);
+      });
   const fork = (): Worker => {
     const worker = cluster.fork();
     held.set(worker.id, 0);
@@ -95,12 +115,27 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
         drain('worker failed to start');
         break;
       case 'undertone:acquire': {
-        const granted = !draining && live < config.maxSessions;
+        const granted = !draining && (config.maxSessions === 0 || live < config.maxSessions);
         if (granted) {
           live++;
           held.set(worker.id, (held.get(worker.id) ?? 0) + 1);
         }
         send(worker, { t: 'undertone:acquired', id: m.id, granted });
+        break;
+      }
+      case 'undertone:key-claim': {
+        const granted = keyCounts.claim(m.key);
+        if (granted) keysHeld.set(worker.id, [...(keysHeld.get(worker.id) ?? []), m.key]);
+        send(worker, { t: 'undertone:key-claimed', id: m.id, granted });
+        break;
+      }
+      case 'undertone:key-release': {
+        const mine = keysHeld.get(worker.id) ?? [];
+        const at = mine.indexOf(m.key);
+        if (at >= 0) {
+          mine.splice(at, 1);
+          keyCounts.release(m.key);
+        }
         break;
       }
       case 'undertone:release':
@@ -115,10 +150,15 @@ export async function runPrimary(config: ServerConfig, logger: Logger): Promise<
           (e: Error) => send(worker, { t: 'undertone:metrics', id: m.id, error: e.message }),
         );
         break;
+      default:
+        if (hub) void hub.handle(worker.id, m);
     }
   });
 
   cluster.on('exit', (worker, code, signal) => {
+    hub?.workerGone(worker.id);
+    for (const key of keysHeld.get(worker.id) ?? []) keyCounts.release(key);
+    keysHeld.delete(worker.id);
     live -= held.get(worker.id) ?? 0;
     held.delete(worker.id);
     ready.delete(worker.id);
@@ -149,7 +189,7 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
   let nextId = 0;
   let clusterReady = false;
   const pending = new Map<number, (m: ToWorker) => void>();
-  const ask = <T extends ToWorker>(message: ToPrimary & { id: number }): Promise<T> =>
+  const ask = <T extends ToWorker>(message: Extract<ToPrimary, { id: number }>): Promise<T> =>
     new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         pending.delete(message.id);
@@ -176,10 +216,35 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
     },
   };
 
+  const keyQuota: KeyQuota = {
+    max: config.maxSessionsPerKey,
+    claim: async (key) => {
+      if (config.maxSessionsPerKey === 0) return true;
+      try {
+        return (await ask<Extract<ToWorker, { t: 'undertone:key-claimed' }>>({ t: 'undertone:key-claim', id: nextId++, key })).granted;
+      } catch {
+        return false;
+      }
+    },
+    release: (key) => {
+      if (config.maxSessionsPerKey > 0 && process.connected) process.send!({ t: 'undertone:key-release', key } satisfies ToPrimary);
+    },
+  };
+  const bus = config.redisUrl
+    ? undefined
+    : new ClusterBus({
+        send: (message) => {
+          if (process.connected) process.send!(message);
+        },
+        ask: async (message) => (await ask<Extract<ToWorker, { t: 'undertone:bus-answer' }>>(message)).result,
+        nextId: () => nextId++,
+      });
   const server = await UndertoneServer.listen({
     config,
     logger,
     slots,
+    keyQuota,
+    ...(bus ? { bus } : {}),
     cluster: {
       clusterReady: () => clusterReady,
       metrics: async () => {
@@ -209,6 +274,7 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
     const m = message as ToWorker;
     if (m.t === 'undertone:cluster-ready') clusterReady = true;
     else if (m.t === 'undertone:drain') drain();
+    else if (m.t === 'undertone:bus-event') bus?.deliver(m);
     else if ('id' in m) {
       pending.get(m.id)?.(m);
       pending.delete(m.id);

@@ -4,7 +4,7 @@ import { ConfigError, SETTINGS, loadConfig, serveUsage } from './config.js';
 describe('serve configuration', () => {
   it('defaults, then env vars, then flags (a flag wins)', () => {
     const d = loadConfig([], {}, '/m');
-    expect(d).toMatchObject({ port: 8080, host: '0.0.0.0', modelDir: '/m', maxSessions: 200, idleTimeoutMs: 30000, startTimeoutMs: 10000, maxMessageBytes: 262144, apiKeys: [], maxBatch: 16, batchWaitMs: 5, inferenceThread: false });
+    expect(d).toMatchObject({ port: 8080, host: '0.0.0.0', modelDir: '/m', maxSessions: 0, latencyTargetMs: 50, idleTimeoutMs: 30000, startTimeoutMs: 10000, maxMessageBytes: 262144, apiKeys: [], maxBatch: 16, batchWaitMs: 5, inferenceThread: false });
     expect(d.workers).toBeGreaterThanOrEqual(1);
     const env = { PORT: '9000', UNDERTONE_MAX_SESSIONS: '7', UNDERTONE_API_KEYS: 'a, b,', UNDERTONE_IDLE_TIMEOUT: '2.5', UNDERTONE_WORKERS: '3', UNDERTONE_INFERENCE_THREAD: '1', UNDERTONE_MODEL: '/env-model' };
     expect(loadConfig([], env, '/m')).toMatchObject({ port: 9000, maxSessions: 7, apiKeys: ['a', 'b'], idleTimeoutMs: 2500, workers: 3, inferenceThread: true, modelDir: '/env-model' });

@@ -8,6 +8,8 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
+import { DEFAULT_SMOOTHING, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
 
 export { ConfigError } from './parsers.js';
@@ -22,8 +24,10 @@ export interface ServerConfig {
   readonly modelDir: string;
   /** The telephone-band model for 8 kHz / G.711 / Twilio streams; undefined = every stream uses modelDir. */
   readonly narrowbandModelDir?: string;
-  /** Live sessions across the whole server (all workers). */
+  /** Optional ceiling on live sessions across the whole server (all workers); 0 = none (admission follows latencyTargetMs). */
   readonly maxSessions: number;
+  /** Label delay (ms: p95 label latency of real-time sessions + median event-loop lag, last second) above which new sessions are refused; 0 = off. */
+  readonly latencyTargetMs: number;
   /** Session ends after this long without a message (ms). */
   readonly idleTimeoutMs: number;
   /** A connection must send `start` within this (ms). */
@@ -72,6 +76,24 @@ export interface ServerConfig {
   readonly subscriberBufferBytes: number;
   /** Redis for the session bus (subscribers on any replica); undefined = this process only. */
   readonly redisUrl?: string;
+  /** Subscribers (WS + SSE) one session may have at once; more get too_many_subscribers. */
+  readonly maxSubscribersPerSession: number;
+  /** Subscribers one process may hold at once; more get too_many_subscribers. */
+  readonly maxSubscribers: number;
+  /** Live audio connections one API key may hold across the server (0: no per-key limit). */
+  readonly maxSessionsPerKey: number;
+  /** Twilio auth tokens (primary, secondary): when set, /v1/twilio handshakes must carry a valid X-Twilio-Signature. */
+  readonly twilioAuthTokens: readonly string[];
+  /** The externally visible ws(s)://host[:port] Twilio connects to (for the signature), when a proxy changes scheme or host. */
+  readonly publicUrl?: string;
+  /** Alert rules: --alert-rules FILE (validated at start), else the built-in set. */
+  readonly alertRules: readonly AlertRule[];
+  /** The server's smoothing settings (a session's start.smoothing overrides fields). */
+  readonly smoothing: SmoothingSettings;
+  /** Where alerts and end summaries are POSTed (empty: no webhooks). */
+  readonly webhookUrls: readonly string[];
+  /** HMAC-SHA256 key of the webhook signature (required with webhookUrls). */
+  readonly webhookSecret?: string;
   readonly logLevel: string;
 }
 
@@ -94,6 +116,8 @@ export interface Setting<T> {
   readonly arg?: string;
   /** A flag without a value (present = on); its variable takes 0, 1, true or false. */
   readonly switch?: true;
+  /** A flag that may be given several times: its values are parsed as one comma-separated list. */
+  readonly repeatable?: true;
 }
 
 function setting<T>(s: Setting<T>): Setting<T> {
@@ -122,6 +146,45 @@ function optional<T>(parse: Parser<T>): Parser<T | undefined> {
   return (value, name) => (value === '' ? undefined : parse(value, name));
 }
 
+/** An alert rules file, read and validated now (the error names the file and the problem). */
+const alertRulesFile: Parser<readonly AlertRule[]> = (file) => {
+  if (file === '') return DEFAULT_ALERT_RULES;
+  try {
+    return loadAlertRules(file);
+  } catch (e) {
+    throw new ConfigError(`alert rules: ${(e as Error).message}`);
+  }
+};
+
+/** Smoothing settings as a JSON object over the defaults. */
+const smoothingJson: Parser<SmoothingSettings> = (value, name) => {
+  if (value === '') return DEFAULT_SMOOTHING;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(value);
+  } catch {
+    throw new ConfigError(`${name} must be a JSON object, got ${JSON.stringify(value.slice(0, 80))}`);
+  }
+  try {
+    return parseSmoothingSettings(raw, name);
+  } catch (e) {
+    throw new ConfigError((e as Error).message);
+  }
+};
+
+/** http(s) URLs, comma-separated. */
+const urls: Parser<string[]> = (value, name) =>
+  list(value, name).map((u) => {
+    let protocol: string;
+    try {
+      protocol = new URL(u).protocol;
+    } catch {
+      throw new ConfigError(`${name}: not a URL: ${JSON.stringify(u)}`);
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') throw new ConfigError(`${name}: only http and https URLs, got ${JSON.stringify(u)}`);
+    return u;
+  });
+
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 /** Flag, env var, typed default, parser and meaning of each setting (what `undertone serve --help` prints). */
@@ -141,7 +204,21 @@ export const SETTINGS = {
     },
     help: 'model directory for telephone-band streams (pcm_mulaw, pcm_alaw, sampleRate <= 8000, Twilio; start.band overrides); "none" = every stream uses --model',
   }),
-  maxSessions: setting({ flag: 'max-sessions', env: 'UNDERTONE_MAX_SESSIONS', default: 200, parse: integer(1, 100000), help: 'live sessions before new ones get 1013 overloaded' }),
+  maxSessions: setting({
+    flag: 'max-sessions',
+    env: 'UNDERTONE_MAX_SESSIONS',
+    default: 0,
+    shown: '0 (no ceiling: admission follows --latency-target-ms)',
+    parse: integer(0, 100000),
+    help: 'optional ceiling on live sessions across all workers; more get 1013 overloaded. 0 = none',
+  }),
+  latencyTargetMs: setting({
+    flag: 'latency-target-ms',
+    env: 'UNDERTONE_LATENCY_TARGET_MS',
+    default: 50,
+    parse: decimal(0, 60_000),
+    help: 'admission by measured headroom: while p95 label latency (real-time sessions) + median event-loop lag over the last second is above this (ms), new sessions get 1013 overloaded (0 = off)',
+  }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
   maxMessageBytes: setting({ flag: 'max-message-bytes', env: 'UNDERTONE_MAX_MESSAGE_BYTES', default: 262144, parse: integer(1024, 64 * 1024 * 1024), help: 'largest WebSocket message in bytes (else 1009)' }),
@@ -199,7 +276,80 @@ export const SETTINGS = {
     help: 'comma-separated read-only keys for GET /v1/sessions and /v1/sessions/:id/events (audio keys cannot subscribe)',
   }),
   subscriberBufferBytes: setting({ flag: 'subscriber-buffer-bytes', env: 'UNDERTONE_SUBSCRIBER_BUFFER_BYTES', default: 1048576, parse: integer(1024, 1024 * 1024 * 1024), help: 'unsent bytes above which a slow subscriber is dropped' }),
+  maxSubscribersPerSession: setting({
+    flag: 'max-subscribers-per-session',
+    env: 'UNDERTONE_MAX_SUBSCRIBERS_PER_SESSION',
+    default: 32,
+    parse: integer(1, 100_000),
+    help: 'subscribers one session may have (per process); more are refused with too_many_subscribers (1013 / HTTP 429)',
+  }),
+  maxSubscribers: setting({ flag: 'max-subscribers', env: 'UNDERTONE_MAX_SUBSCRIBERS', default: 2000, parse: integer(1, 1_000_000), help: 'subscribers one process may hold; more are refused with too_many_subscribers (1013 / HTTP 429)' }),
+  maxSessionsPerKey: setting({
+    flag: 'max-sessions-per-key',
+    env: 'UNDERTONE_MAX_SESSIONS_PER_KEY',
+    default: 0,
+    shown: '0 (no per-key limit)',
+    parse: integer(0, 1_000_000),
+    help: 'live audio connections one API key may hold across the server; more get key_session_limit (1013). 0 = no limit',
+  }),
+  twilioAuthTokens: setting({
+    flag: 'twilio-auth-token',
+    env: 'TWILIO_AUTH_TOKEN',
+    default: [] as string[],
+    shown: '(none: /v1/twilio handshakes are not signature-checked)',
+    parse: list,
+    arg: ' T1,T2',
+    help: 'Twilio auth token(s), comma-separated during rotation: /v1/twilio handshakes without a valid X-Twilio-Signature get HTTP 403',
+  }),
+  publicUrl: setting<string | undefined>({
+    flag: 'public-url',
+    env: 'UNDERTONE_PUBLIC_URL',
+    default: undefined,
+    shown: '(from X-Forwarded-Proto/-Host or Host)',
+    parse: optional((value, name) => {
+      if (!/^wss?:\/\/[^/]+\/?$/.test(value)) throw new ConfigError(`${name} must be ws://HOST[:PORT] or wss://HOST[:PORT], got ${JSON.stringify(value)}`);
+      return value;
+    }),
+    help: 'the ws(s)://host[:port] clients (Twilio) connect to, when a proxy changes the scheme or host: the URL X-Twilio-Signature is checked against',
+  }),
   redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
+  alertRules: setting<readonly AlertRule[]>({
+    flag: 'alert-rules',
+    env: 'UNDERTONE_ALERT_RULES',
+    default: DEFAULT_ALERT_RULES,
+    shown: '(built-in: sustained-negative, rising-arousal)',
+    parse: alertRulesFile,
+    arg: ' FILE',
+    help: 'JSON file of alert rules (schema: docs/insight.md); replaces the built-in set unless it says "includeDefaults": true',
+  }),
+  smoothing: setting<SmoothingSettings>({
+    flag: 'smoothing',
+    env: 'UNDERTONE_SMOOTHING',
+    default: DEFAULT_SMOOTHING,
+    shown: '(hmm; docs/insight.md)',
+    parse: smoothingJson,
+    arg: ' JSON',
+    help: 'smoothing settings as a JSON object, e.g. {"method":"ema","alpha":0.3}; a session\'s start.smoothing overrides fields',
+  }),
+  webhookUrls: setting<string[]>({
+    flag: 'webhook-url',
+    env: 'UNDERTONE_WEBHOOK_URLS',
+    default: [] as string[],
+    shown: '(none)',
+    parse: urls,
+    arg: ' URL',
+    repeatable: true,
+    help: 'http(s) URL alerts and end summaries are POSTed to, signed (repeat the flag for several; the variable takes a comma-separated list)',
+  }),
+  webhookSecret: setting<string | undefined>({
+    flag: 'webhook-secret',
+    env: 'UNDERTONE_WEBHOOK_SECRET',
+    default: undefined,
+    shown: '(none; required with --webhook-url)',
+    parse: optional(text),
+    arg: ' KEY',
+    help: 'key of the Undertone-Signature HMAC-SHA256 of webhook requests (docs/insight.md)',
+  }),
   logLevel: setting({
     flag: 'log-level',
     env: 'LOG_LEVEL',
@@ -226,7 +376,9 @@ const ANY_SETTINGS = Object.values(SETTINGS) as Setting<unknown>[];
 export function serveUsage(): string {
   const rows = ANY_SETTINGS.map((s) => {
     const arg = s.arg ?? (s.switch ? '' : ' VALUE');
-    const left = `  --${s.flag}${arg}`.padEnd(30);
+    const flag = `  --${s.flag}${arg}`;
+    // A flag too long for the column gets its help on the next line.
+    const left = flag.length < 30 ? flag.padEnd(30) : `${flag}\n${''.padEnd(30)}`;
     const shown = s.shown ?? String(s.default);
     return `${left}${s.help}\n${''.padEnd(30)}env ${s.env}; default ${shown}`;
   });
@@ -246,13 +398,14 @@ export function serveUsage(): string {
 
 /** Resolves the configuration from argv (flags) over env over defaults. `defaultModelDir` is the shipped model. */
 export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defaultModelDir: string): ServerConfig & { help: boolean } {
-  const options = Object.fromEntries(ANY_SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const) }]));
+  const options = Object.fromEntries(ANY_SETTINGS.map((s) => [s.flag, { type: s.switch ? ('boolean' as const) : ('string' as const), ...(s.repeatable ? { multiple: true } : {}) }]));
   const parsed = parseArgs({ args: [...argv], options: { ...options, help: { type: 'boolean', short: 'h' } }, allowPositionals: false });
-  const flags = parsed.values as Record<string, string | boolean | undefined>;
+  const flags = parsed.values as Record<string, string | string[] | boolean | undefined>;
   const installation: Installation = { modelDir: defaultModelDir };
   const value = (s: Setting<unknown>): unknown => {
     const flag = flags[s.flag];
     if (typeof flag === 'boolean') return flag;
+    if (Array.isArray(flag)) return s.parse(flag.join(','), `--${s.flag}`);
     if (flag !== undefined) return s.parse(flag, `--${s.flag}`);
     const fromEnv = env[s.env];
     if (fromEnv !== undefined) return s.parse(fromEnv, s.env);
@@ -262,6 +415,9 @@ export function loadConfig(argv: readonly string[], env: NodeJS.ProcessEnv, defa
   const { apiKeysFile, ...config } = values;
   // Absent optional settings are left out, not set to undefined.
   for (const key of Object.keys(config) as (keyof typeof config)[]) if (config[key] === undefined) delete config[key];
+  if (config.webhookUrls.length > 0 && !config.webhookSecret) {
+    throw new ConfigError(`--${SETTINGS.webhookUrls.flag} needs --${SETTINGS.webhookSecret.flag} (or ${SETTINGS.webhookSecret.env}) to sign the requests`);
+  }
   return { help: flags.help === true, ...config, apiKeys: [...config.apiKeys, ...apiKeysFile] };
 }
 

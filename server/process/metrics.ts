@@ -5,6 +5,7 @@
  */
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { RecentLatency, measuredDelayMs } from '../admission/headroom.js';
 
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -12,20 +13,20 @@ const LAG_SAMPLE_MS = 100;
 
 export class ServerMetrics {
   readonly registry = new Registry();
-  readonly labelLatency: Histogram;
-  readonly batchSize: Histogram;
-  readonly inferenceDuration: Histogram;
+  readonly labelLatency: Histogram<'band'>;
+  readonly batchSize: Histogram<'band'>;
+  readonly inferenceDuration: Histogram<'band'>;
   readonly featureDuration: Histogram;
   readonly decodeDuration: Histogram;
   readonly eventLoopLag: Histogram;
   readonly liveSessions: Gauge;
-  readonly queuedWindows: Gauge;
+  readonly queuedWindows: Gauge<'band'>;
   readonly sessionLimit: Gauge;
-  readonly sessions: Counter<'encoding'>;
+  readonly sessions: Counter<'encoding' | 'band'>;
   readonly sessionEnds: Counter<'reason'>;
   readonly audioSeconds: Counter;
   readonly audioBytes: Counter;
-  readonly labels: Counter<'voiced'>;
+  readonly labels: Counter<'voiced' | 'band'>;
   readonly errors: Counter<'code'>;
   readonly shed: Counter<'limit'>;
   readonly inboundBufferMax: Gauge;
@@ -34,6 +35,16 @@ export class ServerMetrics {
   private outboundMax = 0;
   readonly subscribers: Gauge;
   readonly subscribersDropped: Counter;
+  /** Label latencies of the last second, of sessions streaming at about real time (admission's headroom). */
+  readonly recentLabelLatency = new RecentLatency(1000);
+  /** Event-loop lag samples of the last second: how long an arriving message waits to be read (admission's headroom). */
+  readonly recentLoopLag = new RecentLatency(1000);
+  /** The admission's measured label delay (headroom.ts), read at scrape time. */
+  readonly admissionDelay: Gauge;
+  readonly busUp: Gauge;
+  readonly busEventsDropped: Counter;
+  readonly alerts: Counter<'rule'>;
+  readonly webhooks: Counter<'outcome' | 'reason'>;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private lagNow = 0;
@@ -45,19 +56,22 @@ export class ServerMetrics {
     collectDefaultMetrics({ register: this.registry });
     this.labelLatency = new Histogram({
       name: 'undertone_label_latency_seconds',
-      help: 'From the arrival of the audio message that completes a second to the send of its emotion label',
+      help: 'From the arrival of the audio message that completes a second to the send of its emotion label, by model band',
+      labelNames: ['band'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
     this.batchSize = new Histogram({
       name: 'undertone_inference_batch_size',
-      help: 'Windows per onnxruntime call (across all sessions)',
+      help: 'Windows per onnxruntime call (across all sessions), by model band',
+      labelNames: ['band'],
       buckets: [1, 2, 4, 8, 16, 32, 64, 128, 256],
       registers,
     });
     this.inferenceDuration = new Histogram({
       name: 'undertone_inference_duration_seconds',
-      help: 'Duration of one onnxruntime call',
+      help: 'Duration of one onnxruntime call, by model band',
+      labelNames: ['band'],
       buckets: LATENCY_BUCKETS,
       registers,
     });
@@ -81,16 +95,16 @@ export class ServerMetrics {
     });
     this.liveSessions = new Gauge({ name: 'undertone_live_sessions', help: 'Open WebSocket sessions', registers });
     // The same value in every worker: 'first' keeps the cluster's /metrics from summing it.
-    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'Live sessions allowed (--max-sessions, across all workers): saturation = live / limit', aggregator: 'first', registers });
-    this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference', registers });
-    this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding', labelNames: ['encoding'], registers });
+    this.sessionLimit = new Gauge({ name: 'undertone_session_limit', help: 'The optional ceiling on live sessions (--max-sessions, across all workers; 0 = none, admission follows measured latency): saturation = live / limit when set', aggregator: 'first', registers });
+    this.queuedWindows = new Gauge({ name: 'undertone_queued_windows', help: 'Voiced windows waiting for inference, by model band', labelNames: ['band'], registers });
+    this.sessions = new Counter({ name: 'undertone_sessions_total', help: 'Sessions started (accepted start messages), by encoding and model band', labelNames: ['encoding', 'band'], registers });
     this.sessionEnds = new Counter({ name: 'undertone_session_ends_total', help: 'Sessions ended, by reason (stop, idle_timeout, shutdown, client_closed, error)', labelNames: ['reason'], registers });
     this.audioSeconds = new Counter({ name: 'undertone_audio_seconds_total', help: 'Seconds of audio received (at 16 kHz after decoding)', registers });
     this.audioBytes = new Counter({ name: 'undertone_audio_bytes_total', help: 'Bytes of binary audio messages received', registers });
-    this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced', labelNames: ['voiced'], registers });
+    this.labels = new Counter({ name: 'undertone_labels_total', help: 'Emotion messages sent, by voiced and model band', labelNames: ['voiced', 'band'], registers });
     this.shed = new Counter({
       name: 'undertone_sessions_shed_total',
-      help: 'Connections refused with overloaded (1013), by what was at its limit (sessions, queue, lag)',
+      help: 'Connections refused with overloaded (1013) or key_session_limit, by what refused them (latency, pace, queue, lag, sessions, key)',
       labelNames: ['limit'],
       registers,
     });
@@ -107,6 +121,31 @@ export class ServerMetrics {
     this.errors = new Counter({ name: 'undertone_errors_total', help: 'Error messages sent to clients, by error code', labelNames: ['code'], registers });
     this.subscribers = new Gauge({ name: 'undertone_subscribers', help: 'Open subscriptions (WebSocket and SSE) to live sessions', registers });
     this.subscribersDropped = new Counter({ name: 'undertone_subscribers_dropped_total', help: 'Subscribers dropped because they did not read fast enough', registers });
+    const recent = { labels: this.recentLabelLatency, loopLag: this.recentLoopLag };
+    this.admissionDelay = new Gauge({
+      name: 'undertone_admission_delay_seconds',
+      help: 'What admission compares with --latency-target-ms: p95 label latency of real-time sessions + median event-loop lag, last second (max over workers)',
+      aggregator: 'max',
+      registers,
+      collect() {
+        this.set(measuredDelayMs(recent, performance.now()) / 1000);
+      },
+    });
+    // 'min': in cluster mode one worker without Redis makes the replica's bus down.
+    this.busUp = new Gauge({ name: 'undertone_bus_up', help: 'Session bus reachable (1) or not (0): Redis when REDIS_URL is set, else always 1', aggregator: 'min', registers });
+    this.busUp.set(1);
+    this.busEventsDropped = new Counter({
+      name: 'undertone_bus_events_dropped_total',
+      help: 'Labels and ends not shared with subscribers because the session bus (Redis) was unreachable (the audio client still got them)',
+      registers,
+    });
+    this.alerts = new Counter({ name: 'undertone_alerts_total', help: 'Alerts fired, by rule (--alert-rules or the built-in set)', labelNames: ['rule'], registers });
+    this.webhooks = new Counter({
+      name: 'undertone_webhook_events_total',
+      help: 'Webhook outcomes: delivered, retry (an attempt failed, another follows), failed (gave up), dropped (queue full or shutdown); reason of a failure',
+      labelNames: ['outcome', 'reason'],
+      registers,
+    });
   }
 
   /** Starts sampling event-loop lag (an unref'd timer). */
@@ -117,6 +156,7 @@ export class ServerMetrics {
       const now = performance.now();
       const lag = Math.max(0, now - expected);
       this.eventLoopLag.observe(lag / 1000);
+      this.recentLoopLag.observe(lag, now);
       const second = Math.floor(now / 1000);
       if (second !== this.lagSecond) {
         this.lagPrev = second === this.lagSecond + 1 ? this.lagNow : 0;

@@ -100,10 +100,10 @@ describe(`${SESSIONS} concurrent real-time sessions`, () => {
     latencies.sort((a, b) => a - b);
     const labels = runs.reduce((s, r) => s + r.client.emotions.length, 0);
     const metrics = await (await fetch(`${srv.http}/metrics`)).text();
-    const sum = Number(/^undertone_label_latency_seconds_sum (\S+)$/m.exec(metrics)?.[1]);
-    const count = Number(/^undertone_label_latency_seconds_count (\S+)$/m.exec(metrics)?.[1]);
-    const batches = /^undertone_inference_batch_size_sum (\S+)$/m.exec(metrics)?.[1];
-    const calls = /^undertone_inference_batch_size_count (\S+)$/m.exec(metrics)?.[1];
+    const sum = Number(/^undertone_label_latency_seconds_sum\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
+    const count = Number(/^undertone_label_latency_seconds_count\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1]);
+    const batches = /^undertone_inference_batch_size_sum\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1];
+    const calls = /^undertone_inference_batch_size_count\{band="wideband"\} (\S+)$/m.exec(metrics)?.[1];
     console.log(
       `${SESSIONS} sessions, ${labels} labels; client-measured label latency of whole seconds (ms): ` +
         `p50 ${quantile(latencies, 0.5).toFixed(1)}, p95 ${quantile(latencies, 0.95).toFixed(1)}, p99 ${quantile(latencies, 0.99).toFixed(1)}, max ${latencies[latencies.length - 1].toFixed(1)}; ` +

@@ -9,10 +9,12 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { EmotionModel } from '../../core/model/emotion-model.js';
-import { type Band, type ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
+import { type Band, ProtocolError, SESSIONS_PATH, STREAM_PATH, TWILIO_PATH, parseEventsPath } from '../../core/protocol/index.js';
 import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
-import { Admission, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
+import { Admission, AdmissionTicket, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
+import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
+import { HeadroomGate } from '../admission/headroom.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from '../events/in-process-bus.js';
 import { RedisBus } from '../events/redis-bus.js';
@@ -28,7 +30,11 @@ import { InferenceScheduler } from '../inference/scheduler.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
+import { SIGNATURE_HEADER, requestedUrl, validTwilioSignature } from '../transport/twilio/signature.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
+import { DEFAULT_SUMMARY_OPTIONS } from '../../core/supervision/summary.js';
+import { DEFAULT_WEBHOOK_SETTINGS, WebhookDispatcher } from '../../core/supervision/webhook.js';
+import type { Supervision } from '../pipeline/session.js';
 
 
 /** What a cluster worker adds: readiness of the whole cluster and metrics aggregated over it. */
@@ -41,6 +47,8 @@ export interface ServerOptions {
   readonly config: ServerConfig;
   readonly logger?: Logger;
   readonly slots?: SessionSlots;
+  /** Live connections per API key; default: counted in this process (KeyCounts). */
+  readonly keyQuota?: KeyQuota;
   readonly cluster?: ClusterHooks;
   /** Where sessions publish their labels for subscribers; default: this process only (InProcessBus). */
   readonly bus?: SessionBus;
@@ -69,17 +77,24 @@ export class UndertoneServer {
   private readonly access: AccessControl;
   private readonly subscriptions: Subscriptions;
   private readonly admission: Admission;
+  private readonly keyQuota: KeyQuota;
   private draining?: Promise<void>;
   private readonly startedAt = Date.now();
+  /** Smoothing settings, alert rules and the webhook dispatcher every session shares. */
+  private readonly supervision: Supervision;
 
   private constructor(private readonly options: ServerOptions) {
     const { config } = options;
     this.logger = options.logger ?? silentLogger();
     this.access = new AccessControl({ apiKeys: config.apiKeys, allowedOrigins: config.allowedOrigins });
+    this.keyQuota = options.keyQuota ?? new KeyCounts(config.maxSessionsPerKey);
     this.admission = new Admission({
       config,
       access: this.access,
       slots: options.slots ?? new LocalSlots(config.maxSessions),
+      keyQuota: this.keyQuota,
+      headroom: new HeadroomGate({ labels: this.metrics.recentLabelLatency, loopLag: this.metrics.recentLoopLag }, { targetMs: config.latencyTargetMs }),
+      liveConnections: () => this.sessions.size,
       metrics: this.metrics,
       logger: this.logger,
       draining: () => this.draining !== undefined,
@@ -87,11 +102,25 @@ export class UndertoneServer {
       queuedWindows: () => this.loaded.reduce((sum, l) => sum + l.scheduler.pending, 0),
     });
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
+    this.supervision = {
+      settings: { smoothing: config.smoothing, rules: config.alertRules, summary: DEFAULT_SUMMARY_OPTIONS },
+      ...(config.webhookUrls.length > 0 && config.webhookSecret
+        ? {
+            webhooks: new WebhookDispatcher(
+              { ...DEFAULT_WEBHOOK_SETTINGS, urls: config.webhookUrls, secret: config.webhookSecret },
+              { logger: this.logger.child({ component: 'webhooks' }), onOutcome: (o) => this.metrics.webhooks.inc({ outcome: o.outcome, reason: o.reason ?? '' }) },
+            ),
+          }
+        : {}),
+    };
     this.subscriptions = new Subscriptions({
       bus: this.bus,
       keys: new SubscriberKeys(config.subscriberKeys, config.apiKeys),
       historySeconds: config.historySeconds,
       maxBufferedBytes: config.subscriberBufferBytes,
+      maxPerSession: config.maxSubscribersPerSession,
+      maxSubscribers: config.maxSubscribers,
+      retryAfterMs: config.retryAfterMs,
       metrics: this.metrics,
       logger: this.logger,
       draining: () => this.draining !== undefined,
@@ -137,8 +166,21 @@ export class UndertoneServer {
   /** Starts listening (the model loads in the background: see `ready`). */
   static async listen(options: ServerOptions): Promise<UndertoneServer> {
     const { config } = options;
-    const bus = options.bus ?? (config.redisUrl ? await RedisBus.connect(config.redisUrl, config.historySeconds, options.logger ?? silentLogger()) : undefined);
-    const server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
+    let server: UndertoneServer | undefined;
+    const bus =
+      options.bus ??
+      (config.redisUrl
+        ? await RedisBus.connect(
+            config.redisUrl,
+            {
+              historySize: config.historySeconds,
+              onDropped: () => server?.metrics.busEventsDropped.inc(),
+              onUp: (up) => server?.metrics.busUp.set(up ? 1 : 0),
+            },
+            options.logger ?? silentLogger(),
+          )
+        : undefined);
+    server = new UndertoneServer({ ...options, ...(bus ? { bus } : {}) });
     const listen = (http: Server, port: number): Promise<void> =>
       new Promise<void>((resolve, reject) => {
         http.once('error', reject);
@@ -190,8 +232,8 @@ export class UndertoneServer {
     const { config } = this.options;
     const t0 = Date.now();
     const model: InferenceModel = config.inferenceThread ? await ModelThread.start(dir) : await EmotionModel.load(dir, { threads: 1 });
-    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs }, this.metrics);
-    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics });
+    const scheduler = new InferenceScheduler(model, { maxBatch: config.maxBatch, maxWaitMs: config.batchWaitMs, band }, this.metrics);
+    const engine = createEngine(config.engine, { metadata: model.metadata, model, scheduler, metrics: this.metrics, band });
     const { name, version, labels } = model.metadata;
     this.logger.info({ band, model: { name, version, labels, dir }, inferenceThread: config.inferenceThread, engine: config.engine, loadMs: Date.now() - t0 }, 'model loaded');
     return { band, dir, metadata: model.metadata, model, scheduler, engine };
@@ -220,19 +262,35 @@ export class UndertoneServer {
     }
     // Twilio cannot send our Authorization header: its key is checked in its start message.
     const twilio = pathname === TWILIO_PATH;
-    const refusal = await this.admission.admit(req, { requireKey: !twilio });
+    if (twilio && !this.twilioSigned(req)) {
+      const error = new ProtocolError('unauthorized', `missing or invalid ${SIGNATURE_HEADER} (the server has a Twilio auth token)`);
+      this.metrics.errors.inc({ code: error.code });
+      this.logger.info({ code: error.code, url: requestedUrl(req, this.options.config.publicUrl) }, 'twilio handshake refused: bad signature');
+      const body = JSON.stringify(error.toMessage());
+      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      return;
+    }
+    const admitted = await this.admission.admit(req, { requireKey: !twilio });
     if (socket.destroyed) {
-      if (!refusal) this.admission.release();
+      if (admitted instanceof AdmissionTicket) admitted.release();
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
-      if (refusal) return this.refuse(ws, refusal);
+      if (admitted instanceof ProtocolError) return this.refuse(ws, admitted);
       if (this.draining) {
-        this.admission.release();
+        admitted.release();
         return this.refuse(ws, shuttingDown());
       }
-      this.open(ws, req, twilio);
+      this.open(ws, req, twilio, admitted);
     });
+  }
+
+  /** With Twilio auth tokens configured, whether the handshake carries Twilio's signature of the URL it requested. */
+  private twilioSigned(req: IncomingMessage): boolean {
+    const { twilioAuthTokens, publicUrl } = this.options.config;
+    if (twilioAuthTokens.length === 0) return true;
+    const header = req.headers[SIGNATURE_HEADER];
+    return validTwilioSignature(twilioAuthTokens, Array.isArray(header) ? header[0] : header, requestedUrl(req, publicUrl));
   }
 
   private refuse(ws: WebSocket, error: ProtocolError): void {
@@ -243,13 +301,14 @@ export class UndertoneServer {
     ws.close(error.closeCode, error.code);
   }
 
-  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean): void {
+  private open(ws: WebSocket, req: IncomingMessage, twilio: boolean, ticket: AdmissionTicket): void {
     const { config } = this.options;
     const ctx = {
       models: this.models!,
       metrics: this.metrics,
       logger: this.logger,
       bus: this.bus,
+      supervision: this.supervision,
       idleTimeoutMs: config.idleTimeoutMs,
       startTimeoutMs: config.startTimeoutMs,
       maxMessageBytes: config.maxMessageBytes,
@@ -261,11 +320,13 @@ export class UndertoneServer {
       },
     };
     const remote = { address: req.socket.remoteAddress };
-    const session: AudioConnection = twilio ? new TwilioCall(ws, { ...ctx, keys: this.access.keys }, remote) : new StreamConnection(ws, ctx, remote);
+    const session: AudioConnection = twilio
+      ? new TwilioCall(ws, { ...ctx, keys: this.access.keys, keyQuota: this.keyQuota, retryAfterMs: config.retryAfterMs }, remote)
+      : new StreamConnection(ws, ctx, remote);
     this.sessions.add(session);
     void session.closed.then(() => {
       this.sessions.delete(session);
-      this.admission.release();
+      ticket.release();
     });
   }
 
@@ -299,6 +360,8 @@ export class UndertoneServer {
     }
     // Subscribers of sessions that ended got their `end`; any left (e.g. of another replica's sessions) get shutting_down.
     this.subscriptions.closeAll();
+    // Every session has ended and queued its summary: give the webhooks their chance to go out.
+    await this.supervision.webhooks?.close(Math.min(5000, drainTimeoutMs));
     // Sessions that slipped in while draining (refused) and idle keep-alive HTTP connections.
     for (const client of this.wss.clients) client.terminate();
     this.http.closeAllConnections();

@@ -14,11 +14,7 @@ export async function serve(config: ServerConfig, logger: Logger): Promise<numbe
     // The IPC channel to the primary would keep the worker alive.
     process.exit(code);
   }
-  if (config.workers > 1) {
-    // Each worker has its own in-process session bus: a subscriber lands on one worker and sees only its sessions.
-    if (!config.redisUrl) logger.warn({ workers: config.workers }, 'subscriptions (/v1/sessions) see only the sessions of the worker they land on: set REDIS_URL to share the session bus');
-    return runPrimary(config, logger);
-  }
+  if (config.workers > 1) return runPrimary(config, logger);
   return runSingle(config, logger);
 }
 

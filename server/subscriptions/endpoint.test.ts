@@ -204,7 +204,7 @@ describe('slow subscribers', () => {
     for (let s = 1; s <= 100; s++) {
       bus.publish({ type: 'emotion', sessionId: 's1', seq: s, second: s, startMs: s * 1000 - 1000, endMs: s * 1000, voiced: true, label: 'neutral', scores: { neutral: 1 } });
     }
-    bus.publish({ type: 'end', sessionId: 's1', seq: 101, seconds: 100, reason: 'stop', summary: { label: 'neutral', scores: { neutral: 1 }, voicedSeconds: 100, durationMs: 100000 } });
+    bus.publish({ type: 'end', sessionId: 's1', seq: 101, seconds: 100, reason: 'stop', summary: { label: 'neutral', scores: { neutral: 1 }, voicedSeconds: 100, durationMs: 100000, segments: [], voicedShare: {}, peakArousal: null, alerts: [], alertCounts: {} } });
     const publishMs = performance.now() - t0;
     expect(dropped).toBe(true);
     expect(stuck.closedWith).toBe('subscriber_too_slow');

@@ -24,6 +24,12 @@ export interface SubscriptionsOptions {
   readonly historySeconds: number;
   /** A subscriber whose unsent bytes pass this is dropped. */
   readonly maxBufferedBytes: number;
+  /** Subscribers one session may have in this process. */
+  readonly maxPerSession: number;
+  /** Subscribers this process may hold. */
+  readonly maxSubscribers: number;
+  /** Base of the retry hint sent with too_many_subscribers (ms). */
+  readonly retryAfterMs: number;
   readonly metrics: ServerMetrics;
   readonly logger: Logger;
   /** True while the server drains: new subscriptions are refused. */
@@ -34,10 +40,19 @@ export interface SubscriptionsOptions {
 export const MAX_WAIT_S = 300;
 const WAIT_POLL_MS = 250;
 
-const HTTP_STATUS: Partial<Record<ProtocolError['code'], number>> = { unauthorized: 401, session_not_found: 404, shutting_down: 503, invalid_message: 400 };
+const HTTP_STATUS: Partial<Record<ProtocolError['code'], number>> = {
+  unauthorized: 401,
+  session_not_found: 404,
+  shutting_down: 503,
+  invalid_message: 400,
+  too_many_subscribers: 429,
+  bus_unavailable: 503,
+};
 
 export class Subscriptions {
   private readonly live = new Set<SubscriberSink>();
+  /** sessionId -> this process's subscribers of it. */
+  private readonly perSession = new Map<string, number>();
 
   constructor(private readonly options: SubscriptionsOptions) {}
 
@@ -51,12 +66,19 @@ export class Subscriptions {
       this.httpError(res, new ProtocolError('unauthorized', 'missing or unknown subscriber key'));
       return;
     }
-    res.json({ sessions: await this.options.bus.sessions() });
+    let sessions: SessionInfo[];
+    try {
+      sessions = await this.options.bus.sessions();
+    } catch (e) {
+      this.httpError(res, this.busUnavailable(e));
+      return;
+    }
+    res.json({ sessions });
   }
 
   /** `GET /v1/sessions/:id/events` without upgrade: Server-Sent Events. */
   async sse(req: Request, res: Response, idOrKey: string): Promise<void> {
-    const found = await this.resolve(req, idOrKey, () => res.destroyed || req.socket.destroyed);
+    const found = this.withinLimits(await this.resolve(req, idOrKey, () => res.destroyed || req.socket.destroyed));
     if (found instanceof ProtocolError) {
       this.httpError(res, found);
       return;
@@ -75,7 +97,7 @@ export class Subscriptions {
       ws.on('error', () => undefined);
       const sink = new WebSocketSink(ws, this.options.maxBufferedBytes);
       void (async () => {
-        const found = refusal ?? (await this.resolve(req, idOrKey, () => ws.readyState !== ws.OPEN));
+        const found = refusal ?? this.withinLimits(await this.resolve(req, idOrKey, () => ws.readyState !== ws.OPEN));
         if (ws.readyState !== ws.OPEN) return;
         if (found instanceof ProtocolError) {
           this.refused(found);
@@ -116,7 +138,13 @@ export class Subscriptions {
     if (!Number.isFinite(wait) || wait < 0 || wait > MAX_WAIT_S) return new ProtocolError('invalid_message', `wait must be a number of seconds from 0 to ${MAX_WAIT_S}`);
     const deadline = Date.now() + wait * 1000;
     for (;;) {
-      const sessions = (await this.options.bus.find(idOrKey)).filter((s) => track === null || s.track === track);
+      let found: SessionInfo[];
+      try {
+        found = await this.options.bus.find(idOrKey);
+      } catch (e) {
+        return this.busUnavailable(e);
+      }
+      const sessions = found.filter((s) => track === null || s.track === track);
       if (sessions.length > 0) return sessions;
       if (Date.now() >= deadline || gone() || this.options.draining()) break;
       await new Promise((r) => setTimeout(r, WAIT_POLL_MS));
@@ -124,15 +152,40 @@ export class Subscriptions {
     return new ProtocolError('session_not_found', `no live session with id or key ${JSON.stringify(idOrKey.slice(0, 128))}${track !== null ? ` and track ${JSON.stringify(track.slice(0, 32))}` : ''}`);
   }
 
+  /**
+   * The sessions found, or too_many_subscribers if one more subscriber of them would pass a limit.
+   * Checked right before `attach` counts it, with no await between, so concurrent subscribers
+   * cannot both take the last place.
+   */
+  private withinLimits(found: SessionInfo[] | ProtocolError): SessionInfo[] | ProtocolError {
+    if (found instanceof ProtocolError) return found;
+    const { maxSubscribers, maxPerSession } = this.options;
+    const retry = Math.round(this.options.retryAfterMs * (1 + Math.random() * 0.5));
+    if (this.live.size >= maxSubscribers) return new ProtocolError('too_many_subscribers', `this server holds its limit of ${maxSubscribers} subscribers; retry later or on another replica`, retry);
+    const full = found.find((s) => (this.perSession.get(s.sessionId) ?? 0) >= maxPerSession);
+    if (full) return new ProtocolError('too_many_subscribers', `session ${full.sessionId} has its limit of ${maxPerSession} subscribers on this server; retry later`, retry);
+    return found;
+  }
+
+  private countSubscribers(sessions: readonly SessionInfo[], delta: 1 | -1): void {
+    for (const { sessionId } of sessions) {
+      const n = (this.perSession.get(sessionId) ?? 0) + delta;
+      if (n > 0) this.perSession.set(sessionId, n);
+      else this.perSession.delete(sessionId);
+    }
+  }
+
   private async attach(sink: SubscriberSink, sessions: SessionInfo[], onClose: (stop: () => void) => void, isClosed: () => boolean): Promise<void> {
     const { metrics, logger } = this.options;
     this.live.add(sink);
+    this.countSubscribers(sessions, 1);
     metrics.subscribers.inc();
     let released = false;
     const release = (dropped: boolean): void => {
       if (released) return;
       released = true;
       this.live.delete(sink);
+      this.countSubscribers(sessions, -1);
       metrics.subscribers.dec();
       if (dropped) {
         metrics.subscribersDropped.inc();
@@ -146,13 +199,27 @@ export class Subscriptions {
       subscriber?.stop();
       release(false);
     });
-    subscriber = await Subscriber.start(this.options.bus, sessions, sink, this.options.historySeconds, release);
+    try {
+      subscriber = await Subscriber.start(this.options.bus, sessions, sink, this.options.historySeconds, release);
+    } catch (e) {
+      release(false);
+      const error = this.busUnavailable(e);
+      this.refused(error);
+      sink.close(error);
+      return;
+    }
     if (!subscriber) {
       release(false);
       sink.close(new ProtocolError('session_not_found', 'the session ended'));
       return;
     }
     if (closed || isClosed()) subscriber.stop();
+  }
+
+  /** The bus (Redis) could not answer: a clear, retryable error instead of a failed request. */
+  private busUnavailable(e: unknown): ProtocolError {
+    this.options.logger.warn({ err: (e as Error).message }, 'session bus unavailable');
+    return new ProtocolError('bus_unavailable', `the session bus (Redis) is unavailable (${(e as Error).message}); retry later`, Math.round(this.options.retryAfterMs * (1 + Math.random() * 0.5)));
   }
 
   private refused(error: ProtocolError): void {

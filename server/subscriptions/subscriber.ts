@@ -21,6 +21,9 @@ export interface SubscriberSink {
   close(error?: ProtocolError): void;
 }
 
+/** Retry hint after a bus outage: node-redis retries the connection within about this. */
+const BUS_RETRY_MS = 2000;
+
 export class Subscriber {
   private readonly subscriptions: Subscription[] = [];
   private readonly lastSeq = new Map<string, number>();
@@ -39,15 +42,27 @@ export class Subscriber {
     const subscriber = new Subscriber(sink);
     subscriber.onDone = onDone;
     const live: SessionInfo[] = [];
-    for (const info of sessions) {
-      const sub = await bus.subscribe(info.sessionId, (e) => subscriber.deliver(e));
-      if (!sub) continue;
-      subscriber.subscriptions.push(sub);
-      subscriber.open.add(info.sessionId);
-      live.push(info);
+    let history: SessionEvent[];
+    try {
+      for (const info of sessions) {
+        const sub = await bus.subscribe(
+          info.sessionId,
+          (e) => subscriber.deliver(e),
+          (reason) => subscriber.unavailable(reason),
+        );
+        if (!sub) continue;
+        subscriber.subscriptions.push(sub);
+        subscriber.open.add(info.sessionId);
+        live.push(info);
+      }
+      if (live.length === 0) return undefined;
+      history = (await Promise.all(live.map((s) => bus.history(s.sessionId)))).flat();
+    } catch (e) {
+      // The bus cannot be reached: nothing of this subscriber stays subscribed.
+      for (const s of subscriber.subscriptions) s.unsubscribe();
+      throw e;
     }
-    if (live.length === 0) return undefined;
-    const history = (await Promise.all(live.map((s) => bus.history(s.sessionId)))).flat();
+    if (subscriber.done) return subscriber;
     if (!sink.send({ type: 'subscribed', sessions: live, history: history.length, historySeconds })) return subscriber.drop();
     const pending = subscriber.pending ?? [];
     subscriber.pending = undefined;
@@ -88,6 +103,15 @@ export class Subscriber {
         this.sink.close();
       }
     }
+  }
+
+  /** The bus lost its connection while subscribed: events may be missed, so the subscriber is ended with bus_unavailable (it reconnects and resumes from history). */
+  private unavailable(reason: string): void {
+    if (this.done) return;
+    this.done = true;
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.onDone?.(false);
+    this.sink.close(new ProtocolError('bus_unavailable', `${reason}; labels may have been missed: resubscribe later (live sessions keep being labelled)`, BUS_RETRY_MS));
   }
 
   private drop(): undefined {

@@ -22,7 +22,7 @@ import { type AudioSocket, AudioConnection, type ConnectionContext, type Connect
 import { createAudioInput } from '../pipeline/audio-input.js';
 import { SOCKET_OPEN } from './flow-limits.js';
 import type { SessionBus } from '../events/session-bus.js';
-import { Session } from '../pipeline/session.js';
+import { Session, type Supervision } from '../pipeline/session.js';
 import { ServedModels, sessionContext } from '../inference/served-models.js';
 
 
@@ -31,6 +31,8 @@ export interface StreamConnectionContext extends ConnectionContext {
   readonly models: ServedModels;
   /** Where the session's labels are published for subscribers. */
   readonly bus: SessionBus;
+  /** Smoothing, alert rules and webhooks (core/supervision). */
+  readonly supervision: Supervision;
 }
 
 export class StreamConnection extends AudioConnection {
@@ -83,10 +85,12 @@ export class StreamConnection extends AudioConnection {
       input,
       {
         emotion: (message) => this.send(message),
+        alert: (message) => this.send(message),
         flow: this.inferenceFlow(this.id),
         fail: (e) => this.fail(e),
       },
       this.log,
+      start.smoothing,
     );
     this.startStreaming();
     this.log.info({ encoding: start.encoding, sampleRate: start.sampleRate, channels: start.channels, key: start.key, model: ServedModels.describe(model) }, 'session started');

@@ -32,6 +32,8 @@ export interface TwilioCallOptions {
   readonly afterStart?: () => Promise<void>;
   /** Send `stop` at the end (default true). */
   readonly stop?: boolean;
+  /** Handshake headers (e.g. X-Twilio-Signature). */
+  readonly headers?: Record<string, string>;
 }
 
 export interface TwilioCallRun {
@@ -45,7 +47,7 @@ export async function playTwilioCall(url: string, options: TwilioCallOptions): P
   const callSid = options.callSid ?? sid('CA');
   const streamSid = sid('MZ');
   const accountSid = sid('AC');
-  const ws = new WebSocket(url, { perMessageDeflate: false });
+  const ws = new WebSocket(url, { perMessageDeflate: false, headers: options.headers ?? {} });
   const closed = new Promise<{ code: number; reason: string }>((resolve) => ws.on('close', (code, reason) => resolve({ code, reason: reason.toString() })));
   ws.on('error', () => undefined);
   await new Promise<void>((resolve, reject) => {

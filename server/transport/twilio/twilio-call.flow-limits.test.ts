@@ -21,8 +21,8 @@ describe('Twilio speed allowance', () => {
         const t0 = performance.now();
         const run = await playTwilioCall(srv.server.port ? `ws://127.0.0.1:${srv.server.port}/v1/twilio` : '', { tracks: { inbound: audio, outbound: audio }, pace: 0 });
         const ms = performance.now() - t0;
-        const voiced = (await readMetric(srv.http, 'undertone_labels_total{voiced="true"}')) ?? 0;
-        const silent = (await readMetric(srv.http, 'undertone_labels_total{voiced="false"}')) ?? 0;
+        const voiced = (await readMetric(srv.http, 'undertone_labels_total{voiced="true",band="narrowband"}')) ?? 0;
+        const silent = (await readMetric(srv.http, 'undertone_labels_total{voiced="false",band="narrowband"}')) ?? 0;
         return { ms, labels: voiced + silent, code: run.close.code };
       } finally {
         await srv.server.drain();

@@ -14,6 +14,8 @@ import { randomUUID } from 'node:crypto';
 import { type EndReason, ProtocolError, streamBand } from '../../../core/protocol/index.js';
 import { type AudioSocket, AudioConnection, type ConnectionContext, type ConnectionOutcome } from '../audio-connection.js';
 import type { KeyList } from '../../admission/access.js';
+import { keySessionLimit } from '../../admission/admission.js';
+import { type KeyQuota, keyId } from '../../admission/key-quota.js';
 import { Session } from '../../pipeline/session.js';
 import { ServedModels, type TransportContext, sessionContext } from '../../inference/served-models.js';
 import { PcmInput } from '../../pipeline/audio-input.js';
@@ -27,6 +29,10 @@ import { TWILIO_PROTOCOL, TWILIO_VERSION, TwilioMessageError, type TwilioMedia, 
 export interface TwilioContext extends TransportContext, ConnectionContext {
   /** Audio keys; when any are configured, `start.customParameters.token` must be one. */
   readonly keys: KeyList;
+  /** Live connections per key (--max-sessions-per-key): the call's token is counted once it is checked. */
+  readonly keyQuota?: KeyQuota;
+  /** The retry hint's base for key_session_limit (ms). */
+  readonly retryAfterMs?: number;
 }
 
 /** The parameter of `start.customParameters` that carries the API key. */
@@ -47,6 +53,18 @@ export class TwilioCall extends AudioConnection {
     super(ws, ctx, { logKey: 'twilioConnection', opened: 'twilio stream opened', remote });
   }
 
+  /** Counts the call against its API key's limit (a call is one connection, whatever its tracks); released when the call closes. */
+  private async claimKey(token: string | undefined): Promise<void> {
+    const quota = this.ctx.keyQuota;
+    if (!quota || quota.max === 0 || this.ctx.keys.size === 0 || !token) return;
+    const id = keyId(token);
+    if (!(await quota.claim(id))) {
+      this.ctx.metrics.shed.inc({ limit: 'key' });
+      throw keySessionLimit(quota.max, Math.round((this.ctx.retryAfterMs ?? 2000) * (1 + Math.random() * 0.5)));
+    }
+    void this.closed.then(() => quota.release(id));
+  }
+
   protected override toProtocolError(e: unknown): unknown {
     return e instanceof TwilioMessageError ? new ProtocolError('invalid_message', e.message) : e;
   }
@@ -64,7 +82,7 @@ export class TwilioCall extends AudioConnection {
         }
         return;
       case 'start':
-        return this.begin(message);
+        return await this.begin(message);
       case 'media':
         this.requireStarted('media');
         return this.media(message, arrival);
@@ -76,7 +94,7 @@ export class TwilioCall extends AudioConnection {
     }
   }
 
-  private begin(message: TwilioStart): void {
+  private async begin(message: TwilioStart): Promise<void> {
     this.startReceived();
     const { start } = message;
     const { encoding, sampleRate, channels } = start.mediaFormat;
@@ -86,6 +104,7 @@ export class TwilioCall extends AudioConnection {
     if (this.ctx.keys.size > 0 && !this.ctx.keys.has(start.customParameters[TWILIO_TOKEN_PARAMETER] ?? '')) {
       throw new ProtocolError('unauthorized', `missing or unknown API key in customParameters.${TWILIO_TOKEN_PARAMETER}`);
     }
+    await this.claimKey(start.customParameters[TWILIO_TOKEN_PARAMETER]);
     this.callSid = start.callSid;
     const key = start.customParameters[TWILIO_KEY_PARAMETER] || start.callSid;
     const startedAt = new Date().toISOString();

@@ -1,0 +1,134 @@
+/**
+ * Escalation alerts on synthetic calls of held-out speakers: detection rate of sustained (>= 8 s)
+ * negative stretches (angry, disgust, fearful, sad), median delay from the stretch's start, and
+ * false alerts per hour of neutral/calm speech (neutral/calm runs inside the mixed calls plus
+ * calls made only of each speaker's neutral and calm clips).
+ *
+ *   npm run bench:alerts [-- --alert-rules FILE --rule ID --model DIR --seed 14 --tune]
+ *
+ * Without --alert-rules the built-in rules are measured; --rule picks the rule scored for
+ * detection (default sustained-negative). --tune first scans thresholds, k of N and cooldown of
+ * that rule on the validation speakers (choice: highest detection with <= 2 false alerts per hour
+ * on the neutral/calm calls, then lowest median delay) and reports the chosen one on the test
+ * speakers beside the shipped rule.
+ * An alert counts for a stretch when it fires inside it or up to 3 s after (the model's window).
+ * Rules with arousalRise are also scored on arousal rises: a run of angry/fearful/happy/surprised
+ * (>= 5 s) right after one of neutral/calm/sad, detected when the rule fires from the change to
+ * 3 s after that run.
+ * "free" is the detection rate among stretches that did not begin within the rule's cooldown of
+ * one of its alerts. Only a few minutes of neutral/calm held-out speech exist, so one false alert
+ * weighs several per hour: the hours are printed beside every rate.
+ */
+import { parseArgs } from 'node:util';
+import { modelDir } from '../server/process/paths.js';
+import { EmotionModel } from '../core/model/emotion-model.js';
+import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/supervision/alert-rules.js';
+import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';
+import { parseOrExit } from './lib/args.js';
+import { announceConditions } from './lib/machine.js';
+import { type AlertFigures, alertFigures, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
+import { DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
+
+const { values } = parseArgs({
+  options: {
+    model: { type: 'string' },
+    seed: { type: 'string', default: String(DEFAULT_CALL_OPTIONS.seed) },
+    'alert-rules': { type: 'string' },
+    rule: { type: 'string', default: 'sustained-negative' },
+    tune: { type: 'boolean', default: false },
+  },
+});
+const seed = parseOrExit('bench:alerts', () => {
+  const s = Number(values.seed);
+  if (!Number.isInteger(s)) throw new Error(`--seed must be an integer, got ${values.seed}`);
+  return s;
+});
+let rules: readonly AlertRule[] = DEFAULT_ALERT_RULES;
+if (values['alert-rules']) {
+  try {
+    rules = loadAlertRules(values['alert-rules']);
+  } catch (e) {
+    process.stderr.write(`bench:alerts: ${(e as Error).message}\n`);
+    process.exit(2);
+  }
+}
+const ruleId = values.rule!;
+const rule = rules.find((r) => r.id === ruleId);
+if (!rule) {
+  process.stderr.write(`bench:alerts: --rule ${ruleId}: no such rule (have ${rules.map((r) => r.id).join(', ')})\n`);
+  process.exit(2);
+}
+
+function line(name: string, f: AlertFigures): string {
+  const fa = (x: FalseAlerts) => `${x.alerts}/${x.hours.toFixed(3)} h = ${x.perHour.toFixed(1)}/h`;
+  return (
+    `${name.padEnd(62)} ${`${f.detected}/${f.stretches}`.padStart(6)} ${(f.detectionRate * 100).toFixed(0).padStart(4)} % ${(f.detectionRateOutsideCooldown * 100).toFixed(0).padStart(4)} % ` +
+    `${f.medianDelayS.toFixed(1).padStart(5)} s ${f.p90DelayS.toFixed(1).padStart(5)} s   ${fa(f.falseNeutralCalls).padEnd(20)} ${fa(f.falseMixedCalls)}`
+  );
+}
+const HEADER =
+  `${'rule'.padEnd(62)} ${'found'.padStart(6)} ${'rate'.padStart(6)} ${'free'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)}   ` +
+  `${'false: neutral/calm calls'.padEnd(20)} false: neutral/calm runs of mixed calls`;
+
+function describeRule(r: AlertRule): string {
+  const w = r.when;
+  const parts = [
+    w.labels && `${w.labels.join('|')} >= ${w.minScore}`,
+    w.arousal && `arousal in [${w.arousal.min ?? '-1'}, ${w.arousal.max ?? '1'}]`,
+    w.valence && `valence in [${w.valence.min ?? '-1'}, ${w.valence.max ?? '1'}]`,
+    w.arousalRise && `rise >= ${w.arousalRise.by} over ${w.arousalRise.overSeconds} s`,
+  ].filter(Boolean);
+  return `${parts.join(', ')}; ${r.sustain.k} of ${r.sustain.of}; cooldown ${r.cooldownSeconds} s`;
+}
+
+announceConditions();
+const model = await EmotionModel.load(modelDir(values.model));
+const { validationSpeakers, testSpeakers } = model.metadata.training;
+const options = { ...DEFAULT_CALL_OPTIONS, seed };
+const progress = (c: ScoredCall) => process.stderr.write(`  scored a ${(c.durationMs / 1000).toFixed(0)} s call of ${c.speaker}\n`);
+const t0 = Date.now();
+const testMixed = await scoredCalls(model, testSpeakers, options, undefined, progress);
+const testNeutral = await scoredCalls(model, testSpeakers, options, NEUTRAL_CALM, progress);
+let valMixed: ScoredCall[] = [];
+let valNeutral: ScoredCall[] = [];
+if (values.tune) {
+  valMixed = await scoredCalls(model, validationSpeakers, options, undefined, progress);
+  valNeutral = await scoredCalls(model, validationSpeakers, options, NEUTRAL_CALM, progress);
+}
+await model.release();
+const labels = model.labels;
+const settings: SupervisorSettings = { ...DEFAULT_SUPERVISOR_SETTINGS, rules };
+const minutes = (calls: ScoredCall[]) => (calls.reduce((s, c) => s + c.durationMs, 0) / 60000).toFixed(1);
+console.log(`model ${model.metadata.name} ${model.metadata.version}; smoothing ${settings.smoothing.method} (persistence ${settings.smoothing.persistence}, observationWeight ${settings.smoothing.observationWeight}); scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
+
+if (values.tune) {
+  console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
+  const grid: AlertRule[] = [];
+  const w = rule.when;
+  for (const minScore of w.labels ? [0.5, 0.6, 0.7, 0.8, 0.9] : [undefined])
+    for (const [k, of] of [[2, 3], [3, 4], [3, 5], [4, 6], [5, 7], [6, 8]])
+      for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when: minScore === undefined ? w : { ...w, minScore }, sustain: { k, of }, cooldownSeconds });
+  const scored = grid.map((r) => ({ r, f: alertFigures(valMixed, valNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) }, ruleId) }));
+  console.log(`\nvalidation grid for ${ruleId}:`);
+  console.log(HEADER);
+  for (const { r, f } of scored) console.log(line(describeRule(r), f));
+  const ok = scored.filter((s) => s.f.falseNeutralCalls.perHour <= 2);
+  const pool = ok.length > 0 ? ok : scored;
+  const best = pool.reduce((a, b) => (b.f.detectionRate > a.f.detectionRate || (b.f.detectionRate === a.f.detectionRate && b.f.medianDelayS < a.f.medianDelayS) ? b : a));
+  console.log(`chosen on validation: ${describeRule(best.r)}${ok.length === 0 ? ' (no grid point kept false alerts <= 2/h; lowest-false point not enforced)' : ''}`);
+  const tuned = alertFigures(testMixed, testNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? best.r : x)) }, ruleId);
+  console.log(`\ntest speakers, ${ruleId}:`);
+  console.log(HEADER);
+  console.log(line(`tuned: ${describeRule(best.r)}`, tuned));
+}
+
+console.log(`\ntest speakers, every rule as configured${values['alert-rules'] ? ` in ${values['alert-rules']}` : ' (built-in set)'}; "found" is detection of negative stretches, which only rules on negative labels aim at:`);
+console.log(HEADER);
+for (const r of rules) console.log(line(`${r.id}: ${describeRule(r)}`.slice(0, 62), alertFigures(testMixed, testNeutral, labels, settings, r.id)));
+for (const r of rules.filter((x) => x.when.arousalRise)) {
+  const f = riseFigures(testMixed, labels, settings, r.id);
+  console.log(
+    `${r.id}: arousal rises (neutral/calm/sad run -> angry/fearful/happy/surprised run of >= 5 s) detected ${f.detected}/${f.rises} = ${(f.detectionRate * 100).toFixed(0)} %, median delay ${f.medianDelayS.toFixed(1)} s from the change`,
+  );
+}

@@ -1,0 +1,190 @@
+/**
+ * Alert rules: what must hold on the smoothed stream, for how many of the last voiced seconds,
+ * before a rule fires, and how long it then stays quiet. Rules come from a JSON file
+ * (`--alert-rules FILE`) or the built-in DEFAULT_ALERT_RULES; the schema is in docs/insight.md.
+ *
+ * File format: `{"rules": [RULE, ...], "includeDefaults": false}` (or a bare array of rules).
+ * RULE:
+ *   id               [A-Za-z0-9][A-Za-z0-9_-]{0,63}, unique (it labels the /metrics counter)
+ *   description      optional text
+ *   when             at least one condition; all must hold on a voiced second:
+ *     labels         labels of the model; with minScore: their summed smoothed score >= minScore
+ *     minScore       (0, 1], default 0.5 (only with labels)
+ *     arousal        {min?, max?} bounds on the smoothed arousal, within [-1, 1]
+ *     valence        {min?, max?} bounds on the smoothed valence, within [-1, 1]
+ *     arousalRise    {by, overSeconds}: smoothed arousal now minus its minimum over the previous
+ *                    overSeconds voiced seconds >= by (by in (0, 2], overSeconds 1..600)
+ *   sustain          {k, of}: the condition held on k of the last `of` voiced seconds, the current
+ *                    one included (1 <= k <= of <= 600)
+ *   cooldownSeconds  after firing, the rule is silent for this many seconds of stream time (0..86400)
+ */
+import { readFileSync } from 'node:fs';
+import { isLabel, type Label } from '../labels.js';
+
+export interface Bounds {
+  readonly min?: number;
+  readonly max?: number;
+}
+
+export interface RuleCondition {
+  readonly labels?: readonly Label[];
+  readonly minScore?: number;
+  readonly arousal?: Bounds;
+  readonly valence?: Bounds;
+  readonly arousalRise?: { readonly by: number; readonly overSeconds: number };
+}
+
+export interface AlertRule {
+  readonly id: string;
+  readonly description?: string;
+  readonly when: RuleCondition;
+  readonly sustain: { readonly k: number; readonly of: number };
+  readonly cooldownSeconds: number;
+}
+
+export const DEFAULT_MIN_SCORE = 0.5;
+
+/**
+ * The set that ships ready. sustained-negative's minScore, k of N and cooldown were chosen on the
+ * validation speakers' synthetic calls by `npm run bench:alerts -- --tune` with the model of
+ * 2026-11-25 (docs/insight.md); rising-arousal's thresholds are set by hand (the bench measures
+ * only its false alerts).
+ */
+export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
+  {
+    id: 'sustained-negative',
+    description: 'Angry, disgusted, fearful or sad speech held over most of the last seconds',
+    when: { labels: ['angry', 'disgust', 'fearful', 'sad'], minScore: 0.6 },
+    sustain: { k: 6, of: 8 },
+    cooldownSeconds: 30,
+  },
+  {
+    id: 'rising-arousal',
+    description: 'Arousal climbed steeply over the last few seconds to an activated level',
+    when: { arousal: { min: 0.3 }, arousalRise: { by: 0.4, overSeconds: 10 } },
+    sustain: { k: 2, of: 3 },
+    cooldownSeconds: 60,
+  },
+];
+
+/** A rules file that cannot be used; the message names the file and the problem. */
+export class AlertRulesError extends Error {
+  constructor(readonly file: string, problem: string) {
+    super(`${file}: ${problem}`);
+    this.name = 'AlertRulesError';
+  }
+}
+
+const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const RULE_KEYS = ['id', 'description', 'when', 'sustain', 'cooldownSeconds'];
+const WHEN_KEYS = ['labels', 'minScore', 'arousal', 'valence', 'arousalRise'];
+
+type Fail = (problem: string) => never;
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function unknownKeys(obj: Record<string, unknown>, known: readonly string[], where: string, fail: Fail): void {
+  for (const k of Object.keys(obj)) if (!known.includes(k)) fail(`${where}: unknown field ${JSON.stringify(k)} (known: ${known.join(', ')})`);
+}
+
+function numberIn(v: unknown, min: number, max: number, where: string, fail: Fail, integer = false): number {
+  if (typeof v !== 'number' || !Number.isFinite(v) || v < min || v > max || (integer && !Number.isInteger(v)))
+    fail(`${where} must be ${integer ? 'an integer' : 'a number'} in [${min}, ${max}], got ${JSON.stringify(v)}`);
+  return v as number;
+}
+
+function bounds(v: unknown, where: string, fail: Fail): Bounds {
+  if (!isObject(v)) fail(`${where} must be an object {min?, max?}`);
+  const o = v as Record<string, unknown>;
+  unknownKeys(o, ['min', 'max'], where, fail);
+  if (o.min === undefined && o.max === undefined) fail(`${where} needs min or max`);
+  const min = o.min === undefined ? undefined : numberIn(o.min, -1, 1, `${where}.min`, fail);
+  const max = o.max === undefined ? undefined : numberIn(o.max, -1, 1, `${where}.max`, fail);
+  if (min !== undefined && max !== undefined && min > max) fail(`${where}: min ${min} is above max ${max}`);
+  return { ...(min !== undefined && { min }), ...(max !== undefined && { max }) };
+}
+
+function parseRule(raw: unknown, index: number, fail: Fail): AlertRule {
+  const at = `rules[${index}]`;
+  if (!isObject(raw)) fail(`${at} must be an object`);
+  const r = raw as Record<string, unknown>;
+  unknownKeys(r, RULE_KEYS, at, fail);
+  if (typeof r.id !== 'string' || !ID_PATTERN.test(r.id)) fail(`${at}.id must match ${ID_PATTERN.source}, got ${JSON.stringify(r.id)}`);
+  const id = r.id as string;
+  const where = `rule ${JSON.stringify(id)}`;
+  if (r.description !== undefined && typeof r.description !== 'string') fail(`${where}: description must be a string`);
+  if (!isObject(r.when)) fail(`${where}: when must be an object with at least one of ${WHEN_KEYS.join(', ')}`);
+  const w = r.when as Record<string, unknown>;
+  unknownKeys(w, WHEN_KEYS, `${where}: when`, fail);
+  const when: { -readonly [K in keyof RuleCondition]: RuleCondition[K] } = {};
+  if (w.labels !== undefined) {
+    if (!Array.isArray(w.labels) || w.labels.length === 0) fail(`${where}: when.labels must be a non-empty array of labels`);
+    for (const l of w.labels as unknown[]) if (typeof l !== 'string' || !isLabel(l)) fail(`${where}: when.labels has unknown label ${JSON.stringify(l)}`);
+    when.labels = [...new Set(w.labels as Label[])];
+    when.minScore = w.minScore === undefined ? DEFAULT_MIN_SCORE : numberIn(w.minScore, 0, 1, `${where}: when.minScore`, fail);
+    if (when.minScore === 0) fail(`${where}: when.minScore must be above 0 (0 would match every second)`);
+  } else if (w.minScore !== undefined) fail(`${where}: when.minScore needs when.labels`);
+  if (w.arousal !== undefined) when.arousal = bounds(w.arousal, `${where}: when.arousal`, fail);
+  if (w.valence !== undefined) when.valence = bounds(w.valence, `${where}: when.valence`, fail);
+  if (w.arousalRise !== undefined) {
+    const ar = w.arousalRise;
+    if (!isObject(ar)) fail(`${where}: when.arousalRise must be an object {by, overSeconds}`);
+    const o = ar as Record<string, unknown>;
+    unknownKeys(o, ['by', 'overSeconds'], `${where}: when.arousalRise`, fail);
+    const by = numberIn(o.by, 0, 2, `${where}: when.arousalRise.by`, fail);
+    if (by === 0) fail(`${where}: when.arousalRise.by must be above 0`);
+    when.arousalRise = { by, overSeconds: numberIn(o.overSeconds, 1, 600, `${where}: when.arousalRise.overSeconds`, fail, true) };
+  }
+  if (Object.keys(when).length === 0) fail(`${where}: when needs at least one of labels, arousal, valence, arousalRise`);
+  if (!isObject(r.sustain)) fail(`${where}: sustain must be an object {k, of}`);
+  const s = r.sustain as Record<string, unknown>;
+  unknownKeys(s, ['k', 'of'], `${where}: sustain`, fail);
+  const of = numberIn(s.of, 1, 600, `${where}: sustain.of`, fail, true);
+  const k = numberIn(s.k, 1, of, `${where}: sustain.k`, fail, true);
+  const cooldownSeconds = numberIn(r.cooldownSeconds, 0, 86400, `${where}: cooldownSeconds`, fail);
+  return { id, ...(typeof r.description === 'string' && { description: r.description }), when, sustain: { k, of }, cooldownSeconds };
+}
+
+/** Validates a parsed rules document; `file` names it in every error. */
+export function parseAlertRules(doc: unknown, file: string): AlertRule[] {
+  const fail: Fail = (problem) => {
+    throw new AlertRulesError(file, problem);
+  };
+  let rawRules: unknown;
+  let includeDefaults = false;
+  if (Array.isArray(doc)) rawRules = doc;
+  else if (isObject(doc)) {
+    unknownKeys(doc, ['rules', 'includeDefaults'], 'top level', fail);
+    if (!Array.isArray(doc.rules)) fail('top level: rules must be an array');
+    rawRules = doc.rules;
+    if (doc.includeDefaults !== undefined && typeof doc.includeDefaults !== 'boolean') fail('top level: includeDefaults must be true or false');
+    includeDefaults = doc.includeDefaults === true;
+  } else fail('must be a JSON object {"rules": [...]} or an array of rules');
+  const rules = (rawRules as unknown[]).map((r, i) => parseRule(r, i, fail));
+  const all = includeDefaults ? [...DEFAULT_ALERT_RULES, ...rules] : rules;
+  const seen = new Set<string>();
+  for (const r of all) {
+    if (seen.has(r.id)) fail(`rule id ${JSON.stringify(r.id)} appears twice${includeDefaults ? ' (the defaults included)' : ''}`);
+    seen.add(r.id);
+  }
+  return all;
+}
+
+/** Reads and validates a rules file (once, at start); every problem is an AlertRulesError naming the file. */
+export function loadAlertRules(file: string): AlertRule[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new AlertRulesError(file, `cannot read: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch (e) {
+    throw new AlertRulesError(file, `not valid JSON: ${(e as Error).message}`);
+  }
+  return parseAlertRules(doc, file);
+}

@@ -1,0 +1,69 @@
+/**
+ * Everything a supervisor gets from one session, in one object the transport holds per session:
+ * each labelled second in, its smoothed label/scores, arousal and valence out, plus the alerts
+ * it fires; the call summary at the end. Pure computation, no I/O: the server sends the fields
+ * and alerts, counts alerts in /metrics and hands them to the webhook dispatcher.
+ */
+import type { Label } from '../labels.js';
+import type { TimelineEntry } from '../predict.js';
+import type { EmotionMessage } from '../protocol/emotion.js';
+import { affectOf } from './affect.js';
+import { type Alert, AlertEngine, type SupervisedSecond } from './alert-engine.js';
+import { type AlertRule, DEFAULT_ALERT_RULES } from './alert-rules.js';
+import { createSmoother, DEFAULT_SMOOTHING, type Smoother, type SmoothingSettings } from './smoothing.js';
+import { type CallSummary, CallSummaryBuilder, DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './summary.js';
+
+export interface SupervisorSettings {
+  readonly smoothing: SmoothingSettings;
+  readonly rules: readonly AlertRule[];
+  readonly summary: SummaryOptions;
+}
+
+export const DEFAULT_SUPERVISOR_SETTINGS: SupervisorSettings = {
+  smoothing: DEFAULT_SMOOTHING,
+  rules: DEFAULT_ALERT_RULES,
+  summary: DEFAULT_SUMMARY_OPTIONS,
+};
+
+/** The fields a voiced `emotion` message gains: arousal/valence of the raw scores, and the smoothed view. */
+export type SupervisedFields = Required<Pick<EmotionMessage, 'arousal' | 'valence' | 'smoothed'>>;
+
+export interface SupervisedStep {
+  /** Present for voiced seconds only. */
+  readonly fields?: SupervisedFields;
+  readonly alerts: readonly Alert[];
+}
+
+export class SessionSupervisor {
+  private readonly smoother: Smoother;
+  private readonly engine: AlertEngine;
+  private readonly summaryBuilder: CallSummaryBuilder;
+
+  constructor(labels: readonly Label[], readonly settings: SupervisorSettings = DEFAULT_SUPERVISOR_SETTINGS) {
+    this.smoother = createSmoother(labels, settings.smoothing);
+    this.engine = new AlertEngine(settings.rules);
+    this.summaryBuilder = new CallSummaryBuilder(settings.summary);
+  }
+
+  /** One second of the timeline, in order. */
+  observe(entry: TimelineEntry): SupervisedStep {
+    if (!entry.voiced || !entry.scores) {
+      this.smoother.skip();
+      const s: SupervisedSecond = { second: entry.second, startMs: entry.startMs, endMs: entry.endMs, voiced: false };
+      this.engine.observe(s);
+      this.summaryBuilder.addSecond(s);
+      return { alerts: [] };
+    }
+    const smoothed = this.smoother.observe(entry.scores);
+    const fields: SupervisedFields = { ...affectOf(entry.scores), smoothed: { ...smoothed, ...affectOf(smoothed.scores) } };
+    const s: SupervisedSecond = { second: entry.second, startMs: entry.startMs, endMs: entry.endMs, voiced: true, smoothed: fields.smoothed };
+    const alerts = this.engine.observe(s);
+    this.summaryBuilder.addSecond(s);
+    for (const a of alerts) this.summaryBuilder.addAlert(a);
+    return { fields, alerts };
+  }
+
+  summary(): CallSummary {
+    return this.summaryBuilder.build();
+  }
+}

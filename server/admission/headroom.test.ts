@@ -1,0 +1,82 @@
+/**
+ * The headroom gate with explicit clocks (no server, no timers): admits while the window's p95
+ * label latency is within the target, refuses over it (limit `latency`, the measure in the
+ * reason), admits again once the late labels leave the window; paces a burst of arrivals to
+ * max(PACE_FLOOR, live x PACE_GROWTH) a window; target 0 turns it off.
+ */
+import { describe, expect, it } from 'vitest';
+import { HeadroomGate, PACE_FLOOR, PACE_GROWTH, RecentLatency } from './headroom.js';
+
+function observeMany(latency: RecentLatency, ms: number, count: number, at: number): void {
+  for (let i = 0; i < count; i++) latency.observe(ms, at);
+}
+
+describe('RecentLatency', () => {
+  it('gives the quantile of the last window only, and nothing below the minimum sample count', () => {
+    const latency = new RecentLatency(1000);
+    observeMany(latency, 10, 4, 0);
+    expect(latency.quantile(0.95, 100)).toBeUndefined();
+    observeMany(latency, 200, 1, 500);
+    expect(latency.quantile(0.95, 600)).toBe(200);
+    expect(latency.quantile(0.5, 600)).toBe(10);
+    // At 1200 the samples of t=0 have left the window; the one of t=500 alone is too few.
+    expect(latency.quantile(0.95, 1200)).toBeUndefined();
+  });
+});
+
+describe('HeadroomGate', () => {
+  it('admits under the target, refuses above it, admits again once the window has only on-time labels', () => {
+    const latency = new RecentLatency(1000);
+    const gate = new HeadroomGate({ labels: latency, loopLag: new RecentLatency(1000) }, { targetMs: 50 });
+    expect(gate.check(0, 0)).toBeUndefined();
+    observeMany(latency, 12, 100, 0);
+    expect(gate.check(10, 10)).toBeUndefined();
+    // 10 % of the labels late: p95 is late.
+    observeMany(latency, 180, 15, 200);
+    const refusal = gate.check(10, 300);
+    expect(refusal).toMatchObject({ limit: 'latency', reason: expect.stringContaining('label latency p95 180 ms') });
+    expect(refusal!.reason).toContain('target 50 ms');
+    observeMany(latency, 12, 100, 1100);
+    expect(gate.check(10, 1250)).toBeUndefined();
+  });
+
+  it(`paces a burst: at most max(${PACE_FLOOR}, live x ${PACE_GROWTH}) admissions a window`, () => {
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000) }, { targetMs: 50 });
+    for (let i = 0; i < PACE_FLOOR; i++) {
+      expect(gate.check(i, 0)).toBeUndefined();
+      gate.admitted();
+    }
+    expect(gate.check(PACE_FLOOR, 10)).toMatchObject({ limit: 'pace' });
+    // The next window: a larger process grows by its fraction.
+    const live = 400;
+    for (let i = 0; i < live * PACE_GROWTH; i++) {
+      expect(gate.check(live, 1000)).toBeUndefined();
+      gate.admitted();
+    }
+    expect(gate.check(live, 1001)).toMatchObject({ limit: 'pace', reason: expect.stringContaining(`${live * PACE_GROWTH} new sessions`) });
+  });
+
+  it('adds the median event-loop lag (a busy loop reads every message late), ignoring a lone spike', () => {
+    const labels = new RecentLatency(1000);
+    const loopLag = new RecentLatency(1000);
+    const gate = new HeadroomGate({ labels, loopLag }, { targetMs: 50 });
+    observeMany(labels, 20, 50, 0);
+    // One 400 ms pause among on-time samples: the median is on time.
+    observeMany(loopLag, 1, 9, 0);
+    loopLag.observe(400, 0);
+    expect(gate.check(5, 10)).toBeUndefined();
+    // A loop late most of the time: 20 + 40 > 50.
+    observeMany(loopLag, 40, 20, 100);
+    expect(gate.check(5, 110)).toMatchObject({ limit: 'latency', reason: expect.stringContaining('event-loop lag median 40 ms') });
+  });
+
+  it('is off with target 0', () => {
+    const latency = new RecentLatency(1000);
+    observeMany(latency, 5000, 100, 0);
+    const gate = new HeadroomGate({ labels: latency, loopLag: latency }, { targetMs: 0 });
+    for (let i = 0; i < 1000; i++) {
+      expect(gate.check(i, 1)).toBeUndefined();
+      gate.admitted();
+    }
+  });
+});

@@ -1,0 +1,114 @@
+/**
+ * The session bus of a cluster worker when there is no Redis: the one directory, history and
+ * fan-out live in the cluster primary (bus-hub.ts), and every worker reaches it over the cluster
+ * IPC channel. So whichever worker a listing, a subscription or a Twilio call lands on, it sees
+ * every worker's sessions, with the semantics of the in-process bus (same history window, same
+ * `find`, labels in order, `end` removes the session).
+ *
+ * Order: a session's events go worker -> primary -> subscribing workers over two ordered IPC
+ * channels, so they arrive in publication order. A subscription is registered here before the
+ * primary is asked, and the primary answers before it forwards any later event, so nothing
+ * published after `subscribe` resolves is missed (the subscriber joins history by `seq`).
+ */
+import type { SessionBus, SessionListener, Subscription } from './session-bus.js';
+import type { SessionEvent, SessionInfo } from './session-event.js';
+
+/** A question a worker asks the primary's bus. */
+export type BusQuery =
+  | { readonly q: 'sessions' }
+  | { readonly q: 'find'; readonly idOrKey: string }
+  | { readonly q: 'history'; readonly sessionId: string }
+  | { readonly q: 'subscribe'; readonly sessionId: string; readonly sub: number };
+
+/** Worker -> primary. */
+export type BusToPrimary =
+  | { readonly t: 'undertone:bus-open'; readonly info: SessionInfo }
+  | { readonly t: 'undertone:bus-publish'; readonly event: SessionEvent }
+  | { readonly t: 'undertone:bus-query'; readonly id: number; readonly query: BusQuery }
+  | { readonly t: 'undertone:bus-unsubscribe'; readonly sub: number };
+
+/** Primary -> worker: a query's answer (by the query's id), or an event for one of its subscriptions. */
+export type BusToWorker =
+  | { readonly t: 'undertone:bus-answer'; readonly id: number; readonly result: unknown }
+  | { readonly t: 'undertone:bus-event'; readonly sub: number; readonly event: SessionEvent };
+
+/** The worker's side of the IPC channel. */
+export interface PrimaryChannel {
+  /** Sends without waiting (dropped when the primary is gone). */
+  send(message: BusToPrimary): void;
+  /** Sends a query and resolves with the primary's answer (rejects if it does not answer in time). */
+  ask(message: Extract<BusToPrimary, { t: 'undertone:bus-query' }>): Promise<unknown>;
+  /** A fresh id for a query. */
+  nextId(): number;
+}
+
+export class ClusterBus implements SessionBus {
+  private readonly listeners = new Map<number, SessionListener>();
+  private nextSub = 0;
+
+  constructor(private readonly primary: PrimaryChannel) {}
+
+  open(info: SessionInfo): void {
+    this.primary.send({ t: 'undertone:bus-open', info });
+  }
+
+  publish(event: SessionEvent): void {
+    this.primary.send({ t: 'undertone:bus-publish', event });
+  }
+
+  async sessions(): Promise<SessionInfo[]> {
+    return (await this.query({ q: 'sessions' })) as SessionInfo[];
+  }
+
+  async find(idOrKey: string): Promise<SessionInfo[]> {
+    return (await this.query({ q: 'find', idOrKey })) as SessionInfo[];
+  }
+
+  async history(sessionId: string): Promise<SessionEvent[]> {
+    return (await this.query({ q: 'history', sessionId })) as SessionEvent[];
+  }
+
+  async subscribe(sessionId: string, listener: SessionListener): Promise<Subscription | undefined> {
+    const sub = this.nextSub++;
+    this.listeners.set(sub, listener);
+    let live: boolean;
+    try {
+      live = (await this.query({ q: 'subscribe', sessionId, sub })) === true;
+    } catch (e) {
+      this.listeners.delete(sub);
+      throw e;
+    }
+    if (!live) {
+      this.listeners.delete(sub);
+      return undefined;
+    }
+    return {
+      unsubscribe: () => {
+        if (!this.listeners.delete(sub)) return;
+        this.primary.send({ t: 'undertone:bus-unsubscribe', sub });
+      },
+    };
+  }
+
+  /** An event the primary forwards for one of this worker's subscriptions. */
+  deliver(message: Extract<BusToWorker, { t: 'undertone:bus-event' }>): void {
+    const listener = this.listeners.get(message.sub);
+    if (!listener) return;
+    try {
+      listener(message.event);
+    } catch {
+      this.listeners.delete(message.sub);
+      this.primary.send({ t: 'undertone:bus-unsubscribe', sub: message.sub });
+    }
+    if (message.event.type === 'end') this.listeners.delete(message.sub);
+  }
+
+  async close(): Promise<void> {
+    for (const sub of this.listeners.keys()) this.primary.send({ t: 'undertone:bus-unsubscribe', sub });
+    this.listeners.clear();
+  }
+
+  private query(query: BusQuery): Promise<unknown> {
+    return this.primary.ask({ t: 'undertone:bus-query', id: this.primary.nextId(), query });
+  }
+}

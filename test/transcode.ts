@@ -1,0 +1,99 @@
+/**
+ * Real recordings in every format, made in the tests' setup from corpus clips with Debian's sox
+ * and ffmpeg (scripts/ensure-sox-ffmpeg.sh installs them; no audio is committed). The reference
+ * of each clip is its 16 kHz float WAV, decoded by our own Ogg Opus path, so every format is
+ * compared with exactly the samples `undertone predict` reads from the corpus file.
+ */
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { encodeWav } from '../core/audio/wav.js';
+
+function run(tool: 'sox' | 'ffmpeg', args: string[]): void {
+  try {
+    execFileSync(tool, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException & { stderr?: Buffer };
+    if (err.code === 'ENOENT') throw new Error(`${tool} is not installed: run scripts/ensure-sox-ffmpeg.sh (npm test does)`);
+    throw new Error(`${tool} ${args.join(' ')} failed: ${err.stderr?.toString().trim() ?? err.message}`);
+  }
+}
+
+/** sox without its automatic dither (-D): a bit-depth reduction is then plain rounding, as other writers do. */
+export function sox(input: string, ...args: string[]): void {
+  run('sox', ['-D', input, ...args]);
+}
+
+export function ffmpeg(...args: string[]): void {
+  run('ffmpeg', ['-v', 'error', '-y', ...args]);
+}
+
+/** Writes the 16 kHz float WAV of a corpus clip (its samples exactly as our decoder gives them). */
+export async function referenceWav(corpusPath: string, dir: string, name: string): Promise<string> {
+  const out = path.join(dir, name);
+  writeFileSync(out, encodeWav(await decodeAudioFile(corpusPath), 16000, 1, 'float32'));
+  return out;
+}
+
+/** How close a variant's per-second labels must be to the reference's (test/predict-formats). */
+export interface Tolerance {
+  /** Share of voiced seconds with the reference's label. */
+  readonly minLabelAgreement: number;
+  /** Largest difference of any label's score in any voiced second. */
+  readonly maxScoreDiff: number;
+}
+
+/**
+ * The formats a recording arrives in, each made from the reference WAV into `out`. Tolerances
+ * are set from measurement (docs/decisions.md, "Recorded calls"): the model's scores move with
+ * quantisation and codec noise (16-bit rounding alone moves a score by up to 0.016), so lossless
+ * files at 16 kHz must give every label exactly and scores within 0.03; resampled, lossy and
+ * 8-bit ones must agree on the stated share of seconds.
+ */
+export interface Variant {
+  readonly name: string;
+  readonly tolerance: Tolerance;
+  make(ref: string, out: string): void;
+}
+
+const LOSSLESS: Tolerance = { minLabelAgreement: 1, maxScoreDiff: 0.03 };
+const RESAMPLED: Tolerance = { minLabelAgreement: 0.9, maxScoreDiff: 0.2 };
+const lossy = (minLabelAgreement: number): Tolerance => ({ minLabelAgreement, maxScoreDiff: 1 });
+
+export const VARIANTS: readonly Variant[] = [
+  { name: 'pcm16.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-b', '16', '-e', 'signed-integer', o) },
+  { name: 'pcm24.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-b', '24', '-e', 'signed-integer', o) },
+  { name: 'pcm32.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-b', '32', '-e', 'signed-integer', o) },
+  { name: 'float64.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-b', '64', '-e', 'floating-point', o) },
+  // sox writes WAVE_FORMAT_EXTENSIBLE for more than 16 bits or 2 channels: 24-bit stereo, the clip in both channels.
+  { name: 'extensible-stereo24.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-b', '24', '-c', '2', o) },
+  { name: 'flac16.flac', tolerance: LOSSLESS, make: (r, o) => ffmpeg('-i', r, '-sample_fmt', 's16', o) },
+  { name: 'flac24-ogg.oga', tolerance: LOSSLESS, make: (r, o) => ffmpeg('-i', r, '-c:a', 'flac', '-sample_fmt', 's32', '-f', 'ogg', o) },
+  { name: 'pcm16-44100.wav', tolerance: RESAMPLED, make: (r, o) => sox(r, '-b', '16', '-r', '44100', o) },
+  { name: 'float32-48000.wav', tolerance: RESAMPLED, make: (r, o) => sox(r, '-b', '32', '-e', 'floating-point', '-r', '48000', o) },
+  { name: 'flac-22050.flac', tolerance: RESAMPLED, make: (r, o) => ffmpeg('-i', r, '-ar', '22050', '-sample_fmt', 's16', o) },
+  { name: 'mp3-64k.mp3', tolerance: lossy(0.85), make: (r, o) => ffmpeg('-i', r, '-c:a', 'libmp3lame', '-b:a', '64k', o) },
+  { name: 'mp3-32k.mp3', tolerance: lossy(0.6), make: (r, o) => ffmpeg('-i', r, '-c:a', 'libmp3lame', '-b:a', '32k', o) },
+  { name: 'mp3-128k-44100.mp3', tolerance: lossy(0.85), make: (r, o) => ffmpeg('-i', r, '-ar', '44100', '-c:a', 'libmp3lame', '-b:a', '128k', o) },
+  { name: 'vorbis-q3.ogg', tolerance: lossy(0.8), make: (r, o) => ffmpeg('-i', r, '-c:a', 'libvorbis', '-q:a', '3', o) },
+  { name: 'vorbis-48000.ogg', tolerance: lossy(0.85), make: (r, o) => ffmpeg('-i', r, '-ar', '48000', '-c:a', 'libvorbis', o) },
+  { name: 'mulaw16k.wav', tolerance: lossy(0.6), make: (r, o) => sox(r, '-e', 'mu-law', o) },
+  { name: 'alaw16k.wav', tolerance: lossy(0.6), make: (r, o) => sox(r, '-e', 'a-law', o) },
+  { name: 'pcm8.wav', tolerance: lossy(0.4), make: (r, o) => sox(r, '-b', '8', '-e', 'unsigned-integer', o) },
+];
+
+/**
+ * Telephone recordings: the reference resampled to 8 kHz 16-bit PCM (TELEPHONE_REFERENCE), and
+ * that file in each telephone format (the variants are made from it, so only the encoding
+ * differs). All are labelled by the narrowband model, the one the server and `predict` give
+ * 8 kHz and G.711 audio.
+ */
+export const TELEPHONE_REFERENCE: Variant = { name: 'pcm16-8k.wav', tolerance: LOSSLESS, make: (r, o) => sox(r, '-r', '8000', '-b', '16', o) };
+
+export const TELEPHONE_VARIANTS: readonly Variant[] = [
+  { name: 'mulaw-8k.wav', tolerance: lossy(0.6), make: (r8k, o) => sox(r8k, '-e', 'mu-law', o) },
+  { name: 'alaw-8k.wav', tolerance: lossy(0.6), make: (r8k, o) => sox(r8k, '-e', 'a-law', o) },
+  { name: 'mp3-8k-24k.mp3', tolerance: lossy(0.5), make: (r8k, o) => ffmpeg('-i', r8k, '-c:a', 'libmp3lame', '-b:a', '24k', o) },
+  { name: 'flac-8k.flac', tolerance: LOSSLESS, make: (r8k, o) => ffmpeg('-i', r8k, o) },
+];
