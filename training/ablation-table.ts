@@ -26,3 +26,25 @@ for (const r of runs) {
     `| ${r.tag} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
 }
+
+// Per-fold tables: one column pair (file / session UAR) per run, one row per fold.
+for (const group of ['loco', 'ravdess']) {
+  const withGroup = runs.filter((r) => r.groups.some((g) => g.group === group));
+  if (withGroup.length === 0) continue;
+  const folds = withGroup[0].groups.find((g) => g.group === group)!.folds.map((f) => f.fold);
+  console.log(`\n| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`);
+  console.log(`|---|${withGroup.map(() => '---:|---:').join('|')}|`);
+  for (const fold of folds) {
+    const cells = withGroup.map((r) => {
+      const f = r.groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold);
+      return f ? `${pct(f.uar.file)} | ${pct(f.uar.session)}` : '— | —';
+    });
+    const test = withGroup[0].groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold)!.test;
+    console.log(`| ${fold} (${test}) | ${cells.join(' | ')} |`);
+  }
+  const means = withGroup.map((r) => {
+    const g = r.groups.find((x) => x.group === group)!;
+    return `**${pct(g.uar.file.mean)}** | **${pct(g.uar.session.mean)}**`;
+  });
+  console.log(`| mean | ${means.join(' | ')} |`);
+}

@@ -98,7 +98,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (options.quiet) return;
     if (msg.event === 'start') log(false, `fit: ${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
-      const val = msg.val_uar !== undefined ? ` val UAR ${(Number(msg.val_uar) * 100).toFixed(1)}% acc ${(Number(msg.val_acc) * 100).toFixed(1)}%` : '';
+      const val = msg.val_uar_file !== undefined ? ` val UAR file ${(Number(msg.val_uar_file) * 100).toFixed(1)}% session ${(Number(msg.val_uar_session) * 100).toFixed(1)}%` : '';
       log(false, `fit: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
     } else if (msg.event === 'early_stop') log(false, `fit: early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
   });
