@@ -15,6 +15,7 @@ import { evaluateModel, type Evaluation } from './evaluate.js';
 import { DEFAULT_AUGMENT_POLICY } from './augment/index.js';
 import { type FitOptions, type FitResult, runFit } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
+import { modelCard } from './model-card.js';
 import { speakersOf, type Split } from './splits.js';
 
 export interface TrainOptions {
@@ -132,6 +133,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params },
     },
     calibration: calibrationOf(fit),
+    card: modelCard(summarizeCorpora(trainRows)),
     metrics: { bestValidationScore: fit.best_val_score },
   };
   await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));

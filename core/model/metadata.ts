@@ -51,6 +51,12 @@ export interface ModelMetadata {
     readonly validationEceBefore?: number;
     readonly validationEceAfter?: number;
   };
+  /** Model card: intended use, and language and license of each training corpus (training/model-card.ts). */
+  readonly card?: {
+    readonly intendedUse: string;
+    readonly notFor: string;
+    readonly corpora: Record<string, CorpusSummary & { readonly language?: string; readonly license?: string; readonly commercialUseUnclear?: boolean }>;
+  };
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;
 }
