@@ -62,8 +62,11 @@ export interface FitResult {
  * cli/train.ts starts from it; every field is a train_split.py flag.
  */
 export const DEFAULT_RECIPE = {
-  epochs: 20,
-  patience: 6,
+  // 40 epochs: the 20-epoch run chose its last epoch; on the shipped split's validation speakers
+  // the 40-epoch run (best epoch 25) scored 47.0 % / 49.2 % (file / session UAR) against 45.6 % /
+  // 48.2 %. Its held-out test figures are lower (docs/accuracy.md says by how much): reported, not chosen on.
+  epochs: 40,
+  patience: 8,
   steps: 150,
   // Chosen on validation speakers: over the same 13 folds (LOCO + RAVDESS), mean validation UAR
   // 46.7 % (file) / 49.4 % (session) with both normalisations against 46.4 % / 46.4 % with global
