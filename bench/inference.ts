@@ -2,7 +2,7 @@
  * Inference throughput of the shipped model: windows per second at batch 1/8/32/64 on one
  * thread (what one server process gets), on real windows cut from corpus speech.
  *
- *   npm run bench:inference [-- --batches 1,8,32,64 --windows 640]
+ *   npm run bench:inference [-- --batches 1,8,16,32,64 --windows 640]
  */
 import { parseArgs } from 'node:util';
 import { modelDir } from '../server/process/paths.js';
@@ -14,7 +14,7 @@ import { announceConditions } from './lib/machine.js';
 import { parseOrExit } from './lib/args.js';
 import { integer, integers } from '../server/process/parsers.js';
 
-const { values } = parseArgs({ options: { batches: { type: 'string', default: '1,8,32,64' }, windows: { type: 'string', default: '640' } } });
+const { values } = parseArgs({ options: { batches: { type: 'string', default: '1,8,16,32,64' }, windows: { type: 'string', default: '640' } } });
 const batches = parseOrExit('bench:inference', () => integers(1, 4096)(String(values.batches), '--batches'));
 const windows = parseOrExit('bench:inference', () => integer(1, 1e7)(String(values.windows), '--windows'));
 

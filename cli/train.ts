@@ -1,22 +1,20 @@
 /**
  * `undertone train`: the shipped model (held-out speakers of every corpus present) or, with --cv,
- * speaker-group cross-validation of one corpus for the headline numbers. Long work: progress on
+ * RAVDESS actor folds and leave-one-corpus-out cross-validation for the headline numbers. Long work: progress on
  * stderr, a summary at the end, a report with confusion matrices in --report.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import type { Label } from '../core/labels.js';
-import { meanStd } from '../training/eval/metrics.js';
+import { DEFAULT_AUGMENT_POLICY } from '../training/augment/index.js';
+import { runCrossValidation, summaryLines } from '../training/cross-validation.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
-import { type Outcome, sectionsOf } from '../training/evaluate.js';
-import type { FitOptions } from '../training/fit-runner.js';
+import { DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
 import { corporaRoot, type ManifestRow, readManifest } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
-import { heldOutSplit, speakerFolds, speakersOf } from '../training/splits.js';
+import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
 import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
-import { ConfigError, decimal, integer } from '../server/process/parsers.js';
+import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.js';
 
 export const TRAIN_USAGE = `usage: undertone train [options]
 
@@ -24,29 +22,31 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --out DIR            model directory to write (default: models/ of the project)
   --report DIR         where the evaluation report goes (default docs/evaluation)
   --work DIR           scratch space (default .cache/work)
-  --cv CORPUS          cross-validate over speaker groups of CORPUS instead of training the shipped model
-  --folds N            folds for --cv (default 6: RAVDESS 4 actors per fold)
-  --cv-extra           in --cv, also train on every other corpus present
+  --cv GROUPS          cross-validate instead of training the shipped model: loco (leave one corpus
+                       out) and/or a corpus name (6 speaker-group folds of it, every other corpus
+                       also trains), comma-separated; the headline is --cv ravdess,loco
   --corpus LIST        only these corpora (comma-separated)
   --max-per-speaker N  at most N files per speaker (tiny runs, tests)
   --window S           model window in seconds (default 3)
-  --augment N          augmented copies per training file (default 2)
+  --augment N          augmented copies per training file (default ${DEFAULT_AUGMENT_COPIES})
   --telephone P        probability that an augmented copy also goes through a simulated 8 kHz
                        G.711 telephone line (μ-law or A-law, half of them band-passed to 300-3400
                        Hz; default 0)
-  --epochs N           maximum epochs (default 60); --patience N early-stopping patience (default 12)
+  --epochs N           maximum epochs (default ${DEFAULT_RECIPE.epochs}); --patience N early-stopping patience (default ${DEFAULT_RECIPE.patience})
+  --steps N            batches of 64 windows per epoch (default ${DEFAULT_RECIPE.steps})
+  --norm MODE          global | session | both: global feature normalisation, per-session running
+                       normalisation, or both side by side (default ${DEFAULT_RECIPE.norm})
+  --prior-frames N     session normalisation: pseudo-frames of the global prior (default ${DEFAULT_RECIPE.priorFrames})
+  --balance MODE       corpus-class | class | none: how training clips are drawn (default ${DEFAULT_RECIPE.balance})
   --seed N             random seed (default 1)
-  --channels LIST      CNN channels (default 64,128,128,128)
+  --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
-  --mixup A            mixup alpha (default 0: off)
-  --no-balance         do not balance classes when sampling
+  --mixup A            mixup alpha (default ${DEFAULT_RECIPE.mixup}: off)
   --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
-  --cmn                cepstral mean normalisation over each window (inside the model)
-  --threads N          PyTorch threads (default 2; use 1 when the machine is busy: 2 threads
-                       slow down 5-10x when another process competes for a core, measured)
-  --windows-per-clip N training windows drawn per clip per epoch (default 1)
+  --control length     control run: every real frame blanked, so only padding and length are left
+  --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
-  --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-CORPUS-TAG.md)`;
+  --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
 
 /**
  * At most `max` files per speaker for tiny runs, spread over emotions: each speaker's files are
@@ -82,24 +82,24 @@ export async function runTrain(argv: string[]): Promise<number> {
       report: { type: 'string' },
       work: { type: 'string' },
       cv: { type: 'string' },
-      folds: { type: 'string', default: '6' },
-      'cv-extra': { type: 'boolean', default: false },
       corpus: { type: 'string' },
       'max-per-speaker': { type: 'string' },
       window: { type: 'string', default: '3' },
-      augment: { type: 'string', default: '2' },
+      augment: { type: 'string', default: String(DEFAULT_AUGMENT_COPIES) },
       telephone: { type: 'string', default: '0' },
-      epochs: { type: 'string', default: '60' },
-      patience: { type: 'string', default: '12' },
+      epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
+      patience: { type: 'string', default: String(DEFAULT_RECIPE.patience) },
+      steps: { type: 'string', default: String(DEFAULT_RECIPE.steps) },
+      norm: { type: 'string', default: DEFAULT_RECIPE.norm },
+      'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
+      balance: { type: 'string', default: DEFAULT_RECIPE.balance },
       seed: { type: 'string', default: '1' },
       channels: { type: 'string' },
       'no-specaugment': { type: 'boolean', default: false },
-      mixup: { type: 'string' },
-      'no-balance': { type: 'boolean', default: false },
-      cmn: { type: 'boolean', default: false },
+      mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
       arch: { type: 'string', default: 'cnn1d' },
-      threads: { type: 'string' },
-      'windows-per-clip': { type: 'string', default: '1' },
+      control: { type: 'string' },
+      threads: { type: 'string', default: '1' },
       name: { type: 'string' },
       tag: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -109,32 +109,35 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stderr.write(TRAIN_USAGE + '\n');
     return 0;
   }
-  const telephone = Number(values.telephone);
-  if (!(telephone >= 0 && telephone <= 1)) {
-    process.stderr.write(`undertone train: --telephone must be a probability from 0 to 1, got ${values.telephone}\n`);
+  const fail = (why: string): number => {
+    process.stderr.write(`undertone train: ${why}\n`);
     return 2;
-  }
-  // The other numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { folds: number; window: number; augment: number; epochs: number; patience: number; seed: number; windowsPerClip: number; maxPerSpeaker?: number; mixup?: number; threads?: number };
+  };
+  // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; threads: number; maxPerSpeaker?: number };
   try {
     n = {
-      folds: integer(2, 1000)(values.folds, '--folds'),
+      norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
+      balance: oneOf(['corpus-class', 'class', 'none'] as const)(values.balance, '--balance'),
       window: decimal(0.5, 60)(values.window, '--window'),
       augment: integer(0, 1000)(values.augment, '--augment'),
       epochs: integer(1, 100_000)(values.epochs, '--epochs'),
       patience: integer(0, 100_000)(values.patience, '--patience'),
+      steps: integer(1, 1_000_000)(values.steps, '--steps'),
+      priorFrames: decimal(0, 1e9)(values['prior-frames'], '--prior-frames'),
       seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
-      windowsPerClip: integer(1, 1000)(values['windows-per-clip'], '--windows-per-clip'),
+      mixup: decimal(0, 100)(values.mixup, '--mixup'),
+      threads: integer(1, 1024)(values.threads, '--threads'),
       ...(values['max-per-speaker'] ? { maxPerSpeaker: integer(1, 1e9)(values['max-per-speaker'], '--max-per-speaker') } : {}),
-      ...(values.mixup ? { mixup: decimal(0, 100)(values.mixup, '--mixup') } : {}),
-      ...(values.threads ? { threads: integer(1, 1024)(values.threads, '--threads') } : {}),
     };
   } catch (e) {
     if (!(e instanceof ConfigError)) throw e;
-    process.stderr.write(`undertone train: ${e.message}\n`);
-    return 2;
+    return fail(e.message);
   }
-  const started = Date.now();
+  const telephone = Number(values.telephone);
+  if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
+  if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
+  const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
@@ -144,18 +147,24 @@ export async function runTrain(argv: string[]): Promise<number> {
     rows = rows.filter((r) => keep.has(r.corpus));
   }
   rows = limitPerSpeaker(rows, n.maxPerSpeaker);
+  const present = new Set(rows.map((r) => r.corpus));
+  const badGroup = groups.find((g) => g !== 'loco' && !present.has(g));
+  if (badGroup) return fail(`--cv takes loco or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
   const fit: FitOptions = {
+    ...DEFAULT_RECIPE,
     epochs: n.epochs,
     patience: n.patience,
+    steps: n.steps,
+    norm: n.norm,
+    priorFrames: n.priorFrames,
+    balance: n.balance,
     seed: n.seed,
     channels: values.channels,
     specaugment: !values['no-specaugment'],
     mixup: n.mixup,
-    balance: values['no-balance'] ? 'none' : 'class',
-    cmn: values.cmn,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
+    control: values.control === 'length' ? 'length' : undefined,
     threads: n.threads,
-    windowsPerClip: n.windowsPerClip,
   };
   const common = {
     windowSeconds: n.window,
@@ -170,57 +179,23 @@ export async function runTrain(argv: string[]): Promise<number> {
   const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
   process.stderr.write(`corpora in ${root}: ${corpora.map((c) => `${c} ${rows.filter((r) => r.corpus === c).length}`).join(', ')}\n`);
 
-  if (values.cv) {
-    const corpus = values.cv;
-    const extra = values['cv-extra'] ? rows.filter((r) => r.corpus !== corpus) : [];
-    const folds = speakerFolds(rows, corpus, n.folds, extra);
-    const outcomes: Outcome[] = [];
-    const foldUar: number[] = [];
-    const foldAcc: number[] = [];
-    const foldF1: number[] = [];
-    let labels: readonly Label[] = [];
-    for (const [i, split] of folds.entries()) {
-      process.stderr.write(`\n== fold ${i + 1}/${folds.length}: test speakers ${speakersOf(split.test).join(' ')} ==\n`);
-      const foldDir = join(work, `cv-${corpus}${values.tag ? `-${values.tag}` : ''}`, `fold${i + 1}`);
-      const r = await trainModel({ ...common, split, modelDir: join(foldDir, 'model'), workDir: foldDir });
-      const ev = r.evaluation!;
-      const own = ev.outcomes.filter((o) => o.corpus === corpus);
-      const m = sectionsOf(ev.labels, own).merged.utterance;
-      foldUar.push(m.uar);
-      foldAcc.push(m.accuracy);
-      foldF1.push(m.macroF1);
-      labels = ev.labels;
-      outcomes.push(...own);
-      process.stderr.write(`fold ${i + 1}: accuracy ${(m.accuracy * 100).toFixed(1)} %, UAR ${(m.uar * 100).toFixed(1)} %, macro-F1 ${(m.macroF1 * 100).toFixed(1)} % (${((r.seconds) / 60).toFixed(1)} min)\n`);
-    }
-    const pooled = sectionsOf(labels, outcomes);
-    const u = meanStd(foldUar);
-    const a = meanStd(foldAcc);
-    const f = meanStd(foldF1);
-    const summary = {
-      corpus,
-      tag: values.tag ?? null,
+  if (groups.length > 0) {
+    const summary = await runCrossValidation({
+      rows,
+      groups,
+      tag: values.tag ?? 'cv',
       command: `undertone train ${argv.join(' ')}`,
-      folds: folds.length,
-      extraCorpora: values['cv-extra'] ? [...new Set(extra.map((r) => r.corpus))] : [],
-      uar: u,
-      accuracy: a,
-      macroF1: f,
-      perFold: foldUar.map((x, i) => ({ fold: i + 1, testSpeakers: speakersOf(folds[i].test), uar: x, accuracy: foldAcc[i], macroF1: foldF1[i] })),
-      pooledUtterance: { accuracy: pooled.merged.utterance.accuracy, uar: pooled.merged.utterance.uar, macroF1: pooled.merged.utterance.macroF1 },
-      pooledWindow: { accuracy: pooled.merged.window.accuracy, uar: pooled.merged.window.uar, macroF1: pooled.merged.window.macroF1 },
-      recipe: { ...common },
-      minutes: (Date.now() - started) / 60000,
-    };
-    await mkdir(reportDir, { recursive: true });
-    const base = `cv-${corpus}${values.tag ? `-${values.tag}` : values['cv-extra'] ? '-extra' : ''}`;
-    await writeFile(join(reportDir, `${base}.json`), JSON.stringify(summary, null, 1));
-    await writeEvaluationReport(reportDir, base, { ...pooled, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
-      title: `${corpus} ${folds.length}-fold speaker-independent cross-validation`,
-      split: `${folds.length} folds of ${corpus} speakers (${folds.map((s, i) => `fold ${i + 1}: ${speakersOf(s.test).join(' ')}`).join('; ')}); in each fold one group is the test set, the next the validation set for early stopping, the rest train${values['cv-extra'] ? ', plus every file of the other corpora' : ''}. Confusion matrices pool the test predictions of all folds. Per-fold UAR ${foldUar.map((x) => (x * 100).toFixed(1)).join(', ')} %: mean ${(u.mean * 100).toFixed(1)} ± ${(u.std * 100).toFixed(1)} %.`,
+      workDir: work,
+      reportDir,
+      augmentCopies: common.augmentCopies,
+      augmentPolicy: { ...DEFAULT_AUGMENT_POLICY, telephoneProb: telephone },
+      seed: common.seed,
+      windowFrames: Math.round(common.windowSeconds * 100),
+      fit,
+      log: (line) => process.stderr.write(`${line}\n`),
     });
-    process.stdout.write(formatMetricsTable(pooled.merged.utterance, { title: `${corpus} cross-validation, pooled utterance level`, confusion: true }) + '\n');
-    process.stdout.write(`\nsummary: ${corpus} ${folds.length}-fold UAR ${(u.mean * 100).toFixed(1)} ± ${(u.std * 100).toFixed(1)} %, accuracy ${(a.mean * 100).toFixed(1)} ± ${(a.std * 100).toFixed(1)} %, macro-F1 ${(f.mean * 100).toFixed(1)} ± ${(f.std * 100).toFixed(1)} % in ${summary.minutes.toFixed(1)} min; report in ${reportDir}/${base}.md\n`);
+    for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);
+    process.stdout.write(`summary: ${summary.minutes.toFixed(1)} min; reports in ${reportDir}/cv-${summary.tag}-*.md\n`);
     return 0;
   }
 

@@ -4,7 +4,7 @@
  * runs one per session; `undertone predict` and evaluation run one per file (one push, then
  * finish()). Sharing this class is what makes the server's labels equal predict's.
  */
-import { FEATURE_CONFIG, type FeatureConfig } from './features/config.js';
+import { FEATURE_CONFIG, type FeatureConfig, rmsIndex } from './features/config.js';
 import { FrameFeatureComputer } from './features/frame-features.js';
 import { IncrementalExtractor } from './features/incremental.js';
 import { FeatureHistory } from './features/history.js';
@@ -14,9 +14,11 @@ import {
   type VoicingGate,
   type WindowSpec,
   finalLabelPoint,
+  inputDim,
   isVoiced,
   writeWindow,
 } from './model/window.js';
+import { SessionStats } from './model/session-stats.js';
 
 export interface AnalyzerSettings {
   readonly window: WindowSpec;
@@ -28,7 +30,7 @@ export interface AnalyzerSettings {
 export interface DueWindow {
   readonly point: LabelPoint;
   readonly voiced: boolean;
-  /** window.frames x dim normalised features; empty when unvoiced (no inference needed). */
+  /** window.frames x input dim normalised features; empty when unvoiced (no inference needed). */
   readonly features: Float32Array;
   /** window.frames values, 1 for real frames and 0 for padding; empty when unvoiced. */
   readonly mask: Float32Array;
@@ -38,6 +40,8 @@ export class StreamAnalyzer {
   private readonly extractor: IncrementalExtractor;
   private readonly history: FeatureHistory;
   private readonly config: FeatureConfig;
+  /** Running statistics of the session's voiced frames, when the model is session-normalised. */
+  private readonly stats: SessionStats | undefined;
   private samples = 0;
   private nextSecond = 1;
   private lastFrameEnd = 0;
@@ -48,6 +52,10 @@ export class StreamAnalyzer {
     this.extractor = new IncrementalExtractor(computer);
     // The window plus one second of frames: enough for the window of the label being cut.
     this.history = new FeatureHistory(computer.dim, settings.window.frames + this.config.sampleRate / this.config.hopLength + 4);
+    const { normalization } = settings;
+    this.stats = normalization.session
+      ? new SessionStats({ ...normalization, session: normalization.session }, settings.voicing.thresholdDb, rmsIndex(this.config))
+      : undefined;
   }
 
   /** Samples pushed so far. */
@@ -91,7 +99,9 @@ export class StreamAnalyzer {
   private feed(chunk: Float32Array): void {
     if (chunk.length === 0) return;
     const frames = this.extractor.push(chunk);
+    const before = this.history.end;
     this.history.append(frames.data, frames.frames);
+    this.stats?.addFrames(this.history, before, this.history.end);
     this.samples += chunk.length;
   }
 
@@ -101,9 +111,9 @@ export class StreamAnalyzer {
     const voiced = isVoiced(this.history, point, this.settings.voicing, this.config);
     if (!voiced) return { point, voiced, features: new Float32Array(0), mask: new Float32Array(0) };
     const { window, normalization } = this.settings;
-    const features = new Float32Array(window.frames * this.history.dim);
+    const features = new Float32Array(window.frames * inputDim(normalization, this.history.dim));
     const mask = new Float32Array(window.frames);
-    writeWindow(this.history, point.frameEnd, window, normalization, features, mask, 0);
+    writeWindow(this.history, point.frameEnd, window, normalization, features, mask, 0, this.stats?.refresh());
     return { point, voiced, features, mask };
   }
 }

@@ -6,9 +6,12 @@ import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { labelPoints } from '../core/model/window.js';
 import { predictSamples } from '../core/predict.js';
+import { TRIM_ID, trimSilence } from '../training/features/trim.js';
 
 export interface ParityFile {
   labels: string[];
+  /** How training prepared the corpus clip before features (training/features/trim.ts); absent = as decoded. */
+  prepare?: string;
   windows: { source: string; frameEnd: number; scores: number[] }[];
 }
 
@@ -17,10 +20,12 @@ export async function parityError(modelDir: string, corpora: string): Promise<{ 
   const parity = JSON.parse(readFileSync(path.join(modelDir, 'parity.json'), 'utf8')) as ParityFile;
   const model = await EmotionModel.load(modelDir);
   expect(parity.labels).toEqual(model.labels);
+  if (parity.prepare !== undefined) expect(parity.prepare, 'corpus preparation this build can reproduce').toBe(TRIM_ID);
   let maxDiff = 0;
   let windows = 0;
   for (const source of new Set(parity.windows.map((w) => w.source))) {
-    const samples = await decodeAudioFile(path.join(corpora, source));
+    const decoded = await decodeAudioFile(path.join(corpora, source));
+    const samples = parity.prepare ? trimSilence(decoded) : decoded;
     const points = labelPoints(samples.length);
     const prediction = await predictSamples(model, samples);
     for (const w of parity.windows.filter((x) => x.source === source)) {

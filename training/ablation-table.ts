@@ -1,38 +1,50 @@
 /**
- * Prints the ablation table (Markdown) from the cross-validation summaries that
- * `undertone train --cv CORPUS --tag TAG` writes (docs/evaluation/cv-*.json).
+ * Prints the ablation table (Markdown) from the summaries `undertone train --cv ravdess,loco --tag
+ * TAG` writes (DIR/cv-TAG.json): one row per run, LOCO and RAVDESS UAR in file and session mode,
+ * calibration, wall time and the command.
  *
  *   node dist/training/ablation-table.js [DIR]
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-
-interface MeanStd {
-  mean: number;
-  std: number;
-}
-interface CvSummary {
-  corpus: string;
-  tag: string | null;
-  command?: string;
-  folds: number;
-  uar: MeanStd;
-  accuracy: MeanStd;
-  macroF1: MeanStd;
-  pooledWindow: { uar: number };
-  minutes: number;
-}
+import type { CvSummary, GroupSummary } from './cross-validation.js';
 
 const dir = resolve(process.argv[2] ?? 'docs/evaluation');
 const runs = readdirSync(dir)
   .filter((f) => /^cv-.*\.json$/.test(f))
-  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CvSummary)
-  .sort((a, b) => a.uar.mean - b.uar.mean);
-const pct = (m: MeanStd) => `${(m.mean * 100).toFixed(1)} ± ${(m.std * 100).toFixed(1)}`;
-console.log('| run | folds | UAR % | accuracy % | macro-F1 % | window-level UAR % | minutes | command |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---|');
+  .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CvSummary | { groups?: undefined })
+  .filter((r): r is CvSummary => Array.isArray(r.groups));
+const pct = (x: number) => (x * 100).toFixed(1);
+const cell = (g: GroupSummary | undefined, mode: 'file' | 'session') => (g ? `${pct(g.uar[mode].mean)} ± ${pct(g.uar[mode].std)}` : '—');
+console.log('| run | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of runs) {
+  const loco = r.groups.find((g) => g.group === 'loco');
+  const rav = r.groups.find((g) => g.group === 'ravdess');
+  const ece = loco ?? rav ?? r.groups[0];
   console.log(
-    `| ${r.tag ?? r.corpus} | ${r.folds} | ${pct(r.uar)} | ${pct(r.accuracy)} | ${pct(r.macroF1)} | ${(r.pooledWindow.uar * 100).toFixed(1)} | ${r.minutes.toFixed(0)} | \`${r.command ?? ''}\` |`,
+    `| ${r.tag} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
+}
+
+// Per-fold tables: one column pair (file / session UAR) per run, one row per fold.
+for (const group of ['loco', 'ravdess']) {
+  const withGroup = runs.filter((r) => r.groups.some((g) => g.group === group));
+  if (withGroup.length === 0) continue;
+  const folds = withGroup[0].groups.find((g) => g.group === group)!.folds.map((f) => f.fold);
+  console.log(`\n| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`);
+  console.log(`|---|${withGroup.map(() => '---:|---:').join('|')}|`);
+  for (const fold of folds) {
+    const cells = withGroup.map((r) => {
+      const f = r.groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold);
+      return f ? `${pct(f.uar.file)} | ${pct(f.uar.session)}` : '— | —';
+    });
+    const test = withGroup[0].groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold)!.test;
+    console.log(`| ${fold} (${test}) | ${cells.join(' | ')} |`);
+  }
+  const means = withGroup.map((r) => {
+    const g = r.groups.find((x) => x.group === group)!;
+    return `**${pct(g.uar.file.mean)}** | **${pct(g.uar.session.mean)}**`;
+  });
+  console.log(`| mean | ${means.join(' | ')} |`);
 }

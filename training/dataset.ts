@@ -16,6 +16,7 @@ import type { FeatureJobResult } from './features/job.js';
 import { FeaturePool } from './features/pool.js';
 import type { ManifestRow } from './manifest.js';
 import { progress } from './progress.js';
+import { TRIM_ID } from './features/trim.js';
 import type { Split } from './splits.js';
 
 export type Part = 'train' | 'validation' | 'test';
@@ -45,6 +46,7 @@ export interface Dataset {
   readonly clips: Clip[];
   readonly failures: { file: string; error: string }[];
   readonly normalization: Normalization;
+  readonly voicing: VoicingGate;
 }
 
 function seedOf(text: string, seed: number): number {
@@ -107,7 +109,7 @@ export async function buildDataset(split: Split, options: DatasetOptions): Promi
   bar.stop(`${kept.length} clips (${hits} from cache) in ${((Date.now() - started) / 1000).toFixed(1)} s; ${failures.length} files failed`);
   for (const f of failures) process.stderr.write(`  skipped ${f.file}: ${f.error}\n`);
   const normalization = normalizationOf(kept.filter((c) => c.part === 'train' && !c.augment));
-  return { clips: kept, failures, normalization };
+  return { clips: kept, failures, normalization, voicing };
 }
 
 /** Runs fn over items with at most `limit` in flight (bounded open files and memory). */
@@ -158,6 +160,10 @@ export interface BundleIndex {
   readonly windowFrames: number;
   readonly labels: readonly Label[];
   readonly normalization: Normalization;
+  /** The voicing gate of the label points; fit.py gates the session statistics with the same threshold. */
+  readonly voicing: VoicingGate;
+  /** How corpus audio was prepared before features (training/features/trim.ts). */
+  readonly prepare: string;
   readonly clips: {
     readonly id: number;
     readonly source: string;
@@ -202,7 +208,7 @@ export async function writeBundle(dir: string, dataset: Dataset, labels: readonl
   } finally {
     await file.close();
   }
-  const index: BundleIndex = { dim: featureDim(), windowFrames, labels, normalization: dataset.normalization, clips };
+  const index: BundleIndex = { dim: featureDim(), windowFrames, labels, normalization: dataset.normalization, voicing: dataset.voicing, prepare: TRIM_ID, clips };
   await writeFile(join(dir, 'index.json'), JSON.stringify(index));
   return index;
 }

@@ -13,6 +13,7 @@ import { predictSamples } from '../core/predict.js';
 import { computeMetrics, type Metrics } from './eval/metrics.js';
 import type { ManifestRow } from './manifest.js';
 import { progress } from './progress.js';
+import { trimSilence } from './features/trim.js';
 
 export interface EvaluationSection {
   readonly name: string;
@@ -59,7 +60,9 @@ export async function evaluateModel(
   const bar = progress('evaluate', usable.length, options.quiet);
   for (const row of usable) {
     try {
-      for (const decoded of await rowAudio(row, options.splitChannels ?? false)) {
+      for (const audio of await rowAudio(row, options.splitChannels ?? false)) {
+        // Corpus clips are trimmed as in training (training/features/trim.ts): no padding to read.
+        const decoded = trimSilence(audio);
         const samples = options.channel ? telephoneChannel(decoded, options.channel) : decoded;
         const p = await predictSamples(model, samples);
         const truth = labels.indexOf(row.emotion);

@@ -59,12 +59,10 @@ export function speakerFolds(rows: readonly ManifestRow[], corpus: string, k: nu
 }
 
 /**
- * Held-out split over every corpus present, for the shipped model: per corpus, about `testFraction`
- * of its speakers (at least one, when the corpus has 3 or more) go to test and as many to
- * validation, balanced by gender where the corpus has both. A corpus of 2 speakers (TESS) gives one
- * to test and none to validation: its test figure then says how it generalises from one voice.
+ * The speakers heldOutSplit holds out: per corpus, about `testFraction` of its speakers to test and
+ * as many to validation (see heldOutSplit).
  */
-export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17): Split {
+export function heldOutSpeakers(rows: readonly ManifestRow[], testFraction = 0.17): { test: Set<string>; validation: Set<string> } {
   const byCorpus = new Map<string, ManifestRow[]>();
   for (const r of rows) {
     const list = byCorpus.get(r.corpus);
@@ -92,6 +90,17 @@ export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17):
     pick(testSpk, n);
     if (speakers.length >= 3) pick(valSpk, n);
   }
+  return { test: testSpk, validation: valSpk };
+}
+
+/**
+ * Held-out split over every corpus present, for the shipped model: per corpus, about `testFraction`
+ * of its speakers (at least one, when the corpus has 3 or more) go to test and as many to
+ * validation, balanced by gender where the corpus has both. A corpus of 2 speakers (TESS) gives one
+ * to test and none to validation: its test figure then says how it generalises from one voice.
+ */
+export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17): Split {
+  const { test: testSpk, validation: valSpk } = heldOutSpeakers(rows, testFraction);
   const split: Split = {
     name: 'held-out-speakers',
     test: rows.filter((r) => testSpk.has(r.speaker)),
@@ -100,4 +109,25 @@ export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17):
   };
   assertSpeakerDisjoint(split);
   return split;
+}
+
+/**
+ * Leave-one-corpus-out: for each corpus, a split whose test set is every file of that corpus and
+ * whose validation set is heldOutSpeakers' validation speakers of the other corpora (their test
+ * speakers train), so choices are made on speakers of the training corpora only.
+ */
+export function leaveOneCorpusOut(rows: readonly ManifestRow[]): Split[] {
+  const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
+  return corpora.map((corpus) => {
+    const others = rows.filter((r) => r.corpus !== corpus);
+    const { validation } = heldOutSpeakers(others);
+    const split: Split = {
+      name: `loco-${corpus}`,
+      test: rows.filter((r) => r.corpus === corpus),
+      validation: others.filter((r) => validation.has(r.speaker)),
+      train: others.filter((r) => !validation.has(r.speaker)),
+    };
+    assertSpeakerDisjoint(split);
+    return split;
+  });
 }

@@ -9,12 +9,13 @@ import { FEATURE_CONFIG, featureConfigHash } from '../core/features/config.js';
 import { LABELS, type Label } from '../core/labels.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { METADATA_FILE, METADATA_FORMAT, type CorpusSummary, type ModelMetadata, ONNX_FILE, sha256 } from '../core/model/metadata.js';
-import { DEFAULT_VOICING } from '../core/model/window.js';
+import { DEFAULT_VOICING, type Normalization } from '../core/model/window.js';
 import { buildDataset, writeBundle } from './dataset.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
 import { DEFAULT_AUGMENT_POLICY } from './augment/index.js';
 import { type FitOptions, type FitResult, runFit } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
+import { modelCard } from './model-card.js';
 import { speakersOf, type Split } from './splits.js';
 
 export interface TrainOptions {
@@ -63,6 +64,24 @@ function log(quiet: boolean | undefined, line: string): void {
   if (!quiet) process.stderr.write(`${line}\n`);
 }
 
+/** The model's normalisation: the training originals' statistics, plus the session part of the recipe. */
+function normalizationFor(global: Normalization, recipe: FitOptions, fit: FitResult): Normalization {
+  const norm = recipe.norm ?? 'global';
+  if (norm === 'global') return global;
+  const priorFrames = Number(fit.args.prior_frames);
+  return { ...global, session: { priorFrames, layout: norm } };
+}
+
+/** Temperature folded into model.onnx and what it did on the validation speakers' windows. */
+function calibrationOf(fit: FitResult): ModelMetadata['calibration'] {
+  return {
+    method: 'temperature',
+    temperature: fit.temperature,
+    fittedOn: 'validation speakers, window level',
+    ...(fit.validation ? { validationEceBefore: fit.validation.ece_window_raw, validationEceAfter: fit.validation.ece_window_calibrated } : {}),
+  };
+}
+
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const started = Date.now();
   const { split } = options;
@@ -80,7 +99,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (options.quiet) return;
     if (msg.event === 'start') log(false, `fit: ${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
-      const val = msg.val_uar !== undefined ? ` val UAR ${(Number(msg.val_uar) * 100).toFixed(1)}% acc ${(Number(msg.val_acc) * 100).toFixed(1)}%` : '';
+      const val = msg.val_uar_file !== undefined ? ` val UAR file ${(Number(msg.val_uar_file) * 100).toFixed(1)}% session ${(Number(msg.val_uar_session) * 100).toFixed(1)}%` : '';
       log(false, `fit: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
     } else if (msg.event === 'early_stop') log(false, `fit: early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
   });
@@ -98,7 +117,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     featureConfig: FEATURE_CONFIG,
     featureConfigHash: featureConfigHash(FEATURE_CONFIG),
     window: { frames: windowFrames, hopSeconds: 1 },
-    normalization: dataset.normalization,
+    normalization: normalizationFor(dataset.normalization, options.fit, fit),
     voicing: DEFAULT_VOICING,
     onnx: { file: ONNX_FILE, sha256: sha256(onnxBytes), inputs: ['features', 'mask'], output: 'scores' },
     training: {
@@ -113,7 +132,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         seed: options.seed,
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params },
     },
-    metrics: { bestValidationUar: fit.best_val_uar },
+    calibration: calibrationOf(fit),
+    card: modelCard(summarizeCorpora(trainRows)),
+    metrics: { bestValidationScore: fit.best_val_score },
   };
   await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));
   let evaluation: Evaluation | undefined;
@@ -122,7 +143,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     evaluation = await evaluateModel(model, split.test, { quiet: options.quiet });
     await model.release();
     const headline = (name: string) => evaluation!.sections.find((s) => s.name === name);
-    const metrics: Record<string, unknown> = { bestValidationUar: fit.best_val_uar };
+    const metrics: Record<string, unknown> = { bestValidationScore: fit.best_val_score };
     for (const s of evaluation.sections) {
       metrics[s.name] = {
         utterance: { n: s.utterance.n, accuracy: s.utterance.accuracy, uar: s.utterance.uar, macroF1: s.utterance.macroF1 },

@@ -7,6 +7,7 @@ import * as ort from 'onnxruntime-node';
 import { featureDim } from '../features/config.js';
 import type { Label } from '../labels.js';
 import { type ModelMetadata, ModelLoadError, readModelFiles } from './metadata.js';
+import { inputDim } from './window.js';
 
 export interface EmotionModelOptions {
   /** onnxruntime intra-op threads (1 per process keeps the event loop's core free). */
@@ -25,7 +26,8 @@ export class EmotionModel {
   ) {
     this.labels = metadata.labels;
     this.windowFrames = metadata.window.frames;
-    this.dim = featureDim(metadata.featureConfig);
+    // Values per frame of the model input (features, or features twice with both normalisations).
+    this.dim = inputDim(metadata.normalization, featureDim(metadata.featureConfig));
   }
 
   static async load(dir: string, options: EmotionModelOptions = {}): Promise<EmotionModel> {

@@ -43,6 +43,20 @@ export interface ModelMetadata {
     readonly recipe: Record<string, unknown>;
     readonly durationSeconds?: number;
   };
+  /** Score calibration folded into model.onnx (scores = softmax(logits / temperature)). */
+  readonly calibration?: {
+    readonly method: 'temperature';
+    readonly temperature: number;
+    readonly fittedOn: string;
+    readonly validationEceBefore?: number;
+    readonly validationEceAfter?: number;
+  };
+  /** Model card: intended use, and language and license of each training corpus (training/model-card.ts). */
+  readonly card?: {
+    readonly intendedUse: string;
+    readonly notFor: string;
+    readonly corpora: Record<string, CorpusSummary & { readonly language?: string; readonly license?: string; readonly commercialUseUnclear?: boolean }>;
+  };
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;
 }
@@ -79,6 +93,10 @@ export function validateMetadata(raw: unknown, dir: string, expected: FeatureCon
     fail(`normalization must hold ${dim} means and stds`);
   }
   if (![...mean, ...std].every(Number.isFinite) || std.some((s) => s <= 0)) fail('normalization holds non-finite values or non-positive stds');
+  const session = m.normalization.session;
+  if (session !== undefined && (!(session.priorFrames >= 0) || !Number.isFinite(session.priorFrames) || !['both', 'session'].includes(session.layout))) {
+    fail(`invalid session normalization ${JSON.stringify(session)} (priorFrames >= 0, layout "both" or "session")`);
+  }
   if (!m.window || !Number.isInteger(m.window.frames) || m.window.frames < 10 || m.window.hopSeconds !== 1) {
     fail(`invalid window ${JSON.stringify(m.window)}`);
   }

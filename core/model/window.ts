@@ -17,9 +17,30 @@ export interface WindowSpec {
   readonly hopSeconds: 1;
 }
 
+export interface SessionNormalization {
+  /** Pseudo-frames of the global prior (mean 0, variance 1 of z) the session statistics start from. */
+  readonly priorFrames: number;
+  /** 'both': each frame is [z, session-normalised z]; 'session': the session-normalised z alone. */
+  readonly layout: 'both' | 'session';
+}
+
 export interface Normalization {
+  /** Global normalisation z = (x - mean) / std, from the training originals. */
   readonly mean: readonly number[];
   readonly std: readonly number[];
+  /** Per-session running normalisation on top of z (core/model/session-stats.ts); absent = none. */
+  readonly session?: SessionNormalization;
+}
+
+/** Values per frame of the model input: the features, twice when both normalisations are fed. */
+export function inputDim(norm: Normalization, featureDim: number): number {
+  return norm.session?.layout === 'both' ? 2 * featureDim : featureDim;
+}
+
+/** Session mean and std of z at a label point (SessionStats after refresh()). */
+export interface SessionMoments {
+  readonly mean: ArrayLike<number>;
+  readonly std: ArrayLike<number>;
 }
 
 export interface VoicingGate {
@@ -89,8 +110,10 @@ export function isVoiced(history: FeatureHistory, point: LabelPoint, gate: Voici
 
 /**
  * Writes one model input window: normalised frames [frameEnd - spec.frames, frameEnd) into
- * `features` (spec.frames x dim, starting at features offset `offset * frames * dim`) and 1/0 into
- * `mask` for real/padded frames. Padding is on the left and is zero in normalised space.
+ * `features` (spec.frames x inputDim, starting at window `offset`) and 1/0 into `mask` for
+ * real/padded frames. Padding is on the left and is zero in normalised space. With session
+ * normalisation, `session` holds the session's moments at this label point; every frame of the
+ * window is normalised with them.
  */
 export function writeWindow(
   history: FeatureHistory,
@@ -100,22 +123,30 @@ export function writeWindow(
   features: Float32Array,
   mask: Float32Array,
   offset: number,
+  session?: SessionMoments,
 ): void {
   const dim = history.dim;
+  const width = inputDim(norm, dim);
+  if (norm.session && !session) throw new Error('writeWindow: session normalisation needs the session moments');
+  const sessionAt = norm.session?.layout === 'both' ? dim : 0;
   const T = spec.frames;
-  const base = offset * T * dim;
+  const base = offset * T * width;
   const maskBase = offset * T;
   const first = frameEnd - T;
   for (let t = 0; t < T; t++) {
     const f = first + t;
-    const o = base + t * dim;
+    const o = base + t * width;
     if (f < 0 || f < history.start) {
-      features.fill(0, o, o + dim);
+      features.fill(0, o, o + width);
       mask[maskBase + t] = 0;
       continue;
     }
     const row = history.row(f);
-    for (let d = 0; d < dim; d++) features[o + d] = (row[d] - norm.mean[d]) / norm.std[d];
+    for (let d = 0; d < dim; d++) {
+      const z = (row[d] - norm.mean[d]) / norm.std[d];
+      if (session) features[o + sessionAt + d] = (Math.fround(z) - session.mean[d]) / session.std[d];
+      if (!norm.session || sessionAt > 0) features[o + d] = z;
+    }
     mask[maskBase + t] = 1;
   }
 }

@@ -10,12 +10,13 @@
  * audio. Only the cost differs: ~3x the frames computed per second, and one call per window.
  */
 import { performance } from 'node:perf_hooks';
-import { FEATURE_CONFIG, type FeatureConfig, framesCompleteAt } from '../../core/features/config.js';
+import { FEATURE_CONFIG, type FeatureConfig, framesCompleteAt, rmsIndex } from '../../core/features/config.js';
 import { extractFeatures } from '../../core/features/extract.js';
 import { FrameFeatureComputer } from '../../core/features/frame-features.js';
 import { FeatureHistory } from '../../core/features/history.js';
 import type { ModelMetadata } from '../../core/model/metadata.js';
-import { type LabelPoint, finalLabelPoint, isVoiced, writeWindow } from '../../core/model/window.js';
+import { SessionStats } from '../../core/model/session-stats.js';
+import { type LabelPoint, finalLabelPoint, inputDim, isVoiced, writeWindow } from '../../core/model/window.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { Band } from '../../core/protocol/index.js';
 import type { ServerMetrics } from '../process/metrics.js';
@@ -65,6 +66,8 @@ export class NaiveAnalyzer {
   private readonly config: FeatureConfig;
   private readonly computer: FrameFeatureComputer;
   private readonly samples: SampleBuffer;
+  /** Session normalisation: fed each recomputed frame once (the frames new since the last label). */
+  private readonly stats: SessionStats | undefined;
   private nextSecond = 1;
   private lastFrameEnd = 0;
   private finished = false;
@@ -74,6 +77,10 @@ export class NaiveAnalyzer {
     this.computer = new FrameFeatureComputer(config);
     // The window's samples plus one second: a chunk may carry the stream past the label point.
     this.samples = new SampleBuffer((metadata.window.frames - 1) * config.hopLength + config.frameLength + config.sampleRate);
+    const { normalization } = metadata;
+    this.stats = normalization.session
+      ? new SessionStats({ ...normalization, session: normalization.session }, metadata.voicing.thresholdDb, rmsIndex(config))
+      : undefined;
   }
 
   push(samples: Float32Array): DueWindow[] {
@@ -115,11 +122,12 @@ export class NaiveAnalyzer {
     const history = new FeatureHistory(matrix.dim, Infinity, Math.max(1, matrix.frames));
     history.append(matrix.data, matrix.frames);
     const local: LabelPoint = { ...point, frameEnd: point.frameEnd - firstFrame, frameStart: Math.max(0, point.frameStart - firstFrame) };
+    this.stats?.addFrames(history, local.frameStart, local.frameEnd);
     const voiced = isVoiced(history, local, this.metadata.voicing, this.config);
     if (!voiced) return { point, voiced, features: new Float32Array(0), mask: new Float32Array(0) };
-    const features = new Float32Array(T * matrix.dim);
+    const features = new Float32Array(T * inputDim(this.metadata.normalization, matrix.dim));
     const mask = new Float32Array(T);
-    writeWindow(history, local.frameEnd, this.metadata.window, this.metadata.normalization, features, mask, 0);
+    writeWindow(history, local.frameEnd, this.metadata.window, this.metadata.normalization, features, mask, 0, this.stats?.refresh());
     return { point, voiced, features, mask };
   }
 }

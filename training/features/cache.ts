@@ -10,6 +10,7 @@ import { fileError } from '../../core/audio/decode-file.js';
 import { featureConfigHash, featureDim } from '../../core/features/config.js';
 import { AUGMENT_VERSION, describeAugment, type AugmentSpec } from '../augment/index.js';
 import type { FeatureJobResult } from './job.js';
+import { TRIM_ID } from './trim.js';
 
 export const DEFAULT_CACHE_DIR = '.cache/features';
 
@@ -25,7 +26,7 @@ export class FeatureCache {
     const s = await stat(file).catch((e: unknown) => {
       throw fileError(e, file);
     });
-    const id = `${file}|${s.size}|${s.mtimeMs}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
+    const id = `${file}|${s.size}|${s.mtimeMs}|${TRIM_ID}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
     return createHash('sha1').update(id).digest('hex');
   }
 

@@ -7,6 +7,7 @@ import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { extractFeatures } from '../../core/features/extract.js';
 import { FrameFeatureComputer } from '../../core/features/frame-features.js';
 import { applyAugment, type AugmentSpec } from '../augment/index.js';
+import { trimSilence } from './trim.js';
 
 export interface FeatureJob {
   readonly file: string;
@@ -23,7 +24,8 @@ export interface FeatureJobResult {
 const computer = new FrameFeatureComputer();
 
 export async function runFeatureJob(job: FeatureJob): Promise<FeatureJobResult> {
-  let audio = await decodeAudioFile(job.file);
+  // Trimmed before augmentation: the copies then carry no padding either (noise is not added to it).
+  let audio: Float32Array = trimSilence(await decodeAudioFile(job.file));
   if (job.augment) audio = applyAugment(audio, job.augment);
   const m = extractFeatures(audio, computer);
   return { samples: audio.length, frames: m.frames, dim: m.dim, data: m.data };

@@ -1,0 +1,70 @@
+/**
+ * `undertone train --cv ravdess,loco` end to end on a tiny slice of the real corpora: one bundle,
+ * every fold fitted by training/fit/cv.py, reports and the summary written. Checks the folds are
+ * speaker-disjoint and that LOCO tests each corpus on a model that never heard it.
+ */
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { corporaDir } from '../test/corpora.js';
+import { runCli, type CliResult } from '../test/cli.js';
+import type { CvSummary } from './cross-validation.js';
+
+describe('undertone train --cv ravdess,loco (tiny run)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'undertone-cv-'));
+  const reportDir = path.join(dir, 'report');
+  const work = path.join(dir, 'work');
+  let run: CliResult;
+
+  beforeAll(async () => {
+    run = await runCli(
+      ['train', '--cv', 'ravdess,loco', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
+        '--norm', 'both', '--work', work, '--report', reportDir, '--tag', 'tiny'],
+      { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
+    );
+  }, 600_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exits 0 with per-fold progress and one summary line per group', () => {
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(run.stderr).toMatch(/== loco-savee \(\d+\/9\) ==/);
+    expect(run.stdout).toMatch(/^summary: tiny ravdess: UAR file [\d.]+ ± [\d.]+ %/m);
+    expect(run.stdout).toMatch(/^summary: tiny loco: UAR file [\d.]+ ± [\d.]+ %/m);
+  });
+
+  it('plans speaker-disjoint folds; each LOCO fold tests one corpus none of whose speakers train or validate', () => {
+    const bundle = readdirSync(work).find((d) => d.startsWith('cv-bundle-'))!;
+    const plan = JSON.parse(readFileSync(path.join(work, bundle, 'plan.json'), 'utf8')).folds as { name: string; group: string; train: string[]; validation: string[]; test: string[] }[];
+    expect(plan.map((f) => f.name)).toEqual(['ravdess-fold1', 'ravdess-fold2', 'ravdess-fold3', 'ravdess-fold4', 'ravdess-fold5', 'ravdess-fold6', 'loco-ravdess', 'loco-savee', 'loco-turev']);
+    for (const f of plan) {
+      const sets = [f.train, f.validation, f.test].map((s) => new Set(s));
+      for (const [a, b] of [[0, 1], [0, 2], [1, 2]]) for (const s of sets[a]) expect(sets[b].has(s), `${f.name}: ${s}`).toBe(false);
+      if (f.group === 'loco') {
+        const corpus = f.name.slice('loco-'.length);
+        expect(f.test.every((s) => s.startsWith(`${corpus}-`))).toBe(true);
+        expect([...f.train, ...f.validation].some((s) => s.startsWith(`${corpus}-`))).toBe(false);
+      }
+    }
+  });
+
+  it('writes the summary with per-fold UAR in file and session mode, and a report with confusion matrices per mode', () => {
+    const summary = JSON.parse(readFileSync(path.join(reportDir, 'cv-tiny.json'), 'utf8')) as CvSummary;
+    const loco = summary.groups.find((g) => g.group === 'loco')!;
+    expect(loco.folds.map((f) => f.test)).toEqual(['ravdess', 'savee', 'turev']);
+    for (const f of loco.folds) for (const m of ['file', 'session'] as const) expect(f.uar[m]).toBeGreaterThanOrEqual(0);
+    for (const mode of ['file', 'session']) {
+      const md = readFileSync(path.join(reportDir, `cv-tiny-loco-${mode}.md`), 'utf8');
+      for (const corpus of ['ravdess', 'savee', 'turev']) {
+        expect(md).toContain(`cv-tiny-loco-${mode}-${corpus}.svg`);
+        expect(existsSync(path.join(reportDir, `cv-tiny-loco-${mode}-${corpus}.svg`))).toBe(true);
+      }
+    }
+  });
+
+  it('refuses an unknown fold group, naming the groups it takes', async () => {
+    const bad = await runCli(['train', '--cv', 'crema', '--corpus', 'ravdess']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--cv takes loco or corpus names present \(ravdess\)/);
+  });
+});

@@ -1,0 +1,169 @@
+/**
+ * Cross-validation from one bundle: RAVDESS actor folds (the headline) and leave-one-corpus-out
+ * (LOCO: train on every other corpus, test on the one left out). Features once for all folds
+ * (cv-bundle.ts), every fold fitted by training/fit/cv.py, then one report per group and mode:
+ * "file" scores each test file on its own (what `undertone predict` does), "session" streams each
+ * test speaker's files one after another so the running normalisation has heard the speaker
+ * before (what a live call gives). Choices (early stopping, temperature) use validation speakers
+ * only; the test speakers are scored once.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Label } from '../core/labels.js';
+import { type AugmentPolicy } from './augment/index.js';
+import { planOf, type PlannedFold, writeCvBundle } from './cv-bundle.js';
+import { meanStd, type MeanStd } from './eval/metrics.js';
+import { type Outcome, sectionsOf } from './evaluate.js';
+import { fitArgs, type FitOptions } from './fit-runner.js';
+import type { ManifestRow } from './manifest.js';
+import { runPython } from './python.js';
+import { writeEvaluationReport } from './report.js';
+import { leaveOneCorpusOut, speakerFolds, type Split } from './splits.js';
+
+/** 'loco', or a corpus whose speakers are cross-validated in groups (e.g. 'ravdess': 6 actor folds). */
+export type CvGroup = string;
+export type Mode = 'file' | 'session';
+export const MODES: readonly Mode[] = ['file', 'session'];
+
+/** The folds of each group: LOCO, or 6 speaker-group folds of a corpus with every other corpus present training. */
+export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[], folds = 6): PlannedFold[] {
+  const plan: PlannedFold[] = [];
+  for (const g of groups) {
+    const splits: Split[] = g === 'loco' ? leaveOneCorpusOut(rows) : speakerFolds(rows, g, folds, rows.filter((r) => r.corpus !== g));
+    plan.push(...planOf(g, splits));
+  }
+  return plan;
+}
+
+interface FoldResult {
+  fold: string;
+  group: CvGroup;
+  labels: Label[];
+  best_epoch: number;
+  epochs_run: number;
+  seconds: number;
+  temperature: number;
+  test_clips: { source: string; corpus: string; speaker: string; truth: number }[];
+  test: Record<Mode, { uar: number; acc: number; utt_pred: number[]; window_pred: number[]; window_clip: number[]; ece_window_raw: number; ece_window_calibrated: number }>;
+}
+
+export interface GroupSummary {
+  readonly group: CvGroup;
+  readonly folds: { fold: string; test: string; uar: Record<Mode, number>; ece: { raw: number; calibrated: number }; bestEpoch: number; minutes: number }[];
+  readonly uar: Record<Mode, MeanStd & { min: number }>;
+  readonly windowUar: Record<Mode, number>;
+  readonly ece: { raw: number; calibrated: number };
+}
+
+export interface CvSummary {
+  readonly tag: string;
+  readonly command: string;
+  readonly recipe: FitOptions & { augmentCopies: number };
+  readonly groups: GroupSummary[];
+  readonly minutes: number;
+}
+
+function outcomesOf(r: FoldResult, mode: Mode): Outcome[] {
+  const t = r.test[mode];
+  const windows: number[][] = r.test_clips.map(() => []);
+  t.window_clip.forEach((c, k) => windows[c].push(t.window_pred[k]));
+  return r.test_clips.map((c, i) => ({ corpus: c.corpus, truth: c.truth, utterance: t.utt_pred[i], windows: windows[i] }));
+}
+
+export async function runCrossValidation(options: {
+  rows: readonly ManifestRow[];
+  groups: readonly CvGroup[];
+  tag: string;
+  command: string;
+  workDir: string;
+  reportDir: string;
+  augmentCopies: number;
+  augmentPolicy?: AugmentPolicy;
+  seed: number;
+  windowFrames: number;
+  fit: FitOptions;
+  log: (line: string) => void;
+}): Promise<CvSummary> {
+  const started = Date.now();
+  const plan = cvPlan(options.rows, options.groups);
+  // The bundle depends only on the clips, their augmentation and the plan: runs that differ only in
+  // the fitting recipe share it (written once, then reused).
+  const key = createHash('sha1')
+    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: options.augmentPolicy ?? null, seed: options.seed, T: options.windowFrames, plan }))
+    .digest('hex')
+    .slice(0, 12);
+  const bundleDir = join(options.workDir, `cv-bundle-${key}`);
+  options.log(`bundle ${bundleDir}: ${options.rows.length} files, ${plan.length} folds (${plan.map((f) => f.name).join(', ')})`);
+  if (!existsSync(join(bundleDir, 'complete'))) {
+    await writeCvBundle(bundleDir, options.rows, plan, { augmentCopies: options.augmentCopies, augmentPolicy: options.augmentPolicy, seed: options.seed, windowFrames: options.windowFrames });
+    await writeFile(join(bundleDir, 'complete'), `${new Date().toISOString()}\n`);
+  } else options.log('bundle: reused (same clips, augmentation and plan)');
+  const outDir = join(options.workDir, `cv-${options.tag}`);
+  await runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--group', options.groups.join(','), ...fitArgs(options.fit)], (msg) => {
+    if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${msg.index}/${msg.of}) ==`);
+    else if (msg.event === 'start') options.log(`${msg.fold}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
+    else if (msg.event === 'epoch') {
+      options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
+    } else if (msg.event === 'fold_done') options.log(`${msg.fold}: test UAR file ${pct(msg.uar_file)} %, session ${pct(msg.uar_session)} % (best epoch ${msg.best_epoch}, ${msg.seconds} s)`);
+  });
+  const groups: GroupSummary[] = [];
+  await mkdir(options.reportDir, { recursive: true });
+  for (const group of options.groups) {
+    const results = await Promise.all(plan.filter((f) => f.group === group).map(async (f) => JSON.parse(await readFile(join(outDir, `${f.name}.json`), 'utf8')) as FoldResult));
+    const labels = results[0].labels;
+    const folds = results.map((r) => ({
+      fold: r.fold,
+      test: group === 'loco' ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
+      uar: { file: r.test.file.uar, session: r.test.session.uar },
+      ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
+      bestEpoch: r.best_epoch,
+      minutes: r.seconds / 60,
+    }));
+    const stat = (m: Mode) => ({ ...meanStd(folds.map((f) => f.uar[m])), min: Math.min(...folds.map((f) => f.uar[m])) });
+    const windowUar = {} as Record<Mode, number>;
+    for (const mode of MODES) {
+      const outcomes = results.flatMap((r) => outcomesOf(r, mode));
+      const ev = sectionsOf(labels, outcomes);
+      windowUar[mode] = ev.merged.window.uar;
+      const base = `cv-${options.tag}-${group}-${mode}`;
+      await writeEvaluationReport(options.reportDir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
+        title: `${group === 'loco' ? 'Leave-one-corpus-out' : `${group} speaker-group`} cross-validation, ${mode} mode (${options.tag})`,
+        split: `${describeGroup(group)} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
+        notes: `Command: \`${options.command}\`.`,
+      });
+    }
+    groups.push({
+      group,
+      folds,
+      uar: { file: stat('file'), session: stat('session') },
+      windowUar,
+      ece: { raw: meanStd(folds.map((f) => f.ece.raw)).mean, calibrated: meanStd(folds.map((f) => f.ece.calibrated)).mean },
+    });
+  }
+  const summary: CvSummary = { tag: options.tag, command: options.command, recipe: { ...options.fit, augmentCopies: options.augmentCopies }, groups, minutes: (Date.now() - started) / 60000 };
+  await writeFile(join(options.reportDir, `cv-${options.tag}.json`), JSON.stringify(summary, null, 1));
+  return summary;
+}
+
+function describeGroup(group: CvGroup): string {
+  return group === 'loco'
+    ? 'Each corpus in turn is the test set; the model trains on every other corpus (validation: about a sixth of their speakers). UAR over the test corpus\'s classes, prediction over all of the model\'s labels.'
+    : `${group} speakers in 6 groups (RAVDESS: 4 actors each); in each fold one group tests, the next validates, the other groups and every file of the other corpora present train.`;
+}
+
+function describeMode(mode: Mode): string {
+  return mode === 'file'
+    ? 'File mode: each test file analysed on its own, as `undertone predict` does.'
+    : 'Session mode: each test speaker\'s files streamed one after another in a seeded random order through one running normalisation, as a live call of that speaker (the same as file mode for a model without session normalisation).';
+}
+
+function pct(x: unknown): string {
+  return (Number(x) * 100).toFixed(1);
+}
+
+/** One line per group for the summary at the end of a run. */
+export function summaryLines(s: CvSummary): string[] {
+  return s.groups.map((g) => `summary: ${s.tag} ${g.group}: UAR file ${pct(g.uar.file.mean)} ± ${pct(g.uar.file.std)} % (min ${pct(g.uar.file.min)}), session ${pct(g.uar.session.mean)} ± ${pct(g.uar.session.std)} % (min ${pct(g.uar.session.min)}); window ECE ${pct(g.ece.raw)} -> ${pct(g.ece.calibrated)} % after temperature`);
+}

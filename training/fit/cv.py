@@ -1,0 +1,67 @@
+#!/usr/bin/python3
+"""Fits every fold of a bundle's plan.json (training/cv-bundle.ts) and writes one JSON per fold
+with the test speakers' per-file outcomes in file and session mode, for the TypeScript report.
+Progress: one JSON line per event on stdout. Run with Debian's /usr/bin/python3 (python3-torch)."""
+import argparse
+import json
+import os
+import sys
+import time
+
+import torch
+
+from bundle import Bundle
+from train_split import add_recipe_args, fit_split
+
+
+def log(obj):
+    print(json.dumps(obj), flush=True)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--group", default="", help="only folds of these groups (comma-separated), e.g. ravdess,loco")
+    ap.add_argument("--folds", default="", help="only these fold names (comma-separated)")
+    add_recipe_args(ap)
+    args = ap.parse_args()
+    torch.set_num_threads(args.threads)
+    os.makedirs(args.out, exist_ok=True)
+    bundle = Bundle(args.bundle)
+    if not bundle.plan:
+        sys.exit(f"cv.py: {args.bundle} has no plan.json")
+    groups = set(filter(None, args.group.split(",")))
+    names = set(filter(None, args.folds.split(",")))
+    folds = [f for f in bundle.plan if (not groups or f["group"] in groups) and (not names or f["name"] in names)]
+    log({"event": "plan", "folds": [f["name"] for f in folds], "labels": bundle.labels, "clips": bundle.n})
+    for k, fold in enumerate(folds):
+        t0 = time.time()
+        for a, b in (("train", "validation"), ("train", "test"), ("validation", "test")):
+            both = set(fold[a]) & set(fold[b])
+            if both:
+                sys.exit(f"cv.py: fold {fold['name']}: speakers {sorted(both)} are in {a} and {b}")
+        train_ids = bundle.select(fold["train"], originals_only=False)
+        val_ids = bundle.select(fold["validation"], originals_only=True)
+        test_ids = bundle.select(fold["test"], originals_only=True)
+        fold_log = lambda obj, name=fold["name"]: log({**obj, "fold": name})
+        fold_log({"event": "fold", "index": k + 1, "of": len(folds)})
+        _, _, result = fit_split(bundle, train_ids, val_ids, test_ids, fold["normalization"], args, fold_log)
+        result.update({
+            "fold": fold["name"], "group": fold["group"], "labels": bundle.labels, "args": vars(args),
+            "test_clips": [{"source": bundle.source[i], "corpus": bundle.corpus[i], "speaker": bundle.speaker[i],
+                            "truth": int(bundle.label[i])} for i in test_ids],
+        })
+        # Window outcomes as clip positions within test_clips (smaller than bundle ids, and self-contained).
+        pos = {int(i): p for p, i in enumerate(test_ids)}
+        for mode in result["test"].values():
+            mode["window_clip"] = [pos[i] for i in mode["window_clip"]]
+        with open(os.path.join(args.out, f"{fold['name']}.json"), "w") as f:
+            json.dump(result, f, allow_nan=False)
+        t = result["test"]
+        fold_log({"event": "fold_done", "uar_file": t["file"]["uar"], "uar_session": t["session"]["uar"],
+                  "best_epoch": result["best_epoch"], "seconds": round(time.time() - t0, 1)})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,29 @@
+"""ONNX export of a fitted network (calibrated probabilities) and the parity file a test compares
+with onnxruntime on TypeScript features."""
+import json
+import os
+
+import numpy as np
+import torch
+
+from loop import score_clips, softmax
+from nets import Scored
+
+
+def export_onnx(net, temperature, T, in_dim, path):
+    scored = Scored(net, temperature).eval()
+    torch.onnx.export(
+        scored, (torch.zeros(2, T, in_dim), torch.ones(2, T)), path, input_names=["features", "mask"], output_names=["scores"],
+        dynamic_axes={"features": {0: "batch"}, "mask": {0: "batch"}, "scores": {0: "batch"}}, opset_version=13,
+    )
+
+
+def write_parity(net, norm, temperature, clip_ids, path):
+    """PyTorch's calibrated scores of every voiced window of the given clips, each analysed as a
+    file on its own (no session history): what `undertone predict` computes for that file."""
+    items, logits = score_clips(net, norm, clip_ids)
+    probs = softmax(logits, temperature)
+    b = norm.bundle
+    windows = [{"source": b.source[i], "frameEnd": int(e), "scores": p.tolist()} for (i, e), p in zip(items, probs)]
+    with open(path, "w") as f:
+        json.dump({"labels": b.labels, "prepare": b.prepare, "windows": windows}, f)

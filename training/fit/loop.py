@@ -1,0 +1,159 @@
+"""One training epoch, and scoring of clips (file or session mode) with the metrics of the report."""
+import random
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+
+def spec_augment(x, py, mfcc_groups, n_mfcc=40):
+    """SpecAugment-style masks on normalised features: one time span, one MFCC band per group."""
+    T = x.shape[0]
+    t = py.randint(0, 20)
+    t0 = py.randint(0, T - t)
+    x[t0:t0 + t] = 0
+    f = py.randint(0, 6)
+    f0 = py.randint(0, n_mfcc - f)
+    for g in mfcc_groups:
+        x[:, g + f0:g + f0 + f] = 0
+
+
+def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None):
+    b = norm.bundle
+    T, D = b.T, norm.in_dim
+    groups = [0, b.dim] if norm.layout == "both" else [0]
+    x = np.zeros((batch, T, D), dtype=np.float32)
+    m = np.zeros((batch, T), dtype=np.float32)
+    y = np.zeros(batch, dtype=np.int64)
+    net.train()
+    total = 0.0
+    picks = sampler.epoch(steps * batch)
+    for s in range(steps):
+        for k, i in enumerate(picks[s * batch:(s + 1) * batch]):
+            e = sampler.window_end(i)
+            norm.window(i, e, x[k], m[k], sampler.history(i))
+            if control == "length":
+                # Length-only control: every real frame is replaced by the same vector, so the
+                # model sees nothing but where the window's real frames start (padding, length).
+                x[k] = 0
+            y[k] = b.label[i]
+            if specaugment:
+                spec_augment(x[k], sampler.py, groups)
+        xb, mb, yb = torch.from_numpy(x.copy()), torch.from_numpy(m.copy()), torch.from_numpy(y.copy())
+        if mixup > 0:
+            lam = float(np.random.beta(mixup, mixup))
+            perm = torch.randperm(batch)
+            out = net(lam * xb + (1 - lam) * xb[perm], torch.maximum(mb, mb[perm]))
+            loss = lam * loss_fn(out, yb) + (1 - lam) * loss_fn(out, yb[perm])
+        else:
+            loss = loss_fn(net(xb, mb), yb)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        sched.step()
+        total += float(loss)
+    return total / steps
+
+
+def session_histories(bundle, clip_ids, seed):
+    """Session mode: each speaker's clips streamed one after another in a seeded random order, the
+    normaliser carrying over; clip -> the clips before it in its speaker's session."""
+    rng = random.Random(seed)
+    by_speaker = {}
+    for i in clip_ids:
+        by_speaker.setdefault(bundle.speaker[i], []).append(int(i))
+    hist = {}
+    for spk in sorted(by_speaker):
+        order = sorted(by_speaker[spk])
+        rng.shuffle(order)
+        for j, i in enumerate(order):
+            hist[i] = tuple(order[:j])
+    return hist
+
+
+def score_clips(net, norm, clip_ids, histories=None, batch=256, control=None):
+    """Logits of every voiced label window of the clips: returns (items [(clip, end)], logits)."""
+    b = norm.bundle
+    items = [(int(i), e) for i in clip_ids for e in b.label_points(int(i))]
+    T, D = b.T, norm.in_dim
+    logits = np.zeros((len(items), len(b.labels)), dtype=np.float32)
+    net.eval()
+    with torch.no_grad():
+        for s in range(0, len(items), batch):
+            chunk = items[s:s + batch]
+            x = np.zeros((len(chunk), T, D), dtype=np.float32)
+            m = np.zeros((len(chunk), T), dtype=np.float32)
+            for k, (i, e) in enumerate(chunk):
+                norm.window(i, e, x[k], m[k], histories.get(i, ()) if histories else ())
+                if control == "length":
+                    x[k] = 0
+            logits[s:s + len(chunk)] = net(torch.from_numpy(x), torch.from_numpy(m)).numpy()
+    return items, logits
+
+
+def softmax(logits, temperature=1.0):
+    z = logits / temperature
+    z = z - z.max(1, keepdims=True)
+    p = np.exp(z)
+    return p / p.sum(1, keepdims=True)
+
+
+def utterance_predictions(items, probs, clip_ids):
+    """Per clip: argmax of the mean window probabilities (the utterance-level decision of predict)."""
+    pos = {int(i): k for k, i in enumerate(clip_ids)}
+    acc = np.zeros((len(clip_ids), probs.shape[1]))
+    cnt = np.zeros(len(clip_ids))
+    for (i, _), p in zip(items, probs):
+        acc[pos[i]] += p
+        cnt[pos[i]] += 1
+    return (acc / np.maximum(cnt, 1)[:, None]).argmax(1)
+
+
+def uar(truth, pred):
+    """Unweighted average recall over the classes present in `truth` (prediction over all classes)."""
+    recalls = [float((pred[truth == k] == k).mean()) for k in np.unique(truth)]
+    return float(np.mean(recalls)) if recalls else 0.0
+
+
+def ece(probs, truth, bins=15):
+    """Expected calibration error of the top-class probability."""
+    conf = probs.max(1)
+    correct = probs.argmax(1) == truth
+    edges = np.linspace(0, 1, bins + 1)
+    total = 0.0
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        sel = (conf > lo) & (conf <= hi)
+        if sel.any():
+            total += sel.mean() * abs(conf[sel].mean() - correct[sel].mean())
+    return float(total)
+
+
+def nll(logits, truth, temperature):
+    p = softmax(logits, temperature)
+    return float(-np.log(np.maximum(p[np.arange(len(truth)), truth], 1e-12)).mean())
+
+
+def fit_temperature(logits, truth):
+    """Temperature minimising the negative log-likelihood: a grid over log T in [1/8, 8], then a
+    finer grid around the best point (one parameter: a search is robust and exact enough)."""
+    grid = np.exp(np.linspace(np.log(0.125), np.log(8.0), 61))
+    best = min(grid, key=lambda t: nll(logits, truth, t))
+    fine = best * np.exp(np.linspace(-0.07, 0.07, 15))
+    return float(min(fine, key=lambda t: nll(logits, truth, t)))
+
+
+def evaluate(net, norm, clip_ids, seed, modes=("file", "session"), control=None):
+    """Window logits and utterance predictions per mode (session = file for global normalisation)."""
+    b = norm.bundle
+    out = {}
+    for mode in modes:
+        if mode == "session" and norm.layout == "global":
+            out[mode] = out["file"]
+            continue
+        hist = session_histories(b, clip_ids, seed) if mode == "session" else None
+        items, logits = score_clips(net, norm, clip_ids, hist, control=control)
+        probs = softmax(logits)
+        utt = utterance_predictions(items, probs, clip_ids)
+        truth = b.label[clip_ids]
+        out[mode] = {"items": items, "logits": logits, "utt": utt, "uar": uar(truth, utt), "acc": float((utt == truth).mean())}
+    return out

@@ -1,0 +1,113 @@
+"""The networks. Input: features [B, T, D] (normalised by core/TypeScript), mask [B, T] (1 = real frame)."""
+import math
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+
+def masked_stats(x, m):
+    count = m.sum(dim=2).clamp(min=1.0)
+    mean = (x * m).sum(dim=2) / count
+    var = ((x - mean.unsqueeze(2)) ** 2 * m).sum(dim=2) / count
+    return torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1)
+
+
+class EmotionCNN(nn.Module):
+    """1-D CNN over the frame sequence with masked statistics pooling (mean and std over real
+    frames: the number of padded frames does not enter the pooled vector). The first convolution
+    has stride 2 (20 ms steps) and the time axis halves after each of the first three blocks: most of
+    the cost of a 10 ms-hop input sits in its first layers, and emotion cues are slower than that."""
+
+    def __init__(self, dim, n_labels, channels=(48, 96, 128, 128), dropout=0.3, pool_after=(0, 1, 2)):
+        super().__init__()
+        self.blocks = nn.ModuleList()
+        c_in = dim
+        for i, c in enumerate(channels):
+            k = 5 if i < 2 else 3
+            stride = 2 if i == 0 else 1
+            self.blocks.append(nn.Sequential(nn.Conv1d(c_in, c, kernel_size=k, stride=stride, padding=k // 2), nn.BatchNorm1d(c), nn.ReLU()))
+            c_in = c
+        self.pool_after = set(pool_after)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
+
+    def forward(self, features, mask):
+        x = features.transpose(1, 2)
+        m = mask.unsqueeze(1)
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i == 0:
+                m = F.max_pool1d(m, 2)
+            x = x * m
+            if i in self.pool_after:
+                x = F.max_pool1d(x, 2)
+                m = F.max_pool1d(m, 2)
+        return self.head(masked_stats(x, m))
+
+
+class EmotionCNN2D(nn.Module):
+    """2-D CNN over the (mel band x time) plane. The 40 MFCCs are an orthonormal DCT of 40 log-mel
+    bands, so a linear layer initialised with the inverse DCT recovers (normalised) log-mel, per
+    input group (global and/or session-normalised); 2-D convolutions then see formant and harmonic
+    shapes wherever they sit in frequency. ZCR and RMS join after the frequency axis is folded."""
+
+    def __init__(self, dim, n_labels, channels=(16, 32, 64), dropout=0.3, n_mfcc=40, groups=1):
+        super().__init__()
+        self.n_mfcc = n_mfcc
+        self.groups = groups
+        self.base = dim // groups
+        self.to_mel = nn.Linear(n_mfcc, n_mfcc)
+        k = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(1)
+        n = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(0)
+        dct = torch.cos(math.pi * k * (n + 0.5) / n_mfcc) * math.sqrt(2.0 / n_mfcc)
+        dct[0] *= math.sqrt(0.5)
+        with torch.no_grad():
+            self.to_mel.weight.copy_(dct.t())
+            self.to_mel.bias.zero_()
+        self.blocks = nn.ModuleList()
+        c_in = groups
+        for c in channels:
+            self.blocks.append(nn.Sequential(nn.Conv2d(c_in, c, 3, padding=1), nn.BatchNorm2d(c), nn.ReLU()))
+            c_in = c
+        freq = n_mfcc
+        for _ in channels:
+            freq //= 2
+        extras = (self.base - n_mfcc) * groups
+        self.mix = nn.Sequential(nn.Conv1d(c_in * freq + extras, 128, 3, padding=1), nn.BatchNorm1d(128), nn.ReLU())
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(256, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
+
+    def forward(self, features, mask):
+        planes, extras = [], []
+        for g in range(self.groups):
+            part = features[:, :, g * self.base:(g + 1) * self.base]
+            planes.append(self.to_mel(part[:, :, :self.n_mfcc]).transpose(1, 2))
+            extras.append(part[:, :, self.n_mfcc:].transpose(1, 2))
+        x = torch.stack(planes, dim=1)  # [B, G, 40, T]
+        e = torch.cat(extras, dim=1)
+        m = mask.unsqueeze(1)
+        for block in self.blocks:
+            x = block(x) * m.unsqueeze(2)
+            x = F.max_pool2d(x, 2)
+            m = F.max_pool1d(m, 2)
+            e = F.avg_pool1d(e, 2)
+        B, C, Fq, T = x.shape
+        x = self.mix(torch.cat([x.reshape(B, C * Fq, T), e], dim=1)) * m
+        return self.head(masked_stats(x, m))
+
+
+def build(arch, in_dim, n_labels, channels, dropout, groups):
+    if arch == "cnn2d":
+        return EmotionCNN2D(in_dim, n_labels, tuple(channels or (16, 32, 64)), dropout, groups=groups)
+    return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout)
+
+
+class Scored(nn.Module):
+    """The exported graph: calibrated probabilities softmax(logits / temperature)."""
+
+    def __init__(self, net, temperature=1.0):
+        super().__init__()
+        self.net = net
+        self.register_buffer("inv_t", torch.tensor(1.0 / temperature))
+
+    def forward(self, features, mask):
+        return torch.softmax(self.net(features, mask) * self.inv_t, dim=1)

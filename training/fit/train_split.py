@@ -1,0 +1,121 @@
+"""Fits one split (train / validation / test clip ids of a bundle): the shared core of fit.py
+(the shipped model) and cv.py (every fold of a plan). Early stopping and the temperature are
+chosen on the validation speakers only; the test clips are scored once, with the chosen weights."""
+import io
+import math
+import time
+
+import numpy as np
+import torch
+import torch.nn as nn
+
+from loop import ece, evaluate, fit_temperature, softmax, train_epoch
+from nets import build
+from normalise import Normaliser
+from sampler import Sampler
+
+
+def add_recipe_args(ap):
+    ap.add_argument("--epochs", type=int, default=20)
+    ap.add_argument("--patience", type=int, default=6)
+    ap.add_argument("--steps", type=int, default=150, help="batches per epoch")
+    ap.add_argument("--batch", type=int, default=64)
+    ap.add_argument("--lr", type=float, default=2e-3)
+    ap.add_argument("--weight-decay", type=float, default=1e-3)
+    ap.add_argument("--label-smoothing", type=float, default=0.1)
+    ap.add_argument("--arch", default="cnn1d", choices=["cnn1d", "cnn2d"])
+    ap.add_argument("--channels", default="", help="comma-separated; default per arch")
+    ap.add_argument("--dropout", type=float, default=0.3)
+    ap.add_argument("--jitter", type=int, default=50, help="random crop: +- frames around a label point")
+    ap.add_argument("--specaugment", type=int, default=1)
+    ap.add_argument("--mixup", type=float, default=0.0)
+    ap.add_argument("--balance", default="corpus-class", choices=["corpus-class", "class", "none"])
+    ap.add_argument("--norm", default="global", choices=["global", "session", "both"])
+    ap.add_argument("--prior-frames", type=float, default=300)
+    ap.add_argument("--history-prob", type=float, default=0.7, help="share of training windows given a session history")
+    ap.add_argument("--history-max", type=int, default=30, help="most earlier clips of the speaker in that history")
+    ap.add_argument("--augmented", type=int, default=1, help="use the bundle's augmented copies of training clips")
+    ap.add_argument("--control", default="", choices=["", "length"])
+    ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
+    ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--threads", type=int, default=1)
+
+
+def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
+    """Returns (net, normaliser, result dict); result holds validation and test outcomes."""
+    t_start = time.time()
+    torch.manual_seed(args.seed)
+    np.random.seed(args.seed)
+    orig_train = np.array([i for i in train_ids if bundle.is_orig[i]])
+    if not args.augmented:
+        train_ids = orig_train
+    mean, std = normalization["mean"], normalization["std"]
+    norm = Normaliser(bundle, mean, std, args.norm, args.prior_frames)
+    sampler = Sampler(bundle, train_ids, args.balance, args.jitter, args.history_prob if args.norm != "global" else 0,
+                      args.history_max, args.seed)
+    channels = [int(c) for c in args.channels.split(",")] if args.channels else None
+    groups = 2 if args.norm == "both" else 1
+    net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups)
+    params = sum(p.numel() for p in net.parameters())
+    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    # Early stopping scores an evenly spaced subset of the validation clips each epoch (cost); the
+    # temperature is fitted on all of them at the end.
+    val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
+    log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
+         "val_clips": int(len(val_ids)), "test_clips": int(len(test_ids)), "params": params, "in_dim": norm.in_dim})
+    best = {"score": -1.0, "epoch": 0, "state": None}
+    history = []
+    for epoch in range(1, args.epochs + 1):
+        t0 = time.time()
+        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None)
+        rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
+        if len(val_ids):
+            ev = evaluate(net, norm, val_epoch, args.seed, control=args.control or None)
+            rec["val_uar_file"] = ev["file"]["uar"]
+            rec["val_uar_session"] = ev["session"]["uar"]
+            # Live sessions and single files both matter: choose on the mean of the two modes.
+            rec["val_score"] = (ev["file"]["uar"] + ev["session"]["uar"]) / 2
+        else:
+            rec["val_score"] = float(epoch)
+        if rec["val_score"] > best["score"]:
+            buf = io.BytesIO()
+            torch.save(net.state_dict(), buf)
+            best = {"score": rec["val_score"], "epoch": epoch, "state": buf.getvalue()}
+        rec["best_epoch"] = best["epoch"]
+        rec["seconds_total"] = round(time.time() - t0, 1)
+        history.append(rec)
+        log(rec)
+        if epoch - best["epoch"] >= args.patience:
+            log({"event": "early_stop", "epoch": epoch, "best_epoch": best["epoch"]})
+            break
+    net.load_state_dict(torch.load(io.BytesIO(best["state"])))
+    net.eval()
+    result = {"best_epoch": best["epoch"], "best_val_score": best["score"], "epochs_run": len(history), "params": params,
+              "history": history, "temperature": 1.0}
+    if len(val_ids):
+        ev = evaluate(net, norm, val_ids, args.seed, control=args.control or None)
+        logits = np.concatenate([ev["file"]["logits"], ev["session"]["logits"]]) if args.norm != "global" else ev["file"]["logits"]
+        truth = np.concatenate([bundle.label[[i for i, _ in ev[m]["items"]]] for m in (("file", "session") if args.norm != "global" else ("file",))])
+        t = fit_temperature(logits, truth)
+        result["temperature"] = t
+        result["validation"] = {"uar_file": ev["file"]["uar"], "uar_session": ev["session"]["uar"],
+                                "ece_window_raw": ece(softmax(logits), truth), "ece_window_calibrated": ece(softmax(logits, t), truth)}
+    if len(test_ids):
+        ev = evaluate(net, norm, test_ids, args.seed + 1, control=args.control or None)
+        test = {}
+        for mode in ("file", "session"):
+            e = ev[mode]
+            wtruth = bundle.label[[i for i, _ in e["items"]]]
+            test[mode] = {
+                "uar": e["uar"], "acc": e["acc"],
+                "window_pred": e["logits"].argmax(1).tolist(),
+                "window_clip": [i for i, _ in e["items"]],
+                "utt_pred": e["utt"].tolist(),
+                "ece_window_raw": ece(softmax(e["logits"]), wtruth),
+                "ece_window_calibrated": ece(softmax(e["logits"], result["temperature"]), wtruth),
+            }
+        result["test"] = test
+    result["seconds"] = round(time.time() - t_start, 1)
+    return net, norm, result

@@ -1,0 +1,13 @@
+import { join } from 'node:path';
+import { readManifest } from './manifest.js';
+import { leaveOneCorpusOut, speakerFolds } from './splits.js';
+import { planOf, writeCvBundle } from './cv-bundle.js';
+const root = '/work/shared/corpora';
+const m = await readManifest(join(root, 'manifest.csv'), root);
+const out = process.argv[2];
+const aug = Number(process.argv[3] ?? 2);
+const only = process.argv[4] ? new Set(process.argv[4].split(',')) : null;
+const rows = only ? m.rows.filter((r) => only.has(r.corpus)) : m.rows;
+const plan = [...planOf('ravdess', speakerFolds(rows, 'ravdess', 6, rows.filter((r) => r.corpus !== 'ravdess'))), ...(only ? [] : planOf('loco', leaveOneCorpusOut(rows)))];
+await writeCvBundle(out, rows, plan, { augmentCopies: aug, seed: 1, windowFrames: 300, quiet: true });
+console.log('done');
