@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { ffmpeg, referenceWav, sox } from '../test/transcode.js';
+import { ffmpeg, LOSSLESS_16BIT, referenceWav, sox } from '../test/transcode.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-batch-'));
 const rows = manifestRows();
@@ -77,7 +77,7 @@ describe('predict --split-channels: a two-party recording gives one timeline per
         [lines[1], alone1],
       ] as const) {
         // Each channel is its own session: the timeline of that party's recording alone
-        // (16-bit: labels equal, scores within 0.03; Opus at 96 kb/s: 80% of labels),
+        // (16-bit: labels equal, scores within LOSSLESS_16BIT's bound; Opus at 96 kb/s: 80% of labels),
         // then silence where the shorter party's channel was padded.
         let agree = 0;
         let voiced = 0;
@@ -87,7 +87,7 @@ describe('predict --split-channels: a two-party recording gives one timeline per
           if (!e.voiced) return;
           voiced++;
           if (got.label === e.label) agree++;
-          if (!lossy) for (const [l, v] of Object.entries(e.scores!)) expect(Math.abs(got.scores![l] - v)).toBeLessThan(0.03);
+          if (!lossy) for (const [l, v] of Object.entries(e.scores!)) expect(Math.abs(got.scores![l] - v)).toBeLessThanOrEqual(LOSSLESS_16BIT.maxScoreDiff);
         });
         expect(agree / voiced).toBeGreaterThanOrEqual(lossy ? 0.8 : 1);
         for (const e of line.timeline.slice(alone.timeline.length)) expect(e.voiced).toBe(false);

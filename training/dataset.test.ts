@@ -7,6 +7,7 @@ import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { extractFeatures } from '../core/features/extract.js';
 import { describeAugment } from './augment/index.js';
 import { buildDataset } from './dataset.js';
+import { trimSilence } from './features/trim.js';
 import { FeatureCache } from './features/cache.js';
 import { readManifest, type ManifestRow } from './manifest.js';
 import { corporaDir } from '../test/corpora.js';
@@ -34,9 +35,9 @@ describe('buildDataset', () => {
     expect(new Set(ids).size).toBe(ids.length);
     expect(ids.some((id) => id.endsWith('|clean'))).toBe(false);
     expect(ds.clips.filter((c) => c.part !== 'train' && c.augment)).toHaveLength(0);
-    // Originals carry exactly core's features of the decoded file.
+    // Originals carry exactly core's features of the decoded file, trimmed as every corpus clip is.
     const orig = ds.clips.find((c) => c.part === 'test')!;
-    const direct = extractFeatures(await decodeAudioFile(orig.row.file));
+    const direct = extractFeatures(trimSilence(await decodeAudioFile(orig.row.file)));
     expect(orig.features.frames).toBe(direct.frames);
     expect(Array.from(orig.features.data)).toEqual(Array.from(direct.data));
     expect(ds.normalization.mean).toHaveLength(42);
