@@ -125,6 +125,7 @@ export class RedisBus implements SessionBus {
   }
 
   async sessions(): Promise<SessionInfo[]> {
+    if (!this.connected()) throw new Error('Redis is not connected');
     const ids = await this.pub.sMembers(SESSIONS);
     if (ids.length === 0) return [];
     const infos = await this.pub.mGet(ids.map(infoKey));
@@ -145,7 +146,7 @@ export class RedisBus implements SessionBus {
   }
 
   async subscribe(sessionId: string, listener: SessionListener, onUnavailable?: (reason: string) => void): Promise<Subscription | undefined> {
-    if (!this.sub.isReady || !this.pub.isReady) throw new Error('Redis is not connected');
+    if (!this.connected()) throw new Error('Redis is not connected');
     const onMessage = (message: string): void => {
       try {
         listener(JSON.parse(message) as SessionEvent);
@@ -199,14 +200,23 @@ export class RedisBus implements SessionBus {
     this.sub.on('error', (e: Error) => down('subscriber', e));
     this.pub.on('reconnecting', () => down('commands'));
     this.sub.on('reconnecting', () => down('subscriber'));
-    this.pub.on('ready', () => {
-      if (up) return;
+    // Up again only when both connections are: a listing that works while the subscriber
+    // connection is still reconnecting would promise subscriptions that then fail.
+    const ready = (): void => {
+      if (up || !this.connected()) return;
       up = true;
       this.options.onUp?.(true);
       this.log.info({ sessions: this.own.size }, 'redis reachable again: listing this replica’s live sessions');
       for (const info of this.own.values()) this.register(info);
       void this.beat();
-    });
+    };
+    this.pub.on('ready', ready);
+    this.sub.on('ready', ready);
+  }
+
+  /** Both the command and the subscriber connection are up. */
+  private connected(): boolean {
+    return this.pub.isReady && this.sub.isReady;
   }
 
   private register(info: SessionInfo): void {
