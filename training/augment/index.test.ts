@@ -13,7 +13,7 @@ import { addNoise } from './noise.js';
 import { deriveSeed } from './rng.js';
 import { changeSpeed } from './speed.js';
 import { pitchShift } from './pitch.js';
-import { corpusClips, spectralPeak, SR, tone, type CorpusClip } from './testing.js';
+import { corpusClips, spectralPeak, SR, tone, type CorpusClip } from '../../test/signals.js';
 
 const finiteAndClipped = (x: Float32Array) => x.every((v) => Number.isFinite(v) && v >= -1 && v <= 1);
 

@@ -3,7 +3,7 @@ import FFT from 'fft.js';
 import { ACTIVE_FRAME, activeFrameMask, activePower, addNoise, framePowers, pinkNoise, whiteNoise } from './noise.js';
 import { deriveSeed, Rng } from './rng.js';
 import { applyAugment } from './index.js';
-import { corpusClips, db, SR, tone, type CorpusClip } from './testing.js';
+import { corpusClips, db, SR, tone, type CorpusClip } from '../../test/signals.js';
 
 /**
  * SNR over the speech frames: noise.ts decides which 20 ms frames are speech (activeFrameMask,

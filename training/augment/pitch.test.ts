@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
-import { corpusClips, db, onOff, rms, spectralPeak, SR, tone, type CorpusClip } from './testing.js';
+import { corpusClips, db, onOff, rms, spectralPeak, SR, tone, type CorpusClip } from '../../test/signals.js';
 
 /**
  * F0 track (Hz, NaN where unvoiced): 40 ms frames every 10 ms within 20 dB of the loudest frame,

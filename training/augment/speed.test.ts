@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { changeSpeed, effectiveSpeed } from './speed.js';
-import { onOff, rms, spectralPeak, SR, tone } from './testing.js';
+import { onOff, rms, spectralPeak, SR, tone } from '../../test/signals.js';
 
 describe('changeSpeed', () => {
   it.each([

@@ -4,9 +4,9 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import FFT from 'fft.js';
-import { decodeAudioFile } from '../../core/audio/decode-file.js';
+import { decodeAudioFile } from '../core/audio/decode-file.js';
+import { corporaDir } from './corpora.js';
 
 export const SR = 16000;
 
@@ -63,13 +63,6 @@ export function onOff(x: Float32Array, fraction = 0.25): [number, number] {
   let last = powers.length - 1;
   while (last > 0 && !(powers[last] > max * fraction)) last--;
   return [first / 100, (last + 1) / 100];
-}
-
-const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-
-/** The real corpora folder: $UNDERTONE_CORPORA or ../shared/corpora beside the project root. */
-export function corporaDir(): string {
-  return process.env.UNDERTONE_CORPORA ?? path.resolve(PROJECT_ROOT, '../shared/corpora');
 }
 
 export interface CorpusClip {
