@@ -77,7 +77,11 @@ describe('undertone serve --workers 2', () => {
   });
 
   it('/metrics aggregates both workers', async () => {
-    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    // A worker releases a session just after its client has seen the close: read the gauge once
+    // both workers have (it failed 1 of 3 full runs when scraped at once).
+    const scrape = async () => (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+    await expect.poll(scrape, { timeout: 5_000 }).toMatch(/^undertone_live_sessions 0$/m);
+    const text = await scrape();
     expect(text).toMatch(/^undertone_sessions_total\{encoding="pcm_f32le",band="wideband"\} 6$/m);
     expect(text).toMatch(/^undertone_errors_total\{code="overloaded"\} 1$/m);
     expect(text).toMatch(/^undertone_live_sessions 0$/m);
