@@ -4,7 +4,7 @@
  * runs one per session; `undertone predict` and evaluation run one per file (one push, then
  * finish()). Sharing this class is what makes the server's labels equal predict's.
  */
-import { FEATURE_CONFIG, type FeatureConfig, rmsIndex } from './features/config.js';
+import { FEATURE_CONFIG, type FeatureConfig } from './features/config.js';
 import { FrameFeatureComputer } from './features/frame-features.js';
 import { IncrementalExtractor } from './features/incremental.js';
 import { FeatureHistory } from './features/history.js';
@@ -52,10 +52,7 @@ export class StreamAnalyzer {
     this.extractor = new IncrementalExtractor(computer);
     // The window plus one second of frames: enough for the window of the label being cut.
     this.history = new FeatureHistory(computer.dim, settings.window.frames + this.config.sampleRate / this.config.hopLength + 4);
-    const { normalization } = settings;
-    this.stats = normalization.session
-      ? new SessionStats({ ...normalization, session: normalization.session }, settings.voicing.thresholdDb, rmsIndex(this.config))
-      : undefined;
+    this.stats = SessionStats.forModel(settings.normalization, settings.voicing, this.config);
   }
 
   /** Samples pushed so far. */

@@ -8,8 +8,9 @@
  *
  *   m = sum(z) / (n0 + n),   v = (n0 + sum(z^2)) / (n0 + n) - m^2,   s = sqrt(max(v, VAR_FLOOR))
  */
+import { FEATURE_CONFIG, type FeatureConfig, rmsIndex } from '../features/config.js';
 import type { FeatureHistory } from '../features/history.js';
-import type { Normalization, SessionNormalization } from './window.js';
+import type { Normalization, SessionNormalization, VoicingGate } from './window.js';
 
 export const SESSION_VAR_FLOOR = 1e-4;
 
@@ -31,6 +32,12 @@ export class SessionStats {
     this.sumSq = new Float64Array(dim);
     this.mean = new Float64Array(dim);
     this.std = new Float64Array(dim).fill(1);
+  }
+
+  /** The statistics a model's normalisation asks for, gated by its voicing threshold; undefined without session normalisation. */
+  static forModel(normalization: Normalization, voicing: VoicingGate, config: FeatureConfig = FEATURE_CONFIG): SessionStats | undefined {
+    const { session } = normalization;
+    return session ? new SessionStats({ ...normalization, session }, voicing.thresholdDb, rmsIndex(config)) : undefined;
   }
 
   /** Voiced frames counted so far. */

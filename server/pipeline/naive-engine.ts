@@ -10,7 +10,7 @@
  * audio. Only the cost differs: ~3x the frames computed per second, and one call per window.
  */
 import { performance } from 'node:perf_hooks';
-import { FEATURE_CONFIG, type FeatureConfig, framesCompleteAt, rmsIndex } from '../../core/features/config.js';
+import { FEATURE_CONFIG, type FeatureConfig, framesCompleteAt } from '../../core/features/config.js';
 import { extractFeatures } from '../../core/features/extract.js';
 import { FrameFeatureComputer } from '../../core/features/frame-features.js';
 import { FeatureHistory } from '../../core/features/history.js';
@@ -77,10 +77,7 @@ export class NaiveAnalyzer {
     this.computer = new FrameFeatureComputer(config);
     // The window's samples plus one second: a chunk may carry the stream past the label point.
     this.samples = new SampleBuffer((metadata.window.frames - 1) * config.hopLength + config.frameLength + config.sampleRate);
-    const { normalization } = metadata;
-    this.stats = normalization.session
-      ? new SessionStats({ ...normalization, session: normalization.session }, metadata.voicing.thresholdDb, rmsIndex(config))
-      : undefined;
+    this.stats = SessionStats.forModel(metadata.normalization, metadata.voicing, config);
   }
 
   push(samples: Float32Array): DueWindow[] {

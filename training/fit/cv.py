@@ -2,7 +2,6 @@
 """Fits every fold of a bundle's plan.json (training/cv-bundle.ts) and writes one JSON per fold
 with the test speakers' per-file outcomes in file and session mode, for the TypeScript report.
 Progress: one JSON line per event on stdout. Run with Debian's /usr/bin/python3 (python3-torch)."""
-import argparse
 import json
 import os
 import sys
@@ -11,20 +10,13 @@ import time
 import torch
 
 from bundle import Bundle
-from train_split import add_recipe_args, fit_split
-
-
-def log(obj):
-    print(json.dumps(obj), flush=True)
+from train_split import fit_split, log, recipe_parser
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bundle", required=True)
-    ap.add_argument("--out", required=True)
+    ap = recipe_parser()
     ap.add_argument("--group", default="", help="only folds of these groups (comma-separated), e.g. ravdess,loco")
     ap.add_argument("--folds", default="", help="only these fold names (comma-separated)")
-    add_recipe_args(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)

@@ -3,7 +3,6 @@
 with each clip's part) and exports it: model.onnx (calibrated probabilities), parity.json,
 fit.json (per-epoch history, best epoch, temperature). Python only fits: it never touches audio.
 Progress: one JSON line per event on stdout. Run by training/fit-runner.ts with /usr/bin/python3."""
-import argparse
 import json
 import os
 import sys
@@ -13,19 +12,12 @@ import torch
 
 from bundle import Bundle
 from export import export_onnx, write_parity
-from train_split import add_recipe_args, fit_split
-
-
-def log(obj):
-    print(json.dumps(obj), flush=True)
+from train_split import fit_split, log, recipe_parser
 
 
 def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--bundle", required=True)
-    ap.add_argument("--out", required=True)
+    ap = recipe_parser()
     ap.add_argument("--parity-clips", type=int, default=4)
-    add_recipe_args(ap)
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
     os.makedirs(args.out, exist_ok=True)

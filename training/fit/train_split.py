@@ -1,7 +1,9 @@
 """Fits one split (train / validation / test clip ids of a bundle): the shared core of fit.py
 (the shipped model) and cv.py (every fold of a plan). Early stopping and the temperature are
 chosen on the validation speakers only; the test clips are scored once, with the chosen weights."""
+import argparse
 import io
+import json
 import math
 import time
 
@@ -13,6 +15,20 @@ from loop import ece, evaluate, fit_temperature, softmax, train_epoch
 from nets import build
 from normalise import Normaliser
 from sampler import Sampler
+
+
+def log(obj):
+    """One JSON line per event on stdout: the progress training/python.ts relays."""
+    print(json.dumps(obj), flush=True)
+
+
+def recipe_parser():
+    """The flags every fitting script takes: the bundle, the output folder and the recipe."""
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--bundle", required=True)
+    ap.add_argument("--out", required=True)
+    add_recipe_args(ap)
+    return ap
 
 
 def add_recipe_args(ap):
