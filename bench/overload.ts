@@ -179,7 +179,7 @@ try {
   console.log(
     `\ntargets (issue 12): p99 < 100 ms: ${p99 < 100 ? 'met' : 'NOT met'}; peak admitted >= 80 % of capacity: ${peak >= 0.8 * capacity ? 'met' : 'NOT met'}; nothing admitted cut: ${cut === 0 ? 'met' : 'NOT met'}`,
   );
-  for (const limit of ['latency', 'pace', 'queue', 'lag', 'sessions']) {
+  for (const limit of ['latency', 'utilization', 'pace', 'queue', 'lag', 'sessions']) {
     console.log(`server: undertone_sessions_shed_total{limit="${limit}"} = ${(await readMetric(server.http, `undertone_sessions_shed_total{limit="${limit}"}`)) ?? 0}`);
   }
 } finally {

@@ -1,11 +1,13 @@
 /**
  * The headroom gate with explicit clocks (no server, no timers): admits while the window's p95
  * label latency is within the target, refuses over it (limit `latency`, the measure in the
- * reason), admits again once the late labels leave the window; paces a burst of arrivals to
- * max(PACE_FLOOR, live x PACE_GROWTH) a window; target 0 turns it off.
+ * reason), admits again once the late labels leave the window; predicts one more session's busy
+ * share from the settled sessions and counts the ones just admitted (limit `utilization`); holds
+ * a cold process to PACE_FLOOR unsettled admissions; target 0 turns it off.
  */
 import { describe, expect, it } from 'vitest';
-import { HeadroomGate, PACE_FLOOR, PACE_GROWTH, RecentLatency } from './headroom.js';
+import { HeadroomGate, PACE_FLOOR, RecentLatency, SETTLE_MS } from './headroom.js';
+import { RecentUtilization } from './utilization.js';
 
 function observeMany(latency: RecentLatency, ms: number, count: number, at: number): void {
   for (let i = 0; i < count; i++) latency.observe(ms, at);
@@ -40,20 +42,36 @@ describe('HeadroomGate', () => {
     expect(gate.check(10, 1250)).toBeUndefined();
   });
 
-  it(`paces a burst: at most max(${PACE_FLOOR}, live x ${PACE_GROWTH}) admissions a window`, () => {
-    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000) }, { targetMs: 50 });
+  it(`holds a cold process to ${PACE_FLOOR} unsettled admissions, then admits again once they settle`, () => {
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000) }, { targetMs: 50, maxUtilization: 0.8 });
     for (let i = 0; i < PACE_FLOOR; i++) {
       expect(gate.check(i, 0)).toBeUndefined();
-      gate.admitted();
+      gate.admitted(0);
     }
     expect(gate.check(PACE_FLOOR, 10)).toMatchObject({ limit: 'pace' });
-    // The next window: a larger process grows by its fraction.
-    const live = 400;
-    for (let i = 0; i < live * PACE_GROWTH; i++) {
-      expect(gate.check(live, 1000)).toBeUndefined();
-      gate.admitted();
+    expect(gate.check(PACE_FLOOR, SETTLE_MS)).toBeUndefined();
+  });
+
+  it('predicts the busy share of one more session from the settled ones, counting those just admitted', () => {
+    const utilization = new RecentUtilization(1000);
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000), utilization }, { targetMs: 50, maxUtilization: 0.8 });
+    // 100 settled sessions keep the process 40 % busy: 0.4 % each, room for 100 more.
+    utilization.observe(0.4, 0);
+    let live = 100;
+    let admitted = 0;
+    while (gate.check(live, 10) === undefined) {
+      gate.admitted(10);
+      live++;
+      admitted++;
     }
-    expect(gate.check(live, 1001)).toMatchObject({ limit: 'pace', reason: expect.stringContaining(`${live * PACE_GROWTH} new sessions`) });
+    expect(admitted).toBe(100);
+    expect(gate.check(live, 10)).toMatchObject({ limit: 'utilization', reason: expect.stringContaining('above the limit 80 %') });
+    // Once they settle and show in the measure, the process is full.
+    utilization.observe(0.8, SETTLE_MS + 10);
+    expect(gate.check(live, SETTLE_MS + 20)).toMatchObject({ limit: 'utilization' });
+    // Half of them leave: room again.
+    utilization.observe(0.4, SETTLE_MS + 1500);
+    expect(gate.check(live - 100, SETTLE_MS + 1600)).toBeUndefined();
   });
 
   it('adds the median event-loop lag (a busy loop reads every message late), ignoring a lone spike', () => {

@@ -16,19 +16,28 @@
  * plus the median lag (the median, as CoDel takes a minimum: a GC pause or a scheduler hiccup is
  * not a standing queue) over the last window.
  *
- * Two parts:
+ * Measured delay alone warns too late: labels stay on time until a process is nearly saturated,
+ * and a new session's load shows only after it streams for a second or two, so a burst of
+ * arrivals admitted on a good latency reading overshoots (measured: 122 % of the ramp capacity
+ * admitted, p99 2.5 s). So the gate also predicts: from the process's busy share (utilization.ts)
+ * and its settled sessions it estimates what one session costs, adds the cost of the sessions
+ * admitted in the last SETTLE_MS (not yet visible in the measure), and admits one more only if
+ * the total stays within `maxUtilization`. Until there are enough settled sessions to estimate a
+ * cost, it admits at most PACE_FLOOR unsettled sessions at a time.
+ *
+ * Parts:
  * - `RecentLatency`: samples (ms) of the last `windowMs`;
- * - `HeadroomGate`: refuses while that figure exceeds the target, and paces
- *   admissions (a new session's load shows only after it streams for a second or two): at most
- *   max(PACE_FLOOR, live x PACE_GROWTH) admissions per window, so a burst of arrivals cannot all
- *   be let in before the measure catches up.
+ * - `HeadroomGate`: refuses while the measured delay exceeds the target, or while the predicted
+ *   busy share of one more session exceeds the limit.
  */
 import { performance } from 'node:perf_hooks';
 
-/** Admissions per window whatever the load (so a fresh or idle process takes a burst of this many at once). */
-export const PACE_FLOOR = 64;
-/** ... or this fraction of the live sessions per window, when larger (growth of at most 50 % a second). */
-export const PACE_GROWTH = 0.5;
+/** Unsettled admissions allowed before a cost per session can be estimated (a cold or idle process). */
+export const PACE_FLOOR = 32;
+/** How long (ms) a new session's load takes to show in the busy share: it is unsettled until then. */
+export const SETTLE_MS = 2500;
+/** Settled sessions needed before their busy share gives a cost per session. */
+export const MIN_SETTLED = 8;
 
 /** Label latencies (ms) of the last `windowMs`. */
 export class RecentLatency {
@@ -67,18 +76,21 @@ export interface HeadroomOptions {
   readonly targetMs: number;
   /** Which quantile of the window is held to the target (default p95). */
   readonly quantile?: number;
+  /** The busy share (0-1) the predicted load of one more session must stay within; 0 turns prediction off. */
+  readonly maxUtilization?: number;
 }
 
 /** Why a new session was turned away: no latency headroom, or admissions paced. */
 export interface HeadroomRefusal {
-  readonly limit: 'latency' | 'pace';
+  readonly limit: 'latency' | 'utilization' | 'pace';
   readonly reason: string;
 }
 
-/** What the gate measures: label latencies and event-loop lag samples over the same window. */
+/** What the gate measures: label latencies and event-loop lag samples over the same window, and the busy share. */
 export interface HeadroomMeasures {
   readonly labels: RecentLatency;
   readonly loopLag: RecentLatency;
+  readonly utilization?: { current(now: number): number | undefined };
 }
 
 /** The measured delay (ms), 0 before there are samples (the /metrics gauge). */
@@ -87,8 +99,8 @@ export function measuredDelayMs(measures: HeadroomMeasures, now: number): number
 }
 
 export class HeadroomGate {
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private admittedInWindow = 0;
+  /** Times of the admissions of the last SETTLE_MS, oldest first. */
+  private unsettled: number[] = [];
 
   constructor(
     private readonly measures: HeadroomMeasures,
@@ -115,17 +127,35 @@ export class HeadroomGate {
         reason: `label delay ${Math.round(m.delayMs)} ms (label latency p${Math.round(q * 100)} ${Math.round(m.labelMs)} ms + event-loop lag median ${Math.round(m.lagMs)} ms, last ${this.measures.labels.windowMs} ms) is above the target ${targetMs} ms`,
       };
     }
-    if (now - this.windowStart >= this.measures.labels.windowMs) {
-      this.windowStart = now;
-      this.admittedInWindow = 0;
+    return this.predict(live, now);
+  }
+
+  /** The refusal when one more session would take the process past maxUtilization (or past the cold-start pace). */
+  private predict(live: number, now: number): HeadroomRefusal | undefined {
+    while (this.unsettled.length > 0 && now - this.unsettled[0] >= SETTLE_MS) this.unsettled.shift();
+    const pending = this.unsettled.length;
+    const settled = live - pending;
+    const limit = this.options.maxUtilization ?? 0;
+    const busy = this.measures.utilization?.current(now);
+    if (limit > 0 && busy !== undefined && settled >= MIN_SETTLED) {
+      // Fixed costs are charged to the sessions too: the estimate errs high, the gate admits fewer.
+      const perSession = busy / settled;
+      const predicted = busy + (pending + 1) * perSession;
+      if (predicted <= limit) return undefined;
+      return {
+        limit: 'utilization',
+        reason: `busy ${Math.round(busy * 100)} % with ${settled} settled sessions (+${pending} just admitted) would reach ${Math.round(predicted * 100)} % with one more, above the limit ${Math.round(limit * 100)} %`,
+      };
     }
-    const budget = Math.max(PACE_FLOOR, Math.ceil(live * PACE_GROWTH));
-    if (this.admittedInWindow >= budget) return { limit: 'pace', reason: `admitting at most ${budget} new sessions a second until their latency is measured` };
+    // Fewer settled sessions than that: the busy share is mostly not theirs (start-up, model
+    // loading, a neighbour's burst), so it says nothing of what a session costs; only the
+    // cold-start pace and the measured delay hold admissions back.
+    if (pending >= PACE_FLOOR) return { limit: 'pace', reason: `admitting at most ${PACE_FLOOR} new sessions until their load is measured` };
     return undefined;
   }
 
   /** One session was admitted (after every other check passed). */
-  admitted(): void {
-    this.admittedInWindow++;
+  admitted(now = performance.now()): void {
+    this.unsettled.push(now);
   }
 }

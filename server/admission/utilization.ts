@@ -1,0 +1,57 @@
+/**
+ * How busy this process is: the share of wall time over the last window in which it was working,
+ * the larger of two views.
+ * - Event-loop utilisation (`performance.eventLoopUtilization`): the share of time the loop ran
+ *   callbacks. It also rises when the OS takes the core away (a CPU hog next door): work then
+ *   takes longer in wall time.
+ * - CPU time of the process (`process.cpuUsage`, all threads) per wall time: work done off the
+ *   loop (inference threads, GC helpers) that the loop's view misses.
+ *
+ * Label latency stays flat until a process is nearly saturated and then climbs within a second
+ * or two (a hockey stick), so it warns too late to pace admissions by. Utilisation rises in
+ * proportion to the sessions a process carries, so it predicts what one more session will cost
+ * (headroom.ts) before the latency shows it.
+ */
+import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+
+interface Sample {
+  readonly at: number;
+  readonly busy: number;
+}
+
+export class RecentUtilization {
+  private samples: Sample[] = [];
+  private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
+  private lastCpu = process.cpuUsage();
+  private lastAt = performance.now();
+
+  constructor(readonly windowMs = 1000) {}
+
+  /** Records the share of time busy since the previous call (called by a timer, every ~100 ms). */
+  sample(now = performance.now()): void {
+    const elu = performance.eventLoopUtilization(this.lastElu);
+    this.lastElu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage(this.lastCpu);
+    this.lastCpu = process.cpuUsage();
+    const wallMs = now - this.lastAt;
+    this.lastAt = now;
+    if (wallMs <= 0) return;
+    const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
+    this.observe(Math.max(elu.utilization, cpuShare), now);
+  }
+
+  /** Records a busy share (0-1, may exceed 1 with busy threads) measured at `now` (tests drive this directly). */
+  observe(busy: number, now: number): void {
+    this.samples.push({ at: now, busy });
+    let drop = 0;
+    while (drop < this.samples.length && now - this.samples[drop].at > this.windowMs) drop++;
+    if (drop > 0) this.samples = this.samples.slice(drop);
+  }
+
+  /** Mean busy share over the window, or undefined before a sample. */
+  current(now = performance.now()): number | undefined {
+    const live = this.samples.filter((s) => now - s.at <= this.windowMs);
+    if (live.length === 0) return undefined;
+    return live.reduce((sum, s) => sum + s.busy, 0) / live.length;
+  }
+}
