@@ -48,6 +48,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
                        that saw it); --kd-alpha A (default 0.5) weight of that term, --kd-temperature T (default 2)
   --control length     control run: every real frame blanked, so only padding and length are left
+  --jobs N             with --cv: folds fitted by N processes side by side (default 1; 2 uses both
+                       cores of an otherwise idle 2-core machine)
   --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
@@ -107,6 +109,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'kd-alpha': { type: 'string', default: '0.5' },
       'kd-temperature': { type: 'string', default: '2' },
       threads: { type: 'string', default: '1' },
+      jobs: { type: 'string', default: '1' },
       name: { type: 'string' },
       tag: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -121,7 +124,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -137,6 +140,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       kdAlpha: decimal(0, 1)(values['kd-alpha'], '--kd-alpha'),
       kdTemperature: decimal(0.01, 100)(values['kd-temperature'], '--kd-temperature'),
       threads: integer(1, 1024)(values.threads, '--threads'),
+      jobs: integer(1, 64)(values.jobs, '--jobs'),
       ...(values['max-per-speaker'] ? { maxPerSpeaker: integer(1, 1e9)(values['max-per-speaker'], '--max-per-speaker') } : {}),
     };
   } catch (e) {
@@ -203,6 +207,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       seed: common.seed,
       windowFrames: Math.round(common.windowSeconds * 100),
       fit,
+      jobs: n.jobs,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);
