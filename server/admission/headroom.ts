@@ -19,10 +19,13 @@
  * Measured delay alone warns too late: labels stay on time until a process is nearly saturated,
  * and a new session's load shows only after it streams for a second or two, so a burst of
  * arrivals admitted on a good latency reading overshoots (measured: 122 % of the ramp capacity
- * admitted, p99 2.5 s). So the gate also predicts: from the process's busy share (utilization.ts)
- * and its settled sessions it estimates what one session costs, adds the cost of the sessions
- * admitted in the last SETTLE_MS (not yet visible in the measure), and admits one more only if
- * the total stays within `maxUtilization`. Until there are enough settled sessions to estimate a
+ * admitted, p99 2.5 s). So the gate also predicts: from the busy share (utilization.ts: the larger
+ * of this process's and its machine's) and its settled sessions it estimates what one session
+ * costs, adds the cost of the sessions admitted in the last SETTLE_MS (not yet visible in the
+ * measure), and admits one more only if the total stays within `maxUtilization`. Charging the
+ * whole busy share to the sessions errs high (fixed costs, a neighbour's load): the gate then
+ * admits fewer, which is the side to err on; with a CPU hog next door it admits only what the
+ * cores left over can carry. Until there are enough settled sessions to estimate a
  * cost, it admits at most PACE_FLOOR unsettled sessions at a time.
  *
  * Parts:

@@ -1,6 +1,5 @@
 /**
- * How busy this process is: the share of wall time over the last window in which it was working,
- * the larger of two views.
+ * How busy this process and its machine are: over the last window, the largest of three views.
  * - Event-loop utilisation (`performance.eventLoopUtilization`): the share of time the loop ran
  *   callbacks. It also rises when the OS takes the core away (a CPU hog next door): work then
  *   takes longer in wall time.
@@ -12,7 +11,22 @@
  * proportion to the sessions a process carries, so it predicts what one more session will cost
  * (headroom.ts) before the latency shows it.
  */
+import { cpus } from 'node:os';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+
+const MACHINE_SAMPLE_MS = 250;
+
+/** Busy and total CPU time (ms) of the machine, summed over its cores, since boot. */
+function machineTimes(): { busy: number; total: number } {
+  let busy = 0;
+  let total = 0;
+  for (const { times } of cpus()) {
+    const all = times.user + times.nice + times.sys + times.idle + times.irq;
+    total += all;
+    busy += all - times.idle;
+  }
+  return { busy, total };
+}
 
 interface Sample {
   readonly at: number;
@@ -24,6 +38,9 @@ export class RecentUtilization {
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
+  private lastMachine = machineTimes();
+  private lastMachineAt = performance.now();
+  private machineBusy = 0;
 
   constructor(readonly windowMs = 1000) {}
 
@@ -37,7 +54,14 @@ export class RecentUtilization {
     this.lastAt = now;
     if (wallMs <= 0) return;
     const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
-    this.observe(Math.max(elu.utilization, cpuShare), now);
+    if (now - this.lastMachineAt >= MACHINE_SAMPLE_MS) {
+      const machine = machineTimes();
+      const total = machine.total - this.lastMachine.total;
+      if (total > 0) this.machineBusy = (machine.busy - this.lastMachine.busy) / total;
+      this.lastMachine = machine;
+      this.lastMachineAt = now;
+    }
+    this.observe(Math.max(elu.utilization, cpuShare, this.machineBusy), now);
   }
 
   /** Records a busy share (0-1, may exceed 1 with busy threads) measured at `now` (tests drive this directly). */

@@ -138,7 +138,7 @@ export class ServerMetrics {
     const utilization = this.recentUtilization;
     this.busyRatio = new Gauge({
       name: 'undertone_busy_ratio',
-      help: 'Share of the last second this process was busy (max of event-loop utilisation and CPU time per wall time; max over workers): what admission compares with --max-utilization',
+      help: 'Busy share over the last second: the largest of the event-loop utilisation and CPU time per wall time of this process and the CPU busy share of its machine (max over workers); admission predicts it with one more session against --max-utilization',
       aggregator: 'max',
       registers,
       collect() {
