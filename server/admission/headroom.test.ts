@@ -1,12 +1,12 @@
 /**
  * The headroom gate with explicit clocks (no server, no timers): admits while the window's p95
  * label latency is within the target, refuses over it (limit `latency`, the measure in the
- * reason), admits again once the late labels leave the window; predicts one more session's busy
- * share from the settled sessions and counts the ones just admitted (limit `utilization`); holds
- * a cold process to PACE_FLOOR unsettled admissions; target 0 turns it off.
+ * reason), admits again once the late labels leave the window; predicts the busy share with one
+ * more real-time stream from the cost per audio second, counting sessions not yet streaming
+ * (limit `utilization`); holds a cold process to PACE_FLOOR sessions; target 0 turns it off.
  */
 import { describe, expect, it } from 'vitest';
-import { HeadroomGate, PACE_FLOOR, RecentLatency, SETTLE_MS } from './headroom.js';
+import { HeadroomGate, PACE_FLOOR, RecentLatency } from './headroom.js';
 import { RecentUtilization } from './utilization.js';
 
 function observeMany(latency: RecentLatency, ms: number, count: number, at: number): void {
@@ -42,36 +42,29 @@ describe('HeadroomGate', () => {
     expect(gate.check(10, 1250)).toBeUndefined();
   });
 
-  it(`holds a cold process to ${PACE_FLOOR} unsettled admissions, then admits again once they settle`, () => {
-    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000) }, { targetMs: 50, maxUtilization: 0.8 });
-    for (let i = 0; i < PACE_FLOOR; i++) {
-      expect(gate.check(i, 0)).toBeUndefined();
-      gate.admitted(0);
-    }
-    expect(gate.check(PACE_FLOOR, 10)).toMatchObject({ limit: 'pace' });
-    expect(gate.check(PACE_FLOOR, SETTLE_MS)).toBeUndefined();
+  it(`admits at most ${PACE_FLOOR} sessions while too little audio flows to measure what a stream costs`, () => {
+    const utilization = new RecentUtilization(() => 0, 1000);
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000), utilization }, { targetMs: 50, maxUtilization: 0.8 });
+    expect(gate.check(PACE_FLOOR - 1, 0)).toBeUndefined();
+    expect(gate.check(PACE_FLOOR, 0)).toMatchObject({ limit: 'pace' });
+    // Their audio flows (real time: 1 s a second each): the cost is measured and there is room.
+    utilization.observe(0.2, PACE_FLOOR, 100);
+    expect(gate.check(PACE_FLOOR, 200)).toBeUndefined();
   });
 
-  it('predicts the busy share of one more session from the settled ones, counting those just admitted', () => {
-    const utilization = new RecentUtilization(1000);
+  it('predicts the busy share with one more real-time stream, counting every session not yet streaming', () => {
+    const utilization = new RecentUtilization(() => 0, 1000);
     const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000), utilization }, { targetMs: 50, maxUtilization: 0.8 });
-    // 100 settled sessions keep the process 40 % busy: 0.4 % each, room for 100 more.
-    utilization.observe(0.4, 0);
-    let live = 100;
-    let admitted = 0;
-    while (gate.check(live, 10) === undefined) {
-      gate.admitted(10);
-      live++;
-      admitted++;
-    }
-    expect(admitted).toBe(100);
-    expect(gate.check(live, 10)).toMatchObject({ limit: 'utilization', reason: expect.stringContaining('above the limit 80 %') });
-    // Once they settle and show in the measure, the process is full.
-    utilization.observe(0.8, SETTLE_MS + 10);
-    expect(gate.check(live, SETTLE_MS + 20)).toMatchObject({ limit: 'utilization' });
-    // Half of them leave: room again.
-    utilization.observe(0.4, SETTLE_MS + 1500);
-    expect(gate.check(live - 100, SETTLE_MS + 1600)).toBeUndefined();
+    // 100 sessions at real time keep the process 40 % busy: 0.4 % per stream, room for 100 more.
+    utilization.observe(0.4, 100, 0);
+    expect(gate.check(100, 10)).toBeUndefined();
+    expect(gate.check(199, 10)).toBeUndefined();
+    // 100 admitted whose audio does not flow yet already fill the room.
+    expect(gate.check(200, 10)).toMatchObject({ limit: 'utilization', reason: expect.stringContaining('with 100 sessions not yet streaming and one more it would reach 80 %') });
+    // A neighbour takes the machine: the same streams now show 70 % busy, so fewer fit.
+    utilization.observe(0.7, 100, 1500);
+    expect(gate.check(100, 1600)).toBeUndefined();
+    expect(gate.check(114, 1600)).toMatchObject({ limit: 'utilization' });
   });
 
   it('adds the median event-loop lag (a busy loop reads every message late), ignoring a lone spike', () => {
@@ -94,7 +87,6 @@ describe('HeadroomGate', () => {
     const gate = new HeadroomGate({ labels: latency, loopLag: latency }, { targetMs: 0 });
     for (let i = 0; i < 1000; i++) {
       expect(gate.check(i, 1)).toBeUndefined();
-      gate.admitted();
     }
   });
 });

@@ -17,16 +17,18 @@
  * not a standing queue) over the last window.
  *
  * Measured delay alone warns too late: labels stay on time until a process is nearly saturated,
- * and a new session's load shows only after it streams for a second or two, so a burst of
- * arrivals admitted on a good latency reading overshoots (measured: 122 % of the ramp capacity
- * admitted, p99 2.5 s). So the gate also predicts: from the busy share (utilization.ts: the larger
- * of this process's and its machine's) and its settled sessions it estimates what one session
- * costs, adds the cost of the sessions admitted in the last SETTLE_MS (not yet visible in the
- * measure), and admits one more only if the total stays within `maxUtilization`. Charging the
- * whole busy share to the sessions errs high (fixed costs, a neighbour's load): the gate then
- * admits fewer, which is the side to err on; with a CPU hog next door it admits only what the
- * cores left over can carry. Until there are enough settled sessions to estimate a
- * cost, it admits at most PACE_FLOOR unsettled sessions at a time.
+ * and a new session's load shows only once its client streams, so a burst of arrivals admitted on
+ * a good latency reading overshoots (measured: 122 % of the ramp capacity admitted, p99 2.5 s).
+ * So the gate also predicts, in audio seconds rather than sessions: the busy share
+ * (utilization.ts: the larger of this process's and its machine's) per second of audio received
+ * per second is what one real-time stream costs; every live session not yet streaming at real
+ * time (just admitted, or its client still connecting) is assumed to start, so
+ * predicted = busy + (live - audio rate + 1) x cost, and one more session is admitted only if
+ * that stays within `maxUtilization`. Charging the whole busy share to the audio errs high (fixed
+ * costs, a neighbour's load): the gate then admits fewer, which is the side to err on; with a CPU
+ * hog next door it admits only what the cores left over can carry. Until MIN_AUDIO_RATE seconds
+ * of audio a second are flowing there is no cost to go by, and at most PACE_FLOOR sessions not
+ * streaming are admitted.
  *
  * Parts:
  * - `RecentLatency`: samples (ms) of the last `windowMs`;
@@ -34,13 +36,12 @@
  *   busy share of one more session exceeds the limit.
  */
 import { performance } from 'node:perf_hooks';
+import type { Load } from './utilization.js';
 
-/** Unsettled admissions allowed before a cost per session can be estimated (a cold or idle process). */
+/** Sessions admitted while too little audio flows to measure what a stream costs (a cold or idle process). */
 export const PACE_FLOOR = 32;
-/** How long (ms) a new session's load takes to show in the busy share: it is unsettled until then. */
-export const SETTLE_MS = 2500;
-/** Settled sessions needed before their busy share gives a cost per session. */
-export const MIN_SETTLED = 8;
+/** Seconds of audio per second below which the cost of a stream is not estimated. */
+export const MIN_AUDIO_RATE = 8;
 
 /** Label latencies (ms) of the last `windowMs`. */
 export class RecentLatency {
@@ -93,7 +94,7 @@ export interface HeadroomRefusal {
 export interface HeadroomMeasures {
   readonly labels: RecentLatency;
   readonly loopLag: RecentLatency;
-  readonly utilization?: { current(now: number): number | undefined };
+  readonly utilization?: { current(now: number): Load | undefined };
 }
 
 /** The measured delay (ms), 0 before there are samples (the /metrics gauge). */
@@ -102,9 +103,6 @@ export function measuredDelayMs(measures: HeadroomMeasures, now: number): number
 }
 
 export class HeadroomGate {
-  /** Times of the admissions of the last SETTLE_MS, oldest first. */
-  private unsettled: number[] = [];
-
   constructor(
     private readonly measures: HeadroomMeasures,
     private readonly options: HeadroomOptions,
@@ -118,7 +116,7 @@ export class HeadroomGate {
     return { delayMs: (labelMs ?? 0) + (lagMs ?? 0), labelMs: labelMs ?? 0, lagMs: lagMs ?? 0 };
   }
 
-  /** The refusal for one more session, given the `live` sessions now; undefined when there is headroom (then `admitted()` counts it). */
+  /** The refusal for one more session, given the `live` sessions now; undefined when there is headroom. */
   check(live: number, now = performance.now()): HeadroomRefusal | undefined {
     const { targetMs } = this.options;
     if (targetMs <= 0) return undefined;
@@ -133,32 +131,23 @@ export class HeadroomGate {
     return this.predict(live, now);
   }
 
-  /** The refusal when one more session would take the process past maxUtilization (or past the cold-start pace). */
+  /** The refusal when one more real-time stream would take the busy share past maxUtilization (or past the cold-start pace). */
   private predict(live: number, now: number): HeadroomRefusal | undefined {
-    while (this.unsettled.length > 0 && now - this.unsettled[0] >= SETTLE_MS) this.unsettled.shift();
-    const pending = this.unsettled.length;
-    const settled = live - pending;
     const limit = this.options.maxUtilization ?? 0;
-    const busy = this.measures.utilization?.current(now);
-    if (limit > 0 && busy !== undefined && settled >= MIN_SETTLED) {
-      // Fixed costs are charged to the sessions too: the estimate errs high, the gate admits fewer.
-      const perSession = busy / settled;
-      const predicted = busy + (pending + 1) * perSession;
-      if (predicted <= limit) return undefined;
-      return {
-        limit: 'utilization',
-        reason: `busy ${Math.round(busy * 100)} % with ${settled} settled sessions (+${pending} just admitted) would reach ${Math.round(predicted * 100)} % with one more, above the limit ${Math.round(limit * 100)} %`,
-      };
+    if (limit <= 0) return undefined;
+    const load = this.measures.utilization?.current(now);
+    if (load === undefined || load.audioRate < MIN_AUDIO_RATE) {
+      // Sessions that send nothing end at the idle timeout, so this cannot hold the door shut for long.
+      if (live - (load?.audioRate ?? 0) < PACE_FLOOR) return undefined;
+      return { limit: 'pace', reason: `${live} sessions admitted while too little audio flows to measure their cost` };
     }
-    // Fewer settled sessions than that: the busy share is mostly not theirs (start-up, model
-    // loading, a neighbour's burst), so it says nothing of what a session costs; only the
-    // cold-start pace and the measured delay hold admissions back.
-    if (pending >= PACE_FLOOR) return { limit: 'pace', reason: `admitting at most ${PACE_FLOOR} new sessions until their load is measured` };
-    return undefined;
-  }
-
-  /** One session was admitted (after every other check passed). */
-  admitted(now = performance.now()): void {
-    this.unsettled.push(now);
+    const perStream = load.busy / load.audioRate;
+    const unseen = Math.max(0, live - load.audioRate);
+    const predicted = load.busy + (unseen + 1) * perStream;
+    if (predicted <= limit) return undefined;
+    return {
+      limit: 'utilization',
+      reason: `busy ${Math.round(load.busy * 100)} % at ${load.audioRate.toFixed(0)} s of audio a second; with ${Math.round(unseen)} sessions not yet streaming and one more it would reach ${Math.round(predicted * 100)} %, above the limit ${Math.round(limit * 100)} %`,
+    };
   }
 }

@@ -31,6 +31,16 @@ function machineTimes(): { busy: number; total: number } {
 interface Sample {
   readonly at: number;
   readonly busy: number;
+  /** Seconds of audio received per wall second since the previous sample. */
+  readonly audioRate: number;
+}
+
+/** What a window of samples says: the mean busy share and audio rate. */
+export interface Load {
+  /** Busy share (0-1; may exceed 1 with busy threads). */
+  readonly busy: number;
+  /** Seconds of audio received per wall second: a session streaming at real time adds 1. */
+  readonly audioRate: number;
 }
 
 export class RecentUtilization {
@@ -42,9 +52,15 @@ export class RecentUtilization {
   private lastMachineAt = performance.now();
   private machineBusy = 0;
 
-  constructor(readonly windowMs = 1000) {}
+  private lastAudio = 0;
 
-  /** Records the share of time busy since the previous call (called by a timer, every ~100 ms). */
+  /** @param audioSeconds seconds of audio this process has received so far (a running total). */
+  constructor(
+    private readonly audioSeconds: () => number,
+    readonly windowMs = 1000,
+  ) {}
+
+  /** Records the busy share and audio rate since the previous call (called by a timer, every ~100 ms). */
   sample(now = performance.now()): void {
     const elu = performance.eventLoopUtilization(this.lastElu);
     this.lastElu = performance.eventLoopUtilization();
@@ -54,6 +70,9 @@ export class RecentUtilization {
     this.lastAt = now;
     if (wallMs <= 0) return;
     const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
+    const audio = this.audioSeconds();
+    const audioRate = ((audio - this.lastAudio) * 1000) / wallMs;
+    this.lastAudio = audio;
     if (now - this.lastMachineAt >= MACHINE_SAMPLE_MS) {
       const machine = machineTimes();
       const total = machine.total - this.lastMachine.total;
@@ -61,21 +80,22 @@ export class RecentUtilization {
       this.lastMachine = machine;
       this.lastMachineAt = now;
     }
-    this.observe(Math.max(elu.utilization, cpuShare, this.machineBusy), now);
+    this.observe(Math.max(elu.utilization, cpuShare, this.machineBusy), audioRate, now);
   }
 
-  /** Records a busy share (0-1, may exceed 1 with busy threads) measured at `now` (tests drive this directly). */
-  observe(busy: number, now: number): void {
-    this.samples.push({ at: now, busy });
+  /** Records a busy share and audio rate measured at `now` (tests drive this directly). */
+  observe(busy: number, audioRate: number, now: number): void {
+    this.samples.push({ at: now, busy, audioRate });
     let drop = 0;
     while (drop < this.samples.length && now - this.samples[drop].at > this.windowMs) drop++;
     if (drop > 0) this.samples = this.samples.slice(drop);
   }
 
-  /** Mean busy share over the window, or undefined before a sample. */
-  current(now = performance.now()): number | undefined {
+  /** Mean busy share and audio rate over the window, or undefined before a sample. */
+  current(now = performance.now()): Load | undefined {
     const live = this.samples.filter((s) => now - s.at <= this.windowMs);
     if (live.length === 0) return undefined;
-    return live.reduce((sum, s) => sum + s.busy, 0) / live.length;
+    const mean = (f: (s: Sample) => number): number => live.reduce((sum, s) => sum + f(s), 0) / live.length;
+    return { busy: mean((s) => s.busy), audioRate: mean((s) => s.audioRate) };
   }
 }

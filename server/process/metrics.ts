@@ -41,7 +41,9 @@ export class ServerMetrics {
   /** Event-loop lag samples of the last second: how long an arriving message waits to be read (admission's headroom). */
   readonly recentLoopLag = new RecentLatency(1000);
   /** Busy share of this process over the last second (admission's prediction of one more session's cost). */
-  readonly recentUtilization = new RecentUtilization(1000);
+  readonly recentUtilization = new RecentUtilization(() => this.audioSecondsReceived, 1000);
+  /** Seconds of audio received so far (the admission's audio rate; the counter is for scraping). */
+  audioSecondsReceived = 0;
   /** The admission's measured label delay (headroom.ts), read at scrape time. */
   readonly admissionDelay: Gauge;
   readonly busyRatio: Gauge;
@@ -142,7 +144,7 @@ export class ServerMetrics {
       aggregator: 'max',
       registers,
       collect() {
-        this.set(utilization.current(performance.now()) ?? 0);
+        this.set(utilization.current(performance.now())?.busy ?? 0);
       },
     });
     // 'min': in cluster mode one worker without Redis makes the replica's bus down.
