@@ -187,7 +187,8 @@ try {
   const buckets = new Map<number, number[]>();
   for (const r of admitted) r.arrivalsAt.forEach((at, k) => {
     const b = Math.floor((at - began) / 5000);
-    buckets.set(b, [...(buckets.get(b) ?? []), r.latenciesMs[k]]);
+    if (!buckets.has(b)) buckets.set(b, []);
+    buckets.get(b)!.push(r.latenciesMs[k]);
   });
   console.log(`label latency p99 by 5 s of the run: ${[...buckets.keys()].sort((a, b) => a - b).map((b) => `${b * 5}-${b * 5 + 5} s ${pct(buckets.get(b)!, 99).toFixed(0)} ms (${buckets.get(b)!.length})`).join(', ')}`);
   console.log(
