@@ -46,12 +46,23 @@ interface FoldResult {
   seconds: number;
   temperature: number;
   test_clips: { source: string; corpus: string; speaker: string; truth: number }[];
+  /** The validation speakers' UAR of the chosen weights: what choices between runs are made on. */
+  validation?: { uar_file: number; uar_session: number };
   test: Record<Mode, { uar: number; acc: number; utt_pred: number[]; window_pred: number[]; window_clip: number[]; ece_window_raw: number; ece_window_calibrated: number }>;
 }
 
 export interface GroupSummary {
   readonly group: CvGroup;
-  readonly folds: { fold: string; test: string; uar: Record<Mode, number>; ece: { raw: number; calibrated: number }; bestEpoch: number; minutes: number }[];
+  readonly folds: {
+    fold: string;
+    test: string;
+    uar: Record<Mode, number>;
+    /** Validation speakers' UAR (choices are made on it, never on `uar`). */
+    validationUar?: Record<Mode, number>;
+    ece: { raw: number; calibrated: number };
+    bestEpoch: number;
+    minutes: number;
+  }[];
   readonly uar: Record<Mode, MeanStd & { min: number }>;
   readonly windowUar: Record<Mode, number>;
   readonly ece: { raw: number; calibrated: number };
@@ -125,6 +136,7 @@ export async function runCrossValidation(options: {
       fold: r.fold,
       test: group === 'loco' ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
       uar: { file: r.test.file.uar, session: r.test.session.uar },
+      ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
       ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
       bestEpoch: r.best_epoch,
       minutes: r.seconds / 60,
