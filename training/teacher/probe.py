@@ -64,33 +64,35 @@ def main():
     ap.add_argument('--dir', default=TEACHER_DIR)
     ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset'])
     ap.add_argument('--heads', default='linear,mlp')
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
     clips = Clips(a.dir, a.features)
     kinds = a.heads.split(',')
-    results = {}
+    out = os.path.join(a.dir, f'probe-{a.features}.json')
+    # Heads measured by an earlier run (e.g. linear first, to deliver soft labels early) are kept,
+    # and the choice between kinds is remade on validation UAR over all of them.
+    results = json.load(open(out))['folds'] if os.path.exists(out) else {}
     for fold in load_folds(a.plan, a.dir):
         tr, va, te = clips.rows(fold['train']), clips.rows(fold['validation']), clips.rows(fold['test'])
         std = standardiser(clips.x[tr])
         xtr, xva, xte = std(clips.x[tr]), std(clips.x[va]), std(clips.x[te])
         ytr, yva, yte = clips.y[tr], clips.y[va], clips.y[te]
         w = cell_weights(clips.corpus[tr], ytr)
-        r = {'group': fold['group'], 'n': [len(tr), len(va), len(te)]}
+        r = results.get(fold['name'], {'group': fold['group'], 'n': [len(tr), len(va), len(te)]})
         for kind in kinds:
             choice = (choose_linear if kind == 'linear' else choose_mlp)(xtr, ytr, w, xva, yva)
             params = {k: v for k, v in choice.items() if k != 'val_uar'}
             head = fit_linear(xtr, ytr, w, params['l2']) if kind == 'linear' else \
                 fit_mlp(xtr, ytr, w, params['wd'], params['epochs'], hidden=params['hidden'])
             r[kind] = {'params': params, 'val_uar': choice['val_uar'], 'test_uar': uar(yte, head(xte).argmax(1))}
-        r['chosen'] = max(kinds, key=lambda k: r[k]['val_uar'])
+        r['chosen'] = max((k for k in ('linear', 'mlp') if k in r), key=lambda k: r[k]['val_uar'])
         results[fold['name']] = r
         print(f"{fold['name']:<15} " + '  '.join(f"{k} val {r[k]['val_uar']:.3f} test {r[k]['test_uar']:.3f} {r[k]['params']}" for k in kinds)
               + f"  -> {r['chosen']}  ({time.time() - t0:.0f} s)", flush=True)
-    out = os.path.join(a.dir, f'probe-{a.features}.json')
     json.dump({'features': a.features, 'plan': a.plan, 'folds': results}, open(out, 'w'), indent=1)
-    print_table(results, kinds)
+    print_table(results, [k for k in ('linear', 'mlp') if all(k in r for r in results.values())])
     print(f'probe: {time.time() - t0:.0f} s; choices in {out}; load {" ".join(f"{v:.2f}" for v in os.getloadavg())}')
 
 

@@ -41,7 +41,7 @@ def main():
     ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset'])
     ap.add_argument('--head', default='chosen', choices=['chosen', 'linear', 'mlp'])
     ap.add_argument('--only', default='', help='comma-separated fold names (default: all)')
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
     t0 = time.time()
