@@ -1,6 +1,6 @@
 """Teacher logits for distillation, per CV fold and for the shipped split, with no leak.
 
-    flock /work/notes/heavy.lock /usr/bin/python3 training/teacher/soft_labels.py [--features emb] [--head chosen|linear|mlp]
+    flock /work/notes/heavy.lock /usr/bin/python3 training/teacher/soft_labels.py [--features emb] [--head chosen|linear|mlp] [--out DIR]
 
 Reads the head choices of probe.py (DIR/probe-<features>.json; made on validation speakers) and
 writes DIR/soft/<fold>.json = {labels, sources, logits, parts, head, val_uar, oof_uar}:
@@ -41,6 +41,7 @@ def main():
     ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset'])
     ap.add_argument('--head', default='chosen', choices=['chosen', 'linear', 'mlp'])
     ap.add_argument('--only', default='', help='comma-separated fold names (default: all)')
+    ap.add_argument('--out', default='', help='output folder (default DIR/soft); a refit goes elsewhere while a run reads soft/')
     ap.add_argument('--threads', type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(a.threads)
@@ -48,7 +49,8 @@ def main():
     clips = Clips(a.dir, a.features)
     corpus_of = dict(zip(clips.speaker, clips.corpus))
     choices = json.load(open(os.path.join(a.dir, f'probe-{a.features}.json')))['folds']
-    os.makedirs(os.path.join(a.dir, 'soft'), exist_ok=True)
+    out_dir = a.out or os.path.join(a.dir, 'soft')
+    os.makedirs(out_dir, exist_ok=True)
     for fold in load_folds(a.plan, a.dir):
         if a.only and fold['name'] not in a.only.split(','):
             continue
@@ -74,7 +76,7 @@ def main():
             'val_uar': val_uar,
             'oof_uar': oof_uar,
         }
-        path = os.path.join(a.dir, 'soft', f"{fold['name']}.json")
+        path = os.path.join(out_dir, f"{fold['name']}.json")
         with open(path + '.tmp', 'w') as f:
             json.dump(doc, f)
         os.replace(path + '.tmp', path)
