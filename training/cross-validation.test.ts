@@ -20,7 +20,7 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
   beforeAll(async () => {
     run = await runCli(
       ['train', '--cv', 'ravdess,loco', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
-        '--norm', 'both', '--work', work, '--report', reportDir, '--tag', 'tiny'],
+        '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
   }, 600_000);

@@ -101,7 +101,6 @@ export class Admission {
       metrics.shed.inc({ limit: 'key' });
       return keySessionLimit(this.parts.keyQuota.max, this.retryAfterMs());
     }
-    this.parts.headroom.admitted();
     return new AdmissionTicket(() => {
       this.parts.slots.release();
       if (id !== undefined) this.parts.keyQuota.release(id);

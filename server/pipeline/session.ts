@@ -192,7 +192,9 @@ export class Session {
     if (samples > 0) {
       this.firstAudioAt ??= arrival;
       this.samples += samples;
-      this.ctx.metrics.audioSeconds.inc(samples / this.ctx.metadata.featureConfig.sampleRate);
+      const seconds = samples / this.ctx.metadata.featureConfig.sampleRate;
+      this.ctx.metrics.audioSeconds.inc(seconds);
+      this.ctx.metrics.audioSecondsReceived += seconds;
     }
     // A client more than a second ahead of real time queues its own labels: their latency says
     // nothing of the server's headroom (admission/headroom.ts).
