@@ -35,7 +35,9 @@ let audio: Awaited<ReturnType<typeof opusPackets>>;
 
 beforeAll(async () => {
   bus = new RecordingBus(5);
-  server = await UndertoneServer.listen({ config: defaultConfig(modelDir(), { port: 0, host: '127.0.0.1' }), bus });
+  // Admission off (latencyTargetMs 0), as in test/harness.ts: this server shares its event loop
+  // with the test and its machine with other test files; admission has its own tests.
+  server = await UndertoneServer.listen({ config: defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', latencyTargetMs: 0 }), bus });
   await server.ready;
   url = `ws://127.0.0.1:${server.port}/v1/stream`;
   audio = await opusPackets(corpusFile(longestRow()));

@@ -69,7 +69,9 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hooks`;
   bus = new RecordingBus(30);
-  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, alertRules: loadAlertRules(rulesFile), webhookUrls: [hookUrl], webhookSecret: SECRET });
+  // Admission off (latencyTargetMs 0), as in test/harness.ts: this server shares its event loop
+  // with the test and its machine with other test files; admission has its own tests.
+  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, latencyTargetMs: 0, alertRules: loadAlertRules(rulesFile), webhookUrls: [hookUrl], webhookSecret: SECRET });
   server = await UndertoneServer.listen({ config, bus });
   await server.ready;
   url = `ws://127.0.0.1:${server.port}/v1/stream`;
