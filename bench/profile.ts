@@ -12,7 +12,7 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
+import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
@@ -29,7 +29,7 @@ const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams
 announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
-const flags = ['--workers', String(values.workers), '--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
+const flags = ['--workers', String(values.workers), '--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
 const server = await startServer(flags, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], showErrors: true });
 console.log(`server: node --cpu-prof --cpu-prof-dir ${dir} dist/cli/main.js serve ${flags.join(' ')}`);
 let loadStart = NaN;
