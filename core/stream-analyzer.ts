@@ -75,7 +75,7 @@ export class StreamAnalyzer {
       // Feed up to the next whole second, so the window is cut while its frames are still held.
       const boundary = this.nextSecond * perSecond;
       const take = Math.min(samples.length - offset, boundary - this.samples);
-      this.feed(samples.subarray(offset, offset + take));
+      this.feed(take === samples.length ? samples : samples.subarray(offset, offset + take));
       offset += take;
       if (this.samples === boundary) {
         const frameEnd = this.history.end;
@@ -95,7 +95,7 @@ export class StreamAnalyzer {
 
   private feed(chunk: Float32Array): void {
     if (chunk.length === 0) return;
-    const frames = this.extractor.push(chunk);
+    const frames = this.extractor.pushView(chunk);
     const before = this.history.end;
     this.history.append(frames.data, frames.frames);
     this.stats?.addFrames(this.history, before, this.history.end);
