@@ -9,7 +9,13 @@ describe('cpu-profile summary', () => {
     expect(categorize('run', 'file:///x/node_modules/onnxruntime-node/dist/backend.js')).toBe('inference');
     expect(categorize('compute', 'file:///x/dist/core/features/frame-features.js')).toBe('features');
     expect(categorize('push', 'file:///x/dist/core/audio/pcm.js')).toBe('decode');
-    expect(categorize('sendFrame', 'file:///x/node_modules/ws/lib/sender.js')).toBe('ws/JSON/net');
+    expect(categorize('resample', 'file:///x/dist/core/audio/resample.js')).toBe('resample');
+    expect(categorize('writeWindow', 'file:///x/dist/core/model/window.js')).toBe('window assembly');
+    expect(categorize('', 'wasm://wasm/00025d76')).toBe('features');
+    expect(categorize('sendFrame', 'file:///x/node_modules/ws/lib/sender.js')).toBe('ws framing/net');
+    expect(categorize('stringify', '')).toBe('JSON');
+    expect(categorize('observe', 'file:///x/node_modules/prom-client/lib/histogram.js')).toBe('metrics');
+    expect(categorize('write', 'file:///x/node_modules/pino/lib/proto.js')).toBe('logging');
     expect(categorize('(garbage collector)', '')).toBe('GC');
     expect(categorize('(idle)', '')).toBe('idle');
   });

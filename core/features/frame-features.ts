@@ -1,5 +1,5 @@
 /**
- * Features of one analysis frame: MFCC from a Hann-windowed 512-point FFT, HTK mel filterbank,
+ * Features of one analysis frame: MFCC from a Hann-windowed 512-point FFT (PFFFT, power-spectrum.ts), HTK mel filterbank,
  * natural log and orthonormal DCT-II; then zero-crossing rate and RMS in dBFS.
  *
  * Every buffer is allocated once in the constructor: a live server computes 100 frames per second
@@ -7,7 +7,7 @@
  * latency. This is the only place the feature math lives; the whole-file and incremental
  * extractors both call compute().
  */
-import FFT from 'fft.js';
+import { PowerSpectrum } from './power-spectrum.js';
 import { FEATURE_CONFIG, type FeatureConfig, featureDim } from './config.js';
 
 function hzToMel(hz: number): number {
@@ -55,10 +55,8 @@ export function dctMatrix(n: number, keep: number): Float64Array {
 
 export class FrameFeatureComputer {
   readonly dim: number;
-  private readonly fft: FFT;
+  private readonly spectrum: PowerSpectrum;
   private readonly window: Float64Array;
-  private readonly fftIn: number[];
-  private readonly fftOut: number[];
   private readonly power: Float64Array;
   private readonly logMel: Float64Array;
   /** The mel filters flattened: filter m weighs bins [melStart[m], melEnd[m]) with the next melEnd[m] - melStart[m] values of melWeights. */
@@ -69,11 +67,9 @@ export class FrameFeatureComputer {
 
   constructor(readonly config: FeatureConfig = FEATURE_CONFIG) {
     this.dim = featureDim(config);
-    this.fft = new FFT(config.fftSize);
+    this.spectrum = new PowerSpectrum(config.fftSize);
     this.window = new Float64Array(config.frameLength);
     for (let i = 0; i < config.frameLength; i++) this.window[i] = 0.5 - 0.5 * Math.cos((2 * Math.PI * i) / config.frameLength);
-    this.fftIn = new Array<number>(config.fftSize).fill(0);
-    this.fftOut = this.fft.createComplexArray() as number[];
     this.power = new Float64Array(config.fftSize / 2 + 1);
     this.logMel = new Float64Array(config.melBands);
     const filters = melFilterbank(config);
@@ -90,8 +86,10 @@ export class FrameFeatureComputer {
    */
   compute(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
     const { frameLength, melBands, mfccCount, logFloor, rmsFloorDb } = this.config;
-    const fftIn = this.fftIn;
-    const window = this.window;
+    const { spectrum, window, power } = this;
+    // The windowed frame goes straight into the FFT's input, zero-padded to fftSize.
+    const heap = spectrum.heap;
+    const at = spectrum.inputAt;
     let sumSq = 0;
     let crossings = 0;
     let prev = samples[offset];
@@ -100,17 +98,10 @@ export class FrameFeatureComputer {
       sumSq += x * x;
       if ((x >= 0) !== (prev >= 0)) crossings++;
       prev = x;
-      fftIn[i] = x * window[i];
+      heap[at + i] = x * window[i];
     }
-    // fftIn[frameLength..fftSize) stays zero (set once in the constructor).
-    this.fft.realTransform(this.fftOut, fftIn);
-    const re = this.fftOut;
-    const power = this.power;
-    for (let k = 0; k < power.length; k++) {
-      const a = re[2 * k];
-      const b = re[2 * k + 1];
-      power[k] = a * a + b * b;
-    }
+    heap.fill(0, at + frameLength, at + spectrum.size);
+    spectrum.into(power);
     const { melStart, melEnd, melWeights, logMel } = this;
     for (let m = 0, w = 0; m < melBands; m++) {
       let e = 0;
