@@ -2,7 +2,7 @@
  * This build against its baselines under the same load in one run: the same generator, corpus
  * audio, capacity ramp and fixed loads against each server in turn, then one summary.
  *
- *   npm run bench:compare -- --baseline REF [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
+ *   npm run bench:compare -- --baseline REF [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --idle-seconds 10 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
  *   npm run bench:compare                    (no --baseline: this build's batched engine against its naive engine)
  *
  * Baselines: `--baseline REF` builds git REF (e.g. the last release) in a temporary worktree
@@ -10,7 +10,8 @@
  * the naive engine of this build (`--engine naive`, the per-stream baseline) runs too when there
  * is no --baseline, or with --naive.
  *
- * For each server it prints the streams held at p99 <= --p99 ms with every label (a ramp: doubling,
+ * For each server it first measures its idle CPU (--idle-seconds without a connection, process
+ * tree), then prints the streams held at p99 <= --p99 ms with every label (a ramp: doubling,
  * then bisection), then runs the fixed --cpu-steps loads whatever latency they reach, and reports
  * server CPU per stream-second two ways: TOTAL at the largest fixed load (all of the server's CPU,
  * cluster primary and fixed costs included, over the streams' audio seconds) and MARGINAL (the
@@ -23,11 +24,11 @@ import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
 import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { type BaselineBuild, buildBaseline } from './lib/baseline-build.js';
 import { type LoadResult, formatResult, marginalCpu, runLoad } from './lib/load.js';
-import { announceConditions, loadAverage } from './lib/machine.js';
+import { announceConditions, idleCpuMsPerSecond, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
 import { MODELS_DIR } from '../server/process/paths.js';
 import { startServer } from '../test/server-process.js';
-import { integers } from '../server/process/parsers.js';
+import { integer, integers } from '../server/process/parsers.js';
 
 const { values } = parseOrExit('bench:compare', () => parseArgs({
   options: {
@@ -36,12 +37,14 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
     baseline: { type: 'string' },
     naive: { type: 'boolean', default: false },
     'keep-baseline': { type: 'boolean', default: false },
+    'idle-seconds': { type: 'string', default: '10' },
   },
 }));
 // Fixed loads run for every server after its ramp, whatever latency they reach: with the ramp's
 // steps they give the CPU fit enough spread even when a busy machine ends a ramp early.
 const cpuSteps = parseOrExit('bench:compare', () => integers(1, 100_000)(String(values['cpu-steps']), '--cpu-steps'));
 const args = parseOrExit('bench:compare', () => parseBenchArgs(values, { streams: 10, seconds: 10 }));
+const idleSeconds = parseOrExit('bench:compare', () => integer(1, 3600)(String(values['idle-seconds']), '--idle-seconds'));
 
 /** One server under comparison: how it is started and what it is called in the summary. */
 interface Contender {
@@ -55,6 +58,8 @@ interface Outcome extends RampResult {
   readonly name: string;
   /** The largest fixed load's run (total CPU per stream-second). */
   readonly fixed?: LoadResult;
+  /** CPU of the idle server (process tree), ms per second. */
+  readonly idleMs: number;
   readonly load: string;
 }
 
@@ -81,6 +86,8 @@ try {
     const server = await startServer(flags, { showErrors: true, ...(c.cli ? { cli: c.cli, cwd: c.cwd } : {}) });
     console.log(`\n=== ${c.name}: node ${c.cli ?? 'dist/cli/main.js'} serve ${flags.join(' ')} (load average ${loadAverage()})`);
     try {
+      const idleMs = await idleCpuMsPerSecond(server.pid, idleSeconds);
+      console.log(`idle: ${idleMs.toFixed(1)} ms of CPU a second (process tree, ${idleSeconds} s without a connection)`);
       await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up
       const r = await ramp(server, pool, { start: args.streams, seconds: args.seconds, p99BoundMs: args.p99 });
       const steps = [...r.steps];
@@ -92,7 +99,7 @@ try {
         if (!fixed || n >= fixed.streams) fixed = x;
       }
       const fit = marginalCpu(steps);
-      outcomes.push({ ...r, name: c.name, steps, fixed, marginalCpuMs: fit && fit.perStreamMs > 0 ? fit.perStreamMs : undefined, load: loadAverage() });
+      outcomes.push({ ...r, name: c.name, steps, fixed, idleMs, marginalCpuMs: fit && fit.perStreamMs > 0 ? fit.perStreamMs : undefined, load: loadAverage() });
     } finally {
       await server.stop();
     }
@@ -104,10 +111,10 @@ try {
 const f = (x: number | undefined, d: number): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const fixedN = outcomes[0]?.fixed?.streams;
 console.log(`\nsummary (${values.encoding}, ${args.frameMs} ms messages, ${args.seconds} s per step, held = p99 <= ${args.p99} ms with every label, no error):`);
-console.log(`server                     streams held  first failed  p99 at held  p99 at ${fixedN ?? '-'}  CPU ms/stream-s at ${fixedN ?? '-'} (TOTAL)  CPU ms/stream-s (MARGINAL fit)  load avg after`);
+console.log(`server                     streams held  first failed  p99 at held  p99 at ${fixedN ?? '-'}  CPU ms/stream-s at ${fixedN ?? '-'} (TOTAL)  CPU ms/stream-s (MARGINAL fit)  idle CPU ms/s  load avg after`);
 for (const o of outcomes) {
   console.log(
-    `${o.name.padEnd(26)} ${String(o.held).padStart(12)}  ${String(o.failed ?? '-').padStart(12)}  ${f(o.best?.latency.p99, 1).padStart(11)}  ${f(o.fixed?.latency.p99, 1).padStart(9)}  ${f(o.fixed?.cpuMsPerStreamSecond, 2).padStart(25)}  ${f(o.marginalCpuMs, 2).padStart(30)}  ${o.load}`,
+    `${o.name.padEnd(26)} ${String(o.held).padStart(12)}  ${String(o.failed ?? '-').padStart(12)}  ${f(o.best?.latency.p99, 1).padStart(11)}  ${f(o.fixed?.latency.p99, 1).padStart(9)}  ${f(o.fixed?.cpuMsPerStreamSecond, 2).padStart(25)}  ${f(o.marginalCpuMs, 2).padStart(30)}  ${f(o.idleMs, 1).padStart(13)}  ${o.load}`,
   );
 }
 const ours = outcomes[0];
