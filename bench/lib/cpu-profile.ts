@@ -136,3 +136,31 @@ export function formatSummary(s: ProfileSummary, top = 15): string {
   }
   return lines.join('\n');
 }
+
+/** Collections of one kind in a --trace-gc log: how many and their summed pause (ms). */
+export interface GcKind {
+  count: number;
+  pauseMs: number;
+}
+
+/**
+ * Counts the collections in node --trace-gc output, by kind (Scavenge, Mark-Compact, ...). A line
+ * reads e.g. `[pid:0x..]  1234 ms: Scavenge 12.3 (14.5) -> 11.2 (15.0) MB, 0.85 / 0.00 ms ...`:
+ * the first figure after "MB," is the pause.
+ */
+export function summarizeGcTrace(log: string): Map<string, GcKind> {
+  const kinds = new Map<string, GcKind>();
+  for (const m of log.matchAll(/ ms: ([A-Za-z-]+(?: \(reduce\))?) [^\n]*?MB, ([\d.]+) \/ [\d.]+ ms/g)) {
+    const k = kinds.get(m[1]) ?? { count: 0, pauseMs: 0 };
+    k.count++;
+    k.pauseMs += Number(m[2]);
+    kinds.set(m[1], k);
+  }
+  return kinds;
+}
+
+export function formatGcTrace(kinds: Map<string, GcKind>, seconds: number): string {
+  if (kinds.size === 0) return 'GC (--trace-gc): no collection logged';
+  const parts = [...kinds].map(([kind, k]) => `${kind} x${k.count} (${(k.count / seconds).toFixed(1)}/s, ${k.pauseMs.toFixed(0)} ms paused)`);
+  return `GC during the load run (--trace-gc): ${parts.join(', ')}`;
+}
