@@ -4,7 +4,7 @@
  * self time by category and the top functions, over the load run only. With --workers > 1 every worker writes a
  * profile and the summary adds them up.
  *
- *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc]
+ *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF]
  *
  * --trace-gc also runs the server with node's --trace-gc and prints the collections during the
  * load run: how many scavenges and mark-compacts, and their pause time.
@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
 import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { formatGcTrace, formatSummary, summarizeGcTrace, summarizeProfiles } from './lib/cpu-profile.js';
+import { buildBaseline } from './lib/baseline-build.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { startServer } from '../test/server-process.js';
@@ -27,6 +28,7 @@ const { values } = parseOrExit('bench:profile', () => parseArgs({
     workers: { type: 'string', default: '1' },
     out: { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 }));
 const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
@@ -35,8 +37,10 @@ const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'))
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
 const flags = ['--workers', String(values.workers), '--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
 const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, ...(values['trace-gc'] ? ['--trace-gc'] : [])];
-const server = await startServer(flags, { nodeArgs, showErrors: true });
-console.log(`server: node ${nodeArgs.join(' ')} dist/cli/main.js serve ${flags.join(' ')}`);
+// --baseline REF: profile that revision's server instead (built in a temporary worktree, kept for reuse).
+const cli = values.baseline ? buildBaseline(values.baseline).cli : undefined;
+const server = await startServer(flags, { nodeArgs, showErrors: true, ...(cli ? { cli } : {}) });
+console.log(`server: node ${nodeArgs.join(' ')} ${cli ?? 'dist/cli/main.js'} serve ${flags.join(' ')}`);
 let loadStart = NaN;
 let loadEnd = NaN;
 let gcLines = '';
