@@ -47,7 +47,7 @@ export class StreamAnalyzer {
   private lastFrameEnd = 0;
   private finished = false;
 
-  constructor(readonly settings: AnalyzerSettings, computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG)) {
+  constructor(readonly settings: AnalyzerSettings, computer: FrameFeatureComputer = FrameFeatureComputer.shared(FEATURE_CONFIG)) {
     this.config = computer.config;
     this.extractor = new IncrementalExtractor(computer);
     // The window plus one second of frames: enough for the window of the label being cut.

@@ -17,7 +17,7 @@ export class IncrementalExtractor {
   /** Samples pushed so far. */
   samplesSeen = 0;
 
-  constructor(readonly computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG)) {
+  constructor(readonly computer: FrameFeatureComputer = FrameFeatureComputer.shared(FEATURE_CONFIG)) {
     this.pending = new Float32Array(computer.config.frameLength * 2);
   }
 
