@@ -80,13 +80,13 @@ export class ServerMetrics {
     });
     this.featureDuration = new Histogram({
       name: 'undertone_feature_duration_seconds',
-      help: 'Feature extraction and windowing of one audio message (16 kHz samples -> due windows)',
+      help: 'Feature extraction and windowing (16 kHz samples -> due windows) of one second of a stream\'s audio (observed at each label)',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     });
     this.decodeDuration = new Histogram({
       name: 'undertone_decode_duration_seconds',
-      help: 'Decoding and resampling of one audio message to 16 kHz mono',
+      help: 'Decoding and resampling to 16 kHz mono of one second of a stream\'s audio (observed at each label)',
       buckets: [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1],
       registers,
     });
