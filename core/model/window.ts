@@ -150,3 +150,28 @@ export function writeWindow(
     mask[maskBase + t] = 1;
   }
 }
+
+/**
+ * Recycled model-input buffers (a window of 300 frames x 84 values is 100 KB): the live server
+ * cuts one per voiced second per stream and the inference scheduler copies it into its batch, so
+ * without reuse it allocates ~13 MB a second of buffers at 200 streams, which V8 frees only in
+ * full (mark-compact) collections. `takeWindowBuffer` hands out a recycled buffer of the length
+ * when there is one; `recycleWindowBuffer` takes one back once nothing reads it any more (the
+ * scheduler, after the copy). A buffer nobody gives back is simply collected.
+ */
+const freeBuffers = new Map<number, Float32Array[]>();
+/** Buffers kept per length: the windows in flight at once (a few batches' worth). */
+const KEEP_PER_LENGTH = 64;
+
+/** A buffer of `length` values, contents undefined (writeWindow overwrites every value). */
+export function takeWindowBuffer(length: number): Float32Array {
+  return freeBuffers.get(length)?.pop() ?? new Float32Array(length);
+}
+
+/** Gives a buffer from takeWindowBuffer back for reuse; the caller must not read or write it afterwards. */
+export function recycleWindowBuffer(buffer: Float32Array): void {
+  if (buffer.length === 0) return;
+  let free = freeBuffers.get(buffer.length);
+  if (!free) freeBuffers.set(buffer.length, (free = []));
+  if (free.length < KEEP_PER_LENGTH) free.push(buffer);
+}
