@@ -101,9 +101,10 @@ export function finalLabelPoint(
 /** Whether the frames a label point adds contain speech, by the energy gate. */
 export function isVoiced(history: FeatureHistory, point: LabelPoint, gate: VoicingGate, config: FeatureConfig = FEATURE_CONFIG): boolean {
   const ri = rmsIndex(config);
+  const values = history.values;
   let voiced = 0;
   for (let f = Math.max(point.frameStart, history.start); f < point.frameEnd; f++) {
-    if (history.row(f)[ri] > gate.thresholdDb && ++voiced >= gate.minVoicedFrames) return true;
+    if (values[history.rowOffset(f) + ri] > gate.thresholdDb && ++voiced >= gate.minVoicedFrames) return true;
   }
   return false;
 }
@@ -133,6 +134,7 @@ export function writeWindow(
   const base = offset * T * width;
   const maskBase = offset * T;
   const first = frameEnd - T;
+  const values = history.values;
   for (let t = 0; t < T; t++) {
     const f = first + t;
     const o = base + t * width;
@@ -141,9 +143,9 @@ export function writeWindow(
       mask[maskBase + t] = 0;
       continue;
     }
-    const row = history.row(f);
+    const at = history.rowOffset(f);
     for (let d = 0; d < dim; d++) {
-      const z = (row[d] - norm.mean[d]) / norm.std[d];
+      const z = (values[at + d] - norm.mean[d]) / norm.std[d];
       if (session) features[o + sessionAt + d] = (Math.fround(z) - session.mean[d]) / session.std[d];
       if (!norm.session || sessionAt > 0) features[o + d] = z;
     }
