@@ -187,11 +187,14 @@ export abstract class AudioConnection {
   /**
    * Waits while the connection is held to its speed allowance: messages ws had already read when
    * reading paused wait here (counted in the inbound buffer), so audio is decoded no faster than
-   * allowed. False if the connection ended meanwhile.
+   * allowed. False if the connection ended meanwhile; a plain boolean (no promise) when not held.
    */
   protected withinAllowance(): boolean | Promise<boolean> {
-    const open = (): boolean => this.state !== 'closed' && this.state !== 'ending';
-    return this.speed.held ? this.speed.held.then(open) : open();
+    return this.speed.held ? this.speed.held.then(() => this.takesAudio()) : this.takesAudio();
+  }
+
+  private takesAudio(): boolean {
+    return this.state !== 'closed' && this.state !== 'ending';
   }
 
   /** The start message arrived: refused if one already did; else the start timer stops (the transport may still await its set-up). */
