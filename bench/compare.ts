@@ -120,5 +120,7 @@ for (const o of outcomes) {
 const ours = outcomes[0];
 for (const other of outcomes.slice(1)) {
   const ratio = (a: number | undefined, b: number | undefined): string => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
-  console.log(`this build vs ${other.name}: streams held ${ratio(ours.held, other.held)}; CPU per stream-second TOTAL ${ratio(other.fixed?.cpuMsPerStreamSecond, ours.fixed?.cpuMsPerStreamSecond)} less, MARGINAL ${ratio(other.marginalCpuMs, ours.marginalCpuMs)} less`);
+  console.log(
+    `this build vs ${other.name}: streams held ${ratio(ours.held, other.held)} (this / that); CPU per stream-second TOTAL ${ratio(other.fixed?.cpuMsPerStreamSecond, ours.fixed?.cpuMsPerStreamSecond)}, MARGINAL ${ratio(other.marginalCpuMs, ours.marginalCpuMs)}, idle ${ratio(other.idleMs, ours.idleMs)} (that / this: how many times less CPU this build needs)`,
+  );
 }
