@@ -167,14 +167,16 @@ export abstract class AudioConnection {
     if (this.queuedBytes > this.ctx.flow.maxBufferedBytes) this.gate.set('buffer', true);
     // Synchronous when the message is (audio outside a speed hold): no promise per message.
     this.inbox.add(() => {
-      let pending: void | Promise<void> = undefined;
+      if (this.state === 'closed' || this.state === 'ending') return this.doneWith(size);
+      let pending: void | Promise<void>;
       try {
-        if (this.state === 'closed' || this.state === 'ending') return;
         pending = this.handle(toBuffer(data), isBinary, arrival);
-      } finally {
-        if (!pending) this.doneWith(size);
+      } catch (e) {
+        this.doneWith(size);
+        throw e;
       }
       if (pending) return pending.finally(() => this.doneWith(size));
+      this.doneWith(size);
     });
   }
 
