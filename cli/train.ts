@@ -3,6 +3,7 @@
  * RAVDESS actor folds and leave-one-corpus-out cross-validation for the headline numbers. Long work: progress on
  * stderr, a summary at the end, a report with confusion matrices in --report.
  */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUGMENT_POLICY } from '../training/augment/index.js';
@@ -43,7 +44,12 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default ${DEFAULT_RECIPE.mixup}: off)
   --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
+  --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
+                       --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
+                       that saw it); --kd-alpha A (default 0.5) weight of that term, --kd-temperature T (default 2)
   --control length     control run: every real frame blanked, so only padding and length are left
+  --jobs N             with --cv: folds fitted by N processes side by side (default 1; 2 uses both
+                       cores of an otherwise idle 2-core machine)
   --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
@@ -99,7 +105,11 @@ export async function runTrain(argv: string[]): Promise<number> {
       mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
+      teacher: { type: 'string' },
+      'kd-alpha': { type: 'string', default: '0.5' },
+      'kd-temperature': { type: 'string', default: '2' },
       threads: { type: 'string', default: '1' },
+      jobs: { type: 'string', default: '1' },
       name: { type: 'string' },
       tag: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -114,7 +124,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; threads: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -127,7 +137,10 @@ export async function runTrain(argv: string[]): Promise<number> {
       priorFrames: decimal(0, 1e9)(values['prior-frames'], '--prior-frames'),
       seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
       mixup: decimal(0, 100)(values.mixup, '--mixup'),
+      kdAlpha: decimal(0, 1)(values['kd-alpha'], '--kd-alpha'),
+      kdTemperature: decimal(0.01, 100)(values['kd-temperature'], '--kd-temperature'),
       threads: integer(1, 1024)(values.threads, '--threads'),
+      jobs: integer(1, 64)(values.jobs, '--jobs'),
       ...(values['max-per-speaker'] ? { maxPerSpeaker: integer(1, 1e9)(values['max-per-speaker'], '--max-per-speaker') } : {}),
     };
   } catch (e) {
@@ -137,6 +150,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const telephone = Number(values.telephone);
   if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
+  if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
   const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
@@ -164,6 +178,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mixup: n.mixup,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     control: values.control === 'length' ? 'length' : undefined,
+    ...(values.teacher ? { teacher: resolve(values.teacher), kdAlpha: n.kdAlpha, kdTemperature: n.kdTemperature } : {}),
     threads: n.threads,
   };
   const common = {
@@ -192,6 +207,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       seed: common.seed,
       windowFrames: Math.round(common.windowSeconds * 100),
       fit,
+      jobs: n.jobs,
       log: (line) => process.stderr.write(`${line}\n`),
     });
     for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);

@@ -1,7 +1,8 @@
 /**
  * Prints the ablation table (Markdown) from the summaries `undertone train --cv ravdess,loco --tag
- * TAG` writes (DIR/cv-TAG.json): one row per run, LOCO and RAVDESS UAR in file and session mode,
- * calibration, wall time and the command.
+ * TAG` writes (DIR/cv-TAG.json): one row per run, the validation speakers' UAR over all folds
+ * (what choices are made on), LOCO and RAVDESS test UAR in file and session mode, calibration,
+ * wall time and the command.
  *
  *   node dist/training/ablation-table.js [DIR]
  */
@@ -16,14 +17,21 @@ const runs = readdirSync(dir)
   .filter((r): r is CvSummary => Array.isArray(r.groups));
 const pct = (x: number) => (x * 100).toFixed(1);
 const cell = (g: GroupSummary | undefined, mode: 'file' | 'session') => (g ? `${pct(g.uar[mode].mean)} ± ${pct(g.uar[mode].std)}` : '—');
-console.log('| run | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---|');
+/** Mean validation UAR (file / session) over every fold of the run, when its summary has it. */
+function validation(r: CvSummary): string {
+  const folds = r.groups.flatMap((g) => g.folds).filter((f) => f.validationUar);
+  if (folds.length === 0) return '—';
+  const mean = (m: 'file' | 'session') => folds.reduce((s, f) => s + f.validationUar![m], 0) / folds.length;
+  return `${pct(mean('file'))} / ${pct(mean('session'))}`;
+}
+console.log('| run | validation UAR % file / session (choices) | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of runs) {
   const loco = r.groups.find((g) => g.group === 'loco');
   const rav = r.groups.find((g) => g.group === 'ravdess');
   const ece = loco ?? rav ?? r.groups[0];
   console.log(
-    `| ${r.tag} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
+    `| ${r.tag} | ${validation(r)} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
 }
 

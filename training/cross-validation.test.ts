@@ -20,7 +20,7 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
   beforeAll(async () => {
     run = await runCli(
       ['train', '--cv', 'ravdess,loco', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
-        '--norm', 'both', '--work', work, '--report', reportDir, '--tag', 'tiny'],
+        '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
   }, 600_000);
@@ -52,7 +52,13 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
     const summary = JSON.parse(readFileSync(path.join(reportDir, 'cv-tiny.json'), 'utf8')) as CvSummary;
     const loco = summary.groups.find((g) => g.group === 'loco')!;
     expect(loco.folds.map((f) => f.test)).toEqual(['ravdess', 'savee', 'turev']);
-    for (const f of loco.folds) for (const m of ['file', 'session'] as const) expect(f.uar[m]).toBeGreaterThanOrEqual(0);
+    for (const f of loco.folds) {
+      for (const m of ['file', 'session'] as const) {
+        expect(f.uar[m]).toBeGreaterThanOrEqual(0);
+        // The validation speakers' UAR, which choices between runs are made on.
+        expect(f.validationUar![m]).toBeGreaterThan(0);
+      }
+    }
     for (const mode of ['file', 'session']) {
       const md = readFileSync(path.join(reportDir, `cv-tiny-loco-${mode}.md`), 'utf8');
       for (const corpus of ['ravdess', 'savee', 'turev']) {

@@ -46,12 +46,23 @@ interface FoldResult {
   seconds: number;
   temperature: number;
   test_clips: { source: string; corpus: string; speaker: string; truth: number }[];
+  /** The validation speakers' UAR of the chosen weights: what choices between runs are made on. */
+  validation?: { uar_file: number; uar_session: number };
   test: Record<Mode, { uar: number; acc: number; utt_pred: number[]; window_pred: number[]; window_clip: number[]; ece_window_raw: number; ece_window_calibrated: number }>;
 }
 
 export interface GroupSummary {
   readonly group: CvGroup;
-  readonly folds: { fold: string; test: string; uar: Record<Mode, number>; ece: { raw: number; calibrated: number }; bestEpoch: number; minutes: number }[];
+  readonly folds: {
+    fold: string;
+    test: string;
+    uar: Record<Mode, number>;
+    /** Validation speakers' UAR (choices are made on it, never on `uar`). */
+    validationUar?: Record<Mode, number>;
+    ece: { raw: number; calibrated: number };
+    bestEpoch: number;
+    minutes: number;
+  }[];
   readonly uar: Record<Mode, MeanStd & { min: number }>;
   readonly windowUar: Record<Mode, number>;
   readonly ece: { raw: number; calibrated: number };
@@ -84,6 +95,8 @@ export async function runCrossValidation(options: {
   seed: number;
   windowFrames: number;
   fit: FitOptions;
+  /** Fitting processes run side by side, each on its share of the folds (one PyTorch thread each by default). */
+  jobs?: number;
   log: (line: string) => void;
 }): Promise<CvSummary> {
   const started = Date.now();
@@ -101,13 +114,19 @@ export async function runCrossValidation(options: {
     await writeFile(join(bundleDir, 'complete'), `${new Date().toISOString()}\n`);
   } else options.log('bundle: reused (same clips, augmentation and plan)');
   const outDir = join(options.workDir, `cv-${options.tag}`);
-  await runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--group', options.groups.join(','), ...fitArgs(options.fit)], (msg) => {
-    if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${msg.index}/${msg.of}) ==`);
+  const names = plan.filter((f) => options.groups.includes(f.group)).map((f) => f.name);
+  let foldsStarted = 0;
+  const onLine = (msg: Record<string, unknown>): void => {
+    if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${++foldsStarted}/${names.length}) ==`);
     else if (msg.event === 'start') options.log(`${msg.fold}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
       options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
     } else if (msg.event === 'fold_done') options.log(`${msg.fold}: test UAR file ${pct(msg.uar_file)} %, session ${pct(msg.uar_session)} % (best epoch ${msg.best_epoch}, ${msg.seconds} s)`);
-  });
+  };
+  // Folds dealt round-robin to the jobs; each job is one cv.py on its own folds (--folds).
+  const jobs = Math.max(1, Math.min(options.jobs ?? 1, names.length));
+  const shares = Array.from({ length: jobs }, (_, j) => names.filter((_, k) => k % jobs === j));
+  await Promise.all(shares.map((share) => runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--folds', share.join(','), ...fitArgs(options.fit)], onLine)));
   const groups: GroupSummary[] = [];
   await mkdir(options.reportDir, { recursive: true });
   for (const group of options.groups) {
@@ -117,6 +136,7 @@ export async function runCrossValidation(options: {
       fold: r.fold,
       test: group === 'loco' ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
       uar: { file: r.test.file.uar, session: r.test.session.uar },
+      ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
       ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
       bestEpoch: r.best_epoch,
       minutes: r.seconds / 60,

@@ -31,6 +31,12 @@ export interface FitOptions {
   /** 'length': real frames blanked, so only padding/length is left to learn from (a control run). */
   readonly control?: 'length';
   readonly arch?: 'cnn1d' | 'cnn2d';
+  /** Teacher scores to distil (training/teacher/): a JSON file, or with --cv a folder of <fold>.json. */
+  readonly teacher?: string;
+  /** Weight of the distillation term (the rest on the labels). */
+  readonly kdAlpha?: number;
+  /** Temperature of the distillation term. */
+  readonly kdTemperature?: number;
   readonly seed?: number;
   readonly threads?: number;
 }
@@ -101,6 +107,9 @@ const FLAGS: Record<keyof FitOptions, string> = {
   augmented: '--augmented',
   control: '--control',
   arch: '--arch',
+  teacher: '--teacher',
+  kdAlpha: '--kd-alpha',
+  kdTemperature: '--kd-temperature',
   seed: '--seed',
   threads: '--threads',
 };

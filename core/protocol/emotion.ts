@@ -17,7 +17,7 @@ export interface Affect {
 
 /** The session's smoothed view of a voiced second (core/supervision/smoothing.ts). */
 export interface SmoothedEmotion extends Affect {
-  /** The label shown: changes only when another leads it by the smoothing's switchMargin. */
+  /** The label shown: changes only when another leads it by the smoothing's switchMargin and switchRatio. */
   readonly label: Label;
   /** Filtered probability of every model label. */
   readonly scores: Scores;

@@ -22,10 +22,11 @@ describe('session supervisor', () => {
     expect(sup.observe(entry(2, null))).toEqual({ alerts: [] });
   });
 
-  it('sustained angry speech fires the default sustained-negative alert, and the summary carries it', () => {
+  it('sustained confident angry speech fires the default sustained-negative alert, and the summary carries it', () => {
     const sup = new SessionSupervisor(LABELS, DEFAULT_SUPERVISOR_SETTINGS);
     const fired = [];
-    for (let k = 1; k <= 10; k++) fired.push(...sup.observe(entry(k, k <= 3 ? 'neutral' : 'angry')).alerts);
+    // 0.9 on angry: the default needs a smoothed negative mass of 0.8 (0.8 on angry smooths to about 0.75).
+    for (let k = 1; k <= 10; k++) fired.push(...sup.observe(entry(k, k <= 3 ? 'neutral' : 'angry', 0.9)).alerts);
     const negative = fired.filter((a) => a.rule === 'sustained-negative');
     expect(negative).toHaveLength(1);
     expect(negative[0].label).toBe('angry');

@@ -26,31 +26,47 @@ function noisyRun(truth: readonly Label[], acc: number, seed: number): Scores[] 
   });
 }
 
+/** Each second: the truth gets 0.4-0.6, one random rival 0.3-0.5 (at most 0.95 in all), the rest share what is left. */
+function hedgingRun(truth: readonly Label[], seed: number): Scores[] {
+  const r = new Rng(seed);
+  return truth.map((t) => {
+    const rival = r.pick(LABELS.filter((l) => l !== t));
+    const own = r.uniform(0.4, 0.6);
+    const s: Scores = { [t]: own, [rival]: Math.min(r.uniform(0.3, 0.5), 0.95 - own) };
+    const rest = (1 - s[t]! - s[rival]!) / (LABELS.length - 2);
+    for (const l of LABELS) if (s[l] === undefined) s[l] = rest;
+    return s;
+  });
+}
+
 describe('smoothing', () => {
   const truth: Label[] = [...Array(15).fill('neutral'), ...Array(12).fill('angry'), ...Array(18).fill('sad'), ...Array(10).fill('happy')];
 
+  /** Label changes and right seconds of the raw argmax and of a smoother, over 20 seeded sequences. */
+  function rawVsSmoothed(sequence: (seed: number) => Scores[], settings: SmoothingSettings) {
+    const f = { rawChanges: 0, smoothChanges: 0, rawRight: 0, smoothRight: 0 };
+    for (let seed = 1; seed <= 20; seed++) {
+      const obs = sequence(seed);
+      const smoother = createSmoother(LABELS, settings);
+      const raw = obs.map((o) => LABELS.reduce((a, b) => (o[b]! > o[a]! ? b : a)));
+      const smooth = obs.map((o) => smoother.observe(o).label);
+      f.rawChanges += changes(raw);
+      f.smoothChanges += changes(smooth);
+      f.rawRight += raw.filter((l, i) => l === truth[i]).length;
+      f.smoothRight += smooth.filter((l, i) => l === truth[i]).length;
+    }
+    return f;
+  }
+
   const mechanisms: Record<'hmm' | 'ema', SmoothingSettings> = {
-    hmm: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.9, observationWeight: 0.5, switchMargin: 0 },
-    ema: { ...DEFAULT_SMOOTHING, method: 'ema', alpha: 0.3, switchMargin: 0 },
+    hmm: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.9, observationWeight: 0.5, switchMargin: 0, switchRatio: 1 },
+    ema: { ...DEFAULT_SMOOTHING, method: 'ema', alpha: 0.3, switchMargin: 0, switchRatio: 1 },
   };
   for (const method of ['hmm', 'ema'] as const) {
     it(`${method}: flickers far less than the raw labels and is right at least as often on a noisy known sequence`, () => {
-      let rawChanges = 0;
-      let smoothChanges = 0;
-      let rawRight = 0;
-      let smoothRight = 0;
-      for (let seed = 1; seed <= 20; seed++) {
-        const obs = noisyRun(truth, 0.6, seed);
-        const smoother = createSmoother(LABELS, mechanisms[method]);
-        const raw = obs.map((o) => LABELS.reduce((a, b) => (o[b]! > o[a]! ? b : a)));
-        const smooth = obs.map((o) => smoother.observe(o).label);
-        rawChanges += changes(raw);
-        smoothChanges += changes(smooth);
-        rawRight += raw.filter((l, i) => l === truth[i]).length;
-        smoothRight += smooth.filter((l, i) => l === truth[i]).length;
-      }
-      expect(smoothChanges * 2).toBeLessThan(rawChanges);
-      expect(smoothRight).toBeGreaterThanOrEqual(rawRight);
+      const f = rawVsSmoothed((seed) => noisyRun(truth, 0.6, seed), mechanisms[method]);
+      expect(f.smoothChanges * 2).toBeLessThan(f.rawChanges);
+      expect(f.smoothRight).toBeGreaterThanOrEqual(f.rawRight);
     });
   }
 
@@ -62,8 +78,16 @@ describe('smoothing', () => {
     expect(k).toBeLessThanOrEqual(4);
   });
 
+  it('the default: a hedging classifier (scores split between the truth and one rival) flickers far less, right as often', () => {
+    // Like the shipped model: the true label and a rival share most of each second's mass and
+    // the rival often leads narrowly. The ratio hysteresis holds through such narrow leads.
+    const f = rawVsSmoothed((seed) => hedgingRun(truth, seed), DEFAULT_SMOOTHING);
+    expect(f.smoothChanges * 2).toBeLessThan(f.rawChanges);
+    expect(f.smoothRight).toBeGreaterThanOrEqual(f.rawRight);
+  });
+
   it('hmm: one confident wrong second does not flip a settled label', () => {
-    const s = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, persistence: 0.9, observationWeight: 0.5 });
+    const s = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, persistence: 0.9, observationWeight: 0.5, switchMargin: 0.25, switchRatio: 1 });
     for (let i = 0; i < 10; i++) s.observe(peaked('sad', 0.7));
     expect(s.observe(peaked('angry', 0.9)).label).toBe('sad');
     // ...but two in a row do: persistence delays a change, it does not block it.
@@ -71,7 +95,7 @@ describe('smoothing', () => {
   });
 
   it('silence does not reset the belief; it drifts toward uniform by silenceDecay per unvoiced second', () => {
-    const settings: SmoothingSettings = { ...DEFAULT_SMOOTHING, silenceDecay: 0.1 };
+    const settings: SmoothingSettings = { ...DEFAULT_SMOOTHING, persistence: 0.9, observationWeight: 0.5, switchMargin: 0.25, switchRatio: 1, silenceDecay: 0.1 };
     const a = createSmoother(LABELS, settings);
     for (let i = 0; i < 10; i++) a.observe(peaked('angry', 0.8));
     const before = a.observe(peaked('angry', 0.8)).scores.angry!;
@@ -89,13 +113,23 @@ describe('smoothing', () => {
 
   it('switchMargin: the shown label changes only when another leads it by the margin', () => {
     const near = (a: Label, b: Label): Scores => ({ neutral: 0, happy: 0, sad: 0, angry: 0, [a]: 0.52, [b]: 0.48 });
-    const plain = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0 });
-    const held = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0.1 });
+    const plain = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0, switchRatio: 1 });
+    const held = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0.1, switchRatio: 1 });
     const seq = [near('sad', 'angry'), near('angry', 'sad'), near('sad', 'angry'), near('angry', 'sad')];
     expect(seq.map((s) => plain.observe(s).label)).toEqual(['sad', 'angry', 'sad', 'angry']);
     expect(seq.map((s) => held.observe(s).label)).toEqual(['sad', 'sad', 'sad', 'sad']);
     // The scores themselves are not held back, only the label shown.
     expect(held.observe({ neutral: 0, happy: 0, sad: 0.3, angry: 0.7 })).toEqual({ label: 'angry', scores: { neutral: 0, happy: 0, sad: 0.3, angry: 0.7 } });
+  });
+
+  it('switchRatio: the shown label changes only when another is that many times as probable', () => {
+    const held = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0, switchRatio: 3 });
+    expect(held.observe({ neutral: 0.1, happy: 0.1, sad: 0.5, angry: 0.3 }).label).toBe('sad');
+    // angry leads sad by 0.2, but 0.45 is less than 3 x 0.2: held.
+    expect(held.observe({ neutral: 0.25, happy: 0.1, sad: 0.2, angry: 0.45 }).label).toBe('sad');
+    const ratio = createSmoother(LABELS, { ...DEFAULT_SMOOTHING, method: 'none', switchMargin: 0, switchRatio: 3 });
+    ratio.observe({ neutral: 0.05, happy: 0.05, sad: 0.6, angry: 0.3 });
+    expect(ratio.observe({ neutral: 0, happy: 0, sad: 0.24, angry: 0.76 }).label).toBe('angry');
   });
 
   it('none returns the raw scores; scores always sum to 1', () => {
@@ -120,5 +154,7 @@ describe('smoothing', () => {
     expect(() => parseSmoothingSettings({ persistance: 0.9 }, 'start')).toThrow(/unknown smoothing setting "persistance"/);
     expect(() => parseSmoothingSettings([], 'start')).toThrow('start: smoothing must be an object');
     expect(() => parseSmoothingSettings({ silenceDecay: '0.1' }, 'start')).toThrow(/silenceDecay must be a number in \[0, 1\]/);
+    expect(parseSmoothingSettings({ switchRatio: 1 }, 'start').switchRatio).toBe(1);
+    expect(() => parseSmoothingSettings({ switchRatio: 0.5 }, 'start')).toThrow('start: smoothing.switchRatio must be a number in [1, 1000], got 0.5');
   });
 });

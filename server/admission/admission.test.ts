@@ -10,7 +10,7 @@ import { silentLogger } from '../process/logger.js';
 import { ServerMetrics } from '../process/metrics.js';
 import { AccessControl } from './access.js';
 import { ProtocolError } from '../../core/protocol/index.js';
-import { Admission, AdmissionTicket, LocalSlots } from './admission.js';
+import { Admission, AdmissionTicket, MAX_BACKOFF, REFUSALS_PER_STEP, LocalSlots } from './admission.js';
 import { HeadroomGate, RecentLatency } from './headroom.js';
 import { KeyCounts } from './key-quota.js';
 
@@ -54,6 +54,18 @@ describe('Admission', () => {
     expect((await metrics.shed.get()).values).toEqual([expect.objectContaining({ labels: { limit: 'sessions' }, value: 1 })]);
     (ticket as AdmissionTicket).release();
     expect(await admission.admit(request(), { requireKey: true })).toBeInstanceOf(AdmissionTicket);
+  });
+
+  it(`stretches the retry hint with the refusals of the last second (x(1 + n / ${REFUSALS_PER_STEP}), at most x${MAX_BACKOFF})`, async () => {
+    const { admission } = setUp({ maxSessions: 1 });
+    await admission.admit(request(), { requireKey: true });
+    const hints: number[] = [];
+    for (let i = 0; i < 500; i++) hints.push(refusal(await admission.admit(request(), { requireKey: true }))!.retryAfterMs!);
+    expect(hints[0]).toBeLessThanOrEqual(1500);
+    // 100 refusals in: x5 (5000-7500 ms); at least x3 even if the clock crossed a second half-way
+    // (the previous second's count then stands in for this one's).
+    expect(hints[100]).toBeGreaterThanOrEqual(3000);
+    expect(Math.max(...hints)).toBeLessThanOrEqual(MAX_BACKOFF * 1500);
   });
 
   it('refuses in order: draining, then not ready, then access, then a full inference queue, before taking a slot', async () => {

@@ -49,12 +49,12 @@ async function stream(c: StreamClient): Promise<void> {
 describe('admission by measured latency headroom', () => {
   it('admits under light load, refuses with 1013 + retryAfterMs over the target, never cuts an admitted session', async () => {
     const admitted = [await open(), await open(), await open()];
-    for (const c of admitted) expect(c.messages[0]).toMatchObject({ type: 'ready' });
+    for (const c of admitted) expect(c.messages[0], JSON.stringify(c.messages[0])).toMatchObject({ type: "ready" });
     const streams = admitted.map((c) => stream(c));
     await new Promise((r) => setTimeout(r, 2500));
     // Light load, labels on time: one more is admitted mid-stream.
     const late = await open();
-    expect(late.messages[0]).toMatchObject({ type: 'ready' });
+    expect(late.messages[0], JSON.stringify(late.messages[0])).toMatchObject({ type: 'ready' });
     late.sendJson({ type: 'stop' });
     await late.closed;
 
@@ -86,7 +86,7 @@ describe('admission by measured latency headroom', () => {
     // Labels on time again (the late ones left the 1 s window): admitted again.
     await new Promise((r) => setTimeout(r, 1200));
     const again = await open();
-    expect(again.messages[0]).toMatchObject({ type: 'ready' });
+    expect(again.messages[0], JSON.stringify(again.messages[0])).toMatchObject({ type: 'ready' });
     again.sendJson({ type: 'stop' });
     expect((await again.closed).code).toBe(1000);
   });

@@ -1,11 +1,13 @@
 /**
  * The headroom gate with explicit clocks (no server, no timers): admits while the window's p95
  * label latency is within the target, refuses over it (limit `latency`, the measure in the
- * reason), admits again once the late labels leave the window; paces a burst of arrivals to
- * max(PACE_FLOOR, live x PACE_GROWTH) a window; target 0 turns it off.
+ * reason), admits again once the late labels leave the window; predicts the busy share with one
+ * more real-time stream from the cost per audio second, counting sessions not yet streaming
+ * (limit `utilization`); holds a cold process to PACE_FLOOR sessions; target 0 turns it off.
  */
 import { describe, expect, it } from 'vitest';
-import { HeadroomGate, PACE_FLOOR, PACE_GROWTH, RecentLatency } from './headroom.js';
+import { HeadroomGate, PACE_FLOOR, RecentLatency } from './headroom.js';
+import { RecentUtilization } from './utilization.js';
 
 function observeMany(latency: RecentLatency, ms: number, count: number, at: number): void {
   for (let i = 0; i < count; i++) latency.observe(ms, at);
@@ -40,20 +42,29 @@ describe('HeadroomGate', () => {
     expect(gate.check(10, 1250)).toBeUndefined();
   });
 
-  it(`paces a burst: at most max(${PACE_FLOOR}, live x ${PACE_GROWTH}) admissions a window`, () => {
-    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000) }, { targetMs: 50 });
-    for (let i = 0; i < PACE_FLOOR; i++) {
-      expect(gate.check(i, 0)).toBeUndefined();
-      gate.admitted();
-    }
-    expect(gate.check(PACE_FLOOR, 10)).toMatchObject({ limit: 'pace' });
-    // The next window: a larger process grows by its fraction.
-    const live = 400;
-    for (let i = 0; i < live * PACE_GROWTH; i++) {
-      expect(gate.check(live, 1000)).toBeUndefined();
-      gate.admitted();
-    }
-    expect(gate.check(live, 1001)).toMatchObject({ limit: 'pace', reason: expect.stringContaining(`${live * PACE_GROWTH} new sessions`) });
+  it(`admits at most ${PACE_FLOOR} sessions while too little audio flows to measure what a stream costs`, () => {
+    const utilization = new RecentUtilization(() => 0, 1000);
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000), utilization }, { targetMs: 50, maxUtilization: 0.8 });
+    expect(gate.check(PACE_FLOOR - 1, 0)).toBeUndefined();
+    expect(gate.check(PACE_FLOOR, 0)).toMatchObject({ limit: 'pace' });
+    // Their audio flows (real time: 1 s a second each): the cost is measured and there is room.
+    utilization.observe(0.2, PACE_FLOOR, 100);
+    expect(gate.check(PACE_FLOOR, 200)).toBeUndefined();
+  });
+
+  it('predicts the busy share with one more real-time stream, counting every session not yet streaming', () => {
+    const utilization = new RecentUtilization(() => 0, 1000);
+    const gate = new HeadroomGate({ labels: new RecentLatency(1000), loopLag: new RecentLatency(1000), utilization }, { targetMs: 50, maxUtilization: 0.8 });
+    // 100 sessions at real time keep the process 40 % busy: 0.4 % per stream, room for 100 more.
+    utilization.observe(0.4, 100, 0);
+    expect(gate.check(100, 10)).toBeUndefined();
+    expect(gate.check(199, 10)).toBeUndefined();
+    // 100 admitted whose audio does not flow yet already fill the room.
+    expect(gate.check(200, 10)).toMatchObject({ limit: 'utilization', reason: expect.stringContaining('with 100 sessions not yet streaming and one more it would reach 80 %') });
+    // A neighbour takes the machine: the same streams now show 70 % busy, so fewer fit.
+    utilization.observe(0.7, 100, 1500);
+    expect(gate.check(100, 1600)).toBeUndefined();
+    expect(gate.check(114, 1600)).toMatchObject({ limit: 'utilization' });
   });
 
   it('adds the median event-loop lag (a busy loop reads every message late), ignoring a lone spike', () => {
@@ -76,7 +87,6 @@ describe('HeadroomGate', () => {
     const gate = new HeadroomGate({ labels: latency, loopLag: latency }, { targetMs: 0 });
     for (let i = 0; i < 1000; i++) {
       expect(gate.check(i, 1)).toBeUndefined();
-      gate.admitted();
     }
   });
 });

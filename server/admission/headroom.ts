@@ -16,19 +16,32 @@
  * plus the median lag (the median, as CoDel takes a minimum: a GC pause or a scheduler hiccup is
  * not a standing queue) over the last window.
  *
- * Two parts:
+ * Measured delay alone warns too late: labels stay on time until a process is nearly saturated,
+ * and a new session's load shows only once its client streams, so a burst of arrivals admitted on
+ * a good latency reading overshoots (measured: 122 % of the ramp capacity admitted, p99 2.5 s).
+ * So the gate also predicts, in audio seconds rather than sessions: the busy share
+ * (utilization.ts: the larger of this process's and its machine's) per second of audio received
+ * per second is what one real-time stream costs; every live session not yet streaming at real
+ * time (just admitted, or its client still connecting) is assumed to start, so
+ * predicted = busy + (live - audio rate + 1) x cost, and one more session is admitted only if
+ * that stays within `maxUtilization`. Charging the whole busy share to the audio errs high (fixed
+ * costs, a neighbour's load): the gate then admits fewer, which is the side to err on; with a CPU
+ * hog next door it admits only what the cores left over can carry. Until MIN_AUDIO_RATE seconds
+ * of audio a second are flowing there is no cost to go by, and at most PACE_FLOOR sessions not
+ * streaming are admitted.
+ *
+ * Parts:
  * - `RecentLatency`: samples (ms) of the last `windowMs`;
- * - `HeadroomGate`: refuses while that figure exceeds the target, and paces
- *   admissions (a new session's load shows only after it streams for a second or two): at most
- *   max(PACE_FLOOR, live x PACE_GROWTH) admissions per window, so a burst of arrivals cannot all
- *   be let in before the measure catches up.
+ * - `HeadroomGate`: refuses while the measured delay exceeds the target, or while the predicted
+ *   busy share of one more session exceeds the limit.
  */
 import { performance } from 'node:perf_hooks';
+import type { Load } from './utilization.js';
 
-/** Admissions per window whatever the load (so a fresh or idle process takes a burst of this many at once). */
-export const PACE_FLOOR = 64;
-/** ... or this fraction of the live sessions per window, when larger (growth of at most 50 % a second). */
-export const PACE_GROWTH = 0.5;
+/** Sessions admitted while too little audio flows to measure what a stream costs (a cold or idle process). */
+export const PACE_FLOOR = 32;
+/** Seconds of audio per second below which the cost of a stream is not estimated. */
+export const MIN_AUDIO_RATE = 8;
 
 /** Label latencies (ms) of the last `windowMs`. */
 export class RecentLatency {
@@ -67,18 +80,21 @@ export interface HeadroomOptions {
   readonly targetMs: number;
   /** Which quantile of the window is held to the target (default p95). */
   readonly quantile?: number;
+  /** The busy share (0-1) the predicted load of one more session must stay within; 0 turns prediction off. */
+  readonly maxUtilization?: number;
 }
 
 /** Why a new session was turned away: no latency headroom, or admissions paced. */
 export interface HeadroomRefusal {
-  readonly limit: 'latency' | 'pace';
+  readonly limit: 'latency' | 'utilization' | 'pace';
   readonly reason: string;
 }
 
-/** What the gate measures: label latencies and event-loop lag samples over the same window. */
+/** What the gate measures: label latencies and event-loop lag samples over the same window, and the busy share. */
 export interface HeadroomMeasures {
   readonly labels: RecentLatency;
   readonly loopLag: RecentLatency;
+  readonly utilization?: { current(now: number): Load | undefined };
 }
 
 /** The measured delay (ms), 0 before there are samples (the /metrics gauge). */
@@ -87,9 +103,6 @@ export function measuredDelayMs(measures: HeadroomMeasures, now: number): number
 }
 
 export class HeadroomGate {
-  private windowStart = Number.NEGATIVE_INFINITY;
-  private admittedInWindow = 0;
-
   constructor(
     private readonly measures: HeadroomMeasures,
     private readonly options: HeadroomOptions,
@@ -103,7 +116,7 @@ export class HeadroomGate {
     return { delayMs: (labelMs ?? 0) + (lagMs ?? 0), labelMs: labelMs ?? 0, lagMs: lagMs ?? 0 };
   }
 
-  /** The refusal for one more session, given the `live` sessions now; undefined when there is headroom (then `admitted()` counts it). */
+  /** The refusal for one more session, given the `live` sessions now; undefined when there is headroom. */
   check(live: number, now = performance.now()): HeadroomRefusal | undefined {
     const { targetMs } = this.options;
     if (targetMs <= 0) return undefined;
@@ -115,17 +128,26 @@ export class HeadroomGate {
         reason: `label delay ${Math.round(m.delayMs)} ms (label latency p${Math.round(q * 100)} ${Math.round(m.labelMs)} ms + event-loop lag median ${Math.round(m.lagMs)} ms, last ${this.measures.labels.windowMs} ms) is above the target ${targetMs} ms`,
       };
     }
-    if (now - this.windowStart >= this.measures.labels.windowMs) {
-      this.windowStart = now;
-      this.admittedInWindow = 0;
-    }
-    const budget = Math.max(PACE_FLOOR, Math.ceil(live * PACE_GROWTH));
-    if (this.admittedInWindow >= budget) return { limit: 'pace', reason: `admitting at most ${budget} new sessions a second until their latency is measured` };
-    return undefined;
+    return this.predict(live, now);
   }
 
-  /** One session was admitted (after every other check passed). */
-  admitted(): void {
-    this.admittedInWindow++;
+  /** The refusal when one more real-time stream would take the busy share past maxUtilization (or past the cold-start pace). */
+  private predict(live: number, now: number): HeadroomRefusal | undefined {
+    const limit = this.options.maxUtilization ?? 0;
+    if (limit <= 0) return undefined;
+    const load = this.measures.utilization?.current(now);
+    if (load === undefined || load.audioRate < MIN_AUDIO_RATE) {
+      // Sessions that send nothing end at the idle timeout, so this cannot hold the door shut for long.
+      if (live - (load?.audioRate ?? 0) < PACE_FLOOR) return undefined;
+      return { limit: 'pace', reason: `${live} sessions admitted while too little audio flows to measure their cost` };
+    }
+    const perStream = load.busy / load.audioRate;
+    const unseen = Math.max(0, live - load.audioRate);
+    const predicted = load.busy + (unseen + 1) * perStream;
+    if (predicted <= limit) return undefined;
+    return {
+      limit: 'utilization',
+      reason: `busy ${Math.round(load.busy * 100)} % at ${load.audioRate.toFixed(0)} s of audio a second; with ${Math.round(unseen)} sessions not yet streaming and one more it would reach ${Math.round(predicted * 100)} %, above the limit ${Math.round(limit * 100)} %`,
+    };
   }
 }

@@ -55,7 +55,7 @@ describe('per-key limit, one process', () => {
 
 describe('per-key limit, two workers', () => {
   it('holds across workers (the primary counts)', async () => {
-    const server = await startServer(['--workers', '2', '--api-keys', 'tenant-a', '--max-sessions-per-key', '3']);
+    const server = await startServer(['--workers', '2', '--api-keys', 'tenant-a', '--max-sessions-per-key', '3', '--latency-target-ms', '0']);
     try {
       const held = await Promise.all([0, 1, 2].map(() => connect(server.url, 'tenant-a')));
       for (const c of held) expect(c.messages[0]).toMatchObject({ type: 'ready' });

@@ -142,7 +142,7 @@ describe('supervision in a live session', () => {
   });
 
   it('start.smoothing overrides the server settings for that session; a bad one is refused naming the field', async () => {
-    const run = await streamChunks(url, { ...START, smoothing: { method: 'none', switchMargin: 0 } }, chunkBytes(pcm.subarray(0, 32000 * 8), [6400]), { bytesPerSecond: 32000 });
+    const run = await streamChunks(url, { ...START, smoothing: { method: 'none', switchMargin: 0, switchRatio: 1 } }, chunkBytes(pcm.subarray(0, 32000 * 8), [6400]), { bytesPerSecond: 32000 });
     const voiced = run.client.emotions.filter((m) => m.voiced);
     expect(voiced.length).toBeGreaterThan(3);
     for (const m of voiced) expect(m.smoothed!.label).toBe(m.label);

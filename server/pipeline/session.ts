@@ -214,6 +214,8 @@ export class Session {
       this.firstAudioAt ??= arrival;
       this.samples += samples;
       this.unreported.samples += samples;
+      // Admission's busy-share prediction reads this at once (a plain number: nothing per message to batch).
+      this.ctx.metrics.audioSecondsReceived += samples / this.ctx.metadata.featureConfig.sampleRate;
     }
     // A client more than a second ahead of real time queues its own labels: their latency says
     // nothing of the server's headroom (admission/headroom.ts).

@@ -28,6 +28,8 @@ export interface ServerConfig {
   readonly maxSessions: number;
   /** Label delay (ms: p95 label latency of real-time sessions + median event-loop lag, last second) above which new sessions are refused; 0 = off. */
   readonly latencyTargetMs: number;
+  /** Admission's ceiling on the predicted busy share of a process with one more session (0 = no prediction). */
+  readonly maxUtilization: number;
   /** Session ends after this long without a message (ms). */
   readonly idleTimeoutMs: number;
   /** A connection must send `start` within this (ms). */
@@ -218,6 +220,13 @@ export const SETTINGS = {
     default: 50,
     parse: decimal(0, 60_000),
     help: 'admission by measured headroom: while p95 label latency (real-time sessions) + median event-loop lag over the last second is above this (ms), new sessions get 1013 overloaded (0 = off)',
+  }),
+  maxUtilization: setting({
+    flag: 'max-utilization',
+    env: 'UNDERTONE_MAX_UTILIZATION',
+    default: 0.8,
+    parse: decimal(0, 4),
+    help: 'admission by predicted load: a new session is refused (1013 overloaded) when the busy share (the larger of its worker\'s event loop or CPU and the machine\'s CPU, last second) plus the estimated cost of the sessions just admitted and of one more would exceed this (0 = off)',
   }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),

@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RecentLatency, measuredDelayMs } from '../admission/headroom.js';
+import { RecentUtilization } from '../admission/utilization.js';
 
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -39,8 +40,13 @@ export class ServerMetrics {
   readonly recentLabelLatency = new RecentLatency(1000);
   /** Event-loop lag samples of the last second: how long an arriving message waits to be read (admission's headroom). */
   readonly recentLoopLag = new RecentLatency(1000);
+  /** Busy share of this process over the last second (admission's prediction of one more session's cost). */
+  readonly recentUtilization = new RecentUtilization(() => this.audioSecondsReceived, 1000);
+  /** Seconds of audio received so far (the admission's audio rate; the counter is for scraping). */
+  audioSecondsReceived = 0;
   /** The admission's measured label delay (headroom.ts), read at scrape time. */
   readonly admissionDelay: Gauge;
+  readonly busyRatio: Gauge;
   readonly busUp: Gauge;
   readonly busEventsDropped: Counter;
   readonly alerts: Counter<'rule'>;
@@ -134,6 +140,16 @@ export class ServerMetrics {
         this.set(measuredDelayMs(recent, performance.now()) / 1000);
       },
     });
+    const utilization = this.recentUtilization;
+    this.busyRatio = new Gauge({
+      name: 'undertone_busy_ratio',
+      help: 'Busy share over the last second: the largest of the event-loop utilisation and CPU time per wall time of this process and the CPU busy share of its machine (max over workers); admission predicts it with one more session against --max-utilization',
+      aggregator: 'max',
+      registers,
+      collect() {
+        this.set(utilization.current(performance.now())?.busy ?? 0);
+      },
+    });
     // 'min': in cluster mode one worker without Redis makes the replica's bus down.
     this.busUp = new Gauge({ name: 'undertone_bus_up', help: 'Session bus reachable (1) or not (0): Redis when REDIS_URL is set, else always 1', aggregator: 'min', registers });
     this.busUp.set(1);
@@ -160,6 +176,7 @@ export class ServerMetrics {
       const lag = Math.max(0, now - expected);
       this.eventLoopLag.observe(lag / 1000);
       this.recentLoopLag.observe(lag, now);
+      this.recentUtilization.sample(now);
       const second = Math.floor(now / 1000);
       if (second !== this.lagSecond) {
         this.lagPrev = second === this.lagSecond + 1 ? this.lagNow : 0;

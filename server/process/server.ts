@@ -93,7 +93,10 @@ export class UndertoneServer {
       access: this.access,
       slots: options.slots ?? new LocalSlots(config.maxSessions),
       keyQuota: this.keyQuota,
-      headroom: new HeadroomGate({ labels: this.metrics.recentLabelLatency, loopLag: this.metrics.recentLoopLag }, { targetMs: config.latencyTargetMs }),
+      headroom: new HeadroomGate(
+        { labels: this.metrics.recentLabelLatency, loopLag: this.metrics.recentLoopLag, utilization: this.metrics.recentUtilization },
+        { targetMs: config.latencyTargetMs, maxUtilization: config.maxUtilization },
+      ),
       liveConnections: () => this.sessions.size,
       metrics: this.metrics,
       logger: this.logger,

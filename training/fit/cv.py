@@ -2,6 +2,7 @@
 """Fits every fold of a bundle's plan.json (training/cv-bundle.ts) and writes one JSON per fold
 with the test speakers' per-file outcomes in file and session mode, for the TypeScript report.
 Progress: one JSON line per event on stdout. Run with Debian's /usr/bin/python3 (python3-torch)."""
+import argparse
 import json
 import os
 import sys
@@ -10,6 +11,7 @@ import time
 import torch
 
 from bundle import Bundle
+from teacher import teacher_path
 from train_split import fit_split, log, recipe_parser
 
 
@@ -38,7 +40,8 @@ def main():
         test_ids = bundle.select(fold["test"], originals_only=True)
         fold_log = lambda obj, name=fold["name"]: log({**obj, "fold": name})
         fold_log({"event": "fold", "index": k + 1, "of": len(folds)})
-        _, _, result = fit_split(bundle, train_ids, val_ids, test_ids, fold["normalization"], args, fold_log)
+        fold_args = argparse.Namespace(**{**vars(args), "teacher": teacher_path(args.teacher, fold["name"]) if args.teacher else ""})
+        _, _, result = fit_split(bundle, train_ids, val_ids, test_ids, fold["normalization"], fold_args, fold_log)
         result.update({
             "fold": fold["name"], "group": fold["group"], "labels": bundle.labels, "args": vars(args),
             "test_clips": [{"source": bundle.source[i], "corpus": bundle.corpus[i], "speaker": bundle.speaker[i],

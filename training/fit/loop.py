@@ -18,13 +18,22 @@ def spec_augment(x, py, mfcc_groups, n_mfcc=40):
         x[:, g + f0:g + f0 + f] = 0
 
 
-def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None):
+def distillation_loss(out, target_probs, temperature):
+    """KL(teacher || student) at a temperature, scaled by T^2 so its gradients keep their size (Hinton et al., 2015)."""
+    log_student = F.log_softmax(out / temperature, dim=1)
+    return F.kl_div(log_student, target_probs, reduction="batchmean") * temperature * temperature
+
+
+def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None):
+    """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None."""
     b = norm.bundle
     T, D = b.T, norm.in_dim
     groups = [0, b.dim] if norm.layout == "both" else [0]
     x = np.zeros((batch, T, D), dtype=np.float32)
     m = np.zeros((batch, T), dtype=np.float32)
     y = np.zeros(batch, dtype=np.int64)
+    soft, alpha, temp = kd if kd is not None else (None, 0.0, 1.0)
+    t = np.zeros((batch, soft.shape[1]), dtype=np.float32) if soft is not None else None
     net.train()
     total = 0.0
     picks = sampler.epoch(steps * batch)
@@ -37,16 +46,24 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
                 # model sees nothing but where the window's real frames start (padding, length).
                 x[k] = 0
             y[k] = b.label[i]
+            if t is not None:
+                t[k] = soft[i]
             if specaugment:
                 spec_augment(x[k], sampler.py, groups)
         xb, mb, yb = torch.from_numpy(x.copy()), torch.from_numpy(m.copy()), torch.from_numpy(y.copy())
+        tb = torch.from_numpy(t.copy()) if t is not None else None
         if mixup > 0:
             lam = float(np.random.beta(mixup, mixup))
             perm = torch.randperm(batch)
             out = net(lam * xb + (1 - lam) * xb[perm], torch.maximum(mb, mb[perm]))
             loss = lam * loss_fn(out, yb) + (1 - lam) * loss_fn(out, yb[perm])
+            if tb is not None:
+                tb = lam * tb + (1 - lam) * tb[perm]
         else:
-            loss = loss_fn(net(xb, mb), yb)
+            out = net(xb, mb)
+            loss = loss_fn(out, yb)
+        if tb is not None:
+            loss = (1 - alpha) * loss + alpha * distillation_loss(out, tb, temp)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -15,6 +15,7 @@ from loop import ece, evaluate, fit_temperature, softmax, train_epoch
 from nets import build
 from normalise import Normaliser
 from sampler import Sampler
+from teacher import teacher_targets
 
 
 def log(obj):
@@ -52,6 +53,9 @@ def add_recipe_args(ap):
     ap.add_argument("--history-max", type=int, default=30, help="most earlier clips of the speaker in that history")
     ap.add_argument("--augmented", type=int, default=1, help="use the bundle's augmented copies of training clips")
     ap.add_argument("--control", default="", choices=["", "length"])
+    ap.add_argument("--teacher", default="", help="teacher logits to distil (training/teacher/: a JSON file, or a folder of <fold>.json for cv.py)")
+    ap.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the distillation term (the rest on the labels)")
+    ap.add_argument("--kd-temperature", type=float, default=2.0, help="softening of teacher and student scores in the distillation term")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--threads", type=int, default=1)
@@ -76,16 +80,20 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
     opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    # Distillation: every training window of a clip learns the teacher's scores for that clip.
+    soft = teacher_targets(bundle, train_ids, args.teacher, args.kd_temperature) if args.teacher else None
+    kd = (soft, args.kd_alpha, args.kd_temperature) if soft is not None else None
     # Early stopping scores an evenly spaced subset of the validation clips each epoch (cost); the
     # temperature is fitted on all of them at the end.
     val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
     log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
-         "val_clips": int(len(val_ids)), "test_clips": int(len(test_ids)), "params": params, "in_dim": norm.in_dim})
+         "val_clips": int(len(val_ids)), "test_clips": int(len(test_ids)), "params": params, "in_dim": norm.in_dim,
+         "teacher": args.teacher or None})
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None)
+        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd)
         rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
         if len(val_ids):
             ev = evaluate(net, norm, val_epoch, args.seed, control=args.control or None)

@@ -1,0 +1,44 @@
+"""Teacher scores for distillation (training/teacher/ writes them): per bundle clip, the teacher's
+probabilities at the distillation temperature.
+
+A teacher file is JSON {"labels": [...], "sources": [...], "logits": [[...], ...]}: one row per
+corpus clip (by its manifest path), so a clip's augmented copies share their original's scores.
+The teacher's logits for a training clip must not come from a head that saw that clip (they are
+cross-fitted over training speakers by training/teacher/), or the student would only learn the
+labels back; and no file may hold a test speaker's clip."""
+import json
+import os
+
+import numpy as np
+
+
+def load_teacher(path):
+    """sources -> logits of a teacher file."""
+    with open(path) as f:
+        t = json.load(f)
+    return t["labels"], dict(zip(t["sources"], t["logits"]))
+
+
+def teacher_targets(bundle, train_ids, path, temperature):
+    """(bundle clips x labels) probabilities at `temperature`; every training clip must have a row."""
+    labels, by_source = load_teacher(path)
+    if list(labels) != list(bundle.labels):
+        raise SystemExit(f"teacher {path}: labels {labels} differ from the bundle's {bundle.labels}")
+    out = np.zeros((bundle.n, len(labels)), dtype=np.float32)
+    missing = 0
+    for i in train_ids:
+        row = by_source.get(bundle.source[i])
+        if row is None:
+            missing += 1
+            continue
+        z = np.asarray(row, dtype=np.float64) / temperature
+        z = np.exp(z - z.max())
+        out[i] = z / z.sum()
+    if missing:
+        raise SystemExit(f"teacher {path}: {missing} training clips have no teacher scores")
+    return out
+
+
+def teacher_path(spec, fold_name):
+    """The teacher of a fold: `spec` itself when it is a file, else <spec>/<fold>.json."""
+    return os.path.join(spec, f"{fold_name}.json") if os.path.isdir(spec) else spec
