@@ -15,7 +15,7 @@ import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { ramp } from './lib/ramp.js';
 import { startServer, type ServerProcess } from '../test/server-process.js';
-import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
+import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 
 const { values } = parseOrExit('bench:load', () => parseArgs({
   options: {
@@ -41,7 +41,7 @@ if (values.url) {
   target = { url: values.url, http: `${u.protocol === 'wss:' ? 'https' : 'http'}://${u.host}` };
   console.log(`server: ${values.url} (not started by this bench)`);
 } else {
-  const flags = ['--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
+  const flags = ['--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
   if (values.workers) flags.push('--workers', values.workers);
   server = await startServer(flags, { showErrors: true });
   target = server;

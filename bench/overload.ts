@@ -28,7 +28,7 @@ import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { s16leBytes } from '../test/harness.js';
 import { readMetric, startServer } from '../test/server-process.js';
-import { parseOrExit } from './lib/args.js';
+import { MEASURE_SERVER_FLAGS, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { announceConditions } from './lib/machine.js';
 import { ramp } from './lib/ramp.js';
@@ -131,7 +131,7 @@ function peakConcurrent(spans: [number, number][]): number {
 
 /** The ramp capacity of this machine: largest number of real-time streams at p99 <= 100 ms with every label, admission off. */
 async function measureCapacity(): Promise<number> {
-  const server = await startServer([...workers, '--latency-target-ms', '0', '--max-queued-windows', '0', '--max-event-loop-lag-ms', '0', '--idle-timeout', '120'], { showErrors: true });
+  const server = await startServer([...workers, ...MEASURE_SERVER_FLAGS], { showErrors: true });
   try {
     const pool = AudioPool.build(await corpusSpeech(70), 'pcm_s16le', 20);
     const r = await ramp(server, pool, { start: 10, seconds: 10, p99BoundMs: 100 });

@@ -4,7 +4,10 @@
  * self time by category and the top functions, over the load run only. With --workers > 1 every worker writes a
  * profile and the summary adds them up.
  *
- *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched]
+ *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF]
+ *
+ * --trace-gc also runs the server with node's --trace-gc and prints the collections during the
+ * load run: how many scavenges and mark-compacts, and their pause time.
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,8 +15,9 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
-import { LOAD_OPTIONS, parseBenchArgs, parseOrExit } from './lib/args.js';
-import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
+import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
+import { formatGcTrace, formatSummary, summarizeGcTrace, summarizeProfiles } from './lib/cpu-profile.js';
+import { buildBaseline } from './lib/baseline-build.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 import { startServer } from '../test/server-process.js';
@@ -23,22 +27,32 @@ const { values } = parseOrExit('bench:profile', () => parseArgs({
     ...LOAD_OPTIONS,
     workers: { type: 'string', default: '1' },
     out: { type: 'string' },
+    'trace-gc': { type: 'boolean', default: false },
+    baseline: { type: 'string' },
   },
 }));
 const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
 announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
-const flags = ['--workers', String(values.workers), '--engine', String(values.engine), '--max-sessions', '100000', '--idle-timeout', '120'];
-const server = await startServer(flags, { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', dir], showErrors: true });
-console.log(`server: node --cpu-prof --cpu-prof-dir ${dir} dist/cli/main.js serve ${flags.join(' ')}`);
+const flags = ['--workers', String(values.workers), '--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
+const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, ...(values['trace-gc'] ? ['--trace-gc'] : [])];
+// --baseline REF: profile that revision's server instead (built in a temporary worktree, kept for reuse).
+const cli = values.baseline ? buildBaseline(values.baseline).cli : undefined;
+const server = await startServer(flags, { nodeArgs, showErrors: true, ...(cli ? { cli } : {}) });
+console.log(`server: node ${nodeArgs.join(' ')} ${cli ?? 'dist/cli/main.js'} serve ${flags.join(' ')}`);
 let loadStart = NaN;
 let loadEnd = NaN;
+let gcLines = '';
 try {
   await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up, outside the counted window
   loadStart = performance.now();
-  console.log(formatResult(await runLoad(server, pool, { streams: args.streams, seconds: args.seconds })));
+  const outBefore = server.stdout().length;
+  const result = await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
+  gcLines = server.stdout().slice(outBefore);
+  console.log(formatResult(result));
   loadEnd = performance.now();
+  if (values['trace-gc']) console.log(formatGcTrace(summarizeGcTrace(gcLines), result.wallS));
 } finally {
   await server.stop();
 }

@@ -16,6 +16,7 @@ import {
   finalLabelPoint,
   inputDim,
   isVoiced,
+  takeWindowBuffer,
   writeWindow,
 } from './model/window.js';
 import { SessionStats } from './model/session-stats.js';
@@ -30,7 +31,11 @@ export interface AnalyzerSettings {
 export interface DueWindow {
   readonly point: LabelPoint;
   readonly voiced: boolean;
-  /** window.frames x input dim normalised features; empty when unvoiced (no inference needed). */
+  /**
+   * window.frames x input dim normalised features; empty when unvoiced (no inference needed). The
+   * buffers may be recycled (core/model/window.ts) once the window is scored: read them only
+   * until then.
+   */
   readonly features: Float32Array;
   /** window.frames values, 1 for real frames and 0 for padding; empty when unvoiced. */
   readonly mask: Float32Array;
@@ -47,7 +52,7 @@ export class StreamAnalyzer {
   private lastFrameEnd = 0;
   private finished = false;
 
-  constructor(readonly settings: AnalyzerSettings, computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG)) {
+  constructor(readonly settings: AnalyzerSettings, computer: FrameFeatureComputer = FrameFeatureComputer.shared(FEATURE_CONFIG)) {
     this.config = computer.config;
     this.extractor = new IncrementalExtractor(computer);
     // The window plus one second of frames: enough for the window of the label being cut.
@@ -75,7 +80,7 @@ export class StreamAnalyzer {
       // Feed up to the next whole second, so the window is cut while its frames are still held.
       const boundary = this.nextSecond * perSecond;
       const take = Math.min(samples.length - offset, boundary - this.samples);
-      this.feed(samples.subarray(offset, offset + take));
+      this.feed(take === samples.length ? samples : samples.subarray(offset, offset + take));
       offset += take;
       if (this.samples === boundary) {
         const frameEnd = this.history.end;
@@ -95,7 +100,7 @@ export class StreamAnalyzer {
 
   private feed(chunk: Float32Array): void {
     if (chunk.length === 0) return;
-    const frames = this.extractor.push(chunk);
+    const frames = this.extractor.pushView(chunk);
     const before = this.history.end;
     this.history.append(frames.data, frames.frames);
     this.stats?.addFrames(this.history, before, this.history.end);
@@ -108,8 +113,9 @@ export class StreamAnalyzer {
     const voiced = isVoiced(this.history, point, this.settings.voicing, this.config);
     if (!voiced) return { point, voiced, features: new Float32Array(0), mask: new Float32Array(0) };
     const { window, normalization } = this.settings;
-    const features = new Float32Array(window.frames * inputDim(normalization, this.history.dim));
-    const mask = new Float32Array(window.frames);
+    // Recycled buffers (the scheduler gives them back after copying them into its batch).
+    const features = takeWindowBuffer(window.frames * inputDim(normalization, this.history.dim));
+    const mask = takeWindowBuffer(window.frames);
     writeWindow(this.history, point.frameEnd, window, normalization, features, mask, 0, this.stats?.refresh());
     return { point, voiced, features, mask };
   }

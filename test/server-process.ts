@@ -35,6 +35,8 @@ export interface ServerProcess {
 export interface ServerProcessOptions {
   readonly env?: NodeJS.ProcessEnv;
   readonly cwd?: string;
+  /** The CLI to run (default: this checkout's dist/cli/main.js); bench:compare runs a baseline build's. */
+  readonly cli?: string;
   /** Flags for node itself (e.g. --expose-gc, --cpu-prof). */
   readonly nodeArgs?: readonly string[];
   /** Longest wait for the model to be loaded (ms). */
@@ -60,9 +62,10 @@ export function freePort(): Promise<number> {
  * to the server, so any log level works).
  */
 export async function startServer(args: readonly string[] = [], options: ServerProcessOptions = {}): Promise<ServerProcess> {
-  if (!existsSync(BUILT_CLI)) throw new Error(`${BUILT_CLI} is missing: run "npm run build" first (npm test does)`);
+  const cli = options.cli ?? BUILT_CLI;
+  if (!existsSync(cli)) throw new Error(`${cli} is missing: run "npm run build" first (npm test does)`);
   const port = await freePort();
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), BUILT_CLI, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), cli, 'serve', '--port', String(port), '--host', '127.0.0.1', ...args], {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: { ...process.env, ...options.env },
   });

@@ -45,3 +45,11 @@ export function parseOrExit<T>(bench: string, parse: () => T): T {
     process.exit(2);
   }
 }
+
+/**
+ * Server flags of the benches that measure what a stream costs (load, compare, profile): no session
+ * ceiling, a generous idle timeout, and admission off (no latency gate, pace, queue or lag
+ * refusal), so every stream of a step is served and the step fails on latency, not on a refusal.
+ * bench:overload measures admission itself.
+ */
+export const MEASURE_SERVER_FLAGS: readonly string[] = ['--max-sessions', '100000', '--idle-timeout', '120', '--latency-target-ms', '0', '--max-queued-windows', '0', '--max-event-loop-lag-ms', '0'];

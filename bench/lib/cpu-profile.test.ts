@@ -2,14 +2,20 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { categorize, summarizeProfiles } from './cpu-profile.js';
+import { categorize, summarizeGcTrace, summarizeProfiles } from './cpu-profile.js';
 
 describe('cpu-profile summary', () => {
   it('categorizes by script and function', () => {
     expect(categorize('run', 'file:///x/node_modules/onnxruntime-node/dist/backend.js')).toBe('inference');
     expect(categorize('compute', 'file:///x/dist/core/features/frame-features.js')).toBe('features');
     expect(categorize('push', 'file:///x/dist/core/audio/pcm.js')).toBe('decode');
-    expect(categorize('sendFrame', 'file:///x/node_modules/ws/lib/sender.js')).toBe('ws/JSON/net');
+    expect(categorize('resample', 'file:///x/dist/core/audio/resample.js')).toBe('resample');
+    expect(categorize('writeWindow', 'file:///x/dist/core/model/window.js')).toBe('window assembly');
+    expect(categorize('', 'wasm://wasm/00025d76')).toBe('features');
+    expect(categorize('sendFrame', 'file:///x/node_modules/ws/lib/sender.js')).toBe('ws framing/net');
+    expect(categorize('stringify', '')).toBe('JSON');
+    expect(categorize('observe', 'file:///x/node_modules/prom-client/lib/histogram.js')).toBe('metrics');
+    expect(categorize('write', 'file:///x/node_modules/pino/lib/proto.js')).toBe('logging');
     expect(categorize('(garbage collector)', '')).toBe('GC');
     expect(categorize('(idle)', '')).toBe('idle');
   });
@@ -43,5 +49,17 @@ describe('cpu-profile summary', () => {
     expect(part.byCategory.get('features')).toBe(1);
     expect(part.byCategory.get('GC')).toBe(1);
     expect(part.byCategory.has('idle')).toBe(false);
+  });
+
+  it('counts --trace-gc collections by kind with their pauses', () => {
+    const log = [
+      '{"level":"info","msg":"session opened"}',
+      '[4242:0x6b1c000]     1200 ms: Scavenge 12.3 (14.5) -> 11.2 (15.0) MB, 0.85 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;',
+      '[4242:0x6b1c000]     1300 ms: Scavenge 12.4 (15.0) -> 11.3 (15.0) MB, 0.15 / 0.00 ms  (average mu = 1.000, current mu = 1.000) allocation failure;',
+      '[4242:0x6b1c000]     1900 ms: Mark-Compact 40.1 (52.0) -> 30.2 (50.0) MB, 12.50 / 0.00 ms  (+ 3.1 ms in 20 steps since start of marking) (average mu = 0.99) finalize incremental marking;',
+    ].join('\n');
+    const kinds = summarizeGcTrace(log);
+    expect(kinds.get('Scavenge')).toEqual({ count: 2, pauseMs: 1 });
+    expect(kinds.get('Mark-Compact')).toEqual({ count: 1, pauseMs: 12.5 });
   });
 });

@@ -1,7 +1,7 @@
 /**
  * Summary of V8 .cpuprofile files (`node --cpu-prof`): self time per function, grouped into the
- * categories that decide a stream's cost on the server: inference (onnxruntime), features,
- * decode, ws/JSON/network, GC, metrics/logging, and the rest.
+ * stages that decide a stream's cost on the server: decode, resample, features, window assembly,
+ * inference, ws framing and network, JSON, metrics, logging, GC, and the rest.
  */
 import { readFileSync } from 'node:fs';
 
@@ -18,20 +18,51 @@ interface CpuProfile {
   readonly endTime: number;
 }
 
-export const CATEGORIES = ['inference', 'features', 'decode', 'ws/JSON/net', 'GC', 'metrics/logging', 'session/server', 'other JS/node', 'native/program', 'idle'] as const;
+export const CATEGORIES = [
+  'decode',
+  'resample',
+  'features',
+  'window assembly',
+  'inference',
+  'ws framing/net',
+  'JSON',
+  'metrics',
+  'logging',
+  'GC',
+  'session/server',
+  'other JS/node',
+  'native/program',
+  'idle',
+] as const;
 export type Category = (typeof CATEGORIES)[number];
 
-/** Which category a function belongs to, by its script URL and name. */
+const has = (url: string, ...parts: string[]): boolean => parts.some((p) => url.includes(p));
+
+/**
+ * Which stage of a stream's pipeline a function belongs to, by its script URL and name. WASM
+ * functions (wasm://) are PFFFT's on the PCM path (the feature FFT); with Opus input the
+ * decoder's WASM counts here too.
+ */
 export function categorize(functionName: string, url: string): Category {
   if (functionName === '(idle)') return 'idle';
   if (functionName === '(garbage collector)') return 'GC';
   if (functionName === '(program)' || functionName === '(root)') return 'native/program';
-  if (url.includes('onnxruntime') || url.includes('/core/model/emotion-model') || url.includes('/server/inference/scheduler') || url.includes('/server/pipeline/naive-engine') && functionName === 'naiveScore') return 'inference';
-  if (url.includes('/core/features/') || url.includes('fft.js') || url.includes('/core/model/window') || url.includes('/core/stream-analyzer') || url.includes('/server/pipeline/naive-engine')) return 'features';
-  if (url.includes('/core/audio/') || url.includes('opus-decoder') || url.includes('codec-parser') || url.includes('/server/pipeline/audio-input')) return 'decode';
-  if (url.includes('/node_modules/ws/') || url.startsWith('node:net') || url.startsWith('node:internal/stream') || url.startsWith('node:internal/net') || url.startsWith('node:_http') || url.startsWith('node:internal/streams') || url.startsWith('node:stream') || url.includes('/core/protocol/') || functionName === 'stringify' || functionName === 'parse' || functionName === 'writev' || functionName === 'writeBuffer' || functionName === 'writeUtf8String') return 'ws/JSON/net';
-  if (url.includes('prom-client') || url.includes('/node_modules/express/') || url.includes('pino') || url.includes('/server/process/metrics') || url.includes('/server/process/logger') || url.includes('sonic-boom')) return 'metrics/logging';
-  if (url.includes('/server/') || url.includes('/core/predict')) return 'session/server';
+  if (has(url, 'onnxruntime', '/core/model/emotion-model', '/server/inference/') || (url.includes('/server/pipeline/naive-engine') && functionName === 'naiveScore')) return 'inference';
+  if (has(url, '/core/audio/resample')) return 'resample';
+  if (has(url, '/core/features/history', '/core/model/window', '/core/model/session-stats')) return 'window assembly';
+  if (has(url, '/core/features/', 'fft.js', 'pffft', '/core/stream-analyzer', '/server/pipeline/naive-engine') || url.startsWith('wasm://')) return 'features';
+  if (has(url, '/core/audio/', 'opus-decoder', 'codec-parser', '/server/pipeline/audio-input')) return 'decode';
+  if (has(url, '/core/protocol/') || functionName === 'stringify' || functionName === 'parse') return 'JSON';
+  if (
+    has(url, '/node_modules/ws/', '/node_modules/express/') ||
+    ['node:net', 'node:internal/stream', 'node:internal/net', 'node:_http', 'node:internal/streams', 'node:stream'].some((p) => url.startsWith(p)) ||
+    ['writev', 'writeBuffer', 'writeUtf8String'].includes(functionName)
+  ) {
+    return 'ws framing/net';
+  }
+  if (has(url, 'prom-client', '/server/process/metrics')) return 'metrics';
+  if (has(url, 'pino', 'sonic-boom', '/server/process/logger')) return 'logging';
+  if (has(url, '/server/', '/core/predict', '/core/supervision/')) return 'session/server';
   return 'other JS/node';
 }
 
@@ -104,4 +135,32 @@ export function formatSummary(s: ProfileSummary, top = 15): string {
     lines.push(`  ${((100 * f.ms) / busy).toFixed(1).padStart(5)}%  ${f.category.padEnd(16)} ${f.name}  ${f.location}`);
   }
   return lines.join('\n');
+}
+
+/** Collections of one kind in a --trace-gc log: how many and their summed pause (ms). */
+export interface GcKind {
+  count: number;
+  pauseMs: number;
+}
+
+/**
+ * Counts the collections in node --trace-gc output, by kind (Scavenge, Mark-Compact, ...). A line
+ * reads e.g. `[pid:0x..]  1234 ms: Scavenge 12.3 (14.5) -> 11.2 (15.0) MB, 0.85 / 0.00 ms ...`:
+ * the first figure after "MB," is the pause.
+ */
+export function summarizeGcTrace(log: string): Map<string, GcKind> {
+  const kinds = new Map<string, GcKind>();
+  for (const m of log.matchAll(/ ms: ([A-Za-z-]+(?: \(reduce\))?) [^\n]*?MB, ([\d.]+) \/ [\d.]+ ms/g)) {
+    const k = kinds.get(m[1]) ?? { count: 0, pauseMs: 0 };
+    k.count++;
+    k.pauseMs += Number(m[2]);
+    kinds.set(m[1], k);
+  }
+  return kinds;
+}
+
+export function formatGcTrace(kinds: Map<string, GcKind>, seconds: number): string {
+  if (kinds.size === 0) return 'GC (--trace-gc): no collection logged';
+  const parts = [...kinds].map(([kind, k]) => `${kind} x${k.count} (${(k.count / seconds).toFixed(1)}/s, ${k.pauseMs.toFixed(0)} ms paused)`);
+  return `GC during the load run (--trace-gc): ${parts.join(', ')}`;
 }

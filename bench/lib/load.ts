@@ -57,8 +57,9 @@ export interface LoadResult {
   readonly generatorCpuPct: number;
   /**
    * Server CPU per stream-second of audio (ms), fixed costs included (event-loop lag sampler,
-   * timers, the bench's own /metrics scrapes), so it overstates a stream's cost at small N; the
-   * ramp fits the marginal cost over its steps (see marginalCpu).
+   * timers, the bench's own /metrics scrapes, the cluster primary: over the process tree when the
+   * pid is known), so it overstates a stream's cost at small N; the ramp fits the marginal cost
+   * over its steps (see marginalCpu).
    */
   readonly cpuMsPerStreamSecond: number;
   /** The server's own label-latency histogram over the run (ms). */
@@ -229,7 +230,8 @@ export async function runLoad(target: LoadTarget, pool: AudioPool, options: Load
     serverRssMb: peakRss / 2 ** 20,
     ...(tree0 && tree1 ? { treeCpuPct: (100 * (tree1.cpuS - tree0.cpuS)) / wallS, treeRssMb: peakTreeRss / 2 ** 20 } : {}),
     generatorCpuPct,
-    cpuMsPerStreamSecond: ((total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total')) * 1000) / (n * seconds),
+    // The process tree when the bench started the server: the cluster primary's CPU is a fixed cost too.
+    cpuMsPerStreamSecond: ((tree0 && tree1 ? tree1.cpuS - tree0.cpuS : total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total')) * 1000) / (n * seconds),
     serverP50: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.5),
     serverP99: bucketQuantile(before, after, 'undertone_label_latency_seconds', 0.99),
     meanBatch: histogramMean(before, after, 'undertone_inference_batch_size'),
@@ -254,13 +256,18 @@ export function formatResult(r: LoadResult): string {
   ].join('\n');
 }
 
+/** The server's CPU (% of one core): its whole process tree when known (primary included), else its /metrics. */
+export function serverCpuPct(r: LoadResult): number {
+  return r.treeCpuPct ?? r.serverCpuPct;
+}
+
 /**
  * Least-squares fit of server CPU (ms per wall second) against streams over several runs: the
  * slope is what one more real-time stream costs (ms of CPU per audio second), the intercept the
  * fixed cost. Fixed costs make the plain per-stream figure misleading at small N.
  */
 export function marginalCpu(runs: readonly LoadResult[]): { perStreamMs: number; fixedMs: number } | undefined {
-  const pts = runs.filter((r) => Number.isFinite(r.serverCpuPct)).map((r) => ({ x: r.streams, y: r.serverCpuPct * 10 }));
+  const pts = runs.map((r) => ({ x: r.streams, y: serverCpuPct(r) * 10 })).filter((p) => Number.isFinite(p.y));
   if (new Set(pts.map((p) => p.x)).size < 2) return undefined;
   const mx = pts.reduce((s, p) => s + p.x, 0) / pts.length;
   const my = pts.reduce((s, p) => s + p.y, 0) / pts.length;

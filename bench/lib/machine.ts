@@ -4,6 +4,7 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import { availableParallelism, cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
 
 export function loadAverage(): string {
   return loadavg()
@@ -53,4 +54,13 @@ export function processTree(pid: number): { cpuS: number; rssBytes: number; proc
     processes++;
   }
   return { cpuS, rssBytes, processes };
+}
+
+/** CPU (ms per second) of a process tree left alone for `seconds` (after `settleMs` for start-up to finish): its idle cost. */
+export async function idleCpuMsPerSecond(pid: number, seconds: number, settleMs = 3000): Promise<number> {
+  await new Promise((r) => setTimeout(r, settleMs));
+  const t0 = processTree(pid).cpuS;
+  const w0 = performance.now();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  return ((processTree(pid).cpuS - t0) * 1000) / ((performance.now() - w0) / 1000);
 }

@@ -21,6 +21,8 @@ export class PcmDecoder {
   private readonly frameBytes: number;
   private readonly carry: Buffer;
   private carryLength = 0;
+  /** pushView's output, reused (grown when a message is larger). */
+  private out = new Float32Array(0);
   /** Non-finite f32 samples seen and replaced by 0 (hostile or broken clients). */
   nonFiniteSamples = 0;
 
@@ -32,9 +34,19 @@ export class PcmDecoder {
 
   /** Decodes every whole frame available after `bytes`; keeps the remainder for the next push. */
   push(bytes: Uint8Array): Float32Array {
+    return this.pushView(bytes).slice();
+  }
+
+  /**
+   * As push, but the samples are a view of the decoder's own buffer, overwritten by the next call:
+   * for a live stream whose samples are consumed (resampled, copied into feature frames) at once,
+   * so a message costs no allocation of its own.
+   */
+  pushView(bytes: Uint8Array): Float32Array {
     const total = this.carryLength + bytes.length;
     const frames = Math.floor(total / this.frameBytes);
-    const out = new Float32Array(frames);
+    if (this.out.length < frames) this.out = new Float32Array(Math.max(frames, 2 * this.out.length));
+    const out = this.out.subarray(0, frames);
     if (frames === 0) {
       this.carry.set(bytes, this.carryLength);
       this.carryLength = total;
@@ -74,6 +86,10 @@ export class PcmDecoder {
           out[f] = sum * inv;
         }
       }
+    } else if (this.encoding === 'pcm_s16le' && ch === 1) {
+      // The live path's common case, from the bytes directly (readInt16LE costs a call and a bounds
+      // check a sample): the same values, x / 32768 being exact.
+      for (let f = 0, o = 0; f < frames; f++, o += 2) out[f] = (((input[o] | (input[o + 1] << 8)) << 16) >> 16) / 32768;
     } else if (this.encoding === 'pcm_s16le') {
       for (let f = 0, o = 0; f < frames; f++) {
         let sum = 0;

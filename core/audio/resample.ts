@@ -113,12 +113,15 @@ export class StreamingResampler {
     return this.inRate === this.outRate;
   }
 
-  /** Resamples `input`, returning every output sample that is now computable. */
+  /**
+   * Resamples `input`, returning every output sample that is now computable. At the identity rate
+   * that is `input` itself (no copy: the live path passes each message's samples straight on).
+   */
   push(input: Float32Array): Float32Array {
     if (this.flushed) throw new Error('StreamingResampler: push after flush');
     if (this.isIdentity) {
       this.inputCount += input.length;
-      return input.slice();
+      return input;
     }
     this.append(input);
     this.inputCount += input.length;

@@ -15,7 +15,7 @@ export interface FeatureMatrix {
 
 export function extractFeatures(
   samples: Float32Array,
-  computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG),
+  computer: FrameFeatureComputer = FrameFeatureComputer.shared(FEATURE_CONFIG),
 ): FeatureMatrix {
   const config: FeatureConfig = computer.config;
   const frames = framesCompleteAt(samples.length, config);

@@ -61,9 +61,23 @@ export class FeatureHistory {
 
   /** Row view of absolute frame `index` (must lie in [start, end)). */
   row(index: number): Float32Array {
+    const at = this.rowOffset(index);
+    return this.data.subarray(at, at + this.dim);
+  }
+
+  /**
+   * Where absolute frame `index` starts in `values` (must lie in [start, end)): for loops over
+   * many frames a second (window assembly, voicing, session statistics), which would otherwise
+   * make a row view per frame. Valid until the next append.
+   */
+  rowOffset(index: number): number {
     const r = index - this.first;
     if (r < 0 || r >= this.stored) throw new RangeError(`frame ${index} not held (have ${this.first}..${this.end})`);
-    const at = (this.offset + r) * this.dim;
-    return this.data.subarray(at, at + this.dim);
+    return (this.offset + r) * this.dim;
+  }
+
+  /** The storage rowOffset indexes into (replaced when the history grows: take it anew after an append). */
+  get values(): Float32Array {
+    return this.data;
   }
 }

@@ -10,12 +10,14 @@ import type { FeatureMatrix } from './extract.js';
 export class IncrementalExtractor {
   private pending: Float32Array;
   private pendingLength = 0;
+  /** pushView's frames, reused (grown when a push completes more frames than ever before). */
+  private out = new Float32Array(0);
   /** Frames emitted so far (the index of the next frame). */
   framesEmitted = 0;
   /** Samples pushed so far. */
   samplesSeen = 0;
 
-  constructor(readonly computer: FrameFeatureComputer = new FrameFeatureComputer(FEATURE_CONFIG)) {
+  constructor(readonly computer: FrameFeatureComputer = FrameFeatureComputer.shared(FEATURE_CONFIG)) {
     this.pending = new Float32Array(computer.config.frameLength * 2);
   }
 
@@ -24,6 +26,16 @@ export class IncrementalExtractor {
   }
 
   push(chunk: Float32Array): FeatureMatrix {
+    const m = this.pushView(chunk);
+    return { data: m.data.slice(), frames: m.frames, dim: m.dim };
+  }
+
+  /**
+   * As push, but the frames are a view of the extractor's own buffer, overwritten by the next
+   * call: for a caller that copies them on at once (StreamAnalyzer appends them to its history),
+   * so a live stream's message costs no allocation here.
+   */
+  pushView(chunk: Float32Array): FeatureMatrix {
     const { frameLength, hopLength } = this.computer.config;
     this.samplesSeen += chunk.length;
     const available = this.pendingLength + chunk.length;
@@ -35,7 +47,8 @@ export class IncrementalExtractor {
     }
     this.pending.set(chunk, this.pendingLength);
     this.pendingLength = available;
-    const data = new Float32Array(frames * this.dim);
+    if (this.out.length < frames * this.dim) this.out = new Float32Array(Math.max(frames * this.dim, 2 * this.out.length));
+    const data = this.out.subarray(0, frames * this.dim);
     for (let f = 0; f < frames; f++) this.computer.compute(this.pending, f * hopLength, data, f * this.dim);
     if (frames > 0) {
       const consumed = frames * hopLength;

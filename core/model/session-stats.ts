@@ -48,12 +48,13 @@ export class SessionStats {
   /** Adds frames [from, to) of the history whose RMS passes the voicing threshold. */
   addFrames(history: FeatureHistory, from: number, to: number): void {
     const { mean, std } = this.norm;
+    const values = history.values;
     for (let f = Math.max(from, history.start); f < to; f++) {
-      const row = history.row(f);
-      if (!(row[this.rmsIndex] > this.gateDb)) continue;
+      const at = history.rowOffset(f);
+      if (!(values[at + this.rmsIndex] > this.gateDb)) continue;
       for (let d = 0; d < this.sum.length; d++) {
         // Rounded to float32 as the model input's z is (and as fit.py sums it).
-        const z = Math.fround((row[d] - mean[d]) / std[d]);
+        const z = Math.fround((values[at + d] - mean[d]) / std[d]);
         this.sum[d] += z;
         this.sumSq[d] += z * z;
       }

@@ -101,9 +101,10 @@ export function finalLabelPoint(
 /** Whether the frames a label point adds contain speech, by the energy gate. */
 export function isVoiced(history: FeatureHistory, point: LabelPoint, gate: VoicingGate, config: FeatureConfig = FEATURE_CONFIG): boolean {
   const ri = rmsIndex(config);
+  const values = history.values;
   let voiced = 0;
   for (let f = Math.max(point.frameStart, history.start); f < point.frameEnd; f++) {
-    if (history.row(f)[ri] > gate.thresholdDb && ++voiced >= gate.minVoicedFrames) return true;
+    if (values[history.rowOffset(f) + ri] > gate.thresholdDb && ++voiced >= gate.minVoicedFrames) return true;
   }
   return false;
 }
@@ -133,6 +134,7 @@ export function writeWindow(
   const base = offset * T * width;
   const maskBase = offset * T;
   const first = frameEnd - T;
+  const values = history.values;
   for (let t = 0; t < T; t++) {
     const f = first + t;
     const o = base + t * width;
@@ -141,12 +143,37 @@ export function writeWindow(
       mask[maskBase + t] = 0;
       continue;
     }
-    const row = history.row(f);
+    const at = history.rowOffset(f);
     for (let d = 0; d < dim; d++) {
-      const z = (row[d] - norm.mean[d]) / norm.std[d];
+      const z = (values[at + d] - norm.mean[d]) / norm.std[d];
       if (session) features[o + sessionAt + d] = (Math.fround(z) - session.mean[d]) / session.std[d];
       if (!norm.session || sessionAt > 0) features[o + d] = z;
     }
     mask[maskBase + t] = 1;
   }
+}
+
+/**
+ * Recycled model-input buffers (a window of 300 frames x 84 values is 100 KB): the live server
+ * cuts one per voiced second per stream and the inference scheduler copies it into its batch, so
+ * without reuse it allocates ~13 MB a second of buffers at 200 streams, which V8 frees only in
+ * full (mark-compact) collections. `takeWindowBuffer` hands out a recycled buffer of the length
+ * when there is one; `recycleWindowBuffer` takes one back once nothing reads it any more (the
+ * scheduler, after the copy). A buffer nobody gives back is simply collected.
+ */
+const freeBuffers = new Map<number, Float32Array[]>();
+/** Buffers kept per length: the windows in flight at once (a few batches' worth). */
+const KEEP_PER_LENGTH = 64;
+
+/** A buffer of `length` values, contents undefined (writeWindow overwrites every value). */
+export function takeWindowBuffer(length: number): Float32Array {
+  return freeBuffers.get(length)?.pop() ?? new Float32Array(length);
+}
+
+/** Gives a buffer from takeWindowBuffer back for reuse; the caller must not read or write it afterwards. */
+export function recycleWindowBuffer(buffer: Float32Array): void {
+  if (buffer.length === 0) return;
+  let free = freeBuffers.get(buffer.length);
+  if (!free) freeBuffers.set(buffer.length, (free = []));
+  if (free.length < KEEP_PER_LENGTH) free.push(buffer);
 }

@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Band } from '../../core/protocol/index.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import type { InferenceModel } from './inference-model.js';
+import { recycleWindowBuffer } from '../../core/model/window.js';
 
 /** The scores of one submitted window: row `row` of a batch's score matrix. */
 export interface WindowScores {
@@ -60,7 +61,7 @@ export class InferenceScheduler {
     return this.queue.length;
   }
 
-  /** Queues one window (frames x dim features and its mask) and resolves with its scores. */
+  /** Queues one window (frames x dim features and its mask) and resolves with its scores. The buffers are recycled (core/model/window.ts) once copied into the batch. */
   submit(features: Float32Array, mask: Float32Array): Promise<WindowScores> {
     const { windowFrames: T, dim } = this.model;
     if (features.length !== T * dim || mask.length !== T) {
@@ -98,6 +99,9 @@ export class InferenceScheduler {
       batch.forEach((job, b) => {
         this.features.set(job.features, b * T * dim);
         this.mask.set(job.mask, b * T);
+        // Copied: the window's buffers go back for the next window to be cut.
+        recycleWindowBuffer(job.features);
+        recycleWindowBuffer(job.mask);
       });
       const t0 = performance.now();
       const scores = await this.model.score(this.features, this.mask, batch.length);

@@ -12,7 +12,7 @@ import { MODEL_SAMPLE_RATE, StreamingResampler } from '../../core/audio/resample
 import type { PcmStreamEncoding, StartMessage } from '../../core/protocol/index.js';
 
 export interface AudioInput {
-  /** Decodes one binary message; returns the 16 kHz mono samples now available (maybe none). Throws AudioInputError on bad audio. */
+  /** Decodes one binary message; returns the 16 kHz mono samples now available (maybe none), valid until the next push (they may be a view of a reused buffer). Throws AudioInputError on bad audio. */
   push(bytes: Uint8Array): Float32Array;
   /** End of stream: the samples still held back (the resampler's tail). */
   flush(): Float32Array;
@@ -31,7 +31,8 @@ export class PcmInput implements AudioInput {
   }
 
   push(bytes: Uint8Array): Float32Array {
-    const mono = this.decoder.push(bytes);
+    // A view of the decoder's buffer: the session consumes it before the next message.
+    const mono = this.decoder.pushView(bytes);
     return mono.length === 0 ? mono : this.resampler.push(mono);
   }
 

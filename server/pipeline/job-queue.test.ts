@@ -16,9 +16,31 @@ describe('JobQueue', () => {
       await Promise.resolve();
       log.push('c');
     });
-    expect(log).toEqual([]);
+    // a ran at once (the queue was idle); b and c wait for it.
+    expect(log).toEqual(['a start']);
     await queue.idle();
     expect(log).toEqual(['a start', 'a end', 'b', 'c']);
+  });
+
+  it('runs a job added to an idle queue at once, and a job added by a running job after it (and after its async part)', async () => {
+    const log: string[] = [];
+    const queue = new JobQueue((e) => log.push(`error ${String(e)}`));
+    queue.add(() => {
+      queue.add(() => void log.push('nested'));
+      log.push('outer');
+    });
+    expect(log).toEqual(['outer', 'nested']);
+    queue.add(() => {
+      queue.add(() => void log.push('nested 2'));
+      log.push('outer 2 start');
+      return new Promise<void>((r) => setTimeout(r, 10)).then(() => void log.push('outer 2 end'));
+    });
+    queue.add(() => void log.push('last'));
+    expect(log).toEqual(['outer', 'nested', 'outer 2 start']);
+    await queue.idle();
+    expect(log).toEqual(['outer', 'nested', 'outer 2 start', 'outer 2 end', 'nested 2', 'last']);
+    queue.add(() => void log.push('idle again'));
+    expect(log.at(-1)).toBe('idle again');
   });
 
   it('hands a thrown or rejected job to onError and runs the next one', async () => {

@@ -74,7 +74,7 @@ export class NaiveAnalyzer {
 
   constructor(private readonly metadata: Pick<ModelMetadata, 'window' | 'normalization' | 'voicing'>, config: FeatureConfig = FEATURE_CONFIG) {
     this.config = config;
-    this.computer = new FrameFeatureComputer(config);
+    this.computer = FrameFeatureComputer.shared(config);
     // The window's samples plus one second: a chunk may carry the stream past the label point.
     this.samples = new SampleBuffer((metadata.window.frames - 1) * config.hopLength + config.frameLength + config.sampleRate);
     this.stats = SessionStats.forModel(metadata.normalization, metadata.voicing, config);

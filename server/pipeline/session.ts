@@ -82,6 +82,12 @@ export class Session {
   /** performance.now() of the first audio: the session's real-time clock. */
   private firstAudioAt?: number;
   bytes = 0;
+  /**
+   * What the audio messages since the last label cost and brought, handed to /metrics once a
+   * second (at each label, and at the end) instead of once a message: bytes, 16 kHz samples,
+   * decode and feature time (s).
+   */
+  private readonly unreported = { bytes: 0, samples: 0, decodeS: 0, featureS: 0 };
 
   constructor(
     private readonly ctx: SessionContext,
@@ -117,17 +123,31 @@ export class Session {
   /** One audio message (`arrival` = performance.now() at its arrival, for the label latency). Throws AudioInputError on bad audio. */
   push(bytes: Uint8Array, arrival: number): void {
     if (this.closed || !this.input) return;
-    const { metrics } = this.ctx;
     this.bytes += bytes.length;
-    metrics.audioBytes.inc(bytes.length);
     const t0 = performance.now();
     const samples = this.input.push(bytes);
     const t1 = performance.now();
     const due = this.analyzer.push(samples);
     const t2 = performance.now();
-    metrics.decodeDuration.observe((t1 - t0) / 1000);
-    metrics.featureDuration.observe((t2 - t1) / 1000);
+    const u = this.unreported;
+    u.bytes += bytes.length;
+    u.decodeS += (t1 - t0) / 1000;
+    u.featureS += (t2 - t1) / 1000;
     this.accept(samples.length, due, arrival);
+    if (due.length > 0) this.report();
+  }
+
+  /** Hands the unreported audio counts and stage times to /metrics (a second's worth: see `unreported`). */
+  private report(): void {
+    const { metrics, metadata } = this.ctx;
+    const u = this.unreported;
+    if (u.bytes > 0) metrics.audioBytes.inc(u.bytes);
+    if (u.samples > 0) metrics.audioSeconds.inc(u.samples / metadata.featureConfig.sampleRate);
+    if (u.decodeS > 0 || u.featureS > 0) {
+      metrics.decodeDuration.observe(u.decodeS);
+      metrics.featureDuration.observe(u.featureS);
+    }
+    u.bytes = u.samples = u.decodeS = u.featureS = 0;
   }
 
   /**
@@ -186,15 +206,16 @@ export class Session {
   private freeInput(): void {
     this.input?.free();
     this.input = undefined;
+    this.report();
   }
 
   private accept(samples: number, due: DueWindow[], arrival: number): void {
     if (samples > 0) {
       this.firstAudioAt ??= arrival;
       this.samples += samples;
-      const seconds = samples / this.ctx.metadata.featureConfig.sampleRate;
-      this.ctx.metrics.audioSeconds.inc(seconds);
-      this.ctx.metrics.audioSecondsReceived += seconds;
+      this.unreported.samples += samples;
+      // Admission's busy-share prediction reads this at once (a plain number: nothing per message to batch).
+      this.ctx.metrics.audioSecondsReceived += samples / this.ctx.metadata.featureConfig.sampleRate;
     }
     // A client more than a second ahead of real time queues its own labels: their latency says
     // nothing of the server's headroom (admission/headroom.ts).

@@ -86,6 +86,8 @@ export abstract class AudioConnection {
   private readonly inferenceHeld = new Set<string>();
   private startTimer?: NodeJS.Timeout;
   private idleTimer?: NodeJS.Timeout;
+  /** Date.now() of the last activity (a message, the end of a hold): the idle timeout counts from it. */
+  private lastActivity = 0;
   private resolveClosed!: () => void;
   /** Resolves once the socket is closed and the connection's resources are freed. */
   readonly closed = new Promise<void>((resolve) => (this.resolveClosed = resolve));
@@ -163,24 +165,37 @@ export abstract class AudioConnection {
     this.queuedBytes += size;
     this.ctx.metrics.noteInboundBuffer(this.queuedBytes);
     if (this.queuedBytes > this.ctx.flow.maxBufferedBytes) this.gate.set('buffer', true);
-    this.inbox.add(async () => {
+    // Synchronous when the message is (audio outside a speed hold): no promise per message.
+    this.inbox.add(() => {
+      if (this.state === 'closed' || this.state === 'ending') return this.doneWith(size);
+      let pending: void | Promise<void>;
       try {
-        if (this.state === 'closed' || this.state === 'ending') return;
-        await this.handle(toBuffer(data), isBinary, arrival);
-      } finally {
-        this.queuedBytes -= size;
-        if (this.queuedBytes <= this.ctx.flow.maxBufferedBytes / 2) this.gate.set('buffer', false);
+        pending = this.handle(toBuffer(data), isBinary, arrival);
+      } catch (e) {
+        this.doneWith(size);
+        throw e;
       }
+      if (pending) return pending.finally(() => this.doneWith(size));
+      this.doneWith(size);
     });
+  }
+
+  /** A message of `size` bytes has been handled: it no longer counts towards the inbound buffer. */
+  private doneWith(size: number): void {
+    this.queuedBytes -= size;
+    if (this.queuedBytes <= this.ctx.flow.maxBufferedBytes / 2) this.gate.set('buffer', false);
   }
 
   /**
    * Waits while the connection is held to its speed allowance: messages ws had already read when
    * reading paused wait here (counted in the inbound buffer), so audio is decoded no faster than
-   * allowed. False if the connection ended meanwhile.
+   * allowed. False if the connection ended meanwhile; a plain boolean (no promise) when not held.
    */
-  protected async withinAllowance(): Promise<boolean> {
-    if (this.speed.held) await this.speed.held;
+  protected withinAllowance(): boolean | Promise<boolean> {
+    return this.speed.held ? this.speed.held.then(() => this.takesAudio()) : this.takesAudio();
+  }
+
+  private takesAudio(): boolean {
     return this.state !== 'closed' && this.state !== 'ending';
   }
 
@@ -227,6 +242,7 @@ export abstract class AudioConnection {
     if (this.state !== 'streaming') return;
     this.state = 'ending';
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     const ended = await this.endSessions(reason, arrival);
     if (this.state !== 'ending' || !ended) return;
     this.outcome = reason;
@@ -243,15 +259,26 @@ export abstract class AudioConnection {
     this.close(error.closeCode, error.code);
   }
 
+  /**
+   * Activity: the idle timeout counts from now. Only the time is noted (a message is activity
+   * tens of times a second); the one timer, when it fires, sleeps again for what is left.
+   */
   private touch(): void {
     if (this.state !== 'streaming') return;
-    clearTimeout(this.idleTimer);
+    this.lastActivity = Date.now();
+    if (!this.idleTimer) this.armIdleTimer(this.ctx.idleTimeoutMs);
+  }
+
+  private armIdleTimer(ms: number): void {
     this.idleTimer = setTimeout(() => {
+      this.idleTimer = undefined;
+      const left = this.lastActivity + this.ctx.idleTimeoutMs - Date.now();
+      if (left > 0) return this.armIdleTimer(left);
       // A client held back by the server (speed, inference, buffer) is not idle.
       if (this.gate.paused) return this.touch();
       this.log.info({ idleTimeoutMs: this.ctx.idleTimeoutMs }, 'idle timeout');
       this.inbox.add(() => this.finish('idle_timeout', CLOSE_CODES.NORMAL, performance.now()));
-    }, this.ctx.idleTimeoutMs);
+    }, ms);
   }
 
   protected close(code: CloseCode, reason: string): void {
@@ -265,6 +292,7 @@ export abstract class AudioConnection {
     this.state = 'closed';
     clearTimeout(this.startTimer);
     clearTimeout(this.idleTimer);
+    this.idleTimer = undefined;
     this.speed.release();
     // Read again whatever held the socket: the client's close frame must be read for the close
     // handshake to finish (else ws waits its 30 s close timeout with the connection open).

@@ -43,14 +43,20 @@ export class StreamConnection extends AudioConnection {
     super(ws, ctx, { logKey: 'sessionId', opened: 'session opened', remote });
   }
 
-  protected async handle(data: Buffer, isBinary: boolean, arrival: number): Promise<void> {
-    if (isBinary) {
-      this.requireStarted('binary audio');
-      if (!(await this.withinAllowance())) return;
-      this.session!.push(data, arrival);
-      this.audioReceived(this.session!.audioMs);
-      return;
-    }
+  protected handle(data: Buffer, isBinary: boolean, arrival: number): void | Promise<void> {
+    if (!isBinary) return this.handleText(data, arrival);
+    this.requireStarted('binary audio');
+    const allowed = this.withinAllowance();
+    if (allowed === true) this.audio(data, arrival);
+    else if (allowed !== false) return allowed.then((ok) => (ok ? this.audio(data, arrival) : undefined));
+  }
+
+  private audio(data: Buffer, arrival: number): void {
+    this.session!.push(data, arrival);
+    this.audioReceived(this.session!.audioMs);
+  }
+
+  private async handleText(data: Buffer, arrival: number): Promise<void> {
     const message = parseClientMessage(data.toString('utf8'));
     switch (message.type) {
       case 'keepalive':
