@@ -16,14 +16,17 @@ import { type EventLoopUtilization, performance } from 'node:perf_hooks';
 
 const MACHINE_SAMPLE_MS = 250;
 
-/** Busy and total CPU time (ms) of the machine, summed over its cores, since boot. */
+/**
+ * Busy and total CPU time (ms) of the machine, summed over its cores, since boot. Time of niced
+ * processes (batch jobs, `nice -n 10` builds) counts as free: the scheduler gives it up to a
+ * normal-priority server, so it is no reason to turn sessions away.
+ */
 function machineTimes(): { busy: number; total: number } {
   let busy = 0;
   let total = 0;
   for (const { times } of cpus()) {
-    const all = times.user + times.nice + times.sys + times.idle + times.irq;
-    total += all;
-    busy += all - times.idle;
+    total += times.user + times.nice + times.sys + times.idle + times.irq;
+    busy += times.user + times.sys + times.irq;
   }
   return { busy, total };
 }
