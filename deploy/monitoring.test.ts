@@ -100,6 +100,8 @@ describe('deploy/grafana/undertone.json', () => {
       'process_cpu_seconds_total',
       'process_resident_memory_bytes',
       'undertone_sessions_shed_total',
+      'undertone_busy_ratio',
+      'undertone_admission_delay_seconds',
     ]) {
       expect(names, needed).toContain(needed);
     }
