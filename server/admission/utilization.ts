@@ -65,14 +65,17 @@ export class RecentUtilization {
 
   /** Records the busy share and audio rate since the previous call (called by a timer, every ~100 ms). */
   sample(now = performance.now()): void {
-    const elu = performance.eventLoopUtilization(this.lastElu);
-    this.lastElu = performance.eventLoopUtilization();
-    const cpu = process.cpuUsage(this.lastCpu);
-    this.lastCpu = process.cpuUsage();
+    // One reading of each clock, the delta against the previous one: no slice falls between two reads.
+    const eluNow = performance.eventLoopUtilization();
+    const elu = performance.eventLoopUtilization(eluNow, this.lastElu);
+    this.lastElu = eluNow;
+    const cpuNow = process.cpuUsage();
+    const cpuMs = (cpuNow.user - this.lastCpu.user + cpuNow.system - this.lastCpu.system) / 1000;
+    this.lastCpu = cpuNow;
     const wallMs = now - this.lastAt;
     this.lastAt = now;
     if (wallMs <= 0) return;
-    const cpuShare = (cpu.user + cpu.system) / 1000 / wallMs;
+    const cpuShare = cpuMs / wallMs;
     const audio = this.audioSeconds();
     const audioRate = ((audio - this.lastAudio) * 1000) / wallMs;
     this.lastAudio = audio;

@@ -11,6 +11,8 @@ import os
 
 import numpy as np
 
+from loop import softmax
+
 
 def load_teacher(path):
     """sources -> logits of a teacher file."""
@@ -24,20 +26,13 @@ def teacher_targets(bundle, train_ids, path, temperature):
     labels, by_source = load_teacher(path)
     if list(labels) != list(bundle.labels):
         raise SystemExit(f"teacher {path}: labels {labels} differ from the bundle's {bundle.labels}")
-    out = np.zeros((bundle.n, len(labels)), dtype=np.float32)
-    missing = 0
-    for i in train_ids:
-        row = by_source.get(bundle.source[i])
-        if row is None:
-            missing += 1
-            continue
-        z = np.asarray(row, dtype=np.float64) / temperature
-        z = np.exp(z - z.max())
-        out[i] = z / z.sum()
+    missing = sum(1 for i in train_ids if bundle.source[i] not in by_source)
     if missing:
         raise SystemExit(f"teacher {path}: {missing} training clips have no teacher scores")
+    out = np.zeros((bundle.n, len(labels)), dtype=np.float32)
+    logits = np.array([by_source[bundle.source[i]] for i in train_ids], dtype=np.float64)
+    out[train_ids] = softmax(logits, temperature)
     return out
-
 
 def teacher_path(spec, fold_name):
     """The teacher of a fold: `spec` itself when it is a file, else <spec>/<fold>.json."""
