@@ -40,6 +40,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --prior-frames N     session normalisation: pseudo-frames of the global prior (default ${DEFAULT_RECIPE.priorFrames})
   --balance MODE       corpus-class | class | none: how training clips are drawn (default ${DEFAULT_RECIPE.balance})
   --seed N             random seed (default 1)
+  --members K          seed ensemble: K nets fitted with seeds N .. N+K-1, their calibrated scores
+                       averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times the training
+                       and inference cost)
   --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default ${DEFAULT_RECIPE.mixup}: off)
@@ -100,6 +103,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
       balance: { type: 'string', default: DEFAULT_RECIPE.balance },
       seed: { type: 'string', default: '1' },
+      members: { type: 'string', default: String(DEFAULT_RECIPE.members) },
       channels: { type: 'string' },
       'no-specaugment': { type: 'boolean', default: false },
       mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
@@ -124,7 +128,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -136,6 +140,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       steps: integer(1, 1_000_000)(values.steps, '--steps'),
       priorFrames: decimal(0, 1e9)(values['prior-frames'], '--prior-frames'),
       seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
+      members: integer(1, 16)(values.members, '--members'),
       mixup: decimal(0, 100)(values.mixup, '--mixup'),
       kdAlpha: decimal(0, 1)(values['kd-alpha'], '--kd-alpha'),
       kdTemperature: decimal(0.01, 100)(values['kd-temperature'], '--kd-temperature'),
@@ -173,6 +178,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     priorFrames: n.priorFrames,
     balance: n.balance,
     seed: n.seed,
+    members: n.members,
     channels: values.channels,
     specaugment: !values['no-specaugment'],
     mixup: n.mixup,

@@ -16,7 +16,7 @@ import { type AugmentPolicy } from './augment/index.js';
 import { planOf, type PlannedFold, writeCvBundle } from './cv-bundle.js';
 import { meanStd, type MeanStd } from './eval/metrics.js';
 import { type Outcome, sectionsOf } from './evaluate.js';
-import { fitArgs, type FitOptions } from './fit-runner.js';
+import { type FitMember, fitArgs, type FitOptions } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
 import { runPython } from './python.js';
 import { writeEvaluationReport } from './report.js';
@@ -49,6 +49,8 @@ interface FoldResult {
   /** The validation speakers' UAR of the chosen weights: what choices between runs are made on. */
   validation?: { uar_file: number; uar_session: number };
   test: Record<Mode, { uar: number; acc: number; utt_pred: number[]; window_pred: number[]; window_clip: number[]; ece_window_raw: number; ece_window_calibrated: number }>;
+  /** A seed ensemble's members, each scored alone on the same clips (train_split.py --members). */
+  members?: FitMember[];
 }
 
 export interface GroupSummary {
@@ -62,6 +64,8 @@ export interface GroupSummary {
     ece: { raw: number; calibrated: number };
     bestEpoch: number;
     minutes: number;
+    /** A seed ensemble's members alone: validation and test UAR per member (what one run of the recipe gives). */
+    members?: { seed: number; validationUar?: Record<Mode, number>; uar: Record<Mode, number> }[];
   }[];
   readonly uar: Record<Mode, MeanStd & { min: number }>;
   readonly windowUar: Record<Mode, number>;
@@ -118,7 +122,7 @@ export async function runCrossValidation(options: {
   let foldsStarted = 0;
   const onLine = (msg: Record<string, unknown>): void => {
     if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${++foldsStarted}/${names.length}) ==`);
-    else if (msg.event === 'start') options.log(`${msg.fold}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
+    else if (msg.event === 'start') options.log(`${msg.fold}${msg.members ? ` member ${msg.member}/${msg.members}` : ''}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
       options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
     } else if (msg.event === 'fold_done') options.log(`${msg.fold}: test UAR file ${pct(msg.uar_file)} %, session ${pct(msg.uar_session)} % (best epoch ${msg.best_epoch}, ${msg.seconds} s)`);
@@ -140,6 +144,13 @@ export async function runCrossValidation(options: {
       ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
       bestEpoch: r.best_epoch,
       minutes: r.seconds / 60,
+      ...(r.members ? {
+        members: r.members.map((m) => ({
+          seed: m.seed,
+          ...(m.validation ? { validationUar: { file: m.validation.uar_file, session: m.validation.uar_session } } : {}),
+          uar: { file: m.test.file?.uar ?? NaN, session: m.test.session?.uar ?? NaN },
+        })),
+      } : {}),
     }));
     const stat = (m: Mode) => ({ ...meanStd(folds.map((f) => f.uar[m])), min: Math.min(...folds.map((f) => f.uar[m])) });
     const windowUar = {} as Record<Mode, number>;
@@ -185,5 +196,23 @@ function pct(x: unknown): string {
 
 /** One line per group for the summary at the end of a run. */
 export function summaryLines(s: CvSummary): string[] {
-  return s.groups.map((g) => `summary: ${s.tag} ${g.group}: UAR file ${pct(g.uar.file.mean)} ± ${pct(g.uar.file.std)} % (min ${pct(g.uar.file.min)}), session ${pct(g.uar.session.mean)} ± ${pct(g.uar.session.std)} % (min ${pct(g.uar.session.min)}); window ECE ${pct(g.ece.raw)} -> ${pct(g.ece.calibrated)} % after temperature`);
+  return s.groups.flatMap((g) => [
+    `summary: ${s.tag} ${g.group}: UAR file ${pct(g.uar.file.mean)} ± ${pct(g.uar.file.std)} % (min ${pct(g.uar.file.min)}), session ${pct(g.uar.session.mean)} ± ${pct(g.uar.session.std)} % (min ${pct(g.uar.session.min)}); window ECE ${pct(g.ece.raw)} -> ${pct(g.ece.calibrated)} % after temperature`,
+    ...memberLines(s.tag, g),
+  ]);
+}
+
+/** A seed ensemble's members alone, averaged over the folds: the single runs the ensemble is measured against. */
+export function memberMeans(g: GroupSummary): { seed: number; validation: Record<Mode, number>; test: Record<Mode, number> }[] {
+  const count = Math.min(...g.folds.map((f) => f.members?.length ?? 0));
+  const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+  return Array.from({ length: count }, (_, k) => ({
+    seed: g.folds[0].members![k].seed,
+    validation: { file: mean(g.folds.map((f) => f.members![k].validationUar?.file ?? NaN)), session: mean(g.folds.map((f) => f.members![k].validationUar?.session ?? NaN)) },
+    test: { file: mean(g.folds.map((f) => f.members![k].uar.file)), session: mean(g.folds.map((f) => f.members![k].uar.session)) },
+  }));
+}
+
+function memberLines(tag: string, g: GroupSummary): string[] {
+  return memberMeans(g).map((m) => `summary: ${tag} ${g.group} member seed ${m.seed} alone: validation UAR file ${pct(m.validation.file)} / session ${pct(m.validation.session)} %, test UAR file ${pct(m.test.file)} / session ${pct(m.test.session)} %`);
 }

@@ -38,6 +38,8 @@ export interface FitOptions {
   /** Temperature of the distillation term. */
   readonly kdTemperature?: number;
   readonly seed?: number;
+  /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
+  readonly members?: number;
   readonly threads?: number;
 }
 
@@ -51,7 +53,18 @@ export interface FitEpoch {
   readonly best_epoch: number;
 }
 
+/** One member of a seed ensemble, scored alone (train_split.py --members K > 1). */
+export interface FitMember {
+  readonly seed: number;
+  readonly best_epoch: number;
+  readonly temperature: number;
+  readonly validation?: { uar_file: number; uar_session: number; ece_window_raw: number; ece_window_calibrated: number };
+  /** Test outcomes per mode (absent when the split has no test speakers, as for the shipped model). */
+  readonly test: Partial<Record<'file' | 'session', { uar: number; acc: number }>>;
+}
+
 export interface FitResult {
+  /** With members > 1: the latest best epoch of the members (each member's in `members`). */
   readonly best_epoch: number;
   readonly best_val_score: number;
   readonly epochs_run: number;
@@ -61,6 +74,7 @@ export interface FitResult {
   readonly validation?: { uar_file: number; uar_session: number; ece_window_raw: number; ece_window_calibrated: number };
   readonly history: FitEpoch[];
   readonly args: Record<string, unknown>;
+  readonly members?: FitMember[];
 }
 
 /**
@@ -81,6 +95,7 @@ export const DEFAULT_RECIPE = {
   priorFrames: 300,
   balance: 'corpus-class',
   mixup: 0,
+  members: 1,
   specaugment: true,
   threads: 1,
 } as const satisfies FitOptions;
@@ -111,6 +126,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   kdAlpha: '--kd-alpha',
   kdTemperature: '--kd-temperature',
   seed: '--seed',
+  members: '--members',
   threads: '--threads',
 };
 

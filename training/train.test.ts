@@ -1,6 +1,7 @@
 /**
  * End to end on a tiny slice of the real corpora: `undertone train` (core features, augmentation,
- * PyTorch fit, ONNX export, metadata, evaluation, report) then checks on what it wrote. Runs the
+ * PyTorch fit of a two-member seed ensemble, ONNX export, metadata, evaluation, report) then checks
+ * on what it wrote (parity to 1e-4 covers the ensemble graph in onnxruntime). Runs the
  * built CLI with Debian's python3-torch, as a user would.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -21,7 +22,7 @@ describe('undertone train (tiny run)', () => {
   beforeAll(async () => {
     run = await runCli(
       ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--norm', 'both',
-        '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
+        '--members', '2', '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
   }, 600_000);
@@ -29,7 +30,8 @@ describe('undertone train (tiny run)', () => {
 
   it('exits 0 with per-epoch progress and a summary', () => {
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    expect(run.stderr).toMatch(/fit: epoch 1 loss/);
+    expect(run.stderr).toMatch(/fit: member 1\/2 epoch 1 loss/);
+    expect(run.stderr).toMatch(/fit: member 2\/2 epoch 1 loss/);
     expect(run.stderr).toMatch(/features \(held-out-speakers\)/);
     expect(run.stdout).toMatch(/^summary: model in .* UAR/m);
   });
@@ -45,7 +47,11 @@ describe('undertone train (tiny run)', () => {
     // Training summary counts only training files: 4 per training speaker at most.
     for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
     expect(metadata.metrics).toHaveProperty('merged');
-    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5 });
+    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, members: 2 });
+    // A seed ensemble (--members 2): each member's seed, epoch and temperature on record.
+    const ensemble = metadata.training.recipe.ensemble as { seed: number; temperature: number }[];
+    expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);
+    for (const m of ensemble) expect(m.temperature).toBeGreaterThan(0);
   });
 
   it('refuses a --telephone that is not a probability', async () => {

@@ -97,11 +97,12 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   await writeBundle(bundleDir, dataset, labels, windowFrames);
   const fit = await runFit(bundleDir, fitDir, options.fit, (msg) => {
     if (options.quiet) return;
-    if (msg.event === 'start') log(false, `fit: ${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters`);
+    const member = msg.members ? `member ${msg.member}/${msg.members} ` : '';
+    if (msg.event === 'start') log(false, `fit: ${member}${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters, seed ${msg.seed}`);
     else if (msg.event === 'epoch') {
       const val = msg.val_uar_file !== undefined ? ` val UAR file ${(Number(msg.val_uar_file) * 100).toFixed(1)}% session ${(Number(msg.val_uar_session) * 100).toFixed(1)}%` : '';
-      log(false, `fit: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
-    } else if (msg.event === 'early_stop') log(false, `fit: early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
+      log(false, `fit: ${member}epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
+    } else if (msg.event === 'early_stop') log(false, `fit: ${member}early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
   });
   await mkdir(options.modelDir, { recursive: true });
   await copyFile(join(fitDir, ONNX_FILE), join(options.modelDir, ONNX_FILE));
@@ -130,7 +131,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         augmentCopies: options.augmentCopies,
         ...(augmentPolicy.telephoneProb > 0 ? { telephoneProb: augmentPolicy.telephoneProb } : {}),
         seed: options.seed,
-        ...fit.args, bestEpoch: fit.best_epoch, params: fit.params },
+        ...fit.args, bestEpoch: fit.best_epoch, params: fit.params,
+        ...(fit.members ? {
+          ensemble: fit.members.map((m) => ({
+            seed: m.seed, bestEpoch: m.best_epoch, temperature: m.temperature,
+            ...(m.validation ? { validationUar: { file: m.validation.uar_file, session: m.validation.uar_session } } : {}),
+          })),
+        } : {}) },
     },
     calibration: calibrationOf(fit),
     card: modelCard(summarizeCorpora(trainRows)),

@@ -101,6 +101,22 @@ def build(arch, in_dim, n_labels, channels, dropout, groups):
     return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout)
 
 
+class Ensemble(nn.Module):
+    """A seed ensemble as one net: the mean of the members' calibrated probabilities
+    softmax(logits_k / T_k), returned as log-probabilities so that it scores, calibrates
+    (Scored) and exports like a single net. Averaging probabilities rather than logits keeps each
+    member's calibration (Lakshminarayanan et al., 2017, "deep ensembles")."""
+
+    def __init__(self, nets, temperatures):
+        super().__init__()
+        self.nets = nn.ModuleList(nets)
+        self.register_buffer("inv_t", torch.tensor([1.0 / t for t in temperatures], dtype=torch.float32))
+
+    def forward(self, features, mask):
+        probs = torch.stack([torch.softmax(net(features, mask) * self.inv_t[k], dim=1) for k, net in enumerate(self.nets)]).mean(0)
+        return torch.log(probs.clamp_min(1e-12))
+
+
 class Scored(nn.Module):
     """The exported graph: calibrated probabilities softmax(logits / temperature)."""
 

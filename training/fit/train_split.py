@@ -12,7 +12,7 @@ import torch
 import torch.nn as nn
 
 from loop import ece, evaluate, fit_temperature, softmax, train_epoch
-from nets import build
+from nets import Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
 from teacher import teacher_targets
@@ -58,21 +58,55 @@ def add_recipe_args(ap):
     ap.add_argument("--kd-temperature", type=float, default=2.0, help="softening of teacher and student scores in the distillation term")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
     ap.add_argument("--threads", type=int, default=1)
 
 
 def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
-    """Returns (net, normaliser, result dict); result holds validation and test outcomes."""
+    """Returns (net, normaliser, result dict); result holds the temperature and the validation and test outcomes.
+
+    With --members K > 1 the net is a seed ensemble: K nets fitted alike with seeds seed .. seed+K-1
+    (each early-stopped and calibrated on the validation speakers), whose calibrated probabilities
+    are averaged (nets.Ensemble), then calibrated once more. Each member's own outcomes are kept
+    in result["members"], so one run also shows how far single runs differ by seed alone."""
     t_start = time.time()
-    torch.manual_seed(args.seed)
-    np.random.seed(args.seed)
-    orig_train = np.array([i for i in train_ids if bundle.is_orig[i]])
+    members = max(1, getattr(args, "members", 1))
+    norm = Normaliser(bundle, normalization["mean"], normalization["std"], args.norm, args.prior_frames)
     if not args.augmented:
-        train_ids = orig_train
-    mean, std = normalization["mean"], normalization["std"]
-    norm = Normaliser(bundle, mean, std, args.norm, args.prior_frames)
+        train_ids = np.array([i for i in train_ids if bundle.is_orig[i]])
+    fitted = []
+    for k in range(members):
+        member_log = log if members == 1 else (lambda obj, k=k: log({**obj, "member": k + 1, "members": members}))
+        fitted.append(fit_member(bundle, norm, train_ids, val_ids, len(test_ids), args, args.seed + k, member_log))
+    if members == 1:
+        net, result = fitted[0]
+    else:
+        # Each member calibrated and scored alone on the same clips: the spread a single run carries.
+        nets, temperatures, alone = [], [], []
+        for k, (n, f) in enumerate(fitted):
+            o = outcomes(n, norm, bundle, val_ids, test_ids, args)
+            nets.append(n)
+            temperatures.append(o["temperature"])
+            alone.append({"seed": args.seed + k, "best_epoch": f["best_epoch"], "temperature": o["temperature"],
+                          "validation": o.get("validation"),
+                          "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
+        net = Ensemble(nets, temperatures).eval()
+        result = {"best_epoch": max(f["best_epoch"] for _, f in fitted), "best_val_score": float(np.mean([f["best_val_score"] for _, f in fitted])),
+                  "epochs_run": max(f["epochs_run"] for _, f in fitted), "params": sum(f["params"] for _, f in fitted),
+                  "history": fitted[0][1]["history"], "members": alone}
+    result.update(outcomes(net, norm, bundle, val_ids, test_ids, args))
+    result["seconds"] = round(time.time() - t_start, 1)
+    return net, norm, result
+
+
+def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
+    """One net fitted with `seed`: early stopping on the validation speakers' mean of file and
+    session UAR, then the temperature fitted on all their windows. Returns (net, fit record)."""
+    torch.manual_seed(seed)
+    np.random.seed(seed)
+    orig_train = np.array([i for i in train_ids if bundle.is_orig[i]])
     sampler = Sampler(bundle, train_ids, args.balance, args.jitter, args.history_prob if args.norm != "global" else 0,
-                      args.history_max, args.seed)
+                      args.history_max, seed)
     channels = [int(c) for c in args.channels.split(",")] if args.channels else None
     groups = 2 if args.norm == "both" else 1
     net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups)
@@ -87,8 +121,8 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
     # temperature is fitted on all of them at the end.
     val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
     log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
-         "val_clips": int(len(val_ids)), "test_clips": int(len(test_ids)), "params": params, "in_dim": norm.in_dim,
-         "teacher": args.teacher or None})
+         "val_clips": int(len(val_ids)), "test_clips": int(n_test), "params": params, "in_dim": norm.in_dim,
+         "teacher": args.teacher or None, "seed": seed})
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
     for epoch in range(1, args.epochs + 1):
@@ -116,16 +150,29 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
             break
     net.load_state_dict(torch.load(io.BytesIO(best["state"])))
     net.eval()
-    result = {"best_epoch": best["epoch"], "best_val_score": best["score"], "epochs_run": len(history), "params": params,
-              "history": history, "temperature": 1.0}
+    return net, {"best_epoch": best["epoch"], "best_val_score": best["score"], "epochs_run": len(history), "params": params,
+                 "history": history}
+
+
+def validation_windows(net, norm, bundle, val_ids, args):
+    """Logits and truth of every validation window, file and session mode pooled (one temperature serves both)."""
+    ev = evaluate(net, norm, val_ids, args.seed, control=args.control or None)
+    modes = ("file", "session") if args.norm != "global" else ("file",)
+    logits = np.concatenate([ev[m]["logits"] for m in modes])
+    truth = np.concatenate([bundle.label[[i for i, _ in ev[m]["items"]]] for m in modes])
+    return logits, truth, ev
+
+
+def outcomes(net, norm, bundle, val_ids, test_ids, args):
+    """The temperature (fitted on the validation windows) and the validation and test outcomes of
+    a fitted net: UARs, window ECE before and after scaling, and per-window test predictions."""
+    out = {"temperature": 1.0}
     if len(val_ids):
-        ev = evaluate(net, norm, val_ids, args.seed, control=args.control or None)
-        logits = np.concatenate([ev["file"]["logits"], ev["session"]["logits"]]) if args.norm != "global" else ev["file"]["logits"]
-        truth = np.concatenate([bundle.label[[i for i, _ in ev[m]["items"]]] for m in (("file", "session") if args.norm != "global" else ("file",))])
+        logits, truth, ev = validation_windows(net, norm, bundle, val_ids, args)
         t = fit_temperature(logits, truth)
-        result["temperature"] = t
-        result["validation"] = {"uar_file": ev["file"]["uar"], "uar_session": ev["session"]["uar"],
-                                "ece_window_raw": ece(softmax(logits), truth), "ece_window_calibrated": ece(softmax(logits, t), truth)}
+        out["temperature"] = t
+        out["validation"] = {"uar_file": ev["file"]["uar"], "uar_session": ev["session"]["uar"],
+                             "ece_window_raw": ece(softmax(logits), truth), "ece_window_calibrated": ece(softmax(logits, t), truth)}
     if len(test_ids):
         ev = evaluate(net, norm, test_ids, args.seed + 1, control=args.control or None)
         test = {}
@@ -138,8 +185,7 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
                 "window_clip": [i for i, _ in e["items"]],
                 "utt_pred": e["utt"].tolist(),
                 "ece_window_raw": ece(softmax(e["logits"]), wtruth),
-                "ece_window_calibrated": ece(softmax(e["logits"], result["temperature"]), wtruth),
+                "ece_window_calibrated": ece(softmax(e["logits"], out["temperature"]), wtruth),
             }
-        result["test"] = test
-    result["seconds"] = round(time.time() - t_start, 1)
-    return net, norm, result
+        out["test"] = test
+    return out
