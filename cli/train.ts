@@ -42,7 +42,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --seed N             random seed (default 1)
   --members K          seed ensemble: K nets fitted with seeds N .. N+K-1, their calibrated scores
                        averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times the training
-                       and inference cost)
+                       and inference cost); --teacher-out PATH writes the ensemble's scores of its
+                       training clips there, a teacher for --teacher (with --cv a folder of <fold>.json)
   --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default ${DEFAULT_RECIPE.mixup}: off)
@@ -110,6 +111,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
       teacher: { type: 'string' },
+      'teacher-out': { type: 'string' },
       'kd-alpha': { type: 'string', default: '0.5' },
       'kd-temperature': { type: 'string', default: '2' },
       threads: { type: 'string', default: '1' },
@@ -156,6 +158,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
+  if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
@@ -179,6 +182,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     balance: n.balance,
     seed: n.seed,
     members: n.members,
+    ...(values['teacher-out'] ? { teacherOut: resolve(values['teacher-out']) } : {}),
     channels: values.channels,
     specaugment: !values['no-specaugment'],
     mixup: n.mixup,

@@ -40,6 +40,8 @@ export interface FitOptions {
   readonly seed?: number;
   /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
+  /** With members > 1: where the ensemble writes its per-clip scores of the training clips (a teacher file; with --cv a folder). */
+  readonly teacherOut?: string;
   readonly threads?: number;
 }
 
@@ -127,6 +129,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   kdTemperature: '--kd-temperature',
   seed: '--seed',
   members: '--members',
+  teacherOut: '--teacher-out',
   threads: '--threads',
 };
 

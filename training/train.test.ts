@@ -22,7 +22,7 @@ describe('undertone train (tiny run)', () => {
   beforeAll(async () => {
     run = await runCli(
       ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--norm', 'both',
-        '--members', '2', '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
+        '--members', '2', '--teacher-out', path.join(dir, 'teacher.json'), '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
   }, 600_000);
@@ -52,6 +52,12 @@ describe('undertone train (tiny run)', () => {
     const ensemble = metadata.training.recipe.ensemble as { seed: number; temperature: number }[];
     expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);
     for (const m of ensemble) expect(m.temperature).toBeGreaterThan(0);
+    // --teacher-out: the ensemble's scores of every training original, a teacher file for --teacher.
+    const teacher = JSON.parse(readFileSync(path.join(dir, 'teacher.json'), 'utf8')) as { labels: string[]; sources: string[]; logits: number[][] };
+    expect(teacher.labels).toEqual(metadata.labels);
+    const trainFiles = Object.values(metadata.training.corpora).reduce((n, c) => n + c.files, 0);
+    expect(teacher.sources.length).toBe(trainFiles);
+    for (const row of teacher.logits) expect(row.reduce((a, l) => a + Math.exp(l), 0)).toBeCloseTo(1, 3);
   });
 
   it('refuses a --telephone that is not a probability', async () => {

@@ -40,7 +40,8 @@ def main():
         test_ids = bundle.select(fold["test"], originals_only=True)
         fold_log = lambda obj, name=fold["name"]: log({**obj, "fold": name})
         fold_log({"event": "fold", "index": k + 1, "of": len(folds)})
-        fold_args = argparse.Namespace(**{**vars(args), "teacher": teacher_path(args.teacher, fold["name"]) if args.teacher else ""})
+        fold_args = argparse.Namespace(**{**vars(args), "teacher": teacher_path(args.teacher, fold["name"]) if args.teacher else "",
+                                          "teacher_out": os.path.join(args.teacher_out, f"{fold['name']}.json") if args.teacher_out else ""})
         _, _, result = fit_split(bundle, train_ids, val_ids, test_ids, fold["normalization"], fold_args, fold_log)
         result.update({
             "fold": fold["name"], "group": fold["group"], "labels": bundle.labels, "args": vars(args),

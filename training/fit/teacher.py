@@ -5,7 +5,10 @@ A teacher file is JSON {"labels": [...], "sources": [...], "logits": [[...], ...
 corpus clip (by its manifest path), so a clip's augmented copies share their original's scores.
 The teacher's logits for a training clip must not come from a head that saw that clip (they are
 cross-fitted over training speakers by training/teacher/), or the student would only learn the
-labels back; and no file may hold a test speaker's clip."""
+labels back; and no file may hold a test speaker's clip. The exception is a seed ensemble of the
+student's own kind (train_split.py --teacher-out): its scores are of its own training clips, not
+cross-fitted ("born-again" distillation, Furlanello et al., 2018); docs/accuracy.md measures how
+close to the labels they are."""
 import json
 import os
 

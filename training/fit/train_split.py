@@ -5,13 +5,14 @@ import argparse
 import io
 import json
 import math
+import os
 import time
 
 import numpy as np
 import torch
 import torch.nn as nn
 
-from loop import ece, evaluate, fit_temperature, softmax, train_epoch
+from loop import ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
 from nets import Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
@@ -59,6 +60,7 @@ def add_recipe_args(ap):
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
+    ap.add_argument("--teacher-out", default="", help="with --members K > 1: write the ensemble's per-clip scores of the training clips here, a teacher file for --teacher (cv.py: a folder of <fold>.json)")
     ap.add_argument("--threads", type=int, default=1)
 
 
@@ -91,12 +93,36 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
                           "validation": o.get("validation"),
                           "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
         net = Ensemble(nets, temperatures).eval()
+        if getattr(args, "teacher_out", ""):
+            write_teacher(net, norm, bundle, train_ids, args.teacher_out)
         result = {"best_epoch": max(f["best_epoch"] for _, f in fitted), "best_val_score": float(np.mean([f["best_val_score"] for _, f in fitted])),
                   "epochs_run": max(f["epochs_run"] for _, f in fitted), "params": sum(f["params"] for _, f in fitted),
                   "history": fitted[0][1]["history"], "members": alone}
     result.update(outcomes(net, norm, bundle, val_ids, test_ids, args))
     result["seconds"] = round(time.time() - t_start, 1)
     return net, norm, result
+
+
+def write_teacher(net, norm, bundle, train_ids, path):
+    """The ensemble as a teacher of one student (teacher.py's format): per training original, the
+    log of its windows' mean ensemble probability, each clip analysed as a file. These clips are
+    the ensemble's own training clips (not cross-fitted): what a student learns beyond the labels
+    is how the members' agreement spreads over the classes (Furlanello et al., 2018)."""
+    originals = np.array([i for i in train_ids if bundle.is_orig[i]], dtype=np.int64)
+    items, logits = score_clips(net, norm, originals)
+    probs = softmax(logits)
+    pos = {int(i): k for k, i in enumerate(originals)}
+    acc = np.zeros((len(originals), probs.shape[1]))
+    count = np.zeros(len(originals))
+    for (i, _), p in zip(items, probs):
+        acc[pos[i]] += p
+        count[pos[i]] += 1
+    keep = count > 0
+    mean = acc[keep] / count[keep, None]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+    with open(path, "w") as f:
+        json.dump({"labels": bundle.labels, "sources": [bundle.source[i] for i in originals[keep]],
+                   "logits": np.log(np.maximum(mean, 1e-12)).round(5).tolist()}, f)
 
 
 def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
