@@ -8,7 +8,6 @@
  * sessions' latency whatever the machine (bench/overload.ts).
  */
 import type { IncomingMessage } from 'node:http';
-import { performance } from 'node:perf_hooks';
 import { ProtocolError } from '../../core/protocol/index.js';
 import type { ServerConfig } from '../process/config.js';
 import type { Logger } from '../process/logger.js';
@@ -16,6 +15,7 @@ import type { ServerMetrics } from '../process/metrics.js';
 import { type AccessControl, presentedKey } from './access.js';
 import type { HeadroomGate } from './headroom.js';
 import { type KeyQuota, keyId } from './key-quota.js';
+import { LastTwoSeconds } from './recent.js';
 
 /** Accounting of live sessions against maxSessions (in cluster mode, shared via the primary). */
 export interface SessionSlots {
@@ -75,9 +75,8 @@ export const MAX_BACKOFF = 16;
 
 export class Admission {
   private warnedKeyParam = false;
-  private refusalSecond = 0;
-  private refusalsNow = 0;
-  private refusalsBefore = 0;
+  /** Overload refusals counted per second: the retry hint stretches with them. */
+  private readonly refusals = new LastTwoSeconds('sum');
 
   constructor(private readonly parts: AdmissionParts) {}
 
@@ -134,14 +133,8 @@ export class Admission {
    * that honour the hint come back less often the more of them are turned away.
    */
   private backOffMs(): number {
-    const second = Math.floor(performance.now() / 1000);
-    if (second !== this.refusalSecond) {
-      this.refusalsBefore = second === this.refusalSecond + 1 ? this.refusalsNow : 0;
-      this.refusalsNow = 0;
-      this.refusalSecond = second;
-    }
-    const stretch = Math.min(MAX_BACKOFF, 1 + Math.max(this.refusalsNow, this.refusalsBefore) / REFUSALS_PER_STEP);
-    this.refusalsNow++;
+    const stretch = Math.min(MAX_BACKOFF, 1 + this.refusals.worst() / REFUSALS_PER_STEP);
+    this.refusals.add(1);
     return Math.round(this.retryAfterMs() * stretch);
   }
 

@@ -36,6 +36,7 @@
  *   busy share of one more session exceeds the limit.
  */
 import { performance } from 'node:perf_hooks';
+import { SlidingWindow } from './recent.js';
 import type { Load } from './utilization.js';
 
 /** Sessions admitted while too little audio flows to measure what a stream costs (a cold or idle process). */
@@ -45,33 +46,22 @@ export const MIN_AUDIO_RATE = 8;
 
 /** Label latencies (ms) of the last `windowMs`. */
 export class RecentLatency {
-  private times: number[] = [];
-  private values: number[] = [];
+  private readonly window: SlidingWindow<number>;
 
-  constructor(readonly windowMs = 1000) {}
+  constructor(readonly windowMs = 1000) {
+    this.window = new SlidingWindow<number>(windowMs);
+  }
 
   observe(ms: number, now = performance.now()): void {
-    this.times.push(now);
-    this.values.push(ms);
-    // Drop the expired head now and then, not on every sample.
-    if (this.times.length > 256 && now - this.times[0] > this.windowMs) this.trim(now);
+    this.window.push(ms, now);
   }
 
   /** The q-quantile (0-1) of the window's latencies, or undefined when it holds fewer than `minSamples`. */
   quantile(q: number, now = performance.now(), minSamples = 5): number | undefined {
-    this.trim(now);
-    if (this.values.length < minSamples) return undefined;
-    const sorted = [...this.values].sort((a, b) => a - b);
+    const values = this.window.values(now);
+    if (values.length < minSamples) return undefined;
+    const sorted = [...values].sort((a, b) => a - b);
     return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)];
-  }
-
-  private trim(now: number): void {
-    let drop = 0;
-    while (drop < this.times.length && now - this.times[drop] > this.windowMs) drop++;
-    if (drop > 0) {
-      this.times = this.times.slice(drop);
-      this.values = this.values.slice(drop);
-    }
   }
 }
 

@@ -13,6 +13,7 @@
  */
 import { cpus } from 'node:os';
 import { type EventLoopUtilization, performance } from 'node:perf_hooks';
+import { SlidingWindow } from './recent.js';
 
 const MACHINE_SAMPLE_MS = 250;
 
@@ -32,7 +33,6 @@ function machineTimes(): { busy: number; total: number } {
 }
 
 interface Sample {
-  readonly at: number;
   readonly busy: number;
   /** Seconds of audio received per wall second since the previous sample. */
   readonly audioRate: number;
@@ -47,7 +47,7 @@ export interface Load {
 }
 
 export class RecentUtilization {
-  private samples: Sample[] = [];
+  private readonly samples: SlidingWindow<Sample>;
   private lastElu: EventLoopUtilization = performance.eventLoopUtilization();
   private lastCpu = process.cpuUsage();
   private lastAt = performance.now();
@@ -61,7 +61,9 @@ export class RecentUtilization {
   constructor(
     private readonly audioSeconds: () => number,
     readonly windowMs = 1000,
-  ) {}
+  ) {
+    this.samples = new SlidingWindow<Sample>(windowMs);
+  }
 
   /** Records the busy share and audio rate since the previous call (called by a timer, every ~100 ms). */
   sample(now = performance.now()): void {
@@ -91,15 +93,12 @@ export class RecentUtilization {
 
   /** Records a busy share and audio rate measured at `now` (tests drive this directly). */
   observe(busy: number, audioRate: number, now: number): void {
-    this.samples.push({ at: now, busy, audioRate });
-    let drop = 0;
-    while (drop < this.samples.length && now - this.samples[drop].at > this.windowMs) drop++;
-    if (drop > 0) this.samples = this.samples.slice(drop);
+    this.samples.push({ busy, audioRate }, now);
   }
 
   /** Mean busy share and audio rate over the window, or undefined before a sample. */
   current(now = performance.now()): Load | undefined {
-    const live = this.samples.filter((s) => now - s.at <= this.windowMs);
+    const live = this.samples.values(now);
     if (live.length === 0) return undefined;
     const mean = (f: (s: Sample) => number): number => live.reduce((sum, s) => sum + f(s), 0) / live.length;
     return { busy: mean((s) => s.busy), audioRate: mean((s) => s.audioRate) };

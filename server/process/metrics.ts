@@ -6,6 +6,7 @@
 import { performance } from 'node:perf_hooks';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import { RecentLatency, measuredDelayMs } from '../admission/headroom.js';
+import { LastTwoSeconds } from '../admission/recent.js';
 import { RecentUtilization } from '../admission/utilization.js';
 
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
@@ -53,9 +54,7 @@ export class ServerMetrics {
   readonly webhooks: Counter<'outcome' | 'reason'>;
   private lagTimer?: NodeJS.Timeout;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
-  private lagNow = 0;
-  private lagPrev = 0;
-  private lagSecond = 0;
+  private readonly worstLag = new LastTwoSeconds('max');
 
   constructor() {
     const registers = [this.registry];
@@ -177,13 +176,7 @@ export class ServerMetrics {
       this.eventLoopLag.observe(lag / 1000);
       this.recentLoopLag.observe(lag, now);
       this.recentUtilization.sample(now);
-      const second = Math.floor(now / 1000);
-      if (second !== this.lagSecond) {
-        this.lagPrev = second === this.lagSecond + 1 ? this.lagNow : 0;
-        this.lagNow = 0;
-        this.lagSecond = second;
-      }
-      this.lagNow = Math.max(this.lagNow, lag);
+      this.worstLag.add(lag, now);
       expected = now + LAG_SAMPLE_MS;
     }, LAG_SAMPLE_MS);
     this.lagTimer.unref();
@@ -199,10 +192,7 @@ export class ServerMetrics {
 
   /** The worst event-loop lag (ms) sampled over roughly the last one to two seconds. */
   recentLagMs(): number {
-    const second = Math.floor(performance.now() / 1000);
-    if (second === this.lagSecond) return Math.max(this.lagNow, this.lagPrev);
-    if (second === this.lagSecond + 1) return this.lagNow;
-    return 0;
+    return this.worstLag.worst();
   }
 
   stop(): void {
