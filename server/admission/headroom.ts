@@ -70,7 +70,7 @@ export interface HeadroomOptions {
   readonly targetMs: number;
   /** Which quantile of the window is held to the target (default p95). */
   readonly quantile?: number;
-  /** The busy share (0-1) the predicted load of one more session must stay within; 0 turns prediction off. */
+  /** The busy share (0-1) the predicted load of one more session must stay within; 0 turns prediction off, and with it the cold-start pace (PACE_FLOOR), which stands in for prediction until there is a cost to go by. */
   readonly maxUtilization?: number;
 }
 
