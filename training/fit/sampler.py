@@ -4,29 +4,33 @@ import random
 import numpy as np
 
 
-def clip_weights(bundle, train_ids, balance):
-    """Sampling weight of each training clip.
+def balance_weights(corpora, labels, balance):
+    """Sampling (or loss) weight of each clip, summing to 1, from its corpus and class.
 
     class: every class equally often (calm exists in two corpora, nEMO floods the rest).
     corpus-class: a class uniformly, then a corpus holding it uniformly, then a clip of that
-    (corpus, class): no corpus dominates a class because it recorded more of it.
+    (corpus, class): no corpus dominates a class because it recorded more of it. The student's
+    sampler uses this.
+    cell: every (corpus, class) cell present equally, so a class held by more corpora weighs more
+    in total. The teacher heads (training/teacher/heads.py) were fitted with this.
     none: uniform over clips.
     """
-    labels = bundle.label[train_ids]
+    labels = np.asarray(labels)
+    cell = {}
+    for c, l in zip(corpora, labels):
+        cell[(c, l)] = cell.get((c, l), 0) + 1
     if balance == "none":
-        w = np.ones(len(train_ids))
+        w = np.ones(len(labels))
     elif balance == "class":
-        counts = np.bincount(labels, minlength=len(bundle.labels)).astype(np.float64)
+        counts = np.bincount(labels).astype(np.float64)
         w = 1.0 / counts[labels]
     elif balance == "corpus-class":
-        corpora = [bundle.corpus[i] for i in train_ids]
-        cell = {}
-        for c, l in zip(corpora, labels):
-            cell[(c, l)] = cell.get((c, l), 0) + 1
         holders = {}
         for (c, l) in cell:
             holders[l] = holders.get(l, 0) + 1
         w = np.array([1.0 / (holders[l] * cell[(c, l)]) for c, l in zip(corpora, labels)])
+    elif balance == "cell":
+        w = np.array([1.0 / cell[(c, l)] for c, l in zip(corpora, labels)])
     else:
         raise ValueError(f"unknown balance {balance}")
     return w / w.sum()
@@ -36,7 +40,7 @@ class Sampler:
     def __init__(self, bundle, train_ids, balance, jitter, history_prob, history_max, seed):
         self.bundle = bundle
         self.train_ids = train_ids
-        self.weights = clip_weights(bundle, train_ids, balance)
+        self.weights = balance_weights([bundle.corpus[i] for i in train_ids], bundle.label[train_ids], balance)
         self.jitter = jitter
         self.points = {int(i): bundle.label_points(int(i)) for i in train_ids}
         # Session history: originals of the same speaker among the training clips.
