@@ -117,6 +117,56 @@ class Ensemble(nn.Module):
         return torch.log(probs.clamp_min(1e-12))
 
 
+class FusedEnsemble(nn.Module):
+    """A seed ensemble of EmotionCNNs as one wider net for inference: the members' first
+    convolutions (same input) become one convolution with their output channels side by side, each
+    later convolution one grouped convolution (groups = members), so onnxruntime runs four
+    convolutions of three times the width instead of twelve small ones. Same scores as Ensemble
+    (checked at export, export.py)."""
+
+    def __init__(self, ensemble):
+        super().__init__()
+        members = list(ensemble.nets)
+        if not all(isinstance(m, EmotionCNN) for m in members):
+            raise TypeError("only EmotionCNN members can be fused")
+        self.k = len(members)
+        self.pool_after = members[0].pool_after
+        self.blocks = nn.ModuleList()
+        for i, first in enumerate(members[0].blocks):
+            conv0, bn0 = first[0], first[1]
+            groups = 1 if i == 0 else self.k
+            conv = nn.Conv1d(conv0.in_channels * (1 if i == 0 else self.k), conv0.out_channels * self.k, conv0.kernel_size[0],
+                             stride=conv0.stride[0], padding=conv0.padding[0], groups=groups)
+            bn = nn.BatchNorm1d(bn0.num_features * self.k, eps=bn0.eps)
+            with torch.no_grad():
+                conv.weight.copy_(torch.cat([m.blocks[i][0].weight for m in members]))
+                conv.bias.copy_(torch.cat([m.blocks[i][0].bias for m in members]))
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(bn, name).copy_(torch.cat([getattr(m.blocks[i][1], name) for m in members]))
+            self.blocks.append(nn.Sequential(conv, bn, nn.ReLU()))
+        self.channels = members[0].blocks[-1][0].out_channels
+        self.heads = nn.ModuleList([m.head for m in members])
+        self.register_buffer("inv_t", ensemble.inv_t.clone())
+
+    def forward(self, features, mask):
+        x = features.transpose(1, 2)
+        m = mask.unsqueeze(1)
+        for i, block in enumerate(self.blocks):
+            x = block(x)
+            if i == 0:
+                m = F.max_pool1d(m, 2)
+            x = x * m
+            if i in self.pool_after:
+                x = F.max_pool1d(x, 2)
+                m = F.max_pool1d(m, 2)
+        c = self.channels
+        probs = []
+        for k, head in enumerate(self.heads):
+            pooled = masked_stats(x[:, k * c:(k + 1) * c], m)
+            probs.append(torch.softmax(head(pooled) * self.inv_t[k], dim=1))
+        return torch.log(torch.stack(probs).mean(0).clamp_min(1e-12))
+
+
 class Scored(nn.Module):
     """The exported graph: calibrated probabilities softmax(logits / temperature)."""
 
