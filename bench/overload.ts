@@ -18,7 +18,7 @@
  * Figures are only meaningful on a quiet machine (docs/benchmarks.md: load average printed).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { performance } from 'node:perf_hooks';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
@@ -110,6 +110,18 @@ async function client(url: string, audio: Uint8Array, until: number): Promise<Cl
   return r;
 }
 
+/** Share of a histogram's observations at or below bucket bound `le`, summed over its label sets (all workers, all bands). */
+function histogramShare(metrics: string, name: string, le: number): number | undefined {
+  let below = 0;
+  let count = 0;
+  for (const line of metrics.split('\n')) {
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (line.startsWith(`${name}_bucket{`) && line.includes(`le="${le}"`)) below += value;
+    else if (line.startsWith(`${name}_count`)) count += value;
+  }
+  return count > 0 ? below / count : undefined;
+}
+
 function pct(xs: number[], p: number): number {
   if (xs.length === 0) return Number.NaN;
   const s = [...xs].sort((a, b) => a - b);
@@ -159,6 +171,10 @@ try {
   );
   const began = performance.now();
   const until = began + seconds * 1000;
+  // The generator's own event-loop delay: a label that arrives while this loop is busy is
+  // timestamped late, so the client-side latency holds the generator's delay too.
+  const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
+  generatorLoop.enable();
   const results = await Promise.all(Array.from({ length: clients }, (_, i) => client(server.url, audios[i % audios.length], until)));
   const admitted = results.filter((r) => r.admitted);
   const lat = admitted.flatMap((r) => r.latenciesMs);
@@ -193,6 +209,22 @@ try {
   console.log(`label latency p99 by 5 s of the run: ${[...buckets.keys()].sort((a, b) => a - b).map((b) => `${b * 5}-${b * 5 + 5} s ${pct(buckets.get(b)!, 99).toFixed(0)} ms (${buckets.get(b)!.length})`).join(', ')}`);
   console.log(
     `\ntargets (issue 12): p99 < 100 ms: ${p99 < 100 ? 'met' : 'NOT met'}; peak admitted >= 80 % of capacity: ${peak >= 0.8 * capacity ? 'met' : 'NOT met'}; nothing admitted cut: ${cut === 0 ? 'met' : 'NOT met'}`,
+  );
+  generatorLoop.disable();
+  // Who holds the tail: the server's view of the same labels (from reading the audio that
+  // completes a second to sending its label; its loop lag stands for the wait before reading)
+  // beside the generator's loop delay.
+  const metrics = await (await fetch(`${server.http}/metrics`)).text();
+  const within = (name: string, le: number): string => {
+    const share = histogramShare(metrics, name, le);
+    return share === undefined ? 'n/a' : `${(100 * share).toFixed(1)} %`;
+  };
+  console.log(
+    `server view: labels sent within 100 ms of reading their audio ${within('undertone_label_latency_seconds', 0.1)}, within 50 ms ${within('undertone_label_latency_seconds', 0.05)}; ` +
+      `event-loop lag samples within 50 ms ${within('undertone_event_loop_lag_seconds', 0.05)}, within 100 ms ${within('undertone_event_loop_lag_seconds', 0.1)}`,
+  );
+  console.log(
+    `generator view: its own event-loop delay p50 ${(generatorLoop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(generatorLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(generatorLoop.max / 1e6).toFixed(1)} ms (added to every label it timestamps)`,
   );
   for (const limit of ['latency', 'utilization', 'pace', 'queue', 'lag', 'sessions']) {
     console.log(`server: undertone_sessions_shed_total{limit="${limit}"} = ${(await readMetric(server.http, `undertone_sessions_shed_total{limit="${limit}"}`)) ?? 0}`);
