@@ -8,7 +8,7 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CvSummary, GroupSummary } from './cross-validation.js';
+import { type CvSummary, type GroupSummary, memberMeans } from './cross-validation.js';
 
 const dir = resolve(process.argv[2] ?? 'docs/evaluation');
 const runs = readdirSync(dir)
@@ -33,6 +33,16 @@ for (const r of runs) {
   console.log(
     `| ${r.tag} | ${validation(r)} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
+  // A seed ensemble's members, each scored alone in the same run: what single runs of the recipe give.
+  const members = r.groups.map((g) => ({ group: g.group, means: memberMeans(g) }));
+  const count = Math.min(...members.map((m) => m.means.length));
+  for (let k = 0; k < count; k++) {
+    const of = (group: string) => members.find((m) => m.group === group)?.means[k];
+    const all = r.groups.flatMap((g) => g.folds.map((f) => f.members![k].validationUar)).filter((v) => v !== undefined);
+    const val = all.length ? `${pct(all.reduce((a, v) => a + v.file, 0) / all.length)} / ${pct(all.reduce((a, v) => a + v.session, 0) / all.length)}` : '—';
+    const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
+    console.log(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
+  }
 }
 
 // Per-fold tables: one column pair (file / session UAR) per run, one row per fold.
