@@ -221,7 +221,8 @@ try {
   };
   console.log(
     `server view: labels sent within 100 ms of reading their audio ${within('undertone_label_latency_seconds', 0.1)}, within 50 ms ${within('undertone_label_latency_seconds', 0.05)}; ` +
-      `event-loop lag samples within 50 ms ${within('undertone_event_loop_lag_seconds', 0.05)}, within 100 ms ${within('undertone_event_loop_lag_seconds', 0.1)}`,
+      `event-loop lag samples within 50 ms ${within('undertone_event_loop_lag_seconds', 0.05)}, within 100 ms ${within('undertone_event_loop_lag_seconds', 0.1)}; ` +
+      `windows that waited for inference at most 50 ms ${within('undertone_inference_queue_wait_seconds', 0.05)}, at most 100 ms ${within('undertone_inference_queue_wait_seconds', 0.1)}`,
   );
   console.log(
     `generator view: its own event-loop delay p50 ${(generatorLoop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(generatorLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(generatorLoop.max / 1e6).toFixed(1)} ms (added to every label it timestamps)`,

@@ -94,6 +94,10 @@ export class InferenceScheduler {
     this.running = true;
     const batch = this.queue.splice(0, this.options.maxBatch);
     this.metrics?.queuedWindows.dec(this.labels, batch.length);
+    // How long each window waited for its batch: the part of label latency spent queueing for
+    // inference (windows of sessions whose seconds end together queue behind each other).
+    const started = performance.now();
+    if (this.metrics) for (const job of batch) this.metrics.inferenceQueueWait.observe(this.labels, (started - job.queuedAt) / 1000);
     const { windowFrames: T, dim } = this.model;
     try {
       batch.forEach((job, b) => {

@@ -45,6 +45,9 @@ describe('metrics by model band', () => {
     expect(m.get('undertone_inference_batch_size_sum{band="wideband"}')).toBe(voicedWide);
     expect(m.get('undertone_inference_batch_size_sum{band="narrowband"}')).toBe(voicedNarrow);
     expect(m.get('undertone_inference_duration_seconds_count{band="narrowband"}')).toBeGreaterThan(0);
+    // Every scored window's wait for its batch is observed, in its band.
+    expect(m.get('undertone_inference_queue_wait_seconds_count{band="wideband"}')).toBe(voicedWide);
+    expect(m.get('undertone_inference_queue_wait_seconds_count{band="narrowband"}')).toBe(voicedNarrow);
     expect(m.has('undertone_queued_windows{band="wideband"}')).toBe(true);
   });
 });

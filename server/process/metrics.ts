@@ -18,6 +18,7 @@ export class ServerMetrics {
   readonly labelLatency: Histogram<'band'>;
   readonly batchSize: Histogram<'band'>;
   readonly inferenceDuration: Histogram<'band'>;
+  readonly inferenceQueueWait: Histogram<'band'>;
   readonly featureDuration: Histogram;
   readonly decodeDuration: Histogram;
   readonly eventLoopLag: Histogram;
@@ -79,6 +80,13 @@ export class ServerMetrics {
     this.inferenceDuration = new Histogram({
       name: 'undertone_inference_duration_seconds',
       help: 'Duration of one onnxruntime call, by model band',
+      labelNames: ['band'],
+      buckets: LATENCY_BUCKETS,
+      registers,
+    });
+    this.inferenceQueueWait = new Histogram({
+      name: 'undertone_inference_queue_wait_seconds',
+      help: 'From a voiced window being queued for inference to the start of the call that scores it, by model band',
       labelNames: ['band'],
       buckets: LATENCY_BUCKETS,
       registers,
