@@ -56,6 +56,11 @@ export class StreamClient {
     return new Promise((resolve) => this.waiters.push({ type, resolve: resolve as (m: ServerMessage) => void }));
   }
 
+  /** What a subscriber of this session is relayed (core/protocol/subscription-message.ts): its emotion and alert messages and its end, in order. */
+  get relayed(): ServerMessage[] {
+    return this.messages.filter((m) => m.type === 'emotion' || m.type === 'alert' || m.type === 'end');
+  }
+
   get emotions(): EmotionMessage[] {
     return this.messages.filter((m): m is EmotionMessage => m.type === 'emotion');
   }
