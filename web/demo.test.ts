@@ -257,9 +257,9 @@ describe('demo page in Chromium', () => {
     });
     await page.goto(`${srv!.http}/`);
     // ~32 s of one held-out actor's angry speech (the model's test speakers), under the built-in rules.
-    // The built-in sustained-negative rule is precision-first (negative mass >= 0.8 in 2 of 3 voiced
-    // seconds, docs/insight.md): of the four RAVDESS test actors only ravdess-03's angry speech
-    // reaches it with the 2026-12-01 model (the others hold 0.6-0.8), so the stream is ravdess-03's.
+    // The built-in sustained-negative rule is precision-first (negative mass >= 0.85 in 3 of 4
+    // voiced seconds, docs/insight.md); ravdess-03's angry speech reaches it with the shipped model
+    // (with the earlier single net it was the only RAVDESS test actor whose angry speech did).
     const rows = manifestRows()
       .filter((r) => r.speaker === 'ravdess-03' && r.emotion === 'angry')
       .slice(0, 8);
