@@ -115,15 +115,20 @@ def softmax(logits, temperature=1.0):
     return p / p.sum(1, keepdims=True)
 
 
-def utterance_predictions(items, probs, clip_ids):
-    """Per clip: argmax of the mean window probabilities (the utterance-level decision of predict)."""
+def clip_mean_probs(items, probs, clip_ids):
+    """Per clip (rows in clip_ids order): the mean of its windows' probabilities."""
     pos = {int(i): k for k, i in enumerate(clip_ids)}
     acc = np.zeros((len(clip_ids), probs.shape[1]))
     cnt = np.zeros(len(clip_ids))
     for (i, _), p in zip(items, probs):
         acc[pos[i]] += p
         cnt[pos[i]] += 1
-    return (acc / np.maximum(cnt, 1)[:, None]).argmax(1)
+    return acc / np.maximum(cnt, 1)[:, None]
+
+
+def utterance_predictions(items, probs, clip_ids):
+    """Per clip: argmax of the mean window probabilities (the utterance-level decision of predict)."""
+    return clip_mean_probs(items, probs, clip_ids).argmax(1)
 
 
 def uar(truth, pred):

@@ -13,6 +13,23 @@ def masked_stats(x, m):
     return torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1)
 
 
+def conv_trunk(blocks, pool_after, features, mask):
+    """The convolutions of an EmotionCNN (or of its fused ensemble) over [B, T, D] features:
+    returns the last feature map [B, C, T'] and its mask [B, 1, T'] (the first block has stride 2,
+    blocks in `pool_after` halve the time axis; padded frames are zeroed after every block)."""
+    x = features.transpose(1, 2)
+    m = mask.unsqueeze(1)
+    for i, block in enumerate(blocks):
+        x = block(x)
+        if i == 0:
+            m = F.max_pool1d(m, 2)
+        x = x * m
+        if i in pool_after:
+            x = F.max_pool1d(x, 2)
+            m = F.max_pool1d(m, 2)
+    return x, m
+
+
 class EmotionCNN(nn.Module):
     """1-D CNN over the frame sequence with masked statistics pooling (mean and std over real
     frames: the number of padded frames does not enter the pooled vector). The first convolution
@@ -32,17 +49,7 @@ class EmotionCNN(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
 
     def forward(self, features, mask):
-        x = features.transpose(1, 2)
-        m = mask.unsqueeze(1)
-        for i, block in enumerate(self.blocks):
-            x = block(x)
-            if i == 0:
-                m = F.max_pool1d(m, 2)
-            x = x * m
-            if i in self.pool_after:
-                x = F.max_pool1d(x, 2)
-                m = F.max_pool1d(m, 2)
-        return self.head(masked_stats(x, m))
+        return self.head(masked_stats(*conv_trunk(self.blocks, self.pool_after, features, mask)))
 
 
 class EmotionCNN2D(nn.Module):
@@ -149,16 +156,7 @@ class FusedEnsemble(nn.Module):
         self.register_buffer("inv_t", ensemble.inv_t.clone())
 
     def forward(self, features, mask):
-        x = features.transpose(1, 2)
-        m = mask.unsqueeze(1)
-        for i, block in enumerate(self.blocks):
-            x = block(x)
-            if i == 0:
-                m = F.max_pool1d(m, 2)
-            x = x * m
-            if i in self.pool_after:
-                x = F.max_pool1d(x, 2)
-                m = F.max_pool1d(m, 2)
+        x, m = conv_trunk(self.blocks, self.pool_after, features, mask)
         c = self.channels
         probs = []
         for k, head in enumerate(self.heads):

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from loop import ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
+from loop import clip_mean_probs, ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
 from nets import Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
@@ -109,19 +109,12 @@ def write_teacher(net, norm, bundle, train_ids, path):
     the ensemble's own training clips (not cross-fitted): what a student learns beyond the labels
     is how the members' agreement spreads over the classes (Furlanello et al., 2018)."""
     originals = np.array([i for i in train_ids if bundle.is_orig[i]], dtype=np.int64)
+    # Every clip has at least one label window (Bundle.label_points), so every original gets a row.
     items, logits = score_clips(net, norm, originals)
-    probs = softmax(logits)
-    pos = {int(i): k for k, i in enumerate(originals)}
-    acc = np.zeros((len(originals), probs.shape[1]))
-    count = np.zeros(len(originals))
-    for (i, _), p in zip(items, probs):
-        acc[pos[i]] += p
-        count[pos[i]] += 1
-    keep = count > 0
-    mean = acc[keep] / count[keep, None]
+    mean = clip_mean_probs(items, softmax(logits), originals)
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
-        json.dump({"labels": bundle.labels, "sources": [bundle.source[i] for i in originals[keep]],
+        json.dump({"labels": bundle.labels, "sources": [bundle.source[i] for i in originals],
                    "logits": np.log(np.maximum(mean, 1e-12)).round(5).tolist()}, f)
 
 
