@@ -27,10 +27,11 @@ import { ConfigError, decimal, integer } from '../server/process/parsers.js';
 import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { s16leBytes } from '../test/harness.js';
-import { readMetric, startServer } from '../test/server-process.js';
+import { startServer } from '../test/server-process.js';
 import { MEASURE_SERVER_FLAGS, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { announceConditions } from './lib/machine.js';
+import { scrape, shareAtMost } from './lib/metrics.js';
 import { ramp } from './lib/ramp.js';
 
 const { values } = parseArgs({
@@ -108,18 +109,6 @@ async function client(url: string, audio: Uint8Array, until: number): Promise<Cl
     break;
   }
   return r;
-}
-
-/** Share of a histogram's observations at or below bucket bound `le`, summed over its label sets (all workers, all bands). */
-function histogramShare(metrics: string, name: string, le: number): number | undefined {
-  let below = 0;
-  let count = 0;
-  for (const line of metrics.split('\n')) {
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (line.startsWith(`${name}_bucket{`) && line.includes(`le="${le}"`)) below += value;
-    else if (line.startsWith(`${name}_count`)) count += value;
-  }
-  return count > 0 ? below / count : undefined;
 }
 
 function pct(xs: number[], p: number): number {
@@ -214,9 +203,9 @@ try {
   // Who holds the tail: the server's view of the same labels (from reading the audio that
   // completes a second to sending its label; its loop lag stands for the wait before reading)
   // beside the generator's loop delay.
-  const metrics = await (await fetch(`${server.http}/metrics`)).text();
+  const metrics = await scrape(server.http);
   const within = (name: string, le: number): string => {
-    const share = histogramShare(metrics, name, le);
+    const share = shareAtMost(metrics, name, le);
     return share === undefined ? 'n/a' : `${(100 * share).toFixed(1)} %`;
   };
   console.log(
@@ -228,7 +217,8 @@ try {
     `generator view: its own event-loop delay p50 ${(generatorLoop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(generatorLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(generatorLoop.max / 1e6).toFixed(1)} ms (added to every label it timestamps)`,
   );
   for (const limit of ['latency', 'utilization', 'pace', 'queue', 'lag', 'sessions']) {
-    console.log(`server: undertone_sessions_shed_total{limit="${limit}"} = ${(await readMetric(server.http, `undertone_sessions_shed_total{limit="${limit}"}`)) ?? 0}`);
+    const key = `undertone_sessions_shed_total{limit="${limit}"}`;
+    console.log(`server: ${key} = ${metrics.get(key) ?? 0}`);
   }
 } finally {
   hog?.kill('SIGKILL');

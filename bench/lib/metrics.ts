@@ -47,6 +47,12 @@ export function buckets(samples: Samples, name: string): Map<number, number> {
   return out;
 }
 
+/** Share of a histogram's observations at or below bucket bound `le` (seconds), over every label set; undefined without observations. */
+export function shareAtMost(samples: Samples, name: string, le: number): number | undefined {
+  const count = total(samples, `${name}_count`);
+  return count > 0 ? (buckets(samples, name).get(le) ?? 0) / count : undefined;
+}
+
 /**
  * Quantile q of the observations made between two scrapes, interpolated linearly within its
  * bucket as Prometheus's histogram_quantile does (ms). NaN without observations.
