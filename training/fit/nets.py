@@ -108,6 +108,13 @@ def build(arch, in_dim, n_labels, channels, dropout, groups):
     return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout)
 
 
+def mean_calibrated_log_probs(member_logits, inv_t):
+    """log of the mean over members of softmax(logits_k / T_k): the one combination rule of a seed
+    ensemble, whether its members run apart (Ensemble) or fused (FusedEnsemble)."""
+    probs = torch.stack([torch.softmax(z * inv_t[k], dim=1) for k, z in enumerate(member_logits)]).mean(0)
+    return torch.log(probs.clamp_min(1e-12))
+
+
 class Ensemble(nn.Module):
     """A seed ensemble as one net: the mean of the members' calibrated probabilities
     softmax(logits_k / T_k), returned as log-probabilities so that it scores, calibrates
@@ -120,8 +127,7 @@ class Ensemble(nn.Module):
         self.register_buffer("inv_t", torch.tensor([1.0 / t for t in temperatures], dtype=torch.float32))
 
     def forward(self, features, mask):
-        probs = torch.stack([torch.softmax(net(features, mask) * self.inv_t[k], dim=1) for k, net in enumerate(self.nets)]).mean(0)
-        return torch.log(probs.clamp_min(1e-12))
+        return mean_calibrated_log_probs([net(features, mask) for net in self.nets], self.inv_t)
 
 
 class FusedEnsemble(nn.Module):
@@ -141,8 +147,9 @@ class FusedEnsemble(nn.Module):
         self.blocks = nn.ModuleList()
         for i, first in enumerate(members[0].blocks):
             conv0, bn0 = first[0], first[1]
+            # The first convolution reads the shared input; each later one its member's channels only.
             groups = 1 if i == 0 else self.k
-            conv = nn.Conv1d(conv0.in_channels * (1 if i == 0 else self.k), conv0.out_channels * self.k, conv0.kernel_size[0],
+            conv = nn.Conv1d(conv0.in_channels * groups, conv0.out_channels * self.k, conv0.kernel_size[0],
                              stride=conv0.stride[0], padding=conv0.padding[0], groups=groups)
             bn = nn.BatchNorm1d(bn0.num_features * self.k, eps=bn0.eps)
             with torch.no_grad():
@@ -158,11 +165,7 @@ class FusedEnsemble(nn.Module):
     def forward(self, features, mask):
         x, m = conv_trunk(self.blocks, self.pool_after, features, mask)
         c = self.channels
-        probs = []
-        for k, head in enumerate(self.heads):
-            pooled = masked_stats(x[:, k * c:(k + 1) * c], m)
-            probs.append(torch.softmax(head(pooled) * self.inv_t[k], dim=1))
-        return torch.log(torch.stack(probs).mean(0).clamp_min(1e-12))
+        return mean_calibrated_log_probs([head(masked_stats(x[:, k * c:(k + 1) * c], m)) for k, head in enumerate(self.heads)], self.inv_t)
 
 
 class Scored(nn.Module):

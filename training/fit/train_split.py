@@ -72,7 +72,7 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
     are averaged (nets.Ensemble), then calibrated once more. Each member's own outcomes are kept
     in result["members"], so one run also shows how far single runs differ by seed alone."""
     t_start = time.time()
-    members = max(1, getattr(args, "members", 1))
+    members = max(1, args.members)
     norm = Normaliser(bundle, normalization["mean"], normalization["std"], args.norm, args.prior_frames)
     if not args.augmented:
         train_ids = np.array([i for i in train_ids if bundle.is_orig[i]])
@@ -93,7 +93,7 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
                           "validation": o.get("validation"),
                           "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
         net = Ensemble(nets, temperatures).eval()
-        if getattr(args, "teacher_out", ""):
+        if args.teacher_out:
             write_teacher(net, norm, bundle, train_ids, args.teacher_out)
         result = {"best_epoch": max(f["best_epoch"] for _, f in fitted), "best_val_score": float(np.mean([f["best_val_score"] for _, f in fitted])),
                   "epochs_run": max(f["epochs_run"] for _, f in fitted), "params": sum(f["params"] for _, f in fitted),
@@ -119,8 +119,8 @@ def write_teacher(net, norm, bundle, train_ids, path):
 
 
 def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
-    """One net fitted with `seed`: early stopping on the validation speakers' mean of file and
-    session UAR, then the temperature fitted on all their windows. Returns (net, fit record)."""
+    """One net fitted with `seed`, early-stopped on the validation speakers' mean of file and
+    session UAR. Returns (net, fit record); its temperature is fitted by `outcomes`."""
     torch.manual_seed(seed)
     np.random.seed(seed)
     orig_train = np.array([i for i in train_ids if bundle.is_orig[i]])
