@@ -17,12 +17,17 @@ const runs = readdirSync(dir)
   .filter((r): r is CvSummary => Array.isArray(r.groups));
 const pct = (x: number) => (x * 100).toFixed(1);
 const cell = (g: GroupSummary | undefined, mode: 'file' | 'session') => (g ? `${pct(g.uar[mode].mean)} ± ${pct(g.uar[mode].std)}` : '—');
+/** Mean validation UAR (file / session) over the folds that have one: a run's, or one member's. */
+function meanValidation(uars: readonly (Record<'file' | 'session', number> | undefined)[]): string {
+  const known = uars.filter((u) => u !== undefined);
+  if (known.length === 0) return '—';
+  const mean = (m: 'file' | 'session') => known.reduce((s, u) => s + u[m], 0) / known.length;
+  return `${pct(mean('file'))} / ${pct(mean('session'))}`;
+}
+
 /** Mean validation UAR (file / session) over every fold of the run, when its summary has it. */
 function validation(r: CvSummary): string {
-  const folds = r.groups.flatMap((g) => g.folds).filter((f) => f.validationUar);
-  if (folds.length === 0) return '—';
-  const mean = (m: 'file' | 'session') => folds.reduce((s, f) => s + f.validationUar![m], 0) / folds.length;
-  return `${pct(mean('file'))} / ${pct(mean('session'))}`;
+  return meanValidation(r.groups.flatMap((g) => g.folds.map((f) => f.validationUar)));
 }
 console.log('| run | validation UAR % file / session (choices) | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -38,8 +43,7 @@ for (const r of runs) {
   const count = Math.min(...members.map((m) => m.means.length));
   for (let k = 0; k < count; k++) {
     const of = (group: string) => members.find((m) => m.group === group)?.means[k];
-    const all = r.groups.flatMap((g) => g.folds.map((f) => f.members![k].validationUar)).filter((v) => v !== undefined);
-    const val = all.length ? `${pct(all.reduce((a, v) => a + v.file, 0) / all.length)} / ${pct(all.reduce((a, v) => a + v.session, 0) / all.length)}` : '—';
+    const val = meanValidation(r.groups.flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
     const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
     console.log(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
   }

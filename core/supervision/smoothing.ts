@@ -50,7 +50,7 @@ export interface SmoothingSettings {
 /**
  * Defaults chosen on the validation speakers by `npm run bench:smoothing` (its "to ship" line) for
  * the shipped three-net ensemble undertone-emotion-cnn 2026-12-01 (models/model.json createdAt
- * 2026-12-01T21:25:51.686Z); docs/insight.md gives the rule and the test-speaker figures. No grid point
+ * 2026-12-01T21:31:24.949Z); docs/insight.md gives the rule and the test-speaker figures. No grid point
  * reached both 3x fewer changes and raw accuracy on validation, so the rule took the more
  * accurate of the two methods' steadiness-first choices: an HMM filter with a switch margin of
  * 0.4. The persistence is barely above 1/8 (no memory for eight labels): the model's 3-s windows

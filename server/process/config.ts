@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
 import { DEFAULT_SMOOTHING, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
+import { PACE_FLOOR } from '../admission/headroom.js';
 
 export { ConfigError } from './parsers.js';
 
@@ -226,7 +227,7 @@ export const SETTINGS = {
     env: 'UNDERTONE_MAX_UTILIZATION',
     default: 0.8,
     parse: decimal(0, 4),
-    help: 'admission by predicted load: a new session is refused (1013 overloaded) when the busy share (the larger of its worker\'s event loop or CPU and the machine\'s CPU, last second) plus the estimated cost of the sessions just admitted and of one more would exceed this; while too little audio flows to estimate that cost, at most 32 sessions not yet streaming are admitted (0 = off, the 32-session pace included: only --latency-target-ms gates)',
+    help: `admission by predicted load: a new session is refused (1013 overloaded) when the busy share (the larger of its worker's event loop or CPU and the machine's CPU, last second) plus the estimated cost of the sessions just admitted and of one more would exceed this; while too little audio flows to estimate that cost, at most ${PACE_FLOOR} sessions not yet streaming are admitted (0 = off, the ${PACE_FLOOR}-session pace included: only --latency-target-ms gates)`,
   }),
   idleTimeoutMs: setting({ flag: 'idle-timeout', env: 'UNDERTONE_IDLE_TIMEOUT', default: 30_000, shown: '30', parse: secondsAsMs(0.05, 86400), help: 'seconds without any message before a session ends (end, close 1000)' }),
   startTimeoutMs: setting({ flag: 'start-timeout', env: 'UNDERTONE_START_TIMEOUT', default: 10_000, shown: '10', parse: secondsAsMs(0.05, 86400), help: 'seconds a new connection has to send start (else 1008)' }),
