@@ -33,6 +33,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --telephone P        probability that an augmented copy also goes through a simulated 8 kHz
                        G.711 telephone line (μ-law or A-law, half of them band-passed to 300-3400
                        Hz; default 0)
+  --pad P              probability that an augmented copy is padded with 0-1.5 s of quiet before
+                       and after (digital zeros, 16-bit dither or a -95 to -70 dBFS hiss, drawn
+                       without regard to the label; default 0)
   --epochs N           maximum epochs (default ${DEFAULT_RECIPE.epochs}); --patience N early-stopping patience (default ${DEFAULT_RECIPE.patience})
   --steps N            batches of 64 windows per epoch (default ${DEFAULT_RECIPE.steps})
   --norm MODE          global | session | both: global feature normalisation, per-session running
@@ -97,6 +100,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       window: { type: 'string', default: '3' },
       augment: { type: 'string', default: String(DEFAULT_AUGMENT_COPIES) },
       telephone: { type: 'string', default: '0' },
+      pad: { type: 'string', default: '0' },
       epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
       patience: { type: 'string', default: String(DEFAULT_RECIPE.patience) },
       steps: { type: 'string', default: String(DEFAULT_RECIPE.steps) },
@@ -156,6 +160,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   const telephone = Number(values.telephone);
   if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
+  const pad = Number(values.pad);
+  if (!(pad >= 0 && pad <= 1)) return fail(`--pad must be a probability from 0 to 1, got ${values.pad}`);
+  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: telephone, padProb: pad };
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
@@ -194,7 +201,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   const common = {
     windowSeconds: n.window,
     augmentCopies: n.augment,
-    telephoneProb: telephone,
+    augmentPolicy,
     seed: n.seed,
     fit,
     name: values.name,
@@ -213,7 +220,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       workDir: work,
       reportDir,
       augmentCopies: common.augmentCopies,
-      augmentPolicy: { ...DEFAULT_AUGMENT_POLICY, telephoneProb: telephone },
+      augmentPolicy: common.augmentPolicy,
       seed: common.seed,
       windowFrames: Math.round(common.windowSeconds * 100),
       fit,

@@ -21,7 +21,7 @@ describe('undertone train (tiny run)', () => {
 
   beforeAll(async () => {
     run = await runCli(
-      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--norm', 'both',
+      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--pad', '0.5', '--norm', 'both',
         '--members', '2', '--teacher-out', path.join(dir, 'teacher.json'), '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
@@ -47,7 +47,7 @@ describe('undertone train (tiny run)', () => {
     // Training summary counts only training files: 4 per training speaker at most.
     for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
     expect(metadata.metrics).toHaveProperty('merged');
-    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, members: 2 });
+    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, padProb: 0.5, members: 2 });
     // A seed ensemble (--members 2): each member's seed, epoch and temperature on record.
     const ensemble = metadata.training.recipe.ensemble as { seed: number; temperature: number }[];
     expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);
@@ -60,10 +60,13 @@ describe('undertone train (tiny run)', () => {
     for (const row of teacher.logits) expect(row.reduce((a, l) => a + Math.exp(l), 0)).toBeCloseTo(1, 3);
   });
 
-  it('refuses a --telephone that is not a probability', async () => {
+  it('refuses a --telephone or --pad that is not a probability', async () => {
     const bad = await runCli(['train', '--telephone', '1.5']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--telephone must be a probability from 0 to 1, got 1\.5/);
+    const badPad = await runCli(['train', '--pad', 'half']);
+    expect(badPad.code).toBe(2);
+    expect(badPad.stderr).toMatch(/--pad must be a probability from 0 to 1, got half/);
   });
 
   it('scores the same in onnxruntime on TypeScript features as in PyTorch (1e-4)', async () => {

@@ -12,7 +12,7 @@ import { METADATA_FILE, METADATA_FORMAT, type CorpusSummary, type ModelMetadata,
 import { DEFAULT_VOICING, type Normalization } from '../core/model/window.js';
 import { buildDataset, writeBundle } from './dataset.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
-import { DEFAULT_AUGMENT_POLICY } from './augment/index.js';
+import { type AugmentPolicy, DEFAULT_AUGMENT_POLICY } from './augment/index.js';
 import { type FitOptions, type FitResult, runFit } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
 import { modelCard } from './model-card.js';
@@ -26,8 +26,8 @@ export interface TrainOptions {
   readonly workDir: string;
   readonly windowSeconds: number;
   readonly augmentCopies: number;
-  /** Probability that an augmented copy also goes through the simulated telephone channel (default 0). */
-  readonly telephoneProb?: number;
+  /** What the augmented copies draw from (default DEFAULT_AUGMENT_POLICY: no telephone channel, no padding). */
+  readonly augmentPolicy?: AugmentPolicy;
   readonly seed: number;
   readonly fit: FitOptions;
   readonly name?: string;
@@ -88,7 +88,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const windowFrames = Math.round(options.windowSeconds * (FEATURE_CONFIG.sampleRate / FEATURE_CONFIG.hopLength));
   log(options.quiet, `split ${split.name}: ${split.train.length} train / ${split.validation.length} validation / ${split.test.length} test files; ` +
     `${speakersOf(split.train).length} / ${speakersOf(split.validation).length} / ${speakersOf(split.test).length} speakers`);
-  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: options.telephoneProb ?? 0 };
+  const augmentPolicy = options.augmentPolicy ?? DEFAULT_AUGMENT_POLICY;
   const dataset = await buildDataset(split, { augmentCopies: options.augmentCopies, augmentPolicy, seed: options.seed, quiet: options.quiet });
   const present = new Set(dataset.clips.filter((c) => c.part === 'train').map((c) => c.row.emotion));
   const labels = LABELS.filter((l) => present.has(l));
@@ -130,6 +130,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         windowSeconds: options.windowSeconds,
         augmentCopies: options.augmentCopies,
         ...(augmentPolicy.telephoneProb > 0 ? { telephoneProb: augmentPolicy.telephoneProb } : {}),
+        ...(augmentPolicy.padProb > 0 ? { padProb: augmentPolicy.padProb } : {}),
         seed: options.seed,
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params,
         ...(fit.members ? {

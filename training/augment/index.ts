@@ -4,6 +4,8 @@
  *
  * An AugmentSpec says what to do; applyAugment does it in a fixed order (speed, then pitch, then
  * noise, so the noise stays white/pink and at the target SNR of the audio actually produced, then
+ * silence padding, after the noise so that padded frames stay under the voicing gate and no label
+ * point moves into them, then
  * the telephone channel, which carries the caller's noise down the line as a real call does) and
  * returns finite samples clipped to [-1, 1]. Everything random comes from the spec's seed, so
  * (input, spec) always gives bit-identical output and describeAugment(spec) can key a feature
@@ -14,17 +16,20 @@ import { type TelephoneChannel, telephoneChannel } from '../../core/audio/teleph
 import { addNoise, NOISE_KINDS, type NoiseKind } from './noise.js';
 import { deriveSeed, Rng, toSeed } from './rng.js';
 import { changeSpeed, checkSpeed } from './speed.js';
+import { checkPad, PAD_FLOOR_KINDS, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 import { checkPitch, pitchShift } from './pitch.js';
 
 export { activePower, addNoise, NOISE_KINDS, pinkNoise, whiteNoise, type NoiseKind } from './noise.js';
 export { changeSpeed, effectiveSpeed } from './speed.js';
 export { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
 export { deriveSeed, Rng, toSeed } from './rng.js';
+export { PAD_FLOOR_KINDS, PAD_HISS_MAX_DB, PAD_MAX_S, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 
 /**
  * Bump when the same spec would produce different audio (algorithm or parameter change). Not
- * bumped for the telephone channel: specs without one give the same audio as before, and specs
- * with one have ids of their own ("tmu", "tabp", ...), so cached features stay valid.
+ * bumped for the telephone channel or the silence padding: specs without them give the same audio
+ * as before, and specs with them have ids of their own ("tmu", "tabp", "pad0.3-1.2h-80", ...), so
+ * cached features stay valid.
  */
 export const AUGMENT_VERSION = 1;
 
@@ -45,6 +50,8 @@ export interface AugmentSpec {
   readonly pitchSemitones?: number;
   /** Through a simulated 8 kHz G.711 telephone line (core/audio/telephone.ts), last; absent = none. */
   readonly telephone?: TelephoneChannel;
+  /** Quiet padding before and after the clip (pad.ts), after the noise; absent = none. */
+  readonly pad?: PadSpec;
   /** Seed of everything random (an integer, taken modulo 2^32). */
   readonly seed: number;
 }
@@ -62,28 +69,33 @@ export function validateAugmentSpec(spec: AugmentSpec): void {
     if (!G711_LAWS.includes(spec.telephone.law)) throw new RangeError(`telephone.law must be one of ${G711_LAWS.join(', ')}, got ${String(spec.telephone.law)}`);
     if (typeof spec.telephone.bandpass !== 'boolean') throw new RangeError(`telephone.bandpass must be a boolean, got ${String(spec.telephone.bandpass)}`);
   }
+  if (spec.pad !== undefined) checkPad(spec.pad);
 }
 
 const hasSpeed = (spec: AugmentSpec): spec is AugmentSpec & { speed: number } => spec.speed !== undefined && spec.speed !== 1;
+const hasPad = (spec: AugmentSpec): spec is AugmentSpec & { pad: PadSpec } =>
+  spec.pad !== undefined && (spec.pad.beforeS > 0 || spec.pad.afterS > 0);
 const hasPitch = (spec: AugmentSpec): spec is AugmentSpec & { pitchSemitones: number } =>
   spec.pitchSemitones !== undefined && spec.pitchSemitones !== 0;
 
 /**
  * Stable short id of what the spec does, e.g. "n20w_s1.1_p-2_tmu_seed7" (noise 20 dB white, speed
  * 1.1, pitch -2 semitones, 8 kHz μ-law telephone line, seed 7; "tabp" = A-law with the 300-3400 Hz
- * band-pass). Numbers are written in JavaScript's shortest round-trip form,
- * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0),
- * and so is the seed when nothing random is applied (no noise): specs that give identical audio
- * share an id. A spec that changes nothing is "clean".
+ * band-pass; "pad0.3-1.2h-80" = 0.3 s of padding before and 1.2 s after at a -80 dBFS hiss, "z" a
+ * digital-zero floor, "d" 16-bit dither). Numbers are written in JavaScript's shortest round-trip form,
+ * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0,
+ * no padding), and so is the seed when nothing random is applied (no noise, no dither or hiss):
+ * specs that give identical audio share an id. A spec that changes nothing is "clean".
  */
 export function describeAugment(spec: AugmentSpec): string {
   validateAugmentSpec(spec);
   const parts: string[] = [];
+  if (hasPad(spec)) parts.push(`pad${num(spec.pad.beforeS)}-${num(spec.pad.afterS)}${spec.pad.floor === 'hiss' ? `h${num(spec.pad.hissDb as number)}` : spec.pad.floor[0]}`);
   if (spec.noise) parts.push(`n${num(spec.noise.snrDb)}${spec.noise.kind === 'white' ? 'w' : 'p'}`);
   if (hasSpeed(spec)) parts.push(`s${num(spec.speed)}`);
   if (hasPitch(spec)) parts.push(`p${num(spec.pitchSemitones)}`);
   if (spec.telephone) parts.push(`t${spec.telephone.law === 'mulaw' ? 'mu' : 'a'}${spec.telephone.bandpass ? 'bp' : ''}`);
-  if (spec.noise) parts.push(`seed${toSeed(spec.seed)}`);
+  if (spec.noise || (hasPad(spec) && spec.pad.floor !== 'zero')) parts.push(`seed${toSeed(spec.seed)}`);
   return parts.length === 0 ? 'clean' : parts.join('_');
 }
 
@@ -101,8 +113,8 @@ function sanitise(x: Float32Array): Float32Array {
 }
 
 /**
- * Applies the spec: speed, then pitch, then noise, then the telephone channel. Returns a new array (the input is not
- * modified); its length is ceil(input / effective speed). Non-finite input samples are treated as
+ * Applies the spec: speed, then pitch, then noise, then padding, then the telephone channel. Returns a new array (the input is not
+ * modified); its length is ceil(input / effective speed) plus the padding. Non-finite input samples are treated as
  * silence, and the output is finite and clipped to [-1, 1].
  */
 export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32Array {
@@ -112,6 +124,7 @@ export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32A
   if (hasSpeed(spec)) x = changeSpeed(x, spec.speed);
   if (hasPitch(spec)) x = pitchShift(x, spec.pitchSemitones);
   if (spec.noise) x = addNoise(x, spec.noise.snrDb, spec.noise.kind, deriveSeed(spec.seed, 1));
+  if (hasPad(spec)) x = padSilence(x, spec.pad, deriveSeed(spec.seed, PAD_STREAM));
   if (spec.telephone) x = telephoneChannel(sanitise(x), spec.telephone);
   return sanitise(x);
 }
@@ -137,6 +150,18 @@ export interface AugmentPolicy {
   readonly telephoneProb: number;
   readonly telephoneBandpassProb: number;
   readonly telephoneLaws: readonly G711Law[];
+  /**
+   * Probability of silence padding, the range of its length on each side (seconds, uniform,
+   * rounded to padStep, drawn independently for before and after), its floors (equally likely)
+   * and the range of the hiss floor (dBFS, uniform, whole dB). Drawn from a stream of its own,
+   * as the telephone channel is, and never from anything about the clip: the padding carries no
+   * label.
+   */
+  readonly padProb: number;
+  readonly padRange: readonly [number, number];
+  readonly padStep: number;
+  readonly padFloors: readonly PadFloorKind[];
+  readonly padHissDbRange: readonly [number, number];
 }
 
 /**
@@ -145,6 +170,8 @@ export interface AugmentPolicy {
  * noise (equally likely) at an SNR uniform in [10, 30] dB in whole dB. The draws are independent,
  * so about 1/3 * 1/2 * 1/2 = 1/12 of specs come out clean. No telephone channel (the shipped
  * model's recipe); `undertone train --telephone P` sets telephoneProb (see docs/accuracy.md).
+ * No silence padding unless `undertone train --pad P` sets padProb; when drawn, 0-1.5 s on each
+ * side in steps of 0.05 s over a digital-zero, dither or hiss (-95 to -70 dBFS) floor.
  */
 export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   speeds: [0.9, 1.0, 1.1],
@@ -158,10 +185,17 @@ export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   telephoneProb: 0,
   telephoneBandpassProb: 0.5,
   telephoneLaws: ['mulaw', 'alaw'],
+  padProb: 0,
+  padRange: [0, 1.5],
+  padStep: 0.05,
+  padFloors: PAD_FLOOR_KINDS,
+  padHissDbRange: [-95, -70],
 };
 
 /** Stream number of the telephone draws (deriveSeed(seed, it)); the main draws use the seed itself. */
 const TELEPHONE_STREAM = 0x7e1;
+/** Stream of the padding draws (deriveSeed(seed, it)), and of the padding's floor samples from a spec's seed. */
+const PAD_STREAM = 0x9ad;
 
 /** Uniform in [lo, hi] rounded to a multiple of step, written so the number prints short (0.3, not 0.30000000000000004). */
 function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: number): number {
@@ -180,6 +214,7 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
   if (!Number.isInteger(count) || count < 0) throw new RangeError(`count must be a non-negative integer, got ${count}`);
   const rng = new Rng(seed);
   const telephoneRng = new Rng(deriveSeed(seed, TELEPHONE_STREAM));
+  const padRng = new Rng(deriveSeed(seed, PAD_STREAM));
   const specs: AugmentSpec[] = [];
   for (let i = 0; i < count; i++) {
     // Draw every value every time, used or not, so each spec takes the same number of draws.
@@ -193,11 +228,17 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
     const doTelephone = telephoneRng.chance(policy.telephoneProb);
     const law = telephoneRng.pick(policy.telephoneLaws);
     const bandpass = telephoneRng.chance(policy.telephoneBandpassProb);
+    const doPad = padRng.chance(policy.padProb);
+    const beforeS = quantisedUniform(padRng, policy.padRange, policy.padStep);
+    const afterS = quantisedUniform(padRng, policy.padRange, policy.padStep);
+    const floor = padRng.pick(policy.padFloors);
+    const hissDb = quantisedUniform(padRng, policy.padHissDbRange, 1);
     const spec: { -readonly [K in keyof AugmentSpec]: AugmentSpec[K] } = { seed: specSeed };
     if (speed !== 1) spec.speed = speed;
     if (doPitch && pitch !== 0) spec.pitchSemitones = pitch;
     if (doNoise) spec.noise = { snrDb, kind };
     if (doTelephone) spec.telephone = { law, bandpass };
+    if (doPad && (beforeS > 0 || afterS > 0)) spec.pad = floor === 'hiss' ? { beforeS, afterS, floor, hissDb } : { beforeS, afterS, floor };
     validateAugmentSpec(spec);
     specs.push(spec);
   }
