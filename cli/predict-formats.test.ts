@@ -11,25 +11,13 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
-import { referenceWav, TELEPHONE_REFERENCE, TELEPHONE_VARIANTS, type Variant, VARIANTS } from '../test/transcode.js';
-
-interface Entry {
-  second: number;
-  voiced: boolean;
-  label?: string;
-  scores?: Record<string, number>;
-}
-interface FileResult {
-  file: string;
-  label: string | null;
-  timeline: Entry[];
-}
+import { agreement, type Agreement, type PredictedFile, referenceWav, TELEPHONE_REFERENCE, TELEPHONE_VARIANTS, type Variant, VARIANTS } from '../test/transcode.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-formats-'));
 /** 12 clips of 4 s or more, spread over the manifest (every corpus that has such clips). */
 const long = manifestRows().filter((r) => r.durationS >= 4);
 const clips = Array.from({ length: 12 }, (_, i) => long[Math.floor((i * long.length) / 12)]);
-const results = new Map<string, FileResult>();
+const results = new Map<string, PredictedFile>();
 
 beforeAll(async () => {
   const files: string[] = [];
@@ -61,7 +49,7 @@ beforeAll(async () => {
   const t = await runCli(['predict', '--json', '--jobs', '2', ...phone]);
   expect(t.code, t.stderr).toBe(0);
   for (const line of [...r.stdout.trim().split('\n'), ...t.stdout.trim().split('\n')]) {
-    const p = JSON.parse(line) as FileResult & { model: string };
+    const p = JSON.parse(line) as PredictedFile & { model: string };
     if (phone.includes(p.file)) expect(p.model).toMatch(/narrowband/);
     results.set(p.file, p);
   }
@@ -70,30 +58,14 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Agreement of a variant's timelines with the references' (`reference`: file name suffix), over every clip. */
-function compare(v: Variant, reference = 'reference.wav'): { seconds: number; labelAgreement: number; maxScoreDiff: number; fileLabels: number; voicingDiffs: number; lengthDiffs: number } {
-  let seconds = 0;
-  let agree = 0;
-  let maxScoreDiff = 0;
-  let fileLabels = 0;
-  let voicingDiffs = 0;
-  let lengthDiffs = 0;
-  for (let i = 0; i < clips.length; i++) {
+function compare(v: Variant, reference = 'reference.wav'): Agreement {
+  const pairs = clips.map((_, i) => {
     const ref = results.get(path.join(dir, `clip${i}.${reference}`))!;
     const got = results.get(path.join(dir, `clip${i}.${v.name}`))!;
     expect(got, v.name).toBeDefined();
-    if (got.label === ref.label) fileLabels++;
-    if (got.timeline.length !== ref.timeline.length) lengthDiffs++;
-    for (let k = 0; k < Math.min(ref.timeline.length, got.timeline.length); k++) {
-      const a = ref.timeline[k];
-      const b = got.timeline[k];
-      if (a.voiced !== b.voiced) voicingDiffs++;
-      if (!a.voiced || !b.voiced) continue;
-      seconds++;
-      if (a.label === b.label) agree++;
-      for (const l of Object.keys(a.scores!)) maxScoreDiff = Math.max(maxScoreDiff, Math.abs(a.scores![l] - b.scores![l]));
-    }
-  }
-  return { seconds, labelAgreement: agree / seconds, maxScoreDiff, fileLabels, voicingDiffs, lengthDiffs };
+    return [ref, got] as const;
+  });
+  return agreement(pairs);
 }
 
 describe('undertone predict: every format gives the labels of the 16 kHz original', () => {

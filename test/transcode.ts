@@ -106,3 +106,49 @@ export const TELEPHONE_VARIANTS: readonly Variant[] = [
   { name: 'mp3-8k-24k.mp3', tolerance: lossy(0.5), make: (r8k, o) => ffmpeg('-i', r8k, '-c:a', 'libmp3lame', '-b:a', '24k', o) },
   { name: 'flac-8k.flac', tolerance: LOSSLESS, make: (r8k, o) => ffmpeg('-i', r8k, o) },
 ];
+
+/** One file's `undertone predict --json` record (the fields compared here). */
+export interface PredictedFile {
+  readonly file: string;
+  readonly label: string | null;
+  readonly timeline: readonly { second: number; voiced: boolean; label?: string; scores?: Record<string, number> }[];
+}
+
+/** How a variant's timelines agree with their references', over (reference, variant) pairs of files. */
+export interface Agreement {
+  /** Seconds voiced in both. */
+  readonly seconds: number;
+  /** Share of those seconds with the reference's label. */
+  readonly labelAgreement: number;
+  /** Largest difference of any label's score in any of those seconds. */
+  readonly maxScoreDiff: number;
+  /** Files whose overall label is the reference's. */
+  readonly fileLabels: number;
+  /** Seconds voiced in one and not the other. */
+  readonly voicingDiffs: number;
+  /** Files whose timeline has another length. */
+  readonly lengthDiffs: number;
+}
+
+export function agreement(pairs: readonly (readonly [PredictedFile, PredictedFile])[]): Agreement {
+  let seconds = 0;
+  let agree = 0;
+  let maxScoreDiff = 0;
+  let fileLabels = 0;
+  let voicingDiffs = 0;
+  let lengthDiffs = 0;
+  for (const [ref, got] of pairs) {
+    if (got.label === ref.label) fileLabels++;
+    if (got.timeline.length !== ref.timeline.length) lengthDiffs++;
+    for (let k = 0; k < Math.min(ref.timeline.length, got.timeline.length); k++) {
+      const a = ref.timeline[k];
+      const b = got.timeline[k];
+      if (a.voiced !== b.voiced) voicingDiffs++;
+      if (!a.voiced || !b.voiced) continue;
+      seconds++;
+      if (a.label === b.label) agree++;
+      for (const l of Object.keys(a.scores!)) maxScoreDiff = Math.max(maxScoreDiff, Math.abs(a.scores![l] - b.scores![l]));
+    }
+  }
+  return { seconds, labelAgreement: seconds === 0 ? 0 : agree / seconds, maxScoreDiff, fileLabels, voicingDiffs, lengthDiffs };
+}
