@@ -87,7 +87,7 @@ try {
   console.log('---|---|---:|---:|---:|---:');
   for (const model of models) {
     const r = await runCli(['predict', '--json', '--jobs', '2', '--model', path.resolve(model), ...files]);
-    if (r.code !== 0) fail(`predict --model ${model} failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    if (r.code !== 0) fail(`predict --model ${model} exited ${r.code}: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
     const results = new Map<string, PredictedFile>();
     for (const line of r.stdout.trim().split('\n')) {
       const p = JSON.parse(line) as PredictedFile;

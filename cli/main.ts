@@ -5,6 +5,7 @@ import { runPredict } from './predict.js';
 import { runServe } from './serve.js';
 import { runStream } from './stream.js';
 import { runTrain } from './train.js';
+import { commandArguments, relayLongCommandLine } from './short-command-line.js';
 
 const USAGE = `usage: undertone <command> [options]
 
@@ -27,7 +28,10 @@ const commands: Record<string, (argv: string[]) => Promise<number>> = {
 };
 
 async function main(): Promise<number> {
-  const [name, ...rest] = process.argv.slice(2);
+  // A command line too long for onnxruntime runs in a child with a short one (short-command-line.ts).
+  const relayed = relayLongCommandLine();
+  if (relayed) return relayed;
+  const [name, ...rest] = commandArguments();
   if (!name || name === '--help' || name === '-h') {
     process.stderr.write(USAGE + '\n');
     return name ? 0 : 2;

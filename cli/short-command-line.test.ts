@@ -1,0 +1,44 @@
+import { mkdtempSync, readdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { runCli } from '../test/cli.js';
+import { corpusFile, manifestRows } from '../test/corpora.js';
+import { commandLineBytes, MAX_COMMAND_LINE_BYTES } from './short-command-line.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'undertone-long-command-line-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('a command line too long for onnxruntime', () => {
+  it('undertone predict with 400 files named on the command line (~30 KB; 280 crashed the workers before) labels every one, in order', async () => {
+    // Real corpus clips under long names, as a shell glob over a folder of recorded calls gives them.
+    const rows = manifestRows().filter((r) => r.durationS >= 1.5).slice(0, 8);
+    const files = Array.from({ length: 400 }, (_, i) => {
+      const file = path.join(dir, `call-recording-2026-12-01-agent-${String(i).padStart(4, '0')}-customer-side.opus`);
+      symlinkSync(corpusFile(rows[i % rows.length]), file);
+      return file;
+    });
+    expect(commandLineBytes(['node', 'main.js', 'predict', '--json', ...files])).toBeGreaterThan(28_000);
+    const r = await runCli(['predict', '--json', '--jobs', '2', ...files]);
+    expect(r.code, r.stderr.slice(-1000)).toBe(0);
+    const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string | null });
+    expect(records.map((x) => x.file)).toEqual(files);
+    for (const x of records) expect(x.label).toBeTruthy();
+    // Same clip, same labels: the relay changes nothing about the analysis.
+    expect(records[8].label).toBe(records[0].label);
+    // The private arguments file is gone.
+    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('undertone-args-'))).toEqual([]);
+  }, 300_000);
+
+  it('reports a missing file by name and exits 1 through the relay, as it does directly', async () => {
+    const missing = path.join(dir, 'no-such-call-recording-of-a-customer-on-hold.wav');
+    const direct = await runCli(['predict', missing]);
+    const many = Array.from({ length: 200 }, () => missing);
+    expect(commandLineBytes(many)).toBeGreaterThan(MAX_COMMAND_LINE_BYTES);
+    const relayed = await runCli(['predict', ...many]);
+    expect(direct.code).toBe(1);
+    expect(relayed.code).toBe(1);
+    expect(relayed.stderr).toContain(`${missing}:`);
+    expect(relayed.stderr.split(`${missing}:`).length - 1).toBe(200);
+  }, 120_000);
+});
