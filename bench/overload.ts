@@ -216,7 +216,7 @@ try {
   console.log(
     `generator view: its own event-loop delay p50 ${(generatorLoop.percentile(50) / 1e6).toFixed(1)} ms, p99 ${(generatorLoop.percentile(99) / 1e6).toFixed(1)} ms, max ${(generatorLoop.max / 1e6).toFixed(1)} ms (added to every label it timestamps)`,
   );
-  for (const limit of ['latency', 'utilization', 'pace', 'phase', 'queue', 'lag', 'sessions']) {
+  for (const limit of ['latency', 'utilization', 'pace', 'queue', 'lag', 'sessions']) {
     const key = `undertone_sessions_shed_total{limit="${limit}"}`;
     console.log(`server: ${key} = ${metrics.get(key) ?? 0}`);
   }

@@ -3,7 +3,7 @@
  * request alone, before any audio is read. Guard clauses in a fixed order, the first that refuses
  * wins: draining, model not loaded, access (key, origin), measured saturation of this process
  * (inference queue, event-loop lag), measured latency headroom and admission pace (headroom.ts),
- * the spread of label instants over the second (phase.ts), then the optional session ceiling (in cluster mode shared via the primary) and the API key's
+ * then the optional session ceiling (in cluster mode shared via the primary) and the API key's
  * quota. Refusing on measured latency rather than a fixed count is what keeps the admitted
  * sessions' latency whatever the machine (bench/overload.ts).
  */
@@ -14,7 +14,6 @@ import type { Logger } from '../process/logger.js';
 import type { ServerMetrics } from '../process/metrics.js';
 import { type AccessControl, presentedKey } from './access.js';
 import type { HeadroomGate } from './headroom.js';
-import type { PhaseSpread } from './phase.js';
 import { type KeyQuota, keyId } from './key-quota.js';
 import { LastTwoSeconds } from './recent.js';
 
@@ -46,8 +45,6 @@ export interface AdmissionParts {
   readonly keyQuota: KeyQuota;
   /** Measured latency headroom of this process (--latency-target-ms). */
   readonly headroom: HeadroomGate;
-  /** Where in the second the live sessions take their labels; absent = not balanced (admission off). */
-  readonly phase?: PhaseSpread;
   /** Open audio connections of this process. */
   liveConnections(): number;
   readonly metrics: ServerMetrics;
@@ -101,12 +98,6 @@ export class Admission {
       metrics.shed.inc({ limit: saturated.limit });
       return new ProtocolError('overloaded', `${saturated.reason}; retry later`, this.backOffMs());
     }
-    const crowded = this.parts.phase?.check();
-    if (crowded) {
-      // Not a lack of capacity: the hint is when a less crowded part of the second comes round.
-      metrics.shed.inc({ limit: crowded.limit });
-      return new ProtocolError('overloaded', crowded.reason, crowded.waitMs);
-    }
     if (!(await this.parts.slots.acquire())) {
       metrics.shed.inc({ limit: 'sessions' });
       return new ProtocolError('overloaded', `server is at its ceiling of ${config.maxSessions} sessions; retry later`, this.backOffMs());
@@ -118,9 +109,7 @@ export class Admission {
       metrics.shed.inc({ limit: 'key' });
       return keySessionLimit(this.parts.keyQuota.max, this.retryAfterMs());
     }
-    const leavePhase = this.parts.phase?.take();
     return new AdmissionTicket(() => {
-      leavePhase?.();
       this.parts.slots.release();
       if (id !== undefined) this.parts.keyQuota.release(id);
     });

@@ -14,7 +14,6 @@ import type { AudioConnection } from '../transport/audio-connection.js';
 import { AccessControl, KeyList, bearerAllowed, selectProtocol } from '../admission/access.js';
 import { Admission, AdmissionTicket, LocalSlots, type SessionSlots, shuttingDown } from '../admission/admission.js';
 import { KeyCounts, type KeyQuota } from '../admission/key-quota.js';
-import { PhaseSpread } from '../admission/phase.js';
 import { HeadroomGate } from '../admission/headroom.js';
 import type { ServerConfig } from './config.js';
 import { InProcessBus } from '../events/in-process-bus.js';
@@ -98,8 +97,6 @@ export class UndertoneServer {
         { labels: this.metrics.recentLabelLatency, loopLag: this.metrics.recentLoopLag, utilization: this.metrics.recentUtilization },
         { targetMs: config.latencyTargetMs, maxUtilization: config.maxUtilization },
       ),
-      // With admission by headroom on, bursts of admissions are spread over the second (phase.ts).
-      ...(config.latencyTargetMs > 0 ? { phase: new PhaseSpread() } : {}),
       liveConnections: () => this.sessions.size,
       metrics: this.metrics,
       logger: this.logger,
