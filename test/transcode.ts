@@ -62,8 +62,9 @@ const LOSSLESS: Tolerance = { minLabelAgreement: 1, maxScoreDiff: 0.03 };
  * 16-bit files: every label equal, scores within 0.1. Measured: 16-bit rounding moved the previous
  * model's scores by up to 0.016 and the 2026-12-01 model's by up to 0.043 (0.088 on a padded stereo
  * call, cli/predict-batch.test.ts); 24- and 32-bit and float stay within 0.03. The retrained model
- * was fitted on trimmed clips and reacts more to how near-silent frames are quantised; silence /
- * noise-floor augmentation in training is the fix to make (docs/accuracy.md, "not done").
+ * was fitted on trimmed clips and reacted more to how near-silent frames are quantised; the models
+ * shipped 2026-12-02 are trained with silence padding (training/augment/pad.ts), and
+ * `npm run bench:invariance` measures what that changed (docs/accuracy.md, "Silence padding").
  */
 export const LOSSLESS_16BIT: Tolerance = { minLabelAgreement: 1, maxScoreDiff: 0.1 };
 const RESAMPLED: Tolerance = { minLabelAgreement: 0.9, maxScoreDiff: 0.2 };
