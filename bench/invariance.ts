@@ -7,7 +7,8 @@
  *
  * Clips: `--files` clips of 3 s or more of the shipped split's VALIDATION speakers (never its test
  * speakers), spread over the manifest. Variants:
- * - 16-bit rounding (sox without dither), 64 and 32 kb/s MP3 (ffmpeg), as cli/predict-formats.test.ts;
+ * - 16-bit rounding (sox without dither), 64 and 32 kb/s MP3 (ffmpeg), 16 kHz μ-law and 8-bit
+ *   unsigned PCM (sox), as cli/predict-formats.test.ts;
  * - quiet padding: the clip between 1.5 s of digital zeros on each side, against the same
  *   padded clip written as 16-bit with triangular dither over the whole file (what a 16-bit
  *   recorder stores for silence). This is how the silence is represented, nothing else.
@@ -44,7 +45,7 @@ try {
 const models = values.models!.split(',').filter(Boolean);
 
 const PAD_S = 1.5;
-const CODEC_VARIANTS = ['pcm16.wav', 'mp3-64k.mp3', 'mp3-32k.mp3'].map((name) => VARIANTS.find((v) => v.name === name)!);
+const CODEC_VARIANTS = ['pcm16.wav', 'mp3-64k.mp3', 'mp3-32k.mp3', 'mulaw16k.wav', 'pcm8.wav'].map((name) => VARIANTS.find((v) => v.name === name)!);
 
 announceConditions();
 const root = corporaRoot();

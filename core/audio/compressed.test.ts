@@ -15,11 +15,15 @@ import { decodeFlac, decodeMp3, decodeOggVorbis } from './compressed.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-compressed-'));
 let ref: string;
+/** A 4.14 s clip whose last FLAC frame at 22.05 kHz codec-parser left behind (1376 of 91232 samples). */
+let lastFrameRef: string;
 
 beforeAll(async () => {
   // A clip whose length is not a multiple of any FLAC block size at these rates.
   const row = manifestRows().find((r) => r.durationS >= 4)!;
   ref = await referenceWav(corpusFile(row), dir, 'ref.wav');
+  const lost = manifestRows().find((r) => r.path === 'ravdess/05/03-01-08-02-01-01-05.opus')!;
+  lastFrameRef = await referenceWav(corpusFile(lost), dir, 'last-frame-ref.wav');
 }, 60_000);
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -33,12 +37,13 @@ function ffmpegSamples(file: string): Int16Array {
 describe('decodeFlac equals ffmpeg sample for sample', () => {
   for (const rate of [8000, 11025, 16000, 22050, 44100, 48000]) {
     it(`${rate} Hz, native and in Ogg (the last, shorter frame included)`, async () => {
-      for (const [name, args, format] of [
-        [`r${rate}.flac`, [], 'FLAC'],
-        [`r${rate}.oga`, ['-c:a', 'flac', '-f', 'ogg'], 'Ogg FLAC'],
+      for (const [name, source, args, format] of [
+        [`r${rate}.flac`, ref, [], 'FLAC'],
+        [`r${rate}.oga`, ref, ['-c:a', 'flac', '-f', 'ogg'], 'Ogg FLAC'],
+        [`last-frame-r${rate}.flac`, lastFrameRef, [], 'FLAC'],
       ] as const) {
         const file = path.join(dir, name);
-        ffmpeg('-i', ref, '-ar', String(rate), '-sample_fmt', 's16', ...args, file);
+        ffmpeg('-i', source, '-ar', String(rate), '-sample_fmt', 's16', ...args, file);
         const want = ffmpegSamples(file);
         const got = await decodeFlac(readFileSync(file), file, format);
         expect(got.sampleRate).toBe(rate);
