@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
+import { startServer } from '../test/server-process.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { commandLineBytes, MAX_COMMAND_LINE_BYTES } from './short-command-line.js';
 
@@ -40,5 +41,23 @@ describe('a command line too long for onnxruntime', () => {
     expect(relayed.code).toBe(1);
     expect(relayed.stderr).toContain(`${missing}:`);
     expect(relayed.stderr.split(`${missing}:`).length - 1).toBe(200);
+  }, 120_000);
+
+  it('undertone serve with two cluster workers and a ~5 KB command line: the workers read the same arguments, SIGTERM reaches the server through the relay', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `tenant-${String(i).padStart(3, '0')}-${'k'.repeat(30)}`);
+    expect(commandLineBytes(['serve', '--workers', '2', '--subscriber-keys', keys.join(',')])).toBeGreaterThan(MAX_COMMAND_LINE_BYTES);
+    const srv = await startServer(['--workers', '2', '--subscriber-keys', keys.join(',')]);
+    try {
+      // The last key is only known from the relayed arguments; every worker must accept it.
+      for (let i = 0; i < 4; i++) {
+        const ok = await fetch(`${srv.http}/v1/sessions`, { headers: { authorization: `Bearer ${keys[119]}` } });
+        expect(ok.status).toBe(200);
+        const refused = await fetch(`${srv.http}/v1/sessions`, { headers: { authorization: 'Bearer not-a-key' } });
+        expect(refused.status).toBe(401);
+      }
+    } finally {
+      const code = await srv.stop();
+      expect(code).toBe(0);
+    }
   }, 120_000);
 });

@@ -9,7 +9,8 @@
  *
  * So when the arguments are longer than MAX_COMMAND_LINE_BYTES, the command is run by a child
  * process of ours that reads them from a private temporary file: its command line is a few dozen
- * bytes, and the parent only relays the exit status (stdio is shared, signals are forwarded).
+ * bytes, and the parent only relays the exit status (stdio is shared, signals are forwarded) and
+ * deletes the file when the child ends.
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -28,18 +29,15 @@ export function commandLineBytes(argv: readonly string[]): number {
 
 /**
  * The command's arguments (after `node main.js`): from the arguments file when this process is
- * the relay's child (the file is deleted once read), otherwise from the command line.
+ * the relay's child, otherwise from the command line. The file is left in place: `serve`'s
+ * cluster workers are forked with this process's own short arguments and read it too; the relay
+ * deletes it when the child ends.
  */
 export function commandArguments(argv = process.argv): string[] {
   if (argv[2] !== ARGUMENTS_FILE_FLAG) return argv.slice(2);
-  const file = argv[3];
-  try {
-    const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
-    if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error('not a list of strings');
-    return parsed;
-  } finally {
-    rmSync(join(file, '..'), { recursive: true, force: true });
-  }
+  const parsed: unknown = JSON.parse(readFileSync(argv[3], 'utf8'));
+  if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`${argv[3]}: not a list of arguments`);
+  return parsed;
 }
 
 /**
