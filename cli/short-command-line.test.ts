@@ -20,7 +20,9 @@ describe('a command line too long for onnxruntime', () => {
       return file;
     });
     expect(commandLineBytes(['node', 'main.js', 'predict', '--json', ...files])).toBeGreaterThan(28_000);
-    const r = await runCli(['predict', '--json', '--jobs', '2', ...files]);
+    // A temp dir of its own, so that the arguments file left or not is this run's alone.
+    const tmp = mkdtempSync(path.join(dir, 'tmp-'));
+    const r = await runCli(['predict', '--json', '--jobs', '2', ...files], { TMPDIR: tmp });
     expect(r.code, r.stderr.slice(-1000)).toBe(0);
     const records = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { file: string; label: string | null });
     expect(records.map((x) => x.file)).toEqual(files);
@@ -28,7 +30,7 @@ describe('a command line too long for onnxruntime', () => {
     // Same clip, same labels: the relay changes nothing about the analysis.
     expect(records[8].label).toBe(records[0].label);
     // The private arguments file is gone.
-    expect(readdirSync(tmpdir()).filter((f) => f.startsWith('undertone-args-'))).toEqual([]);
+    expect(readdirSync(tmp).filter((f) => f.startsWith('undertone-args-'))).toEqual([]);
   }, 300_000);
 
   it('reports a missing file by name and exits 1 through the relay, as it does directly', async () => {
@@ -60,4 +62,18 @@ describe('a command line too long for onnxruntime', () => {
       expect(code).toBe(0);
     }
   }, 120_000);
+
+  it('a relayed server does not outlive its relay: SIGKILL of the parent ends the server child too', async () => {
+    const keys = Array.from({ length: 120 }, (_, i) => `tenant-${String(i).padStart(3, '0')}-${'k'.repeat(30)}`);
+    const srv = await startServer(['--workers', '2', '--subscriber-keys', keys.join(',')]);
+    expect((await fetch(`${srv.http}/readyz`)).status).toBe(200);
+    await srv.kill(); // SIGKILL: the relay cannot forward anything
+    const deadline = Date.now() + 20_000;
+    let up = true;
+    while (up && Date.now() < deadline) {
+      up = await fetch(`${srv.http}/readyz`).then(() => true, () => false);
+      if (up) await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(up, 'the server child still answers after its relay was killed').toBe(false);
+  }, 60_000);
 });

@@ -35,6 +35,12 @@ export function commandLineBytes(argv: readonly string[]): number {
  */
 export function commandArguments(argv = process.argv): string[] {
   if (argv[2] !== ARGUMENTS_FILE_FLAG) return argv.slice(2);
+  // The relay holds an IPC channel open to us: when it dies (even by SIGKILL) the channel closes,
+  // and we end as if we had been sent SIGTERM instead of living on as an orphan.
+  if (process.channel) {
+    process.channel.unref();
+    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
+  }
   const parsed: unknown = JSON.parse(readFileSync(argv[3], 'utf8'));
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`${argv[3]}: not a list of arguments`);
   return parsed;
@@ -50,7 +56,7 @@ export function relayLongCommandLine(argv = process.argv): Promise<number> | und
   const file = join(dir, 'arguments.json');
   writeFileSync(file, JSON.stringify(argv.slice(2)), { mode: 0o600 });
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, [...process.execArgv, argv[1], ARGUMENTS_FILE_FLAG, file], { stdio: 'inherit' });
+    const child = spawn(process.execPath, [...process.execArgv, argv[1], ARGUMENTS_FILE_FLAG, file], { stdio: ['inherit', 'inherit', 'inherit', 'ipc'] });
     // Ctrl-C reaches the whole process group, so the child gets it and ends the run; a SIGTERM sent to us alone is passed on.
     const ignore = (): void => undefined;
     const onTerm = (): void => void child.kill('SIGTERM');
