@@ -24,6 +24,7 @@ import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { encodeWav } from '../core/audio/wav.js';
 import { ConfigError, integer } from '../server/process/parsers.js';
 import { corporaRoot, readManifest } from '../training/manifest.js';
+import { ditherSample, padSilence } from '../training/augment/pad.js';
 import { Rng } from '../training/augment/rng.js';
 import { heldOutSplit } from '../training/splits.js';
 import { runCli } from '../test/cli.js';
@@ -72,14 +73,12 @@ try {
       files.push(out);
       add(v.name, ref, out);
     }
-    const pad = Math.round(PAD_S * 16000);
-    const padded = new Float32Array(pad + samples.length + pad);
-    padded.set(samples, pad);
+    const padded = padSilence(samples, { beforeS: PAD_S, afterS: PAD_S, floor: 'zero' }, 0);
     const zeros = path.join(dir, `clip${i}.padded-zeros.wav`);
     writeFileSync(zeros, encodeWav(padded, 16000, 1, 'float32'));
     // 16-bit with triangular dither (±1 LSB) over the whole file, silence included.
     const rng = new Rng(i + 1); // seeded: the same files every run
-    const dithered = padded.map((x) => x + (rng.next() - rng.next()) / 32768);
+    const dithered = padded.map((x) => x + ditherSample(rng));
     const dither = path.join(dir, `clip${i}.padded-dither16.wav`);
     writeFileSync(dither, encodeWav(dithered, 16000, 1, 'pcm16'));
     files.push(zeros, dither);

@@ -52,12 +52,16 @@ export function checkPad(pad: PadSpec): void {
 
 const LSB = 1 / 32768;
 
+/** One sample of 16-bit triangular dither: over (-1, 1) LSB, the difference of two uniforms, as 16-bit converters dither. */
+export function ditherSample(rng: Rng): number {
+  return (rng.next() - rng.next()) * LSB;
+}
+
 /** Fills out with the floor's samples. */
 function fillFloor(out: Float32Array, pad: PadSpec, rng: Rng): void {
   if (pad.floor === 'zero') return;
   if (pad.floor === 'dither') {
-    // Triangular PDF over (-1, 1) LSB: the difference of two uniforms, as 16-bit converters dither.
-    for (let i = 0; i < out.length; i++) out[i] = (rng.next() - rng.next()) * LSB;
+    for (let i = 0; i < out.length; i++) out[i] = ditherSample(rng);
     return;
   }
   const rms = 10 ** ((pad.hissDb as number) / 20);
