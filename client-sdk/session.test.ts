@@ -88,13 +88,13 @@ describe('client SDK: labels equal undertone predict', () => {
     expect(session.ready).toMatchObject({ type: 'ready', key: 'sdk-test', model: { labels: model.labels } });
     const got: EmotionMessage[] = [];
     session.on('emotion', (e) => got.push(e));
-    let closed: { code: number } | undefined;
-    session.on('close', (c) => (closed = c));
+    // The server closes after `end`; wait for the close itself rather than a fixed delay (50 ms was
+    // not always enough when the full suite loads both cores).
+    const closed = new Promise<{ code: number }>((r) => session.once('close', r));
     for (let o = 0; o < samples16k.length; o += 320) await session.sendPcm(samples16k.subarray(o, o + 320));
     const end = await session.stop();
     expectSame(got, end, want);
-    await new Promise((r) => setTimeout(r, 50));
-    expect(closed?.code).toBe(1000);
+    expect((await closed).code).toBe(1000);
   });
 
   it('pcm_mulaw: streamFile sends the Ogg Opus file as 8 kHz μ-law = predict with the narrowband model on the telephone-band audio; band: "wideband" = the wideband model', async () => {
