@@ -5,7 +5,7 @@ import { runPredict } from './predict.js';
 import { runServe } from './serve.js';
 import { runStream } from './stream.js';
 import { runTrain } from './train.js';
-import { commandArguments, relayLongCommandLine } from './short-command-line.js';
+import { commandArguments, endWithRelay, relayLongCommandLine } from './short-command-line.js';
 
 const USAGE = `usage: undertone <command> [options]
 
@@ -31,6 +31,7 @@ async function main(): Promise<number> {
   // A command line too long for onnxruntime runs in a child with a short one (short-command-line.ts).
   const relayed = relayLongCommandLine();
   if (relayed) return relayed;
+  endWithRelay();
   const [name, ...rest] = commandArguments();
   if (!name || name === '--help' || name === '-h') {
     process.stderr.write(USAGE + '\n');

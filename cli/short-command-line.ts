@@ -35,15 +35,20 @@ export function commandLineBytes(argv: readonly string[]): number {
  */
 export function commandArguments(argv = process.argv): string[] {
   if (argv[2] !== ARGUMENTS_FILE_FLAG) return argv.slice(2);
-  // The relay holds an IPC channel open to us: when it dies (even by SIGKILL) the channel closes,
-  // and we end as if we had been sent SIGTERM instead of living on as an orphan.
-  if (process.channel) {
-    process.channel.unref();
-    process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
-  }
   const parsed: unknown = JSON.parse(readFileSync(argv[3], 'utf8'));
   if (!Array.isArray(parsed) || !parsed.every((a) => typeof a === 'string')) throw new Error(`${argv[3]}: not a list of arguments`);
   return parsed;
+}
+
+/**
+ * In the relay's child: the relay holds an IPC channel open to us, and when it dies (even by
+ * SIGKILL) the channel closes; we then end as if we had been sent SIGTERM instead of living on as
+ * an orphan. Does nothing in a process the relay did not start.
+ */
+export function endWithRelay(argv = process.argv): void {
+  if (argv[2] !== ARGUMENTS_FILE_FLAG || !process.channel) return;
+  process.channel.unref();
+  process.once('disconnect', () => process.kill(process.pid, 'SIGTERM'));
 }
 
 /**

@@ -25,7 +25,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --work DIR           scratch space (default .cache/work)
   --cv GROUPS          cross-validate instead of training the shipped model: loco (leave one corpus
                        out) and/or a corpus name (6 speaker-group folds of it, every other corpus
-                       also trains), comma-separated; the headline is --cv ravdess,loco
+                       also trains), comma-separated; the headline is --cv ravdess,loco; nested:
+                       one validation corpus per LOCO fold (trained without the LOCO test corpus),
+                       what choices between recipes are made on
   --corpus LIST        only these corpora (comma-separated)
   --max-per-speaker N  at most N files per speaker (tiny runs, tests)
   --window S           model window in seconds (default 3)
@@ -50,6 +52,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
   --mixup A            mixup alpha (default ${DEFAULT_RECIPE.mixup}: off)
+  --adversary W        domain-adversarial training: a head learns which training corpus a window
+                       came from and the CNN gets its gradient reversed, scaled up to W (DANN;
+                       default ${DEFAULT_RECIPE.adversary}: off; not with --mixup or cnn2d)
   --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
   --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
@@ -112,6 +117,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       channels: { type: 'string' },
       'no-specaugment': { type: 'boolean', default: false },
       mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
+      adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
       teacher: { type: 'string' },
@@ -134,7 +140,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; mixup: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; mixup: number; adversary: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -147,7 +153,10 @@ export async function runTrain(argv: string[]): Promise<number> {
       priorFrames: decimal(0, 1e9)(values['prior-frames'], '--prior-frames'),
       seed: integer(0, 2 ** 32 - 1)(values.seed, '--seed'),
       members: integer(1, 16)(values.members, '--members'),
+      telephone: decimal(0, 1)(values.telephone, '--telephone'),
+      pad: decimal(0, 1)(values.pad, '--pad'),
       mixup: decimal(0, 100)(values.mixup, '--mixup'),
+      adversary: decimal(0, 100)(values.adversary, '--adversary'),
       kdAlpha: decimal(0, 1)(values['kd-alpha'], '--kd-alpha'),
       kdTemperature: decimal(0.01, 100)(values['kd-temperature'], '--kd-temperature'),
       threads: integer(1, 1024)(values.threads, '--threads'),
@@ -158,13 +167,10 @@ export async function runTrain(argv: string[]): Promise<number> {
     if (!(e instanceof ConfigError)) throw e;
     return fail(e.message);
   }
-  const telephone = Number(values.telephone);
-  if (!(telephone >= 0 && telephone <= 1)) return fail(`--telephone must be a probability from 0 to 1, got ${values.telephone}`);
-  const pad = Number(values.pad);
-  if (!(pad >= 0 && pad <= 1)) return fail(`--pad must be a probability from 0 to 1, got ${values.pad}`);
-  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: telephone, padProb: pad };
+  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: n.telephone, padProb: n.pad };
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
+  if (n.adversary > 0 && (n.mixup > 0 || values.arch === 'cnn2d')) return fail('--adversary works with the 1-D CNN and without --mixup');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
@@ -177,8 +183,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   }
   rows = limitPerSpeaker(rows, n.maxPerSpeaker);
   const present = new Set(rows.map((r) => r.corpus));
-  const badGroup = groups.find((g) => g !== 'loco' && !present.has(g));
-  if (badGroup) return fail(`--cv takes loco or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
+  const badGroup = groups.find((g) => g !== 'loco' && g !== 'nested' && !present.has(g));
+  if (badGroup) return fail(`--cv takes loco, nested or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
   const fit: FitOptions = {
     ...DEFAULT_RECIPE,
     epochs: n.epochs,
@@ -193,6 +199,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     channels: values.channels,
     specaugment: !values['no-specaugment'],
     mixup: n.mixup,
+    adversary: n.adversary,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     control: values.control === 'length' ? 'length' : undefined,
     ...(values.teacher ? { teacher: resolve(values.teacher), kdAlpha: n.kdAlpha, kdTemperature: n.kdTemperature } : {}),

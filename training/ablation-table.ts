@@ -11,10 +11,16 @@ import { join, resolve } from 'node:path';
 import { type CvSummary, type GroupSummary, memberMeans } from './cross-validation.js';
 
 const dir = resolve(process.argv[2] ?? 'docs/evaluation');
-const runs = readdirSync(dir)
+const all = readdirSync(dir)
   .filter((f) => /^cv-.*\.json$/.test(f))
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CvSummary | { groups?: undefined })
   .filter((r): r is CvSummary => Array.isArray(r.groups));
+/** A run of the validation-corpus folds alone, tagged `<tag>-nested`, fills the nested column of row `<tag>`. */
+const nestedOnly = (r: CvSummary) => r.groups.length === 1 && r.groups[0].group === 'nested' && r.tag.endsWith('-nested');
+const runs = all.filter((r) => !nestedOnly(r) || !all.some((o) => o.tag === r.tag.slice(0, -'-nested'.length)));
+function nestedOf(r: CvSummary): GroupSummary | undefined {
+  return r.groups.find((g) => g.group === 'nested') ?? all.find((o) => nestedOnly(o) && o.tag === `${r.tag}-nested`)?.groups[0];
+}
 const pct = (x: number) => (x * 100).toFixed(1);
 const cell = (g: GroupSummary | undefined, mode: 'file' | 'session') => (g ? `${pct(g.uar[mode].mean)} ± ${pct(g.uar[mode].std)}` : '—');
 /** Mean validation UAR (file / session) over the folds that have one: a run's, or one member's. */
@@ -29,14 +35,15 @@ function meanValidation(uars: readonly (Record<'file' | 'session', number> | und
 function validation(r: CvSummary): string {
   return meanValidation(r.groups.flatMap((g) => g.folds.map((f) => f.validationUar)));
 }
-console.log('| run | validation UAR % file / session (choices) | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log('| run | validation UAR % file / session (choices) | validation corpus (nested) UAR % file / session | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of runs) {
   const loco = r.groups.find((g) => g.group === 'loco');
   const rav = r.groups.find((g) => g.group === 'ravdess');
   const ece = loco ?? rav ?? r.groups[0];
+  const nested = nestedOf(r);
   console.log(
-    `| ${r.tag} | ${validation(r)} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
+    `| ${r.tag} | ${validation(r)} | ${nested ? `${pct(nested.uar.file.mean)} / ${pct(nested.uar.session.mean)}` : '—'} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
   // A seed ensemble's members, each scored alone in the same run: what single runs of the recipe give.
   const members = r.groups.map((g) => ({ group: g.group, means: memberMeans(g) }));
@@ -45,13 +52,14 @@ for (const r of runs) {
     const of = (group: string) => members.find((m) => m.group === group)?.means[k];
     const val = meanValidation(r.groups.flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
     const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
-    console.log(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
+    const nestedMember = of('nested');
+    console.log(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
   }
 }
 
 // Per-fold tables: one column pair (file / session UAR) per run, one row per fold.
-for (const group of ['loco', 'ravdess']) {
-  const withGroup = runs.filter((r) => r.groups.some((g) => g.group === group));
+for (const group of ['nested', 'loco', 'ravdess']) {
+  const withGroup = all.filter((r) => r.groups.some((g) => g.group === group));
   if (withGroup.length === 0) continue;
   const folds = withGroup[0].groups.find((g) => g.group === group)!.folds.map((f) => f.fold);
   console.log(`\n| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`);

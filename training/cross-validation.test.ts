@@ -11,7 +11,7 @@ import { corporaDir } from '../test/corpora.js';
 import { runCli, type CliResult } from '../test/cli.js';
 import type { CvSummary } from './cross-validation.js';
 
-describe('undertone train --cv ravdess,loco (tiny run)', () => {
+describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'undertone-cv-'));
   const reportDir = path.join(dir, 'report');
   const work = path.join(dir, 'work');
@@ -19,7 +19,7 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
 
   beforeAll(async () => {
     run = await runCli(
-      ['train', '--cv', 'ravdess,loco', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
+      ['train', '--cv', 'ravdess,loco,nested', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
         '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
@@ -28,15 +28,19 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
 
   it('exits 0 with per-fold progress and one summary line per group', () => {
     expect(run.code, run.stderr.slice(-2000)).toBe(0);
-    expect(run.stderr).toMatch(/== loco-savee \(\d+\/9\) ==/);
+    expect(run.stderr).toMatch(/== loco-savee \(\d+\/12\) ==/);
     expect(run.stdout).toMatch(/^summary: tiny ravdess: UAR file [\d.]+ ± [\d.]+ %/m);
     expect(run.stdout).toMatch(/^summary: tiny loco: UAR file [\d.]+ ± [\d.]+ %/m);
+    expect(run.stdout).toMatch(/^summary: tiny nested: UAR file [\d.]+ ± [\d.]+ %/m);
   });
 
   it('plans speaker-disjoint folds; each LOCO fold tests one corpus none of whose speakers train or validate', () => {
     const bundle = readdirSync(work).find((d) => d.startsWith('cv-bundle-'))!;
     const plan = JSON.parse(readFileSync(path.join(work, bundle, 'plan.json'), 'utf8')).folds as { name: string; group: string; train: string[]; validation: string[]; test: string[] }[];
-    expect(plan.map((f) => f.name)).toEqual(['ravdess-fold1', 'ravdess-fold2', 'ravdess-fold3', 'ravdess-fold4', 'ravdess-fold5', 'ravdess-fold6', 'loco-ravdess', 'loco-savee', 'loco-turev']);
+    expect(plan.map((f) => f.name)).toEqual([
+      'ravdess-fold1', 'ravdess-fold2', 'ravdess-fold3', 'ravdess-fold4', 'ravdess-fold5', 'ravdess-fold6', 'loco-ravdess', 'loco-savee', 'loco-turev',
+      'nested-savee-without-ravdess', 'nested-turev-without-savee', 'nested-ravdess-without-turev',
+    ]);
     for (const f of plan) {
       const sets = [f.train, f.validation, f.test].map((s) => new Set(s));
       for (const [a, b] of [[0, 1], [0, 2], [1, 2]]) for (const s of sets[a]) expect(sets[b].has(s), `${f.name}: ${s}`).toBe(false);
@@ -44,6 +48,15 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
         const corpus = f.name.slice('loco-'.length);
         expect(f.test.every((s) => s.startsWith(`${corpus}-`))).toBe(true);
         expect([...f.train, ...f.validation].some((s) => s.startsWith(`${corpus}-`))).toBe(false);
+      }
+      if (f.group === 'nested') {
+        // Tests the validation corpus Y on a model that never saw the LOCO test corpus X in any part.
+        const [, inner, outer] = /^nested-(\w+)-without-(\w+)$/.exec(f.name)!;
+        expect(f.test.length).toBeGreaterThan(0);
+        expect(f.test.every((s) => s.startsWith(`${inner}-`))).toBe(true);
+        expect([...f.train, ...f.validation, ...f.test].some((s) => s.startsWith(`${outer}-`))).toBe(false);
+        expect([...f.train, ...f.validation].some((s) => s.startsWith(`${inner}-`))).toBe(false);
+        expect(f.train.length).toBeGreaterThan(0);
       }
     }
   });
@@ -71,6 +84,6 @@ describe('undertone train --cv ravdess,loco (tiny run)', () => {
   it('refuses an unknown fold group, naming the groups it takes', async () => {
     const bad = await runCli(['train', '--cv', 'crema', '--corpus', 'ravdess']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--cv takes loco or corpus names present \(ravdess\)/);
+    expect(bad.stderr).toMatch(/--cv takes loco, nested or corpus names present \(ravdess\)/);
   });
 });

@@ -20,9 +20,12 @@ import { type FitMember, fitArgs, type FitOptions } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
 import { runPython } from './python.js';
 import { writeEvaluationReport } from './report.js';
-import { leaveOneCorpusOut, speakerFolds, type Split } from './splits.js';
+import { leaveOneCorpusOut, nestedCorpusFolds, speakerFolds, type Split } from './splits.js';
 
-/** 'loco', or a corpus whose speakers are cross-validated in groups (e.g. 'ravdess': 6 actor folds). */
+/**
+ * 'loco', 'nested' (nestedCorpusFolds: a validation corpus per LOCO fold, for choices), or a corpus
+ * whose speakers are cross-validated in groups (e.g. 'ravdess': 6 actor folds).
+ */
 export type CvGroup = string;
 export type Mode = 'file' | 'session';
 export const MODES: readonly Mode[] = ['file', 'session'];
@@ -31,7 +34,8 @@ export const MODES: readonly Mode[] = ['file', 'session'];
 export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[], folds = 6): PlannedFold[] {
   const plan: PlannedFold[] = [];
   for (const g of groups) {
-    const splits: Split[] = g === 'loco' ? leaveOneCorpusOut(rows) : speakerFolds(rows, g, folds, rows.filter((r) => r.corpus !== g));
+    const splits: Split[] =
+      g === 'loco' ? leaveOneCorpusOut(rows) : g === 'nested' ? nestedCorpusFolds(rows) : speakerFolds(rows, g, folds, rows.filter((r) => r.corpus !== g));
     plan.push(...planOf(g, splits));
   }
   return plan;
@@ -138,7 +142,7 @@ export async function runCrossValidation(options: {
     const labels = results[0].labels;
     const folds = results.map((r) => ({
       fold: r.fold,
-      test: group === 'loco' ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
+      test: byCorpus(group) ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
       uar: { file: r.test.file.uar, session: r.test.session.uar },
       ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
       ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
@@ -160,7 +164,7 @@ export async function runCrossValidation(options: {
       windowUar[mode] = ev.merged.window.uar;
       const base = `cv-${options.tag}-${group}-${mode}`;
       await writeEvaluationReport(options.reportDir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
-        title: `${group === 'loco' ? 'Leave-one-corpus-out' : `${group} speaker-group`} cross-validation, ${mode} mode (${options.tag})`,
+        title: `${group === 'loco' ? 'Leave-one-corpus-out' : group === 'nested' ? 'Validation-corpus (nested leave-one-corpus-out)' : `${group} speaker-group`} cross-validation, ${mode} mode (${options.tag})`,
         split: `${describeGroup(group)} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
         notes: `Command: \`${options.command}\`.`,
       });
@@ -178,7 +182,14 @@ export async function runCrossValidation(options: {
   return summary;
 }
 
+/** Groups whose folds each test one whole corpus. */
+function byCorpus(group: CvGroup): boolean {
+  return group === 'loco' || group === 'nested';
+}
+
 function describeGroup(group: CvGroup): string {
+  if (group === 'nested')
+    return 'For each LOCO test corpus X, the next corpus Y (name order) is scored by a model that never saw X and trains on the five others (validation: about a sixth of their speakers): a held-out corpus that is no LOCO test set, for choosing between recipes. UAR over Y\'s classes, prediction over all of the model\'s labels.';
   return group === 'loco'
     ? 'Each corpus in turn is the test set; the model trains on every other corpus (validation: about a sixth of their speakers). UAR over the test corpus\'s classes, prediction over all of the model\'s labels.'
     : `${group} speakers in 6 groups (RAVDESS: 4 actors each); in each fold one group tests, the next validates, the other groups and every file of the other corpora present train.`;

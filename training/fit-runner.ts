@@ -37,6 +37,8 @@ export interface FitOptions {
   readonly kdAlpha?: number;
   /** Temperature of the distillation term. */
   readonly kdTemperature?: number;
+  /** Weight of the reversed gradient of a training-corpus adversary (DANN, nets.CorpusAdversary); 0 = off. */
+  readonly adversary?: number;
   readonly seed?: number;
   /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
@@ -97,6 +99,7 @@ export const DEFAULT_RECIPE = {
   priorFrames: 300,
   balance: 'corpus-class',
   mixup: 0,
+  adversary: 0,
   members: 1,
   specaugment: true,
   threads: 1,
@@ -127,6 +130,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   teacher: '--teacher',
   kdAlpha: '--kd-alpha',
   kdTemperature: '--kd-temperature',
+  adversary: '--adversary',
   seed: '--seed',
   members: '--members',
   teacherOut: '--teacher-out',

@@ -112,6 +112,25 @@ export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17):
 }
 
 /**
+ * Nested leave-one-corpus-out, for choosing between recipes without a test corpus: for each corpus
+ * X (the outer LOCO fold's test corpus) the next corpus Y in name order (cyclic) is left out as a
+ * *validation corpus*, and the fold is leaveOneCorpusOut's fold for Y over every corpus but X. So
+ * the fold never sees X at all, trains on the five others (early stopping on their validation
+ * speakers, as in LOCO), and scores Y, a corpus it never heard: the held-out-corpus robustness
+ * the LOCO table measures, measured without touching a LOCO test corpus. Each corpus is the
+ * validation corpus of exactly one fold. Needs at least three corpora.
+ */
+export function nestedCorpusFolds(rows: readonly ManifestRow[]): Split[] {
+  const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
+  if (corpora.length < 3) throw new RangeError(`nested leave-one-corpus-out needs at least three corpora, got ${corpora.join(', ')}`);
+  return corpora.map((outer, k) => {
+    const inner = corpora[(k + 1) % corpora.length];
+    const fold = leaveOneCorpusOut(rows.filter((r) => r.corpus !== outer)).find((s) => s.name === `loco-${inner}`)!;
+    return { ...fold, name: `nested-${inner}-without-${outer}` };
+  });
+}
+
+/**
  * Leave-one-corpus-out: for each corpus, a split whose test set is every file of that corpus and
  * whose validation set is heldOutSpeakers' validation speakers of the other corpora (their test
  * speakers train), so choices are made on speakers of the training corpora only.

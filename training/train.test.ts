@@ -63,10 +63,10 @@ describe('undertone train (tiny run)', () => {
   it('refuses a --telephone or --pad that is not a probability', async () => {
     const bad = await runCli(['train', '--telephone', '1.5']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--telephone must be a probability from 0 to 1, got 1\.5/);
+    expect(bad.stderr).toMatch(/--telephone must be a number from 0 to 1, got "1\.5"/);
     const badPad = await runCli(['train', '--pad', 'half']);
     expect(badPad.code).toBe(2);
-    expect(badPad.stderr).toMatch(/--pad must be a probability from 0 to 1, got half/);
+    expect(badPad.stderr).toMatch(/--pad must be a number from 0 to 1, got "half"/);
   });
 
   it('scores the same in onnxruntime on TypeScript features as in PyTorch (1e-4)', async () => {

@@ -24,18 +24,29 @@ def distillation_loss(out, target_probs, temperature):
     return F.kl_div(log_student, target_probs, reduction="batchmean") * temperature * temperature
 
 
-def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None):
-    """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None."""
+def adversary_scale(weight, progress):
+    """The gradient-reversal scale at a point of training (progress 0 -> 1): weight x
+    (2 / (1 + exp(-10 p)) - 1), DANN's schedule, so the adversary's pull grows only once the
+    emotion head has something to hold on to (Ganin et al., 2016)."""
+    return weight * (2.0 / (1.0 + np.exp(-10.0 * progress)) - 1.0)
+
+
+def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None, adversary=None):
+    """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None.
+    adversary = (CorpusAdversary, corpus index per bundle clip, weight, progress at the epoch's start, progress per step,
+    stats dict) or None; stats gets "corpus_acc", the share of the epoch's windows whose corpus the adversary named."""
     b = norm.bundle
     T, D = b.T, norm.in_dim
     groups = [0, b.dim] if norm.layout == "both" else [0]
     x = np.zeros((batch, T, D), dtype=np.float32)
     m = np.zeros((batch, T), dtype=np.float32)
     y = np.zeros(batch, dtype=np.int64)
+    dom = np.zeros(batch, dtype=np.int64)
     soft, alpha, temp = kd if kd is not None else (None, 0.0, 1.0)
     t = np.zeros((batch, soft.shape[1]), dtype=np.float32) if soft is not None else None
     net.train()
     total = 0.0
+    named = 0
     picks = sampler.epoch(steps * batch)
     for s in range(steps):
         for k, i in enumerate(picks[s * batch:(s + 1) * batch]):
@@ -46,6 +57,8 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
                 # model sees nothing but where the window's real frames start (padding, length).
                 x[k] = 0
             y[k] = b.label[i]
+            if adversary is not None:
+                dom[k] = adversary[1][i]
             if t is not None:
                 t[k] = soft[i]
             if specaugment:
@@ -59,6 +72,16 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
             loss = lam * loss_fn(out, yb) + (1 - lam) * loss_fn(out, yb[perm])
             if tb is not None:
                 tb = lam * tb + (1 - lam) * tb[perm]
+        elif adversary is not None:
+            adv, _, weight, start, per_step, stats = adversary
+            pooled = net.embed(xb, mb)
+            out = net.head(pooled)
+            scale = adversary_scale(weight, start + s * per_step)
+            domains = torch.from_numpy(dom.copy())
+            guess = adv(pooled, scale)
+            # The adversary learns the corpus at full strength; only its gradient into the CNN is reversed and scaled.
+            loss = loss_fn(out, yb) + F.cross_entropy(guess, domains)
+            named += int((guess.argmax(1) == domains).sum())
         else:
             out = net(xb, mb)
             loss = loss_fn(out, yb)
@@ -69,6 +92,8 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
         opt.step()
         sched.step()
         total += float(loss)
+    if adversary is not None:
+        adversary[5]["corpus_acc"] = named / (steps * batch)
     return total / steps
 
 

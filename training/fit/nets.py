@@ -48,8 +48,40 @@ class EmotionCNN(nn.Module):
         self.pool_after = set(pool_after)
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
 
+    def embed(self, features, mask):
+        """The pooled vector the head reads (what a corpus adversary is trained against)."""
+        return masked_stats(*conv_trunk(self.blocks, self.pool_after, features, mask))
+
     def forward(self, features, mask):
-        return self.head(masked_stats(*conv_trunk(self.blocks, self.pool_after, features, mask)))
+        return self.head(self.embed(features, mask))
+
+
+class _ReverseGradient(torch.autograd.Function):
+    """Identity forward; the gradient times -scale backward (Ganin & Lempitsky, 2015)."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        ctx.scale = scale
+        return x.view_as(x)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return -ctx.scale * grad, None
+
+
+class CorpusAdversary(nn.Module):
+    """Domain-adversarial training (DANN; Ganin et al., 2016; for emotion across corpora,
+    Abdelwahab & Busso, 2018): a small head learns to tell the training corpus from the pooled
+    vector, while the gradient it sends back into the CNN is reversed and scaled, so the CNN learns
+    features from which the corpus (language, room, microphone, acting style) cannot be read.
+    Training only: the exported graph is the EmotionCNN alone."""
+
+    def __init__(self, in_dim, n_corpora, hidden=128, dropout=0.3):
+        super().__init__()
+        self.head = nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_corpora))
+
+    def forward(self, pooled, scale):
+        return self.head(_ReverseGradient.apply(pooled, scale))
 
 
 class EmotionCNN2D(nn.Module):

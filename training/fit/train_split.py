@@ -13,7 +13,7 @@ import torch
 import torch.nn as nn
 
 from loop import clip_mean_probs, ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
-from nets import Ensemble, build
+from nets import CorpusAdversary, EmotionCNN, Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
 from teacher import teacher_targets
@@ -57,6 +57,7 @@ def add_recipe_args(ap):
     ap.add_argument("--teacher", default="", help="teacher logits to distil (training/teacher/: a JSON file, or a folder of <fold>.json for cv.py)")
     ap.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the distillation term (the rest on the labels)")
     ap.add_argument("--kd-temperature", type=float, default=2.0, help="softening of teacher and student scores in the distillation term")
+    ap.add_argument("--adversary", type=float, default=0.0, help="weight of the reversed gradient of a training-corpus adversary (DANN; 0 = off)")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
@@ -130,7 +131,18 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     groups = 2 if args.norm == "both" else 1
     net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups)
     params = sum(p.numel() for p in net.parameters())
-    opt = torch.optim.AdamW(net.parameters(), lr=args.lr, weight_decay=args.weight_decay)
+    adversary, adv = None, None
+    if args.adversary > 0:
+        if not isinstance(net, EmotionCNN) or args.mixup > 0:
+            raise SystemExit("--adversary needs the 1-D CNN (--arch cnn1d) and no mixup")
+        corpora = sorted({bundle.corpus[i] for i in train_ids})
+        if len(corpora) < 2:
+            raise SystemExit(f"--adversary needs at least two training corpora, got {corpora}")
+        index = {c: k for k, c in enumerate(corpora)}
+        corpus_of = np.array([index.get(c, 0) for c in bundle.corpus], dtype=np.int64)
+        adv = CorpusAdversary(net.head[1].in_features, len(corpora))
+    trained = list(net.parameters()) + (list(adv.parameters()) if adv is not None else [])
+    opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     # Distillation: every training window of a clip learns the teacher's scores for that clip.
@@ -141,13 +153,18 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
     log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
          "val_clips": int(len(val_ids)), "test_clips": int(n_test), "params": params, "in_dim": norm.in_dim,
-         "teacher": args.teacher or None, "seed": seed})
+         "teacher": args.teacher or None, "seed": seed, "adversary_corpora": len(set(corpus_of[train_ids].tolist())) if adv is not None else 0})
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd)
+        if adv is not None:
+            adversary = (adv, corpus_of, args.adversary, (epoch - 1) / args.epochs, 1.0 / (args.epochs * args.steps), {})
+        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary)
         rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
+        if adversary is not None:
+            # How often the adversary still tells the training corpus: falls toward chance as the features stop carrying it.
+            rec["corpus_acc"] = adversary[5]["corpus_acc"]
         if len(val_ids):
             ev = evaluate(net, norm, val_epoch, args.seed, control=args.control or None)
             rec["val_uar_file"] = ev["file"]["uar"]

@@ -1,0 +1,104 @@
+/**
+ * Domain-adversarial training in the fit (nets.CorpusAdversary, loop.py, `--adversary W`): on a
+ * small synthetic bundle of two "corpora" that differ by a large offset in one feature while the
+ * labels are carried by another, the adversary names the corpus of almost every training window
+ * when its reversed gradient is weak, and no better than about chance once the reversed gradient
+ * is strong: the CNN has learnt features the corpus cannot be read from, and still the labels.
+ * Runs fit.py with Debian's python3-torch, as `undertone train` does.
+ */
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { fitArgs, runFit } from '../fit-runner.js';
+
+const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
+const DIM = 42;
+const FRAMES = 120;
+const dir = mkdtempSync(path.join(tmpdir(), 'undertone-adv-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/**
+ * 64 clips of 8 speakers (4 per corpus; speaker 3 of each corpus validates), labels happy / sad
+ * alternating within each speaker: feature 0 is +1 for happy and -1 for sad (plus noise), feature
+ * 1 is +3 in corpus b and -3 in corpus a. Everything else is noise; the last feature is the RMS
+ * the voicing gate reads.
+ */
+function writeBundle(): string {
+  const bundle = path.join(dir, 'bundle');
+  const clips = [];
+  const features = new Float32Array(64 * FRAMES * DIM);
+  let seed = 11;
+  const random = (): number => {
+    seed = (seed * 1103515245 + 12345) % 2 ** 31;
+    return seed / 2 ** 31;
+  };
+  for (let k = 0; k < 64; k++) {
+    const corpus = k % 2 === 0 ? 'a' : 'b';
+    const speakerNo = Math.floor(k / 2) % 4;
+    const label = Math.floor(k / 8) % 2 === 0 ? 2 : 3;
+    for (let f = 0; f < FRAMES; f++) {
+      for (let d = 0; d < DIM; d++) {
+        const at = (k * FRAMES + f) * DIM + d;
+        const noise = random() * 2 - 1;
+        if (d === DIM - 1) features[at] = -20;
+        else if (d === 0) features[at] = (label === 2 ? 1 : -1) + 0.5 * noise;
+        else if (d === 1) features[at] = (corpus === 'b' ? 3 : -3) + 0.5 * noise;
+        else features[at] = noise;
+      }
+    }
+    clips.push({
+      id: k, source: `synth/${corpus}/${k}.opus`, corpus, speaker: `${corpus}-${speakerNo}`, label,
+      part: speakerNo === 3 ? 'validation' : 'train', augment: null, offset: k * FRAMES, frames: FRAMES, ends: [FRAMES], voiced: [true],
+    });
+  }
+  const mean = Array.from({ length: DIM }, (_, d) => (d === DIM - 1 ? -20 : 0));
+  const std = Array.from({ length: DIM }, () => 1);
+  mkdirSync(bundle, { recursive: true });
+  writeFileSync(path.join(bundle, 'features.f32'), Buffer.from(features.buffer));
+  writeFileSync(
+    path.join(bundle, 'index.json'),
+    JSON.stringify({ dim: DIM, windowFrames: FRAMES, labels: LABELS, voicing: { thresholdDb: -50 }, normalization: { mean, std }, clips }),
+  );
+  return bundle;
+}
+
+interface Epoch {
+  event: string;
+  corpus_acc?: number;
+}
+
+/** The fit's last-epoch corpus accuracy of the adversary, and the validation UAR of the chosen weights. */
+async function fitWith(bundle: string, weight: number): Promise<{ corpusAcc: number; validationUar: number }> {
+  const out = path.join(dir, `fit-${weight}`);
+  const epochs: Epoch[] = [];
+  const fit = await runFit(
+    bundle,
+    out,
+    { epochs: 6, patience: 6, steps: 25, norm: 'global', augmented: false, specaugment: false, adversary: weight, threads: 1 },
+    (msg) => {
+      if (msg.event === 'epoch') epochs.push(msg as Epoch);
+    },
+  );
+  expect(epochs).toHaveLength(6);
+  const corpusAcc = epochs.at(-1)!.corpus_acc;
+  expect(typeof corpusAcc).toBe('number');
+  return { corpusAcc: corpusAcc!, validationUar: fit.validation!.uar_file };
+}
+
+describe('domain-adversarial training (fit.py --adversary)', () => {
+  const bundle = writeBundle();
+
+  it('passes the weight to train_split.py as a flag', () => {
+    expect(fitArgs({ adversary: 0.3 })).toEqual(['--adversary', '0.3']);
+  });
+
+  it('a weak reversed gradient leaves the corpus readable; a strong one hides it, and the labels are still learnt', async () => {
+    const weak = await fitWith(bundle, 0.001);
+    const strong = await fitWith(bundle, 3);
+    expect(weak.corpusAcc).toBeGreaterThan(0.95);
+    expect(strong.corpusAcc).toBeLessThan(0.75);
+    expect(weak.validationUar).toBe(1);
+    expect(strong.validationUar).toBe(1);
+  }, 180_000);
+});
