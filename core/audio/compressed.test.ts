@@ -72,6 +72,17 @@ describe('MP3 and Ogg Vorbis: the length ffmpeg decodes, and errors naming the f
     const err = await decodeFlac(bytes.subarray(0, bytes.length - 2000), 'cut.flac').catch((e: unknown) => e);
     expect(err).toBeInstanceOf(AudioInputError);
     expect((err as Error).message).toMatch(/^cut\.flac: truncated or damaged FLAC file: header says \d+ samples \([\d.]+ s\), file holds \d+ \([\d.]+ s\)$/);
+    // Cut anywhere (metadata, frame header, frame body): an AudioInputError naming the file, never
+    // a crash and never audio that passes for whole; a trailing ID3v1 tag is not audio.
+    for (let k = 1; k < 24; k++) {
+      const at = Math.round((bytes.length * k) / 24) - (k % 3);
+      const e = await decodeFlac(bytes.subarray(0, at), 'cut.flac').catch((x: unknown) => x);
+      expect(e, `cut at ${at} of ${bytes.length}`).toBeInstanceOf(AudioInputError);
+      expect((e as Error).message).toMatch(/^cut\.flac: (truncated|corrupt|FLAC file holds no whole audio frame)/);
+    }
+    expect((await decodeFlac(bytes.subarray(0, 30), 'cut.flac').catch((x: unknown) => x)) as Error).toHaveProperty('message', 'cut.flac: truncated FLAC file (its metadata blocks run past the end)');
+    const tagged = Buffer.concat([bytes, Buffer.from('TAG'), Buffer.alloc(125)]);
+    expect((await decodeFlac(tagged, 'tagged.flac')).channelData[0]).toEqual((await decodeFlac(bytes, 'r16000.flac')).channelData[0]);
     const mp3 = readFileSync(path.join(dir, 'x.mp3'));
     const cut = await decodeMp3(mp3.subarray(0, mp3.length - 100), 'cut.mp3').catch((e: unknown) => e);
     expect((cut as Error).message).toMatch(/^cut\.mp3: truncated MP3 file: frame \d+ is cut after \d+ of its \d+ bytes$/);

@@ -1,15 +1,15 @@
 /**
  * MP3, FLAC and Ogg Vorbis files through the @wasm-audio-decoders family (mpg123-decoder,
  * @wasm-audio-decoders/flac, @wasm-audio-decoders/ogg-vorbis): libmpg123, libFLAC and libvorbis
- * compiled to WebAssembly by the author of the opus-decoder and codec-parser we already use, so
- * every compressed format is demuxed by the same codec-parser (docs/decisions.md).
+ * compiled to WebAssembly by the author of the opus-decoder and codec-parser we already use
+ * (docs/decisions.md). Ogg pages are demuxed by codec-parser (ogg.ts); MP3 frames are chained
+ * and FLAC frames split by our own header readers below, where codec-parser lost audio.
  *
  * Each returns the file's channels at its own rate. A file the decoder rejects is "corrupt"; one
  * that holds less audio than its own header states (FLAC STREAMINFO, the MP3 Xing/Info frame
  * count, an Ogg stream without its end-of-stream page, an MP3 frame cut short) is "truncated",
  * with both figures. Decoder complaints reach the caller as that error, not on the console (quiet.ts).
  */
-import CodecParser, { type CodecFrame } from 'codec-parser';
 import { FLACDecoder } from '@wasm-audio-decoders/flac';
 import { OggVorbisDecoder } from '@wasm-audio-decoders/ogg-vorbis';
 import { MPEGDecoder } from 'mpg123-decoder';
@@ -158,71 +158,78 @@ function flacHeaderNumber(d: Uint8Array, o: number): number | undefined {
   return number;
 }
 
-/**
- * codec-parser (2.5.0) does not recognise every FLAC frame header: a frame whose block size is
- * coded at the end of its header (the usual case for a file's last, shorter frame) stays glued to
- * the frame before it, and libFLAC then decodes only the first of the two, silently dropping the
- * file's last samples (ffmpeg's 8 kHz FLACs lost 352 of 32032). So each "frame" it returns is split
- * again at every header with a valid CRC-8 whose number follows the frame's own.
- */
-function splitFlacFrames(frames: readonly Uint8Array[]): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const frame of frames) {
-    let start = 0;
-    let number = flacHeaderNumber(frame, 0);
-    for (let i = 1; number !== undefined && i + 1 < frame.length; i++) {
-      if (frame[i] !== 0xff || (frame[i + 1] & 0xfe) !== 0xf8) continue;
-      const next = flacHeaderNumber(frame, i);
-      if (next === undefined || next <= number) continue;
-      // Fixed block size (bit 0 of byte 1 clear): frame numbers go up by one.
-      if ((frame[i + 1] & 1) === 0 && next !== number + 1) continue;
-      out.push(frame.subarray(start, i));
-      start = i;
-      number = next;
-    }
-    out.push(frame.subarray(start));
+/** CRC-16 (polynomial 0x8005, initial 0) of one byte after `crc`, by table: the FLAC frame footer's check. */
+const CRC16_TABLE = (() => {
+  const t = new Uint16Array(256);
+  for (let n = 0; n < 256; n++) {
+    let crc = n << 8;
+    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x8005) & 0xffff : (crc << 1) & 0xffff;
+    t[n] = crc;
   }
+  return t;
+})();
+
+/** Whether bytes[from, to) end with the CRC-16 of everything before it: a whole FLAC frame. */
+function endsWithFrameCrc(d: Uint8Array, from: number, to: number): boolean {
+  if (to - from < 8) return false;
+  let crc = 0;
+  for (let i = from; i < to - 2; i++) crc = ((crc << 8) & 0xffff) ^ CRC16_TABLE[(crc >> 8) ^ d[i]];
+  return crc === (d[to - 2] << 8) + d[to - 1];
+}
+
+/**
+ * FLAC frames of `region` (a native file's audio after its metadata blocks, or one Ogg packet),
+ * split by our own reading of RFC 9639 rather than codec-parser's: codec-parser (2.5.0) missed a
+ * frame whose block size is coded at the end of its header (the usual last, shorter frame: ffmpeg's
+ * 8 kHz FLACs lost 352 of 32032 samples) and held back a native file's last frame until a header
+ * after it turned up (a 22.05 kHz FLAC lost 1376 of 91232). A frame ends where the next header
+ * starts: a sync code whose header has a valid CRC-8, whose number follows this frame's (+1 for a
+ * fixed block size, larger for a variable one), and where the bytes before it end with this
+ * frame's CRC-16. The last frame runs to the end and is kept only when its CRC-16 holds, so a file
+ * cut inside it is reported by the truncation check, not decoded as noise.
+ */
+function splitFlacFrames(region: Uint8Array): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  let start = 0;
+  let number = flacHeaderNumber(region, 0);
+  if (number === undefined) return out;
+  for (let i = 1; i + 1 < region.length; i++) {
+    if (region[i] !== 0xff || (region[i + 1] & 0xfe) !== 0xf8) continue;
+    const next = flacHeaderNumber(region, i);
+    if (next === undefined || next <= number) continue;
+    // Fixed block size (bit 0 of byte 1 clear): frame numbers go up by one.
+    if ((region[i + 1] & 1) === 0 && next !== number + 1) continue;
+    if (!endsWithFrameCrc(region, start, i)) continue;
+    out.push(region.subarray(start, i));
+    start = i;
+    number = next;
+  }
+  if (endsWithFrameCrc(region, start, region.length)) out.push(region.subarray(start));
   return out;
 }
 
 /**
- * codec-parser (2.5.0) emits a native FLAC frame only once it has found the header after it, so
- * a file's last frame can stay behind (ffmpeg's 22.05 kHz FLAC of a 4.1 s clip lost its last 1376
- * of 91232 samples, and the file was then refused as truncated). Frames follow each other without
- * gaps, so the bytes after the last one returned are that frame when they begin with a valid
- * header numbered after it and end with the frame's CRC-16 (a file cut inside its last frame is
- * left to the truncation check below).
+ * Where a native FLAC file's frames begin: after any ID3v2 tag, "fLaC" and the metadata blocks
+ * (each a 4-byte header: last-block flag and type, then a 24-bit length). Audio ends before a
+ * trailing ID3v1/APEv2 tag, if any.
  */
-function withLastFlacFrame(bytes: Uint8Array, frames: Uint8Array[]): Uint8Array[] {
-  if (frames.length === 0) return frames;
-  const head = frames[0].subarray(0, 16);
-  const start = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).indexOf(Buffer.from(head.buffer, head.byteOffset, head.length));
-  if (start < 0) return frames;
-  const end = start + frames.reduce((sum, f) => sum + f.length, 0);
-  const last = flacHeaderNumber(frames[frames.length - 1], 0);
-  const next = flacHeaderNumber(bytes, end);
-  if (last === undefined || next === undefined || next <= last) return frames;
-  const tail = bytes.subarray(end);
-  if (tail.length < 8 || crc16(tail, 0, tail.length - 2) !== (tail[tail.length - 2] << 8) + tail[tail.length - 1]) return frames;
-  return [...frames, tail];
-}
-
-/** CRC-16 (polynomial 0x8005, initial 0) of bytes[from, to): the FLAC frame footer's check. */
-function crc16(bytes: Uint8Array, from: number, to: number): number {
-  let crc = 0;
-  for (let i = from; i < to; i++) {
-    crc ^= bytes[i] << 8;
-    for (let b = 0; b < 8; b++) crc = crc & 0x8000 ? ((crc << 1) ^ 0x8005) & 0xffff : (crc << 1) & 0xffff;
+function flacAudioRegion(bytes: Uint8Array, source?: string): Uint8Array {
+  let o = id3v2Length(bytes);
+  if (String.fromCharCode(...bytes.subarray(o, o + 4)) !== 'fLaC') throw new AudioInputError('corrupt FLAC file (no "fLaC" marker)', source);
+  o += 4;
+  for (let last = false; !last; ) {
+    if (o + 4 > bytes.length) throw new AudioInputError('truncated FLAC file (its metadata blocks run past the end)', source);
+    last = (bytes[o] & 0x80) !== 0;
+    o += 4 + ((bytes[o + 1] << 16) | (bytes[o + 2] << 8) | bytes[o + 3]);
   }
-  return crc;
+  return bytes.subarray(Math.min(o, bytes.length), bytes.length - trailingTagBytes(bytes));
 }
 
-/** The frames of a native or Ogg FLAC file, demuxed by codec-parser. */
+/** The frames of a native or Ogg FLAC file (Ogg pages demuxed by codec-parser, each packet split again). */
 function flacFrames(bytes: Uint8Array, formatName: string, source?: string): Uint8Array[] {
+  if (formatName !== 'Ogg FLAC') return splitFlacFrames(flacAudioRegion(bytes, source));
   try {
-    if (formatName === 'Ogg FLAC') return oggPages(bytes, formatName, source).flatMap((p) => p.codecFrames.map((f) => f.data));
-    const frames = [...new CodecParser<CodecFrame>('audio/flac', { enableLogging: false, enableFrameCRC32: false }).parseAll(bytes)].map((f) => f.data);
-    return withLastFlacFrame(bytes, frames);
+    return oggPages(bytes, formatName, source).flatMap((p) => p.codecFrames.flatMap((f) => splitFlacFrames(f.data)));
   } catch (e) {
     if (e instanceof AudioInputError) throw e;
     throw new AudioInputError(`corrupt ${formatName} file (${(e as Error).message})`, source);
@@ -231,7 +238,7 @@ function flacFrames(bytes: Uint8Array, formatName: string, source?: string): Uin
 
 /** FLAC, native or in Ogg. */
 export async function decodeFlac(bytes: Uint8Array, source?: string, formatName = 'FLAC'): Promise<PlanarAudio> {
-  const frames = splitFlacFrames(flacFrames(bytes, formatName, source));
+  const frames = flacFrames(bytes, formatName, source);
   if (frames.length === 0) throw new AudioInputError(`${formatName} file holds no whole audio frame (truncated or corrupt)`, source);
   const decoder = new FLACDecoder();
   await decoder.ready;
