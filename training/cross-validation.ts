@@ -16,7 +16,7 @@ import { type AugmentPolicy } from './augment/index.js';
 import { planOf, type PlannedFold, writeCvBundle } from './cv-bundle.js';
 import { meanStd, type MeanStd } from './eval/metrics.js';
 import { type Outcome, sectionsOf } from './evaluate.js';
-import { type FitMember, fitArgs, type FitOptions } from './fit-runner.js';
+import { corpusNamed, type FitMember, fitArgs, type FitOptions } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
 import { runPython } from './python.js';
 import { writeEvaluationReport } from './report.js';
@@ -128,7 +128,7 @@ export async function runCrossValidation(options: {
     if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${++foldsStarted}/${names.length}) ==`);
     else if (msg.event === 'start') options.log(`${msg.fold}${msg.members ? ` member ${msg.member}/${msg.members}` : ''}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
-      options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
+      options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)}${corpusNamed(msg)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
     } else if (msg.event === 'fold_done') options.log(`${msg.fold}: test UAR file ${pct(msg.uar_file)} %, session ${pct(msg.uar_session)} % (best epoch ${msg.best_epoch}, ${msg.seconds} s)`);
   };
   // Folds dealt round-robin to the jobs; each job is one cv.py on its own folds (--folds).

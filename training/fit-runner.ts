@@ -55,6 +55,13 @@ export interface FitEpoch {
   readonly val_uar_session?: number;
   readonly val_score?: number;
   readonly best_epoch: number;
+  /** With --adversary: share of the epoch's training windows whose corpus the adversary named. */
+  readonly corpus_acc?: number;
+}
+
+/** ", corpus named N %" for an epoch of a fit with a corpus adversary; "" otherwise. */
+export function corpusNamed(msg: Record<string, unknown>): string {
+  return msg.corpus_acc === undefined ? '' : `, corpus named ${(Number(msg.corpus_acc) * 100).toFixed(1)} %`;
 }
 
 /** One member of a seed ensemble, scored alone (train_split.py --members K > 1). */

@@ -13,7 +13,7 @@ import { DEFAULT_VOICING, type Normalization } from '../core/model/window.js';
 import { buildDataset, writeBundle } from './dataset.js';
 import { evaluateModel, type Evaluation } from './evaluate.js';
 import { type AugmentPolicy, DEFAULT_AUGMENT_POLICY } from './augment/index.js';
-import { type FitOptions, type FitResult, runFit } from './fit-runner.js';
+import { corpusNamed, type FitOptions, type FitResult, runFit } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
 import { modelCard } from './model-card.js';
 import { speakersOf, type Split } from './splits.js';
@@ -101,7 +101,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (msg.event === 'start') log(false, `fit: ${member}${msg.train_clips} training clips, ${msg.val_clips} validation clips, ${msg.params} parameters, seed ${msg.seed}`);
     else if (msg.event === 'epoch') {
       const val = msg.val_uar_file !== undefined ? ` val UAR file ${(Number(msg.val_uar_file) * 100).toFixed(1)}% session ${(Number(msg.val_uar_session) * 100).toFixed(1)}%` : '';
-      log(false, `fit: ${member}epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
+      log(false, `fit: ${member}epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)}${val}${corpusNamed(msg)} (${Number(msg.seconds).toFixed(1)} s, best epoch ${msg.best_epoch})`);
     } else if (msg.event === 'early_stop') log(false, `fit: ${member}early stop at epoch ${msg.epoch}, best ${msg.best_epoch}`);
   });
   await mkdir(options.modelDir, { recursive: true });
