@@ -131,6 +131,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         augmentCopies: options.augmentCopies,
         ...(augmentPolicy.telephoneProb > 0 ? { telephoneProb: augmentPolicy.telephoneProb } : {}),
         ...(augmentPolicy.padProb > 0 ? { padProb: augmentPolicy.padProb } : {}),
+        ...(augmentPolicy.roomProb > 0 ? { roomProb: augmentPolicy.roomProb } : {}),
         seed: options.seed,
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params,
         ...(fit.members ? {

@@ -18,11 +18,13 @@ import { deriveSeed, Rng, toSeed } from './rng.js';
 import { changeSpeed, checkSpeed } from './speed.js';
 import { checkPad, PAD_FLOOR_KINDS, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 import { checkPitch, pitchShift } from './pitch.js';
+import { applyRoom, checkRoom, type RoomSpec } from './room.js';
 
 export { activePower, addNoise, NOISE_KINDS, pinkNoise, whiteNoise, type NoiseKind } from './noise.js';
 export { changeSpeed, effectiveSpeed } from './speed.js';
 export { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
 export { deriveSeed, Rng, toSeed } from './rng.js';
+export { applyRoom, roomImpulse, type RoomSpec } from './room.js';
 export { PAD_FLOOR_KINDS, PAD_HISS_MAX_DB, PAD_MAX_S, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 
 /**
@@ -52,6 +54,8 @@ export interface AugmentSpec {
   readonly telephone?: TelephoneChannel;
   /** Quiet padding before and after the clip (pad.ts), after the noise; absent = none. */
   readonly pad?: PadSpec;
+  /** A simulated room and microphone (room.ts), after pitch and before the noise; absent = none. */
+  readonly room?: RoomSpec;
   /** Seed of everything random (an integer, taken modulo 2^32). */
   readonly seed: number;
 }
@@ -70,6 +74,7 @@ export function validateAugmentSpec(spec: AugmentSpec): void {
     if (typeof spec.telephone.bandpass !== 'boolean') throw new RangeError(`telephone.bandpass must be a boolean, got ${String(spec.telephone.bandpass)}`);
   }
   if (spec.pad !== undefined) checkPad(spec.pad);
+  if (spec.room !== undefined) checkRoom(spec.room);
 }
 
 const hasSpeed = (spec: AugmentSpec): spec is AugmentSpec & { speed: number } => spec.speed !== undefined && spec.speed !== 1;
@@ -82,7 +87,8 @@ const hasPitch = (spec: AugmentSpec): spec is AugmentSpec & { pitchSemitones: nu
  * Stable short id of what the spec does, e.g. "n20w_s1.1_p-2_tmu_seed7" (noise 20 dB white, speed
  * 1.1, pitch -2 semitones, 8 kHz μ-law telephone line, seed 7; "tabp" = A-law with the 300-3400 Hz
  * band-pass; "pad0.3-1.2h-80" = 0.3 s of padding before and 1.2 s after at a -80 dBFS hiss, "z" a
- * digital-zero floor, "d" 16-bit dither). Numbers are written in JavaScript's shortest round-trip form,
+ * digital-zero floor, "d" 16-bit dither; "r0.4d6l-3h2" = a room of RT60 0.4 s and 6 dB
+ * direct-to-reverberant ratio, shelves -3 dB below 250 Hz and +2 dB above 4 kHz). Numbers are written in JavaScript's shortest round-trip form,
  * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0,
  * no padding), and so is the seed when nothing random is applied (no noise, no dither or hiss):
  * specs that give identical audio share an id. A spec that changes nothing is "clean".
@@ -91,11 +97,12 @@ export function describeAugment(spec: AugmentSpec): string {
   validateAugmentSpec(spec);
   const parts: string[] = [];
   if (hasPad(spec)) parts.push(`pad${num(spec.pad.beforeS)}-${num(spec.pad.afterS)}${spec.pad.floor === 'hiss' ? `h${num(spec.pad.hissDb as number)}` : spec.pad.floor[0]}`);
+  if (spec.room) parts.push(`r${num(spec.room.rt60S)}d${num(spec.room.drrDb)}l${num(spec.room.lowShelfDb)}h${num(spec.room.highShelfDb)}`);
   if (spec.noise) parts.push(`n${num(spec.noise.snrDb)}${spec.noise.kind === 'white' ? 'w' : 'p'}`);
   if (hasSpeed(spec)) parts.push(`s${num(spec.speed)}`);
   if (hasPitch(spec)) parts.push(`p${num(spec.pitchSemitones)}`);
   if (spec.telephone) parts.push(`t${spec.telephone.law === 'mulaw' ? 'mu' : 'a'}${spec.telephone.bandpass ? 'bp' : ''}`);
-  if (spec.noise || (hasPad(spec) && spec.pad.floor !== 'zero')) parts.push(`seed${toSeed(spec.seed)}`);
+  if (spec.noise || spec.room || (hasPad(spec) && spec.pad.floor !== 'zero')) parts.push(`seed${toSeed(spec.seed)}`);
   return parts.length === 0 ? 'clean' : parts.join('_');
 }
 
@@ -113,7 +120,7 @@ function sanitise(x: Float32Array): Float32Array {
 }
 
 /**
- * Applies the spec: speed, then pitch, then noise, then padding, then the telephone channel. Returns a new array (the input is not
+ * Applies the spec: speed, then pitch, then the room, then noise, then padding, then the telephone channel. Returns a new array (the input is not
  * modified); its length is ceil(input / effective speed) plus the padding. Non-finite input samples are treated as
  * silence, and the output is finite and clipped to [-1, 1].
  */
@@ -123,6 +130,7 @@ export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32A
   for (let i = 0; i < x.length; i++) if (!Number.isFinite(x[i])) x[i] = 0;
   if (hasSpeed(spec)) x = changeSpeed(x, spec.speed);
   if (hasPitch(spec)) x = pitchShift(x, spec.pitchSemitones);
+  if (spec.room) x = applyRoom(sanitise(x), spec.room, deriveSeed(spec.seed, ROOM_STREAM));
   if (spec.noise) x = addNoise(x, spec.noise.snrDb, spec.noise.kind, deriveSeed(spec.seed, 1));
   if (hasPad(spec)) x = padSilence(x, spec.pad, deriveSeed(spec.seed, PAD_STREAM));
   if (spec.telephone) x = telephoneChannel(sanitise(x), spec.telephone);
@@ -162,6 +170,16 @@ export interface AugmentPolicy {
   readonly padStep: number;
   readonly padFloors: readonly PadFloorKind[];
   readonly padHissDbRange: readonly [number, number];
+  /**
+   * Probability of a simulated room (room.ts) and the ranges of its RT60 (seconds, rounded to
+   * 0.05), direct-to-reverberant ratio (dB, whole) and shelf gains (dB, rounded to 0.5, drawn
+   * independently for low and high). Drawn from a stream of its own, like the telephone channel
+   * and the padding, so the other draws stay those of the policy without it.
+   */
+  readonly roomProb: number;
+  readonly roomRt60Range: readonly [number, number];
+  readonly roomDrrDbRange: readonly [number, number];
+  readonly roomShelfDbRange: readonly [number, number];
 }
 
 /**
@@ -171,7 +189,10 @@ export interface AugmentPolicy {
  * so about 1/3 * 1/2 * 1/2 = 1/12 of specs come out clean. No telephone channel (the shipped
  * model's recipe); `undertone train --telephone P` sets telephoneProb (see docs/accuracy.md).
  * No silence padding unless `undertone train --pad P` sets padProb; when drawn, 0-1.5 s on each
- * side in steps of 0.05 s over a digital-zero, dither or hiss (-95 to -70 dBFS) floor.
+ * side in steps of 0.05 s over a digital-zero, dither or hiss (-95 to -70 dBFS) floor. No room
+ * unless `undertone train --room P` sets roomProb; when drawn, RT60 0.15-0.9 s, direct-to-
+ * reverberant ratio 0-15 dB, shelves within ±6 dB (living rooms and offices to small halls, and
+ * the colour of a cheap headset to a studio microphone).
  */
 export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   speeds: [0.9, 1.0, 1.1],
@@ -190,12 +211,18 @@ export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   padStep: 0.05,
   padFloors: PAD_FLOOR_KINDS,
   padHissDbRange: [-95, -70],
+  roomProb: 0,
+  roomRt60Range: [0.15, 0.9],
+  roomDrrDbRange: [0, 15],
+  roomShelfDbRange: [-6, 6],
 };
 
 /** Stream number of the telephone draws (deriveSeed(seed, it)); the main draws use the seed itself. */
 const TELEPHONE_STREAM = 0x7e1;
 /** Stream of the padding draws (deriveSeed(seed, it)), and of the padding's floor samples from a spec's seed. */
 const PAD_STREAM = 0x9ad;
+/** Stream of the room draws, and of the room's impulse-response noise from a spec's seed. */
+const ROOM_STREAM = 0x400d;
 
 /** Uniform in [lo, hi] rounded to a multiple of step, written so the number prints short (0.3, not 0.30000000000000004). */
 function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: number): number {
@@ -215,6 +242,7 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
   const rng = new Rng(seed);
   const telephoneRng = new Rng(deriveSeed(seed, TELEPHONE_STREAM));
   const padRng = new Rng(deriveSeed(seed, PAD_STREAM));
+  const roomRng = new Rng(deriveSeed(seed, ROOM_STREAM));
   const specs: AugmentSpec[] = [];
   for (let i = 0; i < count; i++) {
     // Draw every value every time, used or not, so each spec takes the same number of draws.
@@ -233,9 +261,17 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
     const afterS = quantisedUniform(padRng, policy.padRange, policy.padStep);
     const floor = padRng.pick(policy.padFloors);
     const hissDb = quantisedUniform(padRng, policy.padHissDbRange, 1);
+    const doRoom = roomRng.chance(policy.roomProb);
+    const room: RoomSpec = {
+      rt60S: quantisedUniform(roomRng, policy.roomRt60Range, 0.05),
+      drrDb: quantisedUniform(roomRng, policy.roomDrrDbRange, 1),
+      lowShelfDb: quantisedUniform(roomRng, policy.roomShelfDbRange, 0.5),
+      highShelfDb: quantisedUniform(roomRng, policy.roomShelfDbRange, 0.5),
+    };
     const spec: { -readonly [K in keyof AugmentSpec]: AugmentSpec[K] } = { seed: specSeed };
     if (speed !== 1) spec.speed = speed;
     if (doPitch && pitch !== 0) spec.pitchSemitones = pitch;
+    if (doRoom) spec.room = room;
     if (doNoise) spec.noise = { snrDb, kind };
     if (doTelephone) spec.telephone = { law, bandpass };
     if (doPad && (beforeS > 0 || afterS > 0)) spec.pad = floor === 'hiss' ? { beforeS, afterS, floor, hissDb } : { beforeS, afterS, floor };
