@@ -112,7 +112,7 @@ export async function runCrossValidation(options: {
   // The bundle depends only on the clips, their augmentation and the plan: runs that differ only in
   // the fitting recipe share it (written once, then reused).
   const key = createHash('sha1')
-    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: options.augmentPolicy ?? null, seed: options.seed, T: options.windowFrames, plan }))
+    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: policyKey(options.augmentPolicy), seed: options.seed, T: options.windowFrames, plan }))
     .digest('hex')
     .slice(0, 12);
   const bundleDir = join(options.workDir, `cv-bundle-${key}`);
@@ -185,6 +185,17 @@ export async function runCrossValidation(options: {
 /** Groups whose folds each test one whole corpus. */
 function byCorpus(group: CvGroup): boolean {
   return group === 'loco' || group === 'nested';
+}
+
+/**
+ * The policy as the bundle key sees it: the room fields (added after bundles were keyed) are left
+ * out while rooms are off, so a policy without rooms keeps the key, and the bundle, it had before.
+ */
+function policyKey(policy: AugmentPolicy | undefined): Partial<AugmentPolicy> | null {
+  if (!policy) return null;
+  if (policy.roomProb > 0) return policy;
+  const { roomProb: _p, roomRt60Range: _r, roomDrrDbRange: _d, roomShelfDbRange: _s, ...rest } = policy;
+  return rest;
 }
 
 function describeGroup(group: CvGroup): string {
