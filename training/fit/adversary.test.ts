@@ -6,61 +6,34 @@
  * is strong: the CNN has learnt features the corpus cannot be read from, and still the labels.
  * Runs fit.py with Debian's python3-torch, as `undertone train` does.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitArgs, runFit } from '../fit-runner.js';
+import { lcg, type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
 
-const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
-const DIM = 42;
-const FRAMES = 120;
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-adv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
  * 64 clips of 8 speakers (4 per corpus; speaker 3 of each corpus validates), labels happy / sad
  * alternating within each speaker: feature 0 is +1 for happy and -1 for sad (plus noise), feature
- * 1 is +3 in corpus b and -3 in corpus a. Everything else is noise; the last feature is the RMS
- * the voicing gate reads.
+ * 1 is +3 in corpus b and -3 in corpus a. Everything else is noise.
  */
 function writeBundle(): string {
-  const bundle = path.join(dir, 'bundle');
-  const clips = [];
-  const features = new Float32Array(64 * FRAMES * DIM);
-  let seed = 11;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  for (let k = 0; k < 64; k++) {
+  const clips: SyntheticClip[] = Array.from({ length: 64 }, (_, k) => {
     const corpus = k % 2 === 0 ? 'a' : 'b';
     const speakerNo = Math.floor(k / 2) % 4;
-    const label = Math.floor(k / 8) % 2 === 0 ? 2 : 3;
-    for (let f = 0; f < FRAMES; f++) {
-      for (let d = 0; d < DIM; d++) {
-        const at = (k * FRAMES + f) * DIM + d;
-        const noise = random() * 2 - 1;
-        if (d === DIM - 1) features[at] = -20;
-        else if (d === 0) features[at] = (label === 2 ? 1 : -1) + 0.5 * noise;
-        else if (d === 1) features[at] = (corpus === 'b' ? 3 : -3) + 0.5 * noise;
-        else features[at] = noise;
-      }
-    }
-    clips.push({
-      id: k, source: `synth/${corpus}/${k}.opus`, corpus, speaker: `${corpus}-${speakerNo}`, label,
-      part: speakerNo === 3 ? 'validation' : 'train', augment: null, offset: k * FRAMES, frames: FRAMES, ends: [FRAMES], voiced: [true],
-    });
-  }
-  const mean = Array.from({ length: DIM }, (_, d) => (d === DIM - 1 ? -20 : 0));
-  const std = Array.from({ length: DIM }, () => 1);
-  mkdirSync(bundle, { recursive: true });
-  writeFileSync(path.join(bundle, 'features.f32'), Buffer.from(features.buffer));
-  writeFileSync(
-    path.join(bundle, 'index.json'),
-    JSON.stringify({ dim: DIM, windowFrames: FRAMES, labels: LABELS, voicing: { thresholdDb: -50 }, normalization: { mean, std }, clips }),
-  );
-  return bundle;
+    return { source: `synth/${corpus}/${k}.opus`, corpus, speaker: `${corpus}-${speakerNo}`, label: Math.floor(k / 8) % 2 === 0 ? 2 : 3, part: speakerNo === 3 ? 'validation' : 'train' };
+  });
+  const random = lcg(11);
+  return writeSyntheticBundle(path.join(dir, 'bundle'), clips, (k, d) => {
+    const noise = random() * 2 - 1;
+    if (d === 0) return (clips[k].label === 2 ? 1 : -1) + 0.5 * noise;
+    if (d === 1) return (clips[k].corpus === 'b' ? 3 : -3) + 0.5 * noise;
+    return noise;
+  });
 }
 
 interface Epoch {

@@ -5,48 +5,24 @@
  * the term really reaches the student. A teacher that lacks a training clip stops the fit with a
  * message naming the file. Runs fit.py with Debian's python3-torch, as `undertone train` does.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitArgs, runFit } from '../fit-runner.js';
+import { LABELS, lcg, type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
 
-const LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'surprised'];
-const DIM = 42;
-const FRAMES = 120;
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-kd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** 48 clips of 4 speakers (3 train, 1 validation), random features, labels cycling over every class but sad. */
 function writeBundle(): { bundle: string; sources: string[] } {
-  const bundle = path.join(dir, 'bundle');
-  const clips = [];
-  const sources: string[] = [];
-  const features = new Float32Array(48 * FRAMES * DIM);
-  let seed = 7;
-  const random = (): number => {
-    seed = (seed * 1103515245 + 12345) % 2 ** 31;
-    return seed / 2 ** 31;
-  };
-  for (let k = 0; k < 48; k++) {
-    const speaker = `synth-${k % 4}`;
-    const label = [0, 1, 2, 4, 5, 6, 7][k % 7];
-    const source = `synth/${k}.opus`;
-    sources.push(source);
-    for (let f = 0; f < FRAMES; f++) {
-      for (let d = 0; d < DIM; d++) features[(k * FRAMES + f) * DIM + d] = d === DIM - 1 ? -20 : random() * 2 - 1;
-    }
-    clips.push({ id: k, source, corpus: 'synth', speaker, label, part: k % 4 === 3 ? 'validation' : 'train', augment: null, offset: k * FRAMES, frames: FRAMES, ends: [FRAMES], voiced: [true] });
-  }
-  const mean = Array.from({ length: DIM }, (_, d) => (d === DIM - 1 ? -20 : 0));
-  const std = Array.from({ length: DIM }, () => 1);
-  mkdirSync(bundle, { recursive: true });
-  writeFileSync(path.join(bundle, 'features.f32'), Buffer.from(features.buffer));
-  writeFileSync(
-    path.join(bundle, 'index.json'),
-    JSON.stringify({ dim: DIM, windowFrames: FRAMES, labels: LABELS, voicing: { thresholdDb: -50 }, normalization: { mean, std }, clips }),
-  );
-  return { bundle, sources };
+  const clips: SyntheticClip[] = Array.from({ length: 48 }, (_, k) => ({
+    source: `synth/${k}.opus`, corpus: 'synth', speaker: `synth-${k % 4}`, label: [0, 1, 2, 4, 5, 6, 7][k % 7], part: k % 4 === 3 ? 'validation' : 'train',
+  }));
+  const random = lcg(7);
+  const bundle = writeSyntheticBundle(path.join(dir, 'bundle'), clips, () => random() * 2 - 1);
+  return { bundle, sources: clips.map((c) => c.source) };
 }
 
 /** A teacher that gives every listed clip the scores of `sad`. */
