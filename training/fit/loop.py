@@ -24,17 +24,29 @@ def distillation_loss(out, target_probs, temperature):
     return F.kl_div(log_student, target_probs, reduction="batchmean") * temperature * temperature
 
 
-def adversary_scale(weight, progress):
-    """The gradient-reversal scale at a point of training (progress 0 -> 1): weight x
-    (2 / (1 + exp(-10 p)) - 1), DANN's schedule, so the adversary's pull grows only once the
-    emotion head has something to hold on to (Ganin et al., 2016)."""
-    return weight * (2.0 / (1.0 + np.exp(-10.0 * progress)) - 1.0)
+class Adversary:
+    """A corpus adversary over one fit: its head (nets.CorpusAdversary), the training corpus of each
+    bundle clip, and the gradient-reversal weight, ramped over the fit's `total_steps` batches by
+    DANN's schedule, weight x (2 / (1 + exp(-10 p)) - 1), so its pull grows only once the emotion
+    head has something to hold on to (Ganin et al., 2016). After each epoch `corpus_acc` is the
+    share of that epoch's windows whose corpus the head named."""
+
+    def __init__(self, head, corpus_of, weight, total_steps):
+        self.head = head
+        self.corpus_of = corpus_of
+        self.weight = weight
+        self.total_steps = total_steps
+        self.steps_done = 0
+        self.corpus_acc = None
+
+    def scale(self):
+        progress = self.steps_done / self.total_steps
+        return self.weight * (2.0 / (1.0 + np.exp(-10.0 * progress)) - 1.0)
 
 
 def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None, adversary=None):
-    """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None.
-    adversary = (CorpusAdversary, corpus index per bundle clip, weight, progress at the epoch's start, progress per step,
-    stats dict) or None; stats gets "corpus_acc", the share of the epoch's windows whose corpus the adversary named."""
+    """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None;
+    adversary = an Adversary or None."""
     b = norm.bundle
     T, D = b.T, norm.in_dim
     groups = [0, b.dim] if norm.layout == "both" else [0]
@@ -58,7 +70,7 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
                 x[k] = 0
             y[k] = b.label[i]
             if adversary is not None:
-                dom[k] = adversary[1][i]
+                dom[k] = adversary.corpus_of[i]
             if t is not None:
                 t[k] = soft[i]
             if specaugment:
@@ -73,12 +85,11 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
             if tb is not None:
                 tb = lam * tb + (1 - lam) * tb[perm]
         elif adversary is not None:
-            adv, _, weight, start, per_step, stats = adversary
             pooled = net.embed(xb, mb)
             out = net.head(pooled)
-            scale = adversary_scale(weight, start + s * per_step)
             domains = torch.from_numpy(dom.copy())
-            guess = adv(pooled, scale)
+            guess = adversary.head(pooled, adversary.scale())
+            adversary.steps_done += 1
             # The adversary learns the corpus at full strength; only its gradient into the CNN is reversed and scaled.
             loss = loss_fn(out, yb) + F.cross_entropy(guess, domains)
             named += int((guess.argmax(1) == domains).sum())
@@ -93,7 +104,7 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
         sched.step()
         total += float(loss)
     if adversary is not None:
-        adversary[5]["corpus_acc"] = named / (steps * batch)
+        adversary.corpus_acc = named / (steps * batch)
     return total / steps
 
 

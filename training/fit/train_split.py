@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from loop import clip_mean_probs, ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
+from loop import Adversary, clip_mean_probs, ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
 from nets import CorpusAdversary, EmotionCNN, Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
@@ -131,7 +131,7 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     groups = 2 if args.norm == "both" else 1
     net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups)
     params = sum(p.numel() for p in net.parameters())
-    adversary, adv = None, None
+    adversary = None
     if args.adversary > 0:
         if not isinstance(net, EmotionCNN) or args.mixup > 0:
             raise SystemExit("--adversary needs the 1-D CNN (--arch cnn1d) and no mixup")
@@ -140,8 +140,8 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
             raise SystemExit(f"--adversary needs at least two training corpora, got {corpora}")
         index = {c: k for k, c in enumerate(corpora)}
         corpus_of = np.array([index.get(c, 0) for c in bundle.corpus], dtype=np.int64)
-        adv = CorpusAdversary(net.head[1].in_features, len(corpora))
-    trained = list(net.parameters()) + (list(adv.parameters()) if adv is not None else [])
+        adversary = Adversary(CorpusAdversary(net.head[1].in_features, len(corpora)), corpus_of, args.adversary, args.epochs * args.steps)
+    trained = list(net.parameters()) + (list(adversary.head.parameters()) if adversary is not None else [])
     opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
@@ -153,18 +153,16 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
     log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
          "val_clips": int(len(val_ids)), "test_clips": int(n_test), "params": params, "in_dim": norm.in_dim,
-         "teacher": args.teacher or None, "seed": seed, "adversary_corpora": len(set(corpus_of[train_ids].tolist())) if adv is not None else 0})
+         "teacher": args.teacher or None, "seed": seed, "adversary_corpora": len(corpora) if adversary is not None else 0})
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        if adv is not None:
-            adversary = (adv, corpus_of, args.adversary, (epoch - 1) / args.epochs, 1.0 / (args.epochs * args.steps), {})
         loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary)
         rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
         if adversary is not None:
             # How often the adversary still tells the training corpus: falls toward chance as the features stop carrying it.
-            rec["corpus_acc"] = adversary[5]["corpus_acc"]
+            rec["corpus_acc"] = adversary.corpus_acc
         if len(val_ids):
             ev = evaluate(net, norm, val_epoch, args.seed, control=args.control or None)
             rec["val_uar_file"] = ev["file"]["uar"]
