@@ -1,6 +1,6 @@
 /**
  * Types for the parts of @echogarden/pffft-wasm (an Emscripten module without its own typings)
- * that power-spectrum.ts and training/augment/room.ts use: the module factory and the exported C functions, pointers as byte
+ * that pffft.ts uses (for power-spectrum.ts and training/augment/room.ts): the module factory and the exported C functions, pointers as byte
  * offsets into the WASM heap.
  */
 declare module '@echogarden/pffft-wasm/simd' {
@@ -15,8 +15,6 @@ declare module '@echogarden/pffft-wasm/simd' {
     _pffft_transform(setup: number, input: number, output: number, work: number, direction: number): void;
     /** ab += a x b x scaling, spectra in the internal order of _pffft_transform. */
     _pffft_zconvolve_accumulate(setup: number, a: number, b: number, ab: number, scaling: number): void;
-    _pffft_aligned_free(pointer: number): void;
-    _pffft_destroy_setup(setup: number): void;
   }
   const factory: () => Promise<PffftModule>;
   export default factory;

@@ -4,17 +4,11 @@
  * 3.4 us for fft.js's realTransform and the power loop (docs/decisions.md). Its precision is
  * float32, the features' own (they are stored as float32).
  *
- * The WASM module is instantiated once per process (top-level await: importers need not know).
- * All spectra of one size share one PFFFT setup and one input/output/work buffer in the WASM heap:
- * a transform runs to completion synchronously, so sharing is safe, and a session's computer owns
- * nothing that would need freeing.
+ * All spectra of one size share one PFFFT plan (pffft.ts: one setup and input/output/work buffers
+ * in the WASM heap): a transform runs to completion synchronously, so sharing is safe, and a
+ * session's computer owns nothing that would need freeing.
  */
-import createPffft from '@echogarden/pffft-wasm/simd';
-
-const PFFFT_REAL = 0;
-const PFFFT_FORWARD = 0;
-
-const pffft = await createPffft();
+import { PFFFT_FORWARD, pffft, realPlan } from './pffft.js';
 
 interface Plan {
   readonly setup: number;
@@ -24,19 +18,9 @@ interface Plan {
   readonly work: number;
 }
 
-const plans = new Map<number, Plan>();
-
 function plan(size: number): Plan {
-  let p = plans.get(size);
-  if (p) return p;
-  // PFFFT asserts (aborting the module) on other sizes: refuse them here.
-  if (!Number.isInteger(size) || size < 32 || size % 32 !== 0) throw new RangeError(`FFT size must be a positive multiple of 32, got ${size}`);
-  const setup = pffft._pffft_new_setup(size, PFFFT_REAL);
-  if (setup === 0) throw new RangeError(`PFFFT cannot transform ${size} points`);
-  const buffer = (): number => pffft._pffft_aligned_malloc(size * 4) >> 2;
-  p = { setup, input: buffer(), output: buffer(), work: buffer() };
-  plans.set(size, p);
-  return p;
+  const { setup, buffers: [input, output, work] } = realPlan(size, 3);
+  return { setup, input, output, work };
 }
 
 export class PowerSpectrum {

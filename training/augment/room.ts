@@ -11,13 +11,13 @@
  * The impulse response is the standard statistical model of a diffuse late field (Schroeder;
  * Lehmann & Johansson, 2008): a unit direct path, then Gaussian noise under an exponential envelope
  * that falls 60 dB in rt60S, scaled so that the direct-to-reverberant energy ratio is drrDb. No early
- * reflections are modelled. The convolution is done by FFT (PFFFT in WASM, as the features use);
+ * reflections are modelled. The convolution is done by FFT (the features' PFFFT, core/features/pffft.ts);
  * the output keeps the input's length (the tail past the clip's end is dropped, so the length says
  * nothing new) and is rescaled to the input's active-speech power (noise.ts), so the room changes
  * the sound, not the level. Shelves: low shelf at 250 Hz, high shelf at 4 kHz (RBJ, S = 1).
  */
-import createPffft from '@echogarden/pffft-wasm/simd';
 import { filterCascade, shelf } from '../../core/audio/biquad.js';
+import { PFFFT_BACKWARD, PFFFT_FORWARD, pffft, realPlan } from '../../core/features/pffft.js';
 import { activePower } from './noise.js';
 import { Rng } from './rng.js';
 
@@ -73,39 +73,27 @@ export function roomImpulse(room: RoomSpec, seed: number, sampleRate = 16000): F
   return h;
 }
 
-const PFFFT_REAL = 0;
-const FORWARD = 0;
-const BACKWARD = 1;
-const pffft = await createPffft();
-
 /** The first x.length samples of the linear convolution x * h, by FFT (float32, PFFFT's precision). */
 export function convolve(x: Float32Array, h: Float32Array): Float32Array {
   if (x.length === 0) return new Float32Array(0);
   let size = 32;
   while (size < x.length + h.length - 1) size *= 2;
-  const setup = pffft._pffft_new_setup(size, PFFFT_REAL);
-  if (setup === 0) throw new RangeError(`PFFFT cannot transform ${size} points`);
-  const bytes = size * 4;
-  const [a, b, ab, work] = [0, 1, 2, 3].map(() => pffft._pffft_aligned_malloc(bytes));
-  try {
-    const load = (at: number, v: Float32Array): void => {
-      const heap = pffft.HEAPF32;
-      heap.fill(0, at >> 2, (at >> 2) + size);
-      heap.set(v, at >> 2);
-    };
-    load(a, x);
-    pffft._pffft_transform(setup, a, a, work, FORWARD);
-    load(b, h);
-    pffft._pffft_transform(setup, b, b, work, FORWARD);
-    pffft.HEAPF32.fill(0, ab >> 2, (ab >> 2) + size);
-    // Spectra in PFFFT's internal order, multiplied there; the backward transform is unscaled.
-    pffft._pffft_zconvolve_accumulate(setup, a, b, ab, 1 / size);
-    pffft._pffft_transform(setup, ab, ab, work, BACKWARD);
-    return pffft.HEAPF32.slice(ab >> 2, (ab >> 2) + x.length);
-  } finally {
-    for (const p of [a, b, ab, work]) pffft._pffft_aligned_free(p);
-    pffft._pffft_destroy_setup(setup);
-  }
+  const { setup, buffers } = realPlan(size, 4);
+  const [a, b, ab, work] = buffers.map((i) => i * 4); // byte pointers
+  const load = (at: number, v: Float32Array): void => {
+    const heap = pffft.HEAPF32;
+    heap.fill(0, at >> 2, (at >> 2) + size);
+    heap.set(v, at >> 2);
+  };
+  load(a, x);
+  pffft._pffft_transform(setup, a, a, work, PFFFT_FORWARD);
+  load(b, h);
+  pffft._pffft_transform(setup, b, b, work, PFFFT_FORWARD);
+  pffft.HEAPF32.fill(0, ab >> 2, (ab >> 2) + size);
+  // Spectra in PFFFT's internal order, multiplied there; the backward transform is unscaled.
+  pffft._pffft_zconvolve_accumulate(setup, a, b, ab, 1 / size);
+  pffft._pffft_transform(setup, ab, ab, work, PFFFT_BACKWARD);
+  return pffft.HEAPF32.slice(ab >> 2, (ab >> 2) + x.length);
 }
 
 /** The clip in the room (a new array of the same length, at the input's active-speech power). */
