@@ -114,7 +114,7 @@ export function heldOutSplit(rows: readonly ManifestRow[], testFraction = 0.17):
 /**
  * Nested leave-one-corpus-out, for choosing between recipes without a test corpus: for each corpus
  * X (the outer LOCO fold's test corpus) the next corpus Y in name order (cyclic) is left out as a
- * *validation corpus*, and the fold is leaveOneCorpusOut's fold for Y over every corpus but X. So
+ * *validation corpus*, and the fold is the LOCO fold for Y over every corpus but X. So
  * the fold never sees X at all, trains on the five others (early stopping on their validation
  * speakers, as in LOCO), and scores Y, a corpus it never heard: the held-out-corpus robustness
  * the LOCO table measures, measured without touching a LOCO test corpus. Each corpus is the
@@ -125,8 +125,7 @@ export function nestedCorpusFolds(rows: readonly ManifestRow[]): Split[] {
   if (corpora.length < 3) throw new RangeError(`nested leave-one-corpus-out needs at least three corpora, got ${corpora.join(', ')}`);
   return corpora.map((outer, k) => {
     const inner = corpora[(k + 1) % corpora.length];
-    const fold = leaveOneCorpusOut(rows.filter((r) => r.corpus !== outer)).find((s) => s.name === `loco-${inner}`)!;
-    return { ...fold, name: `nested-${inner}-without-${outer}` };
+    return corpusOutFold(rows.filter((r) => r.corpus !== outer), inner, `nested-${inner}-without-${outer}`);
   });
 }
 
@@ -137,16 +136,19 @@ export function nestedCorpusFolds(rows: readonly ManifestRow[]): Split[] {
  */
 export function leaveOneCorpusOut(rows: readonly ManifestRow[]): Split[] {
   const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
-  return corpora.map((corpus) => {
-    const others = rows.filter((r) => r.corpus !== corpus);
-    const { validation } = heldOutSpeakers(others);
-    const split: Split = {
-      name: `loco-${corpus}`,
-      test: rows.filter((r) => r.corpus === corpus),
-      validation: others.filter((r) => validation.has(r.speaker)),
-      train: others.filter((r) => !validation.has(r.speaker)),
-    };
-    assertSpeakerDisjoint(split);
-    return split;
-  });
+  return corpora.map((corpus) => corpusOutFold(rows, corpus, `loco-${corpus}`));
+}
+
+/** The fold that tests every file of `corpus` and trains and validates on the rest of `rows`. */
+function corpusOutFold(rows: readonly ManifestRow[], corpus: string, name: string): Split {
+  const others = rows.filter((r) => r.corpus !== corpus);
+  const { validation } = heldOutSpeakers(others);
+  const split: Split = {
+    name,
+    test: rows.filter((r) => r.corpus === corpus),
+    validation: others.filter((r) => validation.has(r.speaker)),
+    train: others.filter((r) => !validation.has(r.speaker)),
+  };
+  assertSpeakerDisjoint(split);
+  return split;
 }
