@@ -38,7 +38,12 @@ function meanValidation(uars: readonly (Record<'file' | 'session', number> | und
  * incomparable.
  */
 function validation(r: CvSummary): string {
-  return meanValidation(r.groups.filter((g) => g.group !== 'nested').flatMap((g) => g.folds.map((f) => f.validationUar)));
+  return meanValidation(speakerGroups(r).flatMap((g) => g.folds.map((f) => f.validationUar)));
+}
+
+/** The run's groups whose validation speakers the choice column averages: all but the nested folds. */
+function speakerGroups(r: CvSummary): GroupSummary[] {
+  return r.groups.filter((g) => g.group !== 'nested');
 }
 console.log('| run | validation UAR % file / session (choices) | validation corpus (nested) UAR % file / session | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
 console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
@@ -55,7 +60,7 @@ for (const r of runs) {
   const count = Math.min(...members.map((m) => m.means.length));
   for (let k = 0; k < count; k++) {
     const of = (group: string) => members.find((m) => m.group === group)?.means[k];
-    const val = meanValidation(r.groups.filter((g) => g.group !== 'nested').flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
+    const val = meanValidation(speakerGroups(r).flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
     const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
     const nestedMember = of('nested');
     console.log(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
