@@ -65,6 +65,42 @@ export function onOff(x: Float32Array, fraction = 0.25): [number, number] {
   return [first / 100, (last + 1) / 100];
 }
 
+/**
+ * F0 track (Hz, NaN where unvoiced): 40 ms frames every 10 ms within 20 dB of the loudest frame,
+ * normalised autocorrelation over 60-600 Hz lags with parabolic refinement, voiced when its peak
+ * exceeds 0.8. A slow, direct reference (time-domain NCCF over 40 ms) for tests of pitch shifting and
+ * of the pitch feature (core/features/pitch.ts).
+ */
+export function f0Track(x: Float32Array): number[] {
+  const frame = 640;
+  const hop = 160;
+  const minLag = Math.floor(SR / 600);
+  const maxLag = Math.ceil(SR / 60);
+  const energies: number[] = [];
+  for (let s = 0; s + frame + maxLag + 1 <= x.length; s += hop) energies.push(rms(x, s, s + frame) ** 2);
+  const loud = Math.max(...energies) / 100;
+  return energies.map((energy, f) => {
+    if (energy < loud) return NaN;
+    const s = f * hop;
+    const r = (lag: number) => {
+      let xy = 0, xx = 0, yy = 0;
+      for (let i = s; i < s + frame; i++) {
+        xy += x[i] * x[i + lag];
+        xx += x[i] * x[i];
+        yy += x[i + lag] * x[i + lag];
+      }
+      return xy / Math.sqrt(xx * yy + 1e-20);
+    };
+    const rs: number[] = [];
+    for (let lag = minLag - 1; lag <= maxLag + 1; lag++) rs[lag] = r(lag);
+    let best = minLag;
+    for (let lag = minLag; lag <= maxLag; lag++) if (rs[lag] > rs[best]) best = lag;
+    if (rs[best] < 0.8) return NaN;
+    const [a, b, c] = [rs[best - 1], rs[best], rs[best + 1]];
+    return SR / (best + (0.5 * (a - c)) / (a - 2 * b + c));
+  });
+}
+
 export interface CorpusClip {
   readonly path: string;
   readonly corpus: string;

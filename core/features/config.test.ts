@@ -60,13 +60,13 @@ describe('featureConfigHash', () => {
 });
 
 describe('FEATURE_CONFIG and derived sizes', () => {
-  it('describes 25 ms frames every 10 ms at 16 kHz, 40 MFCCs + zcr + rms', () => {
+  it('describes 25 ms frames every 10 ms at 16 kHz, 40 MFCCs + zcr, pitch, periodicity + rms (last: bundle.py reads it there)', () => {
     expect(FEATURE_CONFIG.frameLength / FEATURE_CONFIG.sampleRate).toBe(0.025);
     expect(FEATURE_CONFIG.hopLength / FEATURE_CONFIG.sampleRate).toBe(0.01);
     expect(FEATURE_CONFIG.fftSize).toBeGreaterThanOrEqual(FEATURE_CONFIG.frameLength);
-    expect(featureDim()).toBe(42);
-    expect(rmsIndex()).toBe(41);
-    expect(featureDim({ ...FEATURE_CONFIG, mfccCount: 13 })).toBe(15);
+    expect(featureDim()).toBe(44);
+    expect(rmsIndex()).toBe(43);
+    expect(featureDim({ ...FEATURE_CONFIG, mfccCount: 13 })).toBe(17);
     expect(Object.isFrozen(FEATURE_CONFIG)).toBe(true);
   });
 });

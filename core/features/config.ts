@@ -6,6 +6,12 @@
 import { createHash } from 'node:crypto';
 import { MODEL_SAMPLE_RATE } from '../audio/resample.js';
 
+/**
+ * Per-frame values after the MFCCs. rms_db stays last: the training side (training/fit/bundle.py)
+ * reads the voicing level from the last column.
+ */
+export type FrameExtra = 'zcr' | 'pitch_st' | 'periodicity' | 'rms_db';
+
 export interface FeatureConfig {
   /** Bump when the computation changes in a way the numbers below do not describe. */
   readonly version: number;
@@ -24,14 +30,18 @@ export interface FeatureConfig {
   readonly logFloor: number;
   /** MFCC coefficients kept from the orthonormal DCT-II of the log-mel energies. */
   readonly mfccCount: number;
-  /** Per-frame extras appended after the MFCCs, in this order. */
-  readonly extras: readonly ['zcr', 'rms_db'];
+  /**
+   * Per-frame extras appended after the MFCCs, in this order: zero-crossing rate; pitch in
+   * semitones from 150 Hz faded to 0 where the frame is not periodic, and the periodicity itself
+   * (pitch.ts); RMS in dBFS.
+   */
+  readonly extras: readonly FrameExtra[];
   /** Floor of the frame RMS in dBFS (digital silence maps here instead of -Infinity). */
   readonly rmsFloorDb: number;
 }
 
 export const FEATURE_CONFIG: FeatureConfig = Object.freeze({
-  version: 1,
+  version: 2,
   sampleRate: MODEL_SAMPLE_RATE,
   frameLength: 400,
   hopLength: 160,
@@ -43,7 +53,7 @@ export const FEATURE_CONFIG: FeatureConfig = Object.freeze({
   melScale: 'htk',
   logFloor: 1e-10,
   mfccCount: 40,
-  extras: ['zcr', 'rms_db'] as const,
+  extras: Object.freeze(['zcr', 'pitch_st', 'periodicity', 'rms_db'] as const),
   rmsFloorDb: -100,
 });
 

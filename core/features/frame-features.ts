@@ -1,6 +1,7 @@
 /**
  * Features of one analysis frame: MFCC from a Hann-windowed 512-point FFT (PFFFT, power-spectrum.ts), HTK mel filterbank,
- * natural log and orthonormal DCT-II; then zero-crossing rate and RMS in dBFS.
+ * natural log and orthonormal DCT-II; then the config's extras: zero-crossing rate, pitch and periodicity
+ * (pitch.ts, from the same power spectrum) and RMS in dBFS.
  *
  * Every buffer is allocated once in the constructor: a live server computes 100 frames per second
  * per stream, and per-frame garbage (meyda makes ~50 KB a frame) shows up as GC pauses in label
@@ -9,6 +10,7 @@
  */
 import { PowerSpectrum } from './power-spectrum.js';
 import { FEATURE_CONFIG, type FeatureConfig, featureDim } from './config.js';
+import { PitchEstimator, type PitchFrame, pitchFeature } from './pitch.js';
 
 function hzToMel(hz: number): number {
   return 2595 * Math.log10(1 + hz / 700);
@@ -86,6 +88,14 @@ export class FrameFeatureComputer {
   private readonly dctHalf: Float64Array;
   private readonly dctMiddle: Float64Array;
   private readonly folded: Float64Array;
+  /** Output offsets of the extras within a frame (-1: not in this config). */
+  private readonly zcrAt: number;
+  private readonly pitchAt: number;
+  private readonly periodicityAt: number;
+  private readonly rmsAt: number;
+  private readonly pitch: PitchEstimator | undefined;
+  private readonly acf: Float64Array;
+  private readonly pitchFrame: PitchFrame = { f0: 0, periodicity: 0 };
 
   constructor(readonly config: FeatureConfig = FEATURE_CONFIG) {
     this.dim = featureDim(config);
@@ -109,6 +119,25 @@ export class FrameFeatureComputer {
       if (n % 2 === 1) this.dctMiddle[k] = dct[k * n + half];
     }
     this.folded = new Float64Array(2 * half);
+    const at = (extra: FeatureConfig['extras'][number]) => (config.extras.includes(extra) ? config.mfccCount + config.extras.indexOf(extra) : -1);
+    this.zcrAt = at('zcr');
+    this.pitchAt = at('pitch_st');
+    this.periodicityAt = at('periodicity');
+    this.rmsAt = at('rms_db');
+    if (this.pitchAt >= 0 || this.periodicityAt >= 0) {
+      // The window's autocorrelation through the same transform as every frame's.
+      const heap = this.spectrum.heap;
+      heap.fill(0, this.spectrum.inputAt, this.spectrum.inputAt + config.fftSize);
+      heap.set(this.window, this.spectrum.inputAt);
+      this.spectrum.into(this.power);
+      const lags = (config.frameLength >> 1) + 2;
+      const windowAcf = new Float64Array(lags);
+      this.spectrum.autocorrelationInto(this.power, windowAcf);
+      this.pitch = new PitchEstimator(config, windowAcf);
+      this.acf = new Float64Array(this.pitch.requiredLags);
+    } else {
+      this.acf = new Float64Array(0);
+    }
   }
 
   /**
@@ -116,7 +145,7 @@ export class FrameFeatureComputer {
    * outOffset + dim). The caller guarantees the samples exist.
    */
   compute(samples: Float32Array, offset: number, out: Float32Array, outOffset: number): void {
-    const { frameLength, melBands, mfccCount, logFloor, rmsFloorDb } = this.config;
+    const { frameLength, melBands, logFloor, rmsFloorDb } = this.config;
     const { spectrum, window, power } = this;
     // The windowed frame goes straight into the FFT's input, zero-padded to fftSize.
     const heap = spectrum.heap;
@@ -140,10 +169,18 @@ export class FrameFeatureComputer {
       logMel[m] = Math.log(e > logFloor ? e : logFloor);
     }
     this.dctInto(out, outOffset);
-    out[outOffset + mfccCount] = crossings / (frameLength - 1);
-    const rms = Math.sqrt(sumSq / frameLength);
-    const db = rms > 0 ? 20 * Math.log10(rms) : rmsFloorDb;
-    out[outOffset + mfccCount + 1] = db > rmsFloorDb ? db : rmsFloorDb;
+    if (this.zcrAt >= 0) out[outOffset + this.zcrAt] = crossings / (frameLength - 1);
+    if (this.pitch) {
+      spectrum.autocorrelationInto(power, this.acf);
+      const p = this.pitch.estimate(this.acf, this.pitchFrame);
+      if (this.pitchAt >= 0) out[outOffset + this.pitchAt] = pitchFeature(p);
+      if (this.periodicityAt >= 0) out[outOffset + this.periodicityAt] = p.periodicity;
+    }
+    if (this.rmsAt >= 0) {
+      const rms = Math.sqrt(sumSq / frameLength);
+      const db = rms > 0 ? 20 * Math.log10(rms) : rmsFloorDb;
+      out[outOffset + this.rmsAt] = db > rmsFloorDb ? db : rmsFloorDb;
+    }
   }
 
   /**

@@ -8,7 +8,7 @@
  * in the WASM heap): a transform runs to completion synchronously, so sharing is safe, and a
  * session's computer owns nothing that would need freeing.
  */
-import { PFFFT_FORWARD, pffft, realPlan } from './pffft.js';
+import { PFFFT_BACKWARD, PFFFT_FORWARD, pffft, realPlan } from './pffft.js';
 
 interface Plan {
   readonly setup: number;
@@ -58,5 +58,25 @@ export class PowerSpectrum {
       const b = heap[o + 1];
       power[k] = a * a + b * b;
     }
+  }
+
+  /**
+   * The circular autocorrelation of the last frame, from its power spectrum (the inverse transform
+   * of |X|^2, unnormalised: lag 0 is size times the frame's energy), lags 0 .. out.length - 1.
+   * Uses the plan's buffers, so call it after `into` and before the next frame is written.
+   */
+  autocorrelationInto(power: Float64Array, out: Float64Array): void {
+    const { setup, input, output, work } = this.plan;
+    const heap = pffft.HEAPF32;
+    const half = this.size / 2;
+    heap[input] = power[0];
+    heap[input + 1] = power[half];
+    for (let k = 1, i = input + 2; k < half; k++, i += 2) {
+      heap[i] = power[k];
+      heap[i + 1] = 0;
+    }
+    pffft._pffft_transform_ordered(setup, input * 4, output * 4, work * 4, PFFFT_BACKWARD);
+    const lags = Math.min(out.length, this.size);
+    for (let lag = 0; lag < lags; lag++) out[lag] = heap[output + lag];
   }
 }

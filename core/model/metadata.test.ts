@@ -62,7 +62,7 @@ describe('validateMetadata', () => {
 
   it('refuses with "feature config mismatch" when any FEATURE_CONFIG field differs', () => {
     const changes: Partial<Record<keyof FeatureConfig, unknown>> = {
-      version: 2,
+      version: 99,
       sampleRate: 8000,
       frameLength: 512,
       hopLength: 128,

@@ -1,41 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
-import { corpusClips, db, onOff, rms, spectralPeak, SR, tone, type CorpusClip } from '../../test/signals.js';
-
-/**
- * F0 track (Hz, NaN where unvoiced): 40 ms frames every 10 ms within 20 dB of the loudest frame,
- * normalised autocorrelation over 60-600 Hz lags with parabolic refinement, voiced when its peak
- * exceeds 0.8.
- */
-function f0Track(x: Float32Array): number[] {
-  const frame = 640;
-  const hop = 160;
-  const minLag = Math.floor(SR / 600);
-  const maxLag = Math.ceil(SR / 60);
-  const energies: number[] = [];
-  for (let s = 0; s + frame + maxLag + 1 <= x.length; s += hop) energies.push(rms(x, s, s + frame) ** 2);
-  const loud = Math.max(...energies) / 100;
-  return energies.map((energy, f) => {
-    if (energy < loud) return NaN;
-    const s = f * hop;
-    const r = (lag: number) => {
-      let xy = 0, xx = 0, yy = 0;
-      for (let i = s; i < s + frame; i++) {
-        xy += x[i] * x[i + lag];
-        xx += x[i] * x[i];
-        yy += x[i + lag] * x[i + lag];
-      }
-      return xy / Math.sqrt(xx * yy + 1e-20);
-    };
-    const rs: number[] = [];
-    for (let lag = minLag - 1; lag <= maxLag + 1; lag++) rs[lag] = r(lag);
-    let best = minLag;
-    for (let lag = minLag; lag <= maxLag; lag++) if (rs[lag] > rs[best]) best = lag;
-    if (rs[best] < 0.8) return NaN;
-    const [a, b, c] = [rs[best - 1], rs[best], rs[best + 1]];
-    return SR / (best + (0.5 * (a - c)) / (a - 2 * b + c));
-  });
-}
+import { corpusClips, db, f0Track, onOff, rms, spectralPeak, SR, tone, type CorpusClip } from '../../test/signals.js';
 
 /** Median over frames voiced in both of F0(y) / F0(x) (the two have the same timing), and how many frames. */
 function medianF0Ratio(x: Float32Array, y: Float32Array): { ratio: number; frames: number } {
