@@ -8,6 +8,7 @@
  * only; the test speakers are scored once.
  */
 import { createHash } from 'node:crypto';
+import { featureConfigHash } from '../core/features/config.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -141,10 +142,10 @@ export async function runCrossValidation(options: {
 }): Promise<CvSummary> {
   const started = Date.now();
   const plan = cvPlan(options.rows, options.groups);
-  // The bundle depends only on the clips, their augmentation and the plan: runs that differ only in
-  // the fitting recipe share it (written once, then reused).
+  // The bundle depends only on the features, the clips, their augmentation and the plan: runs that
+  // differ only in the fitting recipe share it (written once, then reused).
   const key = createHash('sha1')
-    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: policyKey(options.augmentPolicy), seed: options.seed, T: options.windowFrames, plan }))
+    .update(JSON.stringify({ features: featureConfigHash(), files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: policyKey(options.augmentPolicy), seed: options.seed, T: options.windowFrames, plan }))
     .digest('hex')
     .slice(0, 12);
   const bundleDir = join(options.workDir, `cv-bundle-${key}`);
