@@ -8,7 +8,8 @@
  *
  * Without --alert-rules the built-in rules are measured; --rule picks the rule scored for
  * detection (default sustained-negative). --tune first scans the condition (the rule's labels at
- * several score thresholds, or a smoothed-valence bound), k of N and cooldown of that rule on the
+ * several score thresholds, or a smoothed-valence bound), k of N and cooldown of that rule, and
+ * evidence (CUSUM) sustains on its labels' raw or smoothed summed score, on the
  * validation speakers (choice: highest detection with <= --max-false-per-hour false alerts per
  * hour over all their neutral/calm speech, then lowest median delay) and reports the chosen one on
  * the test speakers beside the shipped rule.
@@ -92,7 +93,8 @@ function describeRule(r: AlertRule): string {
     w.valence && `valence in [${w.valence.min ?? '-1'}, ${w.valence.max ?? '1'}]`,
     w.arousalRise && `rise >= ${w.arousalRise.by} over ${w.arousalRise.overSeconds} s`,
   ].filter(Boolean);
-  return `${parts.join(', ')}; ${r.sustain.k} of ${r.sustain.of}; cooldown ${r.cooldownSeconds} s`;
+  const sustain = 'drift' in r.sustain ? `evidence drift ${r.sustain.drift} to ${r.sustain.threshold}` : `${r.sustain.k} of ${r.sustain.of}`;
+  return `${r.input === 'raw' ? 'raw ' : ''}${parts.join(', ')}; ${sustain}; cooldown ${r.cooldownSeconds} s`;
 }
 
 announceConditions();
@@ -128,7 +130,16 @@ if (values.tune) {
     : [w];
   for (const when of conditions)
     for (const [k, of] of [[2, 3], [3, 4], [3, 5], [4, 5], [4, 6], [5, 7], [6, 8], [7, 10]])
-      for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when, sustain: { k, of }, cooldownSeconds });
+      for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when, input: 'smoothed', sustain: { k, of }, cooldownSeconds });
+  // Evidence (CUSUM) on the rule's labels' summed score, raw or smoothed: raw scores react at once
+  // and the sum does the steadying; smoothed ones have had it done already.
+  if (w.labels) {
+    const { minScore: _unused, ...labelsOnly } = w;
+    for (const input of ['raw', 'smoothed'] as const)
+      for (const drift of [0.4, 0.5, 0.6, 0.7, 0.8])
+        for (const threshold of [0.5, 1, 1.5, 2, 3, 4])
+          for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when: labelsOnly, input, sustain: { drift, threshold }, cooldownSeconds });
+  }
   const scored = grid.map((r) => ({ r, f: alertFigures(valMixed, valNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) }, ruleId) }));
   console.log(`\nvalidation grid for ${ruleId}:`);
   console.log(HEADER);

@@ -8,6 +8,7 @@
  * only; the test speakers are scored once.
  */
 import { createHash } from 'node:crypto';
+import { featureConfigHash } from '../core/features/config.js';
 import { existsSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -30,15 +31,47 @@ export type CvGroup = string;
 export type Mode = 'file' | 'session';
 export const MODES: readonly Mode[] = ['file', 'session'];
 
+/** What a group of folds is: how its splits are made, and how its reports name and describe it. */
+interface GroupKind {
+  /** Every fold tests one whole corpus (else a group of one corpus's speakers). */
+  readonly byCorpus: boolean;
+  readonly title: string;
+  readonly description: string;
+  splits(rows: readonly ManifestRow[], folds: number): Split[];
+}
+
+const CORPUS_GROUPS: Record<string, GroupKind> = {
+  loco: {
+    byCorpus: true,
+    title: 'Leave-one-corpus-out',
+    description:
+      'Each corpus in turn is the test set; the model trains on every other corpus (validation: about a sixth of their speakers). UAR over the test corpus\'s classes, prediction over all of the model\'s labels.',
+    splits: (rows) => leaveOneCorpusOut(rows),
+  },
+  nested: {
+    byCorpus: true,
+    title: 'Validation-corpus (nested leave-one-corpus-out)',
+    description:
+      'For each LOCO test corpus X, the next corpus Y (name order) is scored by a model that never saw X and trains on the five others (validation: about a sixth of their speakers): a held-out corpus that is no LOCO test set, for choosing between recipes. UAR over Y\'s classes, prediction over all of the model\'s labels.',
+    splits: (rows) => nestedCorpusFolds(rows),
+  },
+};
+
+/** 'loco', 'nested', or the name of a corpus whose speakers are cross-validated in groups. */
+function groupKind(group: CvGroup): GroupKind {
+  return (
+    CORPUS_GROUPS[group] ?? {
+      byCorpus: false,
+      title: `${group} speaker-group`,
+      description: `${group} speakers in 6 groups (RAVDESS: 4 actors each); in each fold one group tests, the next validates, the other groups and every file of the other corpora present train.`,
+      splits: (rows, folds) => speakerFolds(rows, group, folds, rows.filter((r) => r.corpus !== group)),
+    }
+  );
+}
+
 /** The folds of each group: LOCO, or 6 speaker-group folds of a corpus with every other corpus present training. */
 export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[], folds = 6): PlannedFold[] {
-  const plan: PlannedFold[] = [];
-  for (const g of groups) {
-    const splits: Split[] =
-      g === 'loco' ? leaveOneCorpusOut(rows) : g === 'nested' ? nestedCorpusFolds(rows) : speakerFolds(rows, g, folds, rows.filter((r) => r.corpus !== g));
-    plan.push(...planOf(g, splits));
-  }
-  return plan;
+  return groups.flatMap((g) => planOf(g, groupKind(g).splits(rows, folds)));
 }
 
 interface FoldResult {
@@ -109,10 +142,10 @@ export async function runCrossValidation(options: {
 }): Promise<CvSummary> {
   const started = Date.now();
   const plan = cvPlan(options.rows, options.groups);
-  // The bundle depends only on the clips, their augmentation and the plan: runs that differ only in
-  // the fitting recipe share it (written once, then reused).
+  // The bundle depends only on the features, the clips, their augmentation and the plan: runs that
+  // differ only in the fitting recipe share it (written once, then reused).
   const key = createHash('sha1')
-    .update(JSON.stringify({ files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: policyKey(options.augmentPolicy), seed: options.seed, T: options.windowFrames, plan }))
+    .update(JSON.stringify({ features: featureConfigHash(), files: options.rows.map((r) => r.path), aug: options.augmentCopies, policy: policyKey(options.augmentPolicy), seed: options.seed, T: options.windowFrames, plan }))
     .digest('hex')
     .slice(0, 12);
   const bundleDir = join(options.workDir, `cv-bundle-${key}`);
@@ -142,7 +175,7 @@ export async function runCrossValidation(options: {
     const labels = results[0].labels;
     const folds = results.map((r) => ({
       fold: r.fold,
-      test: byCorpus(group) ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
+      test: groupKind(group).byCorpus ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
       uar: { file: r.test.file.uar, session: r.test.session.uar },
       ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
       ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
@@ -164,8 +197,8 @@ export async function runCrossValidation(options: {
       windowUar[mode] = ev.merged.window.uar;
       const base = `cv-${options.tag}-${group}-${mode}`;
       await writeEvaluationReport(options.reportDir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
-        title: `${group === 'loco' ? 'Leave-one-corpus-out' : group === 'nested' ? 'Validation-corpus (nested leave-one-corpus-out)' : `${group} speaker-group`} cross-validation, ${mode} mode (${options.tag})`,
-        split: `${describeGroup(group)} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
+        title: `${groupKind(group).title} cross-validation, ${mode} mode (${options.tag})`,
+        split: `${groupKind(group).description} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
         notes: `Command: \`${options.command}\`.`,
       });
     }
@@ -182,11 +215,6 @@ export async function runCrossValidation(options: {
   return summary;
 }
 
-/** Groups whose folds each test one whole corpus. */
-function byCorpus(group: CvGroup): boolean {
-  return group === 'loco' || group === 'nested';
-}
-
 /**
  * The policy as the bundle key sees it: the room fields (added after bundles were keyed) are left
  * out while rooms are off, so a policy without rooms keeps the key, and the bundle, it had before.
@@ -196,14 +224,6 @@ function policyKey(policy: AugmentPolicy | undefined): Partial<AugmentPolicy> | 
   if (policy.roomProb > 0) return policy;
   const { roomProb: _p, roomRt60Range: _r, roomDrrDbRange: _d, roomShelfDbRange: _s, ...rest } = policy;
   return rest;
-}
-
-function describeGroup(group: CvGroup): string {
-  if (group === 'nested')
-    return 'For each LOCO test corpus X, the next corpus Y (name order) is scored by a model that never saw X and trains on the five others (validation: about a sixth of their speakers): a held-out corpus that is no LOCO test set, for choosing between recipes. UAR over Y\'s classes, prediction over all of the model\'s labels.';
-  return group === 'loco'
-    ? 'Each corpus in turn is the test set; the model trains on every other corpus (validation: about a sixth of their speakers). UAR over the test corpus\'s classes, prediction over all of the model\'s labels.'
-    : `${group} speakers in 6 groups (RAVDESS: 4 actors each); in each fold one group tests, the next validates, the other groups and every file of the other corpora present train.`;
 }
 
 function describeMode(mode: Mode): string {

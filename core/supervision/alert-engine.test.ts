@@ -65,4 +65,35 @@ describe('alert engine', () => {
     const alerts = run([negative, sadOnly], seconds([['sad', 0.9], ['sad', 0.9], ['sad', 0.9]]));
     expect(alerts.map((a) => `${a.rule}@${a.second}`)).toEqual(['sad@1', 'sad@2', 'neg@3', 'sad@3']);
   });
+
+  it('evidence (CUSUM): fires when the summed score minus the drift has added up to the threshold', () => {
+    const cusum: AlertRule = { id: 'cusum', when: { labels: ['angry', 'sad'] }, sustain: { drift: 0.5, threshold: 1 }, cooldownSeconds: 0 };
+    // 0.75 adds 0.25 a second: the 4th voiced second of a steady stretch reaches 1.
+    const steady = run([cusum], seconds([['neutral', 0.9], ...Array(6).fill(['angry', 0.75])]));
+    expect(steady.map((a) => a.second)).toEqual([5]);
+    // The start is that of the second where the evidence rose from 0 (second 2 starts at 0 ms, clamped).
+    expect(steady[0]).toMatchObject({ startMs: 0, endMs: 5000, label: 'angry', score: 0.75 });
+    // Strong evidence is quicker: 1.0 adds 0.5 a second, so the 2nd second fires, then every 2nd after the restart.
+    expect(run([cusum], seconds(Array(6).fill(['sad', 1]))).map((a) => a.second)).toEqual([2, 4, 6]);
+    // Scores at or below the drift never fire, however long they last.
+    expect(run([cusum], seconds(Array(60).fill(['angry', 0.5])))).toEqual([]);
+    // Evidence drains: 0.75 (+0.25) then neutral (angry+sad 0.1: -0.4) keeps the sum at 0.
+    const alternating = seconds(Array.from({ length: 20 }, (_, i) => (i % 2 ? (['neutral', 0.9] as const) : (['angry', 0.75] as const))));
+    expect(run([cusum], alternating)).toEqual([]);
+  });
+
+  it('evidence rules keep cooldown and skip unvoiced seconds', () => {
+    const cusum: AlertRule = { id: 'cusum', when: { labels: ['angry'] }, sustain: { drift: 0.5, threshold: 1 }, cooldownSeconds: 10 };
+    expect(run([cusum], seconds(Array(30).fill(['angry', 1]))).map((a) => a.second)).toEqual([2, 12, 22]);
+    expect(run([cusum], seconds([['angry', 1], null, null, null, ['angry', 1]])).map((a) => a.second)).toEqual([5]);
+  });
+
+  it('input "raw" reads the raw scores of a second, not the smoothed ones', () => {
+    const rawRule: AlertRule = { id: 'raw', when: { labels: ['angry'] }, input: 'raw', sustain: { k: 1, of: 1 }, cooldownSeconds: 0 };
+    const smoothedRule: AlertRule = { ...rawRule, id: 'smoothed', input: 'smoothed' };
+    const smoothed = { label: 'neutral' as Label, scores: { neutral: 0.8, angry: 0.2 }, ...affectOf({ neutral: 0.8, angry: 0.2 }) };
+    const raw = { label: 'angry' as Label, scores: { neutral: 0.1, angry: 0.9 }, ...affectOf({ neutral: 0.1, angry: 0.9 }) };
+    const second: SupervisedSecond = { second: 1, startMs: 0, endMs: 1000, voiced: true, smoothed, raw };
+    expect(run([rawRule, smoothedRule], [second]).map((a) => a.rule)).toEqual(['raw']);
+  });
 });

@@ -33,6 +33,9 @@ describe('alert rules', () => {
     expect(both.map((r) => r.id)).toEqual([...DEFAULT_ALERT_RULES.map((r) => r.id), 'angry-customer']);
     const noMin = parseAlertRules([{ ...good, when: { labels: ['sad', 'sad'] } }], 'x.json');
     expect(noMin[0].when).toEqual({ labels: ['sad'], minScore: 0.5 });
+    // An evidence (CUSUM) sustain on raw scores: no minScore (the drift does its job).
+    const cusum = { ...good, when: { labels: ['angry'] }, input: 'raw', sustain: { drift: 0.6, threshold: 2 } };
+    expect(parseAlertRules([cusum], 'x.json')).toEqual([cusum]);
   });
 
   const bad: [string, unknown, string][] = [
@@ -49,6 +52,11 @@ describe('alert rules', () => {
     ['rise without overSeconds', [{ ...good, when: { arousalRise: { by: 0.3 } } }], 'when.arousalRise.overSeconds must be an integer in [1, 600], got undefined'],
     ['missing cooldown', [{ ...good, cooldownSeconds: undefined }], 'cooldownSeconds must be a number in [0, 86400], got undefined'],
     ['misspelt field', [{ ...good, cooldown: 5 }], 'rules.json: rules[0]: unknown field "cooldown"'],
+    ['unknown input', [{ ...good, input: 'filtered' }], 'input must be "smoothed" or "raw", got "filtered"'],
+    ['evidence drift of 1', [{ ...good, when: { labels: ['angry'] }, sustain: { drift: 1, threshold: 2 } }], 'sustain.drift must be strictly between 0 and 1'],
+    ['evidence without threshold', [{ ...good, when: { labels: ['angry'] }, sustain: { drift: 0.5 } }], 'sustain.threshold must be a number in [0, 600], got undefined'],
+    ['evidence mixed with k of N', [{ ...good, when: { labels: ['angry'] }, sustain: { drift: 0.5, threshold: 2, k: 3 } }], 'sustain: unknown field "k"'],
+    ['evidence with minScore', [{ ...good, when: { labels: ['angry'], minScore: 0.7 }, sustain: { drift: 0.5, threshold: 2 } }], 'when.minScore has no meaning with sustain {drift, threshold}'],
     ['duplicate id', [good, good], 'rules.json: rule id "angry-customer" appears twice'],
     ['duplicate of a default', { rules: [{ ...good, id: 'rising-arousal' }], includeDefaults: true }, 'appears twice (the defaults included)'],
   ];

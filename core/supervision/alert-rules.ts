@@ -14,8 +14,14 @@
  *     valence        {min?, max?} bounds on the smoothed valence, within [-1, 1]
  *     arousalRise    {by, overSeconds}: smoothed arousal now minus its minimum over the previous
  *                    overSeconds voiced seconds >= by (by in (0, 2], overSeconds 1..600)
- *   sustain          {k, of}: the condition held on k of the last `of` voiced seconds, the current
- *                    one included (1 <= k <= of <= 600)
+ *   input            "smoothed" (default) or "raw": which scores and affect of a second the
+ *                    condition reads
+ *   sustain          either {k, of}: the condition held on k of the last `of` voiced seconds, the
+ *                    current one included (1 <= k <= of <= 600);
+ *                    or {drift, threshold}: evidence accumulated (CUSUM) over voiced seconds:
+ *                    sum = max(0, sum + x - drift), fire when sum >= threshold, where x is the
+ *                    labels' summed score (0 where another bound fails; minScore is not used),
+ *                    or 1/0 for a rule without labels (0 < drift < 1, 0 < threshold <= 600)
  *   cooldownSeconds  after firing, the rule is silent for this many seconds of stream time (0..86400)
  */
 import { readFileSync } from 'node:fs';
@@ -34,11 +40,25 @@ export interface RuleCondition {
   readonly arousalRise?: { readonly by: number; readonly overSeconds: number };
 }
 
+/** The condition held on k of the last `of` voiced seconds. */
+export interface CountSustain {
+  readonly k: number;
+  readonly of: number;
+}
+
+/** Evidence (CUSUM): per voiced second add the condition's score minus drift, floor 0; fire at threshold. */
+export interface EvidenceSustain {
+  readonly drift: number;
+  readonly threshold: number;
+}
+
 export interface AlertRule {
   readonly id: string;
   readonly description?: string;
   readonly when: RuleCondition;
-  readonly sustain: { readonly k: number; readonly of: number };
+  /** Which view of a second the condition reads (default smoothed). */
+  readonly input?: 'smoothed' | 'raw';
+  readonly sustain: CountSustain | EvidenceSustain;
   readonly cooldownSeconds: number;
 }
 
@@ -80,7 +100,7 @@ export class AlertRulesError extends Error {
 }
 
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
-const RULE_KEYS = ['id', 'description', 'when', 'sustain', 'cooldownSeconds'];
+const RULE_KEYS = ['id', 'description', 'when', 'input', 'sustain', 'cooldownSeconds'];
 const WHEN_KEYS = ['labels', 'minScore', 'arousal', 'valence', 'arousalRise'];
 
 type Fail = (problem: string) => never;
@@ -142,13 +162,33 @@ function parseRule(raw: unknown, index: number, fail: Fail): AlertRule {
     when.arousalRise = { by, overSeconds: numberIn(o.overSeconds, 1, 600, `${where}: when.arousalRise.overSeconds`, fail, true) };
   }
   if (Object.keys(when).length === 0) fail(`${where}: when needs at least one of labels, arousal, valence, arousalRise`);
-  if (!isObject(r.sustain)) fail(`${where}: sustain must be an object {k, of}`);
+  if (r.input !== undefined && r.input !== 'smoothed' && r.input !== 'raw') fail(`${where}: input must be "smoothed" or "raw", got ${JSON.stringify(r.input)}`);
+  if (!isObject(r.sustain)) fail(`${where}: sustain must be an object {k, of} or {drift, threshold}`);
   const s = r.sustain as Record<string, unknown>;
-  unknownKeys(s, ['k', 'of'], `${where}: sustain`, fail);
-  const of = numberIn(s.of, 1, 600, `${where}: sustain.of`, fail, true);
-  const k = numberIn(s.k, 1, of, `${where}: sustain.k`, fail, true);
+  let sustain: CountSustain | EvidenceSustain;
+  if ('drift' in s || 'threshold' in s) {
+    unknownKeys(s, ['drift', 'threshold'], `${where}: sustain`, fail);
+    const drift = numberIn(s.drift, 0, 1, `${where}: sustain.drift`, fail);
+    if (drift === 0 || drift === 1) fail(`${where}: sustain.drift must be strictly between 0 and 1 (0 never drains the evidence, 1 never lets it grow)`);
+    const threshold = numberIn(s.threshold, 0, 600, `${where}: sustain.threshold`, fail);
+    if (threshold === 0) fail(`${where}: sustain.threshold must be above 0`);
+    if (w.minScore !== undefined) fail(`${where}: when.minScore has no meaning with sustain {drift, threshold} (the drift plays its part)`);
+    delete when.minScore;
+    sustain = { drift, threshold };
+  } else {
+    unknownKeys(s, ['k', 'of'], `${where}: sustain`, fail);
+    const of = numberIn(s.of, 1, 600, `${where}: sustain.of`, fail, true);
+    sustain = { k: numberIn(s.k, 1, of, `${where}: sustain.k`, fail, true), of };
+  }
   const cooldownSeconds = numberIn(r.cooldownSeconds, 0, 86400, `${where}: cooldownSeconds`, fail);
-  return { id, ...(typeof r.description === 'string' && { description: r.description }), when, sustain: { k, of }, cooldownSeconds };
+  return {
+    id,
+    ...(typeof r.description === 'string' && { description: r.description }),
+    when,
+    ...(r.input !== undefined && { input: r.input as 'smoothed' | 'raw' }),
+    sustain,
+    cooldownSeconds,
+  };
 }
 
 /** Validates a parsed rules document; `file` names it in every error. */

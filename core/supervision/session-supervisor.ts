@@ -56,7 +56,8 @@ export class SessionSupervisor {
     }
     const smoothed = this.smoother.observe(entry.scores);
     const fields: SupervisedFields = { ...affectOf(entry.scores), smoothed: { ...smoothed, ...affectOf(smoothed.scores) } };
-    const s: SupervisedSecond = { second: entry.second, startMs: entry.startMs, endMs: entry.endMs, voiced: true, smoothed: fields.smoothed };
+    const raw = { label: entry.label ?? smoothed.label, scores: entry.scores, arousal: fields.arousal, valence: fields.valence };
+    const s: SupervisedSecond = { second: entry.second, startMs: entry.startMs, endMs: entry.endMs, voiced: true, smoothed: fields.smoothed, raw };
     const alerts = this.engine.observe(s);
     this.summaryBuilder.addSecond(s);
     for (const a of alerts) this.summaryBuilder.addAlert(a);
