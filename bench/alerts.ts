@@ -88,7 +88,7 @@ const HEADER =
 function describeRule(r: AlertRule): string {
   const w = r.when;
   const parts = [
-    w.labels && `${w.labels.join('|')} >= ${w.minScore}`,
+    w.labels && (w.minScore === undefined ? w.labels.join('|') : `${w.labels.join('|')} >= ${w.minScore}`),
     w.arousal && `arousal in [${w.arousal.min ?? '-1'}, ${w.arousal.max ?? '1'}]`,
     w.valence && `valence in [${w.valence.min ?? '-1'}, ${w.valence.max ?? '1'}]`,
     w.arousalRise && `rise >= ${w.arousalRise.by} over ${w.arousalRise.overSeconds} s`,

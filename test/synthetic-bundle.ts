@@ -20,15 +20,6 @@ export interface SyntheticClip {
   readonly part: 'train' | 'validation';
 }
 
-/** A seeded uniform [0, 1) generator (an LCG: tests need repeatable, not good, randomness). */
-export function lcg(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state * 1103515245 + 12345) % 2 ** 31;
-    return state / 2 ** 31;
-  };
-}
-
 /**
  * Writes the bundle into `dir` and returns it. `feature(k, d)` gives feature d of every frame of
  * clip k (called once per frame, so it may draw noise); the RMS feature is always -20 dB.

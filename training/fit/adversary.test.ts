@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitArgs, runFit } from '../fit-runner.js';
-import { lcg, type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
+import { type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
+import { Rng } from '../augment/rng.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-adv-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,7 +28,8 @@ function writeBundle(): string {
     const speakerNo = Math.floor(k / 2) % 4;
     return { source: `synth/${corpus}/${k}.opus`, corpus, speaker: `${corpus}-${speakerNo}`, label: Math.floor(k / 8) % 2 === 0 ? 2 : 3, part: speakerNo === 3 ? 'validation' : 'train' };
   });
-  const random = lcg(11);
+  const rng = new Rng(11);
+  const random = () => rng.next();
   return writeSyntheticBundle(path.join(dir, 'bundle'), clips, (k, d) => {
     const noise = random() * 2 - 1;
     if (d === 0) return (clips[k].label === 2 ? 1 : -1) + 0.5 * noise;
@@ -41,7 +43,7 @@ interface Epoch {
   corpus_acc?: number;
 }
 
-/** The fit's last-epoch corpus accuracy of the adversary, and the validation UAR of the chosen weights. */
+/** The adversary's corpus accuracy over the last four epochs, and the validation UAR of the chosen weights. */
 async function fitWith(bundle: string, weight: number): Promise<{ corpusAcc: number; validationUar: number }> {
   const out = path.join(dir, `fit-${weight}`);
   const epochs: Epoch[] = [];
@@ -54,9 +56,13 @@ async function fitWith(bundle: string, weight: number): Promise<{ corpusAcc: num
     },
   );
   expect(epochs).toHaveLength(6);
-  const corpusAcc = epochs.at(-1)!.corpus_acc;
-  expect(typeof corpusAcc).toBe('number');
-  return { corpusAcc: corpusAcc!, validationUar: fit.validation!.uar_file };
+  // The adversary's accuracy swings from epoch to epoch once the reversed gradient is strong (the
+  // two sides of a min-max game: 0.14 to 0.87 within one run, seeds 11-15), so one epoch's reading
+  // says little; the mean over the last four does (0.37-0.55 over those seeds, 1.00 when weak).
+  const last = epochs.slice(2).map((e) => e.corpus_acc);
+  for (const acc of last) expect(typeof acc).toBe('number');
+  const corpusAcc = (last as number[]).reduce((a, b) => a + b, 0) / last.length;
+  return { corpusAcc, validationUar: fit.validation!.uar_file };
 }
 
 describe('domain-adversarial training (fit.py --adversary)', () => {
@@ -70,7 +76,7 @@ describe('domain-adversarial training (fit.py --adversary)', () => {
     const weak = await fitWith(bundle, 0.001);
     const strong = await fitWith(bundle, 3);
     expect(weak.corpusAcc).toBeGreaterThan(0.95);
-    expect(strong.corpusAcc).toBeLessThan(0.75);
+    expect(strong.corpusAcc).toBeLessThan(0.7);
     expect(weak.validationUar).toBe(1);
     expect(strong.validationUar).toBe(1);
   }, 180_000);

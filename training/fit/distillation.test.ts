@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { fitArgs, runFit } from '../fit-runner.js';
-import { LABELS, lcg, type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
+import { LABELS, type SyntheticClip, writeSyntheticBundle } from '../../test/synthetic-bundle.js';
+import { Rng } from '../augment/rng.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-kd-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -20,7 +21,8 @@ function writeBundle(): { bundle: string; sources: string[] } {
   const clips: SyntheticClip[] = Array.from({ length: 48 }, (_, k) => ({
     source: `synth/${k}.opus`, corpus: 'synth', speaker: `synth-${k % 4}`, label: [0, 1, 2, 4, 5, 6, 7][k % 7], part: k % 4 === 3 ? 'validation' : 'train',
   }));
-  const random = lcg(7);
+  const rng = new Rng(7);
+  const random = () => rng.next();
   const bundle = writeSyntheticBundle(path.join(dir, 'bundle'), clips, () => random() * 2 - 1);
   return { bundle, sources: clips.map((c) => c.source) };
 }
