@@ -67,9 +67,9 @@ export const DEFAULT_MIN_SCORE = 0.5;
 /**
  * The set that ships ready. sustained-negative's condition, k of N and cooldown were chosen on the
  * validation speakers' synthetic calls by `npm run bench:alerts -- --tune` for the shipped
- * three-net ensemble trained with silence padding, undertone-emotion-cnn 2026-12-01
- * (models/model.json createdAt 2026-12-01T23:55:46.843Z) with the DEFAULT_SMOOTHING of that model: the highest detection with
- * at most 2 false alerts per hour of neutral/calm speech, then the lowest delay
+ * three-net ensemble with pitch features, undertone-emotion-cnn 2026-12-02 (models/model.json
+ * createdAt 2026-12-02T07:11:20.561Z) with the DEFAULT_SMOOTHING of that model: the highest
+ * detection with at most 2 false alerts per hour of neutral/calm speech, then the lowest delay
  * (docs/insight.md). It catches about half of sustained negative stretches on test speakers;
  * looser rules catch more at many more false alerts. rising-arousal's thresholds are set by hand
  * (the bench measures only its false alerts and rises).
@@ -79,7 +79,7 @@ export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
     id: 'sustained-negative',
     description: 'Angry, disgusted, fearful or sad speech held with high confidence over the last seconds',
     when: { labels: ['angry', 'disgust', 'fearful', 'sad'], minScore: 0.85 },
-    sustain: { k: 2, of: 3 },
+    sustain: { k: 4, of: 5 },
     cooldownSeconds: 30,
   },
   {
