@@ -50,7 +50,7 @@ export class PitchEstimator {
   private readonly windowAcf: Float64Array;
 
   /**
-   * @param windowAutocorrelation r_w(lag) of the analysis window for lags 0 .. maxLag, from the
+   * @param windowAutocorrelation r_w(lag) of the analysis window for lags 0 .. maxLag + 1, from the
    *   same inverse transform the frames go through (so the division cancels its circular aliasing).
    */
   constructor(
@@ -59,11 +59,10 @@ export class PitchEstimator {
   ) {
     this.minLag = Math.floor(config.sampleRate / PITCH_MAX_HZ);
     this.maxLag = Math.min(Math.ceil(config.sampleRate / PITCH_MIN_HZ), config.frameLength >> 1);
-    if (windowAutocorrelation.length <= this.maxLag) throw new RangeError(`window autocorrelation needs ${this.maxLag + 1} lags`);
-    this.windowAcf = new Float64Array(this.maxLag + 2);
-    for (let lag = 0; lag <= this.maxLag + 1 && lag < windowAutocorrelation.length; lag++) {
-      this.windowAcf[lag] = windowAutocorrelation[lag] / windowAutocorrelation[0];
-    }
+    // estimate() reads one lag past maxLag (the right neighbour of the last peak candidate).
+    if (windowAutocorrelation.length < this.requiredLags) throw new RangeError(`window autocorrelation needs ${this.requiredLags} lags`);
+    this.windowAcf = new Float64Array(this.requiredLags);
+    for (let lag = 0; lag < this.requiredLags; lag++) this.windowAcf[lag] = windowAutocorrelation[lag] / windowAutocorrelation[0];
   }
 
   /** Lags the caller must provide to estimate(): 0 .. requiredLags - 1. */
