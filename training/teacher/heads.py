@@ -24,12 +24,19 @@ class Clips:
 
     def __init__(self, teacher_dir=TEACHER_DIR, features='emb'):
         index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
-        sources = json.load(open(os.path.join(teacher_dir, 'emb-sources.json')))
+        if features == 'speech':  # Google's speech embedding, pooled per clip (embed-speech.ts)
+            meta = json.load(open(os.path.join(teacher_dir, 'speech-emb.json')))
+            sources, dim = meta['sources'], meta['dim']
+            parts = [np.fromfile(os.path.join(teacher_dir, 'speech-emb.f32'), dtype=np.float32).reshape(-1, dim)]
+            rerun = 'node dist/training/teacher/embed-speech.js'
+        else:  # mn04 (embed.py)
+            sources = json.load(open(os.path.join(teacher_dir, 'emb-sources.json')))
+            parts = [np.load(os.path.join(teacher_dir, 'emb.npy'))]
+            if features == 'emb+audioset':
+                parts.append(np.load(os.path.join(teacher_dir, 'audioset.npy')))
+            rerun = 'embed.py'
         if sources != [c['source'] for c in index]:
-            raise SystemExit(f'{teacher_dir}: emb-sources.json is not in index.json order; rerun embed.py')
-        parts = [np.load(os.path.join(teacher_dir, 'emb.npy'))]
-        if features == 'emb+audioset':
-            parts.append(np.load(os.path.join(teacher_dir, 'audioset.npy')))
+            raise SystemExit(f'{teacher_dir}: the embeddings are not in index.json order; rerun {rerun}')
         self.x = np.concatenate(parts, 1).astype(np.float32)
         self.sources = sources
         self.corpus = np.array([c['corpus'] for c in index])

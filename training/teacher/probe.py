@@ -1,7 +1,7 @@
 """Frozen mn04 + a head, on our CV folds: choose the head on validation speakers, report test UAR.
 
     flock /work/notes/heavy.lock /usr/bin/python3 training/teacher/probe.py \
-        [--plan /work/cache/work/cv-bundle-7d13136bda24/plan.json] [--features emb|emb+audioset] [--heads linear,mlp]
+        [--plan /work/cache/work/cv-bundle-7d13136bda24/plan.json] [--features emb|emb+audioset|speech] [--heads linear,mlp]
 
 Folds: the CV plan's 13 (7 leave-one-corpus-out, 6 RAVDESS actor groups; speaker ids per part),
 plus the shipped model's split (ship-split.json from dist/training/teacher/ship-split.js).
@@ -62,7 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--plan', default=PLAN)
     ap.add_argument('--dir', default=TEACHER_DIR)
-    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset'])
+    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset', 'speech'])
     ap.add_argument('--heads', default='linear,mlp')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--table', action='store_true', help='print the table of DIR/probe-<features>.json and exit')
@@ -109,7 +109,7 @@ def print_table(results, kinds):
         row = [pct(r[k]['val_uar']) for k in kinds] + [pct(r[k]['test_uar']) for k in kinds]
         row += [r['chosen'], pct(r[r['chosen']]['test_uar'])]
         print(f'| {name} | ' + ' | '.join(row) + ' |')
-    for group, label in (('loco', 'LOCO mean'), ('ravdess', 'RAVDESS folds mean')):
+    for group, label in (('nested', 'validation corpus (nested) mean'), ('loco', 'LOCO mean'), ('ravdess', 'RAVDESS folds mean')):
         rs = [r for r in results.values() if r['group'] == group]
         if not rs:
             continue
