@@ -58,6 +58,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --adversary W        domain-adversarial training: a head learns which training corpus a window
                        came from and the CNN gets its gradient reversed, scaled up to W (DANN;
                        default ${DEFAULT_RECIPE.adversary}: off; not with --mixup or cnn2d)
+  --label-sets MODE    all | corpus: a training window's loss over every class, or only over the
+                       classes its corpus has, so no corpus teaches that its voices never sound
+                       like a class it lacks (default ${DEFAULT_RECIPE.labelSets})
   --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
   --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
@@ -122,6 +125,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       'no-specaugment': { type: 'boolean', default: false },
       mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
       adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
+      'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
       teacher: { type: 'string' },
@@ -144,11 +148,12 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
       balance: oneOf(['corpus-class', 'class', 'none'] as const)(values.balance, '--balance'),
+      labelSets: oneOf(['all', 'corpus'] as const)(values['label-sets'], '--label-sets'),
       window: decimal(0.5, 60)(values.window, '--window'),
       augment: integer(0, 1000)(values.augment, '--augment'),
       epochs: integer(1, 100_000)(values.epochs, '--epochs'),
@@ -205,6 +210,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     specaugment: !values['no-specaugment'],
     mixup: n.mixup,
     adversary: n.adversary,
+    labelSets: n.labelSets,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     control: values.control === 'length' ? 'length' : undefined,
     ...(values.teacher ? { teacher: resolve(values.teacher), kdAlpha: n.kdAlpha, kdTemperature: n.kdTemperature } : {}),

@@ -39,6 +39,8 @@ export interface FitOptions {
   readonly kdTemperature?: number;
   /** Weight of the reversed gradient of a training-corpus adversary (DANN, nets.CorpusAdversary); 0 = off. */
   readonly adversary?: number;
+  /** 'corpus': a training window's loss covers only the classes its corpus has (loop.label_set_loss); 'all': every class. */
+  readonly labelSets?: 'all' | 'corpus';
   readonly seed?: number;
   /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
@@ -107,6 +109,7 @@ export const DEFAULT_RECIPE = {
   balance: 'corpus-class',
   mixup: 0,
   adversary: 0,
+  labelSets: 'all',
   members: 1,
   specaugment: true,
   threads: 1,
@@ -138,6 +141,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   kdAlpha: '--kd-alpha',
   kdTemperature: '--kd-temperature',
   adversary: '--adversary',
+  labelSets: '--label-sets',
   seed: '--seed',
   members: '--members',
   teacherOut: '--teacher-out',

@@ -18,6 +18,18 @@ def spec_augment(x, py, mfcc_groups, n_mfcc=40):
         x[:, g + f0:g + f0 + f] = 0
 
 
+def label_set_loss(out, target, allowed, smoothing):
+    """Cross-entropy over the classes the clip's corpus has (allowed: [B, n_labels], 1 = the
+    corpus labels some clip with it), label smoothing spread over those classes only. Absent
+    classes get no gradient: a corpus without `calm` does not teach the net that voices like its
+    speakers' are never calm, so the net has no reason to recognise the corpus to suppress the
+    classes it lacks (a shortcut that fails on a corpus it never heard)."""
+    log_p = F.log_softmax(out.masked_fill(allowed == 0, -1e4), dim=1)
+    nll = -log_p.gather(1, target.unsqueeze(1)).squeeze(1)
+    smooth = -(log_p * allowed).sum(1) / allowed.sum(1)
+    return ((1 - smoothing) * nll + smoothing * smooth).mean()
+
+
 def distillation_loss(out, target_probs, temperature):
     """KL(teacher || student) at a temperature, scaled by T^2 so its gradients keep their size (Hinton et al., 2015)."""
     log_student = F.log_softmax(out / temperature, dim=1)
@@ -44,9 +56,10 @@ class Adversary:
         return self.weight * (2.0 / (1.0 + np.exp(-10.0 * progress)) - 1.0)
 
 
-def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None, adversary=None):
+def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None, adversary=None, allowed=None):
     """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None;
-    adversary = an Adversary or None."""
+    adversary = an Adversary or None; allowed = None, or per bundle clip the classes its corpus has
+    ([clips, n_labels] of 0/1), and then loss_fn(out, y, allowed) is label_set_loss."""
     b = norm.bundle
     T, D = b.T, norm.in_dim
     groups = [0, b.dim] if norm.layout == "both" else [0]
@@ -56,6 +69,7 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
     dom = np.zeros(batch, dtype=np.int64)
     soft, alpha, temp = kd if kd is not None else (None, 0.0, 1.0)
     t = np.zeros((batch, soft.shape[1]), dtype=np.float32) if soft is not None else None
+    a = np.zeros((batch, allowed.shape[1]), dtype=np.float32) if allowed is not None else None
     net.train()
     total = 0.0
     named = 0
@@ -73,15 +87,26 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
                 dom[k] = adversary.corpus_of[i]
             if t is not None:
                 t[k] = soft[i]
+            if a is not None:
+                a[k] = allowed[i]
             if specaugment:
                 spec_augment(x[k], sampler.py, groups)
         xb, mb, yb = torch.from_numpy(x.copy()), torch.from_numpy(m.copy()), torch.from_numpy(y.copy())
         tb = torch.from_numpy(t.copy()) if t is not None else None
+        if a is not None:
+            ab = torch.from_numpy(a.copy())
+            labels_loss = lambda out, target, ab=ab: loss_fn(out, target, ab)  # noqa: E731
+        else:
+            labels_loss = loss_fn
         if mixup > 0:
             lam = float(np.random.beta(mixup, mixup))
             perm = torch.randperm(batch)
             out = net(lam * xb + (1 - lam) * xb[perm], torch.maximum(mb, mb[perm]))
-            loss = lam * loss_fn(out, yb) + (1 - lam) * loss_fn(out, yb[perm])
+            if a is not None:
+                # A mixed window may hold either corpus's classes: both label sets are allowed.
+                both = torch.maximum(ab, ab[perm])
+                labels_loss = lambda out, target, both=both: loss_fn(out, target, both)  # noqa: E731
+            loss = lam * labels_loss(out, yb) + (1 - lam) * labels_loss(out, yb[perm])
             if tb is not None:
                 tb = lam * tb + (1 - lam) * tb[perm]
         elif adversary is not None:
@@ -91,11 +116,11 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
             guess = adversary.head(pooled, adversary.scale())
             adversary.steps_done += 1
             # The adversary learns the corpus at full strength; only its gradient into the CNN is reversed and scaled.
-            loss = loss_fn(out, yb) + F.cross_entropy(guess, domains)
+            loss = labels_loss(out, yb) + F.cross_entropy(guess, domains)
             named += int((guess.argmax(1) == domains).sum())
         else:
             out = net(xb, mb)
-            loss = loss_fn(out, yb)
+            loss = labels_loss(out, yb)
         if tb is not None:
             loss = (1 - alpha) * loss + alpha * distillation_loss(out, tb, temp)
         opt.zero_grad()

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from loop import Adversary, clip_mean_probs, ece, evaluate, fit_temperature, score_clips, softmax, train_epoch
+from loop import Adversary, clip_mean_probs, ece, evaluate, fit_temperature, label_set_loss, score_clips, softmax, train_epoch
 from nets import CorpusAdversary, EmotionCNN, Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
@@ -58,6 +58,8 @@ def add_recipe_args(ap):
     ap.add_argument("--kd-alpha", type=float, default=0.5, help="weight of the distillation term (the rest on the labels)")
     ap.add_argument("--kd-temperature", type=float, default=2.0, help="softening of teacher and student scores in the distillation term")
     ap.add_argument("--adversary", type=float, default=0.0, help="weight of the reversed gradient of a training-corpus adversary (DANN; 0 = off)")
+    ap.add_argument("--label-sets", default="all", choices=["all", "corpus"],
+                    help="corpus: each training window's loss covers only the classes its corpus has (label_set_loss)")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
@@ -145,6 +147,10 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
     loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    allowed = None
+    if args.label_sets == "corpus":
+        allowed = corpus_label_sets(bundle, train_ids)
+        loss_fn = lambda out, target, allowed_b: label_set_loss(out, target, allowed_b, args.label_smoothing)  # noqa: E731
     # Distillation: every training window of a clip learns the teacher's scores for that clip.
     soft = teacher_targets(bundle, train_ids, args.teacher, args.kd_temperature) if args.teacher else None
     kd = (soft, args.kd_alpha, args.kd_temperature) if soft is not None else None
@@ -158,7 +164,7 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     history = []
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary)
+        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary, allowed)
         rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
         if adversary is not None:
             # How often the adversary still tells the training corpus: falls toward chance as the features stop carrying it.
@@ -186,6 +192,20 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     net.eval()
     return net, {"best_epoch": best["epoch"], "best_val_score": best["score"], "epochs_run": len(history), "params": params,
                  "history": history}
+
+
+def corpus_label_sets(bundle, train_ids):
+    """Per bundle clip (rows) the classes its corpus labels some training clip with (0/1 columns):
+    the label set a training window of that corpus is scored over by label_set_loss."""
+    n = len(bundle.labels)
+    sets = {}
+    for i in train_ids:
+        sets.setdefault(bundle.corpus[i], np.zeros(n, dtype=np.float32))[bundle.label[i]] = 1.0
+    allowed = np.ones((len(bundle.corpus), n), dtype=np.float32)
+    for i, c in enumerate(bundle.corpus):
+        if c in sets:
+            allowed[i] = sets[c]
+    return allowed
 
 
 def validation_windows(net, norm, bundle, val_ids, args):
