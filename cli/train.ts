@@ -61,6 +61,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --label-sets MODE    all | corpus: a training window's loss over every class, or only over the
                        classes its corpus has, so no corpus teaches that its voices never sound
                        like a class it lacks (default ${DEFAULT_RECIPE.labelSets})
+  --pooling MODE       stats | attentive: the 1-D CNN pools its frames with equal weights (mean and
+                       std) or with weights a small scorer learns (attentive statistics pooling;
+                       default ${DEFAULT_RECIPE.pooling})
   --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
   --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
@@ -126,6 +129,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
       adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
       'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
+      pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
       teacher: { type: 'string' },
@@ -148,12 +152,13 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
       balance: oneOf(['corpus-class', 'class', 'none'] as const)(values.balance, '--balance'),
       labelSets: oneOf(['all', 'corpus'] as const)(values['label-sets'], '--label-sets'),
+      pooling: oneOf(['stats', 'attentive'] as const)(values.pooling, '--pooling'),
       window: decimal(0.5, 60)(values.window, '--window'),
       augment: integer(0, 1000)(values.augment, '--augment'),
       epochs: integer(1, 100_000)(values.epochs, '--epochs'),
@@ -181,6 +186,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
   if (n.adversary > 0 && (n.mixup > 0 || values.arch === 'cnn2d')) return fail('--adversary works with the 1-D CNN and without --mixup');
+  if (n.pooling === 'attentive' && values.arch === 'cnn2d') return fail('--pooling attentive works with the 1-D CNN');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
@@ -211,6 +217,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mixup: n.mixup,
     adversary: n.adversary,
     labelSets: n.labelSets,
+    pooling: n.pooling,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
     control: values.control === 'length' ? 'length' : undefined,
     ...(values.teacher ? { teacher: resolve(values.teacher), kdAlpha: n.kdAlpha, kdTemperature: n.kdTemperature } : {}),

@@ -31,6 +31,8 @@ export interface FitOptions {
   /** 'length': real frames blanked, so only padding/length is left to learn from (a control run). */
   readonly control?: 'length';
   readonly arch?: 'cnn1d' | 'cnn2d';
+  /** 1-D CNN: statistics pooling with equal frame weights, or learnt ones (nets.AttentiveStatsPool). */
+  readonly pooling?: 'stats' | 'attentive';
   /** Teacher scores to distil (training/teacher/): a JSON file, or with --cv a folder of <fold>.json. */
   readonly teacher?: string;
   /** Weight of the distillation term (the rest on the labels). */
@@ -110,6 +112,7 @@ export const DEFAULT_RECIPE = {
   mixup: 0,
   adversary: 0,
   labelSets: 'all',
+  pooling: 'stats',
   members: 1,
   specaugment: true,
   threads: 1,
@@ -137,6 +140,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   augmented: '--augmented',
   control: '--control',
   arch: '--arch',
+  pooling: '--pooling',
   teacher: '--teacher',
   kdAlpha: '--kd-alpha',
   kdTemperature: '--kd-temperature',

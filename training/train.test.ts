@@ -1,8 +1,8 @@
 /**
  * End to end on a tiny slice of the real corpora: `undertone train` (core features, augmentation,
- * PyTorch fit of a two-member seed ensemble, ONNX export, metadata, evaluation, report) then checks
- * on what it wrote (parity to 1e-4 covers the ensemble graph in onnxruntime). Runs the
- * built CLI with Debian's python3-torch, as a user would.
+ * PyTorch fit of a two-member seed ensemble with attentive pooling, ONNX export of the fused
+ * graph, metadata, evaluation, report) then checks on what it wrote (parity to 1e-4 covers the
+ * fused graph in onnxruntime). Runs the built CLI with Debian's python3-torch, as a user would.
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ describe('undertone train (tiny run)', () => {
   beforeAll(async () => {
     run = await runCli(
       ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--pad', '0.5', '--norm', 'both',
-        '--members', '2', '--teacher-out', path.join(dir, 'teacher.json'), '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
+        '--members', '2', '--pooling', 'attentive', '--teacher-out', path.join(dir, 'teacher.json'), '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
   }, 600_000);
@@ -47,7 +47,7 @@ describe('undertone train (tiny run)', () => {
     // Training summary counts only training files: 4 per training speaker at most.
     for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
     expect(metadata.metrics).toHaveProperty('merged');
-    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, padProb: 0.5, members: 2 });
+    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, padProb: 0.5, members: 2, pooling: 'attentive' });
     // A seed ensemble (--members 2): each member's seed, epoch and temperature on record.
     const ensemble = metadata.training.recipe.ensemble as { seed: number; temperature: number }[];
     expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);

@@ -13,6 +13,31 @@ def masked_stats(x, m):
     return torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1)
 
 
+class StatsPool(nn.Module):
+    """Mean and std over the real frames (masked_stats): every frame weighs the same."""
+
+    def forward(self, x, m):
+        return masked_stats(x, m)
+
+
+class AttentiveStatsPool(nn.Module):
+    """Attentive statistics pooling (Okabe et al., 2018): a small scorer (1x1 convolution, tanh,
+    1x1 convolution) weighs each real frame, softmax over the real frames only, then the weighted
+    mean and std. Emotion shows in some stretches of a window more than others (a stressed
+    syllable, a laugh); equal weights dilute them with the neutral frames between."""
+
+    def __init__(self, channels, hidden=64):
+        super().__init__()
+        self.score = nn.Sequential(nn.Conv1d(channels, hidden, 1), nn.Tanh(), nn.Conv1d(hidden, 1, 1))
+
+    def forward(self, x, m):
+        w = torch.softmax(self.score(x).masked_fill(m == 0, -1e4), dim=2) * m
+        w = w / w.sum(dim=2, keepdim=True).clamp(min=1e-6)
+        mean = (x * w).sum(dim=2)
+        var = ((x - mean.unsqueeze(2)) ** 2 * w).sum(dim=2)
+        return torch.cat([mean, torch.sqrt(var + 1e-5)], dim=1)
+
+
 def conv_trunk(blocks, pool_after, features, mask):
     """The convolutions of an EmotionCNN (or of its fused ensemble) over [B, T, D] features:
     returns the last feature map [B, C, T'] and its mask [B, 1, T'] (the first block has stride 2,
@@ -36,7 +61,7 @@ class EmotionCNN(nn.Module):
     has stride 2 (20 ms steps) and the time axis halves after each of the first three blocks: most of
     the cost of a 10 ms-hop input sits in its first layers, and emotion cues are slower than that."""
 
-    def __init__(self, dim, n_labels, channels=(48, 96, 128, 128), dropout=0.3, pool_after=(0, 1, 2)):
+    def __init__(self, dim, n_labels, channels=(48, 96, 128, 128), dropout=0.3, pool_after=(0, 1, 2), pooling="stats"):
         super().__init__()
         self.blocks = nn.ModuleList()
         c_in = dim
@@ -46,11 +71,12 @@ class EmotionCNN(nn.Module):
             self.blocks.append(nn.Sequential(nn.Conv1d(c_in, c, kernel_size=k, stride=stride, padding=k // 2), nn.BatchNorm1d(c), nn.ReLU()))
             c_in = c
         self.pool_after = set(pool_after)
+        self.pool = AttentiveStatsPool(c_in) if pooling == "attentive" else StatsPool()
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
 
     def embed(self, features, mask):
         """The pooled vector the head reads (what a corpus adversary is trained against)."""
-        return masked_stats(*conv_trunk(self.blocks, self.pool_after, features, mask))
+        return self.pool(*conv_trunk(self.blocks, self.pool_after, features, mask))
 
     def forward(self, features, mask):
         return self.head(self.embed(features, mask))
@@ -134,10 +160,12 @@ class EmotionCNN2D(nn.Module):
         return self.head(masked_stats(x, m))
 
 
-def build(arch, in_dim, n_labels, channels, dropout, groups):
+def build(arch, in_dim, n_labels, channels, dropout, groups, pooling="stats"):
     if arch == "cnn2d":
+        if pooling != "stats":
+            raise SystemExit("--pooling attentive needs the 1-D CNN (--arch cnn1d)")
         return EmotionCNN2D(in_dim, n_labels, tuple(channels or (16, 32, 64)), dropout, groups=groups)
-    return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout)
+    return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout, pooling=pooling)
 
 
 def mean_calibrated_log_probs(member_logits, inv_t):
@@ -191,13 +219,14 @@ class FusedEnsemble(nn.Module):
                     getattr(bn, name).copy_(torch.cat([getattr(m.blocks[i][1], name) for m in members]))
             self.blocks.append(nn.Sequential(conv, bn, nn.ReLU()))
         self.channels = members[0].blocks[-1][0].out_channels
+        self.pools = nn.ModuleList([m.pool for m in members])
         self.heads = nn.ModuleList([m.head for m in members])
         self.register_buffer("inv_t", ensemble.inv_t.clone())
 
     def forward(self, features, mask):
         x, m = conv_trunk(self.blocks, self.pool_after, features, mask)
         c = self.channels
-        return mean_calibrated_log_probs([head(masked_stats(x[:, k * c:(k + 1) * c], m)) for k, head in enumerate(self.heads)], self.inv_t)
+        return mean_calibrated_log_probs([head(pool(x[:, k * c:(k + 1) * c], m)) for k, (pool, head) in enumerate(zip(self.pools, self.heads))], self.inv_t)
 
 
 class Scored(nn.Module):

@@ -42,6 +42,7 @@ def add_recipe_args(ap):
     ap.add_argument("--weight-decay", type=float, default=1e-3)
     ap.add_argument("--label-smoothing", type=float, default=0.1)
     ap.add_argument("--arch", default="cnn1d", choices=["cnn1d", "cnn2d"])
+    ap.add_argument("--pooling", default="stats", choices=["stats", "attentive"], help="1-D CNN: statistics pooling with equal or learnt frame weights (nets.AttentiveStatsPool)")
     ap.add_argument("--channels", default="", help="comma-separated; default per arch")
     ap.add_argument("--dropout", type=float, default=0.3)
     ap.add_argument("--jitter", type=int, default=50, help="random crop: +- frames around a label point")
@@ -131,7 +132,7 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
                       args.history_max, seed)
     channels = [int(c) for c in args.channels.split(",")] if args.channels else None
     groups = 2 if args.norm == "both" else 1
-    net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups)
+    net = build(args.arch, norm.in_dim, len(bundle.labels), channels, args.dropout, groups, args.pooling)
     params = sum(p.numel() for p in net.parameters())
     adversary = None
     if args.adversary > 0:
