@@ -3,7 +3,7 @@
  * 80 ms steps: 192 values), for the frozen-front-end probe beside mn04's.
  *
  *   npm run build && flock /work/notes/heavy.lock \
- *     node dist/training/teacher/embed-speech.js [--dir /work/cache/teacher] [--limit N]
+ *     node dist/training/teacher/embed-speech.js [--dir /work/cache/teacher] [--limit N] [--threads N]
  *
  * Reads DIR/pcm.i16 + DIR/index.json (dump-pcm.js: core's decoder, then the feature cache's trim,
  * so ASED's per-emotion padding is gone); writes DIR/speech-emb.f32 (clips x 192 float32,
@@ -25,13 +25,14 @@ import {
 } from './speech-embedding.js';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({ options: { dir: { type: 'string' }, limit: { type: 'string' } } });
+  const { values } = parseArgs({ options: { dir: { type: 'string' }, limit: { type: 'string' }, threads: { type: 'string', default: '1' } } });
   const dir = resolve(values.dir ?? DEFAULT_TEACHER_DIR);
   const index = JSON.parse(await readFile(join(dir, 'index.json'), 'utf8')) as { clips: TeacherClip[] };
   const clips = values.limit ? index.clips.slice(0, Number(values.limit)) : index.clips;
   const modelDir = join(dir, 'speech-embedding');
   await ensureSpeechEmbeddingModels(modelDir, (l) => process.stderr.write(`${l}\n`));
-  const model = await SpeechEmbedding.load(modelDir);
+  const threads = Number(values.threads);
+  const model = await SpeechEmbedding.load(modelDir, threads);
   const pcm = await open(join(dir, 'pcm.i16'), 'r');
   const dim = 2 * EMBEDDING_DIM;
   const out = new Float32Array(clips.length * dim);
@@ -64,7 +65,7 @@ async function main(): Promise<void> {
   await writeFile(join(dir, 'speech-emb.json'), `${JSON.stringify(meta)}\n`);
   process.stderr.write(
     `embed-speech: wrote ${clips.length} x ${dim} to ${dir}/speech-emb.f32 in ${((Date.now() - t0) / 1000).toFixed(0)} s ` +
-      `(${(audioS / ((Date.now() - t0) / 1000)).toFixed(0)}x real time, one thread)\n`,
+      `(${(audioS / ((Date.now() - t0) / 1000)).toFixed(0)}x real time, ${threads} thread(s))\n`,
   );
 }
 
