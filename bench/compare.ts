@@ -2,11 +2,14 @@
  * This build against its baselines under the same load in one run: the same generator, corpus
  * audio, capacity ramp and fixed loads against each server in turn, then one summary.
  *
- *   npm run bench:compare -- --baseline REF [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --idle-seconds 10 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
+ *   npm run bench:compare -- --baseline REF [--baseline-model this|own] [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --idle-seconds 10 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
  *   npm run bench:compare                    (no --baseline: this build's batched engine against its naive engine)
  *
  * Baselines: `--baseline REF` builds git REF (e.g. the last release) in a temporary worktree
- * (bench/lib/baseline-build.ts) and runs its server with the same flags and this checkout's model;
+ * (bench/lib/baseline-build.ts) and runs its server with the same flags and this checkout's model
+ * (`--baseline-model this`, the default: only the code differs), or with REF's own models/
+ * (`--baseline-model own`: what a release changes, features and network included; needed when
+ * REF's feature config differs, since a server refuses a model of another feature config);
  * the naive engine of this build (`--engine naive`, the per-stream baseline) runs too when there
  * is no --baseline, or with --naive.
  *
@@ -19,6 +22,7 @@
  * Admission is off in every server (bench/lib/args.ts MEASURE_SERVER_FLAGS): capacity is where
  * latency fails, not where a gate refuses.
  */
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
 import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
@@ -28,7 +32,7 @@ import { announceConditions, idleCpuMsPerSecond, loadAverage } from './lib/machi
 import { type RampResult, ramp } from './lib/ramp.js';
 import { MODELS_DIR } from '../server/process/paths.js';
 import { startServer } from '../test/server-process.js';
-import { integer, integers } from '../server/process/parsers.js';
+import { integer, integers, oneOf } from '../server/process/parsers.js';
 
 const { values } = parseOrExit('bench:compare', () => parseArgs({
   options: {
@@ -37,6 +41,7 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
     baseline: { type: 'string' },
     naive: { type: 'boolean', default: false },
     'keep-baseline': { type: 'boolean', default: false },
+    'baseline-model': { type: 'string', default: 'this' },
     'idle-seconds': { type: 'string', default: '10' },
   },
 }));
@@ -45,6 +50,7 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
 const cpuSteps = parseOrExit('bench:compare', () => integers(1, 100_000)(String(values['cpu-steps']), '--cpu-steps'));
 const args = parseOrExit('bench:compare', () => parseBenchArgs(values, { streams: 10, seconds: 10 }));
 const idleSeconds = parseOrExit('bench:compare', () => integer(1, 3600)(String(values['idle-seconds']), '--idle-seconds'));
+const baselineModel = parseOrExit('bench:compare', () => oneOf(['this', 'own'] as const)(String(values['baseline-model']), '--baseline-model'));
 
 /** One server under comparison: how it is started and what it is called in the summary. */
 interface Contender {
@@ -52,6 +58,8 @@ interface Contender {
   readonly cli?: string;
   readonly cwd?: string;
   readonly engine: 'batched' | 'naive';
+  /** Model folder the server loads. */
+  readonly model: string;
 }
 
 interface Outcome extends RampResult {
@@ -73,16 +81,19 @@ if (values.baseline) {
     process.exit(2);
   }
 }
-const contenders: Contender[] = [{ name: 'this build', engine: 'batched' }];
-if (baseline) contenders.push({ name: `${baseline.ref} (${baseline.commit.slice(0, 10)})`, cli: baseline.cli, cwd: baseline.dir, engine: 'batched' });
-if (!baseline || values.naive) contenders.push({ name: 'naive engine', engine: 'naive' });
+const contenders: Contender[] = [{ name: 'this build', engine: 'batched', model: MODELS_DIR }];
+if (baseline) {
+  const model = baselineModel === 'own' ? join(baseline.dir, 'models') : MODELS_DIR;
+  contenders.push({ name: `${baseline.ref} (${baseline.commit.slice(0, 10)})`, cli: baseline.cli, cwd: baseline.dir, engine: 'batched', model });
+}
+if (!baseline || values.naive) contenders.push({ name: 'naive engine', engine: 'naive', model: MODELS_DIR });
 
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
 const outcomes: Outcome[] = [];
 try {
   for (const c of contenders) {
-    // Every server gets this checkout's model, so only the code differs.
-    const flags = ['--engine', c.engine, '--model', MODELS_DIR, ...MEASURE_SERVER_FLAGS, ...(values.workers ? ['--workers', values.workers] : [])];
+    // With --baseline-model this (the default) every server gets this checkout's model, so only the code differs.
+    const flags = ['--engine', c.engine, '--model', c.model, ...MEASURE_SERVER_FLAGS, ...(values.workers ? ['--workers', values.workers] : [])];
     const server = await startServer(flags, { showErrors: true, ...(c.cli ? { cli: c.cli, cwd: c.cwd } : {}) });
     console.log(`\n=== ${c.name}: node ${c.cli ?? 'dist/cli/main.js'} serve ${flags.join(' ')} (load average ${loadAverage()})`);
     try {
