@@ -59,7 +59,7 @@ class Adversary:
 def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugment, mixup, control=None, kd=None, adversary=None, allowed=None):
     """One epoch of `steps` batches. kd = (teacher probabilities per bundle clip at the KD temperature, alpha, temperature) or None;
     adversary = an Adversary or None; allowed = None, or per bundle clip the classes its corpus has
-    ([clips, n_labels] of 0/1), and then loss_fn(out, y, allowed) is label_set_loss."""
+    ([clips, n_labels] of 0/1). loss_fn(out, y, allowed_batch) gets the batch's rows of allowed, or None."""
     b = norm.bundle
     T, D = b.T, norm.in_dim
     groups = [0, b.dim] if norm.layout == "both" else [0]
@@ -93,20 +93,14 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
                 spec_augment(x[k], sampler.py, groups)
         xb, mb, yb = torch.from_numpy(x.copy()), torch.from_numpy(m.copy()), torch.from_numpy(y.copy())
         tb = torch.from_numpy(t.copy()) if t is not None else None
-        if a is not None:
-            ab = torch.from_numpy(a.copy())
-            labels_loss = lambda out, target, ab=ab: loss_fn(out, target, ab)  # noqa: E731
-        else:
-            labels_loss = loss_fn
+        ab = torch.from_numpy(a.copy()) if a is not None else None
         if mixup > 0:
             lam = float(np.random.beta(mixup, mixup))
             perm = torch.randperm(batch)
             out = net(lam * xb + (1 - lam) * xb[perm], torch.maximum(mb, mb[perm]))
-            if a is not None:
-                # A mixed window may hold either corpus's classes: both label sets are allowed.
-                both = torch.maximum(ab, ab[perm])
-                labels_loss = lambda out, target, both=both: loss_fn(out, target, both)  # noqa: E731
-            loss = lam * labels_loss(out, yb) + (1 - lam) * labels_loss(out, yb[perm])
+            # A mixed window may hold either corpus's classes: both label sets are allowed.
+            ab = torch.maximum(ab, ab[perm]) if ab is not None else None
+            loss = lam * loss_fn(out, yb, ab) + (1 - lam) * loss_fn(out, yb[perm], ab)
             if tb is not None:
                 tb = lam * tb + (1 - lam) * tb[perm]
         elif adversary is not None:
@@ -116,11 +110,11 @@ def train_epoch(net, opt, sched, loss_fn, norm, sampler, steps, batch, specaugme
             guess = adversary.head(pooled, adversary.scale())
             adversary.steps_done += 1
             # The adversary learns the corpus at full strength; only its gradient into the CNN is reversed and scaled.
-            loss = labels_loss(out, yb) + F.cross_entropy(guess, domains)
+            loss = loss_fn(out, yb, ab) + F.cross_entropy(guess, domains)
             named += int((guess.argmax(1) == domains).sum())
         else:
             out = net(xb, mb)
-            loss = labels_loss(out, yb)
+            loss = loss_fn(out, yb, ab)
         if tb is not None:
             loss = (1 - alpha) * loss + alpha * distillation_loss(out, tb, temp)
         opt.zero_grad()

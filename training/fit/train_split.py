@@ -147,11 +147,14 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     trained = list(net.parameters()) + (list(adversary.head.parameters()) if adversary is not None else [])
     opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=args.weight_decay)
     sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
-    loss_fn = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
-    allowed = None
-    if args.label_sets == "corpus":
-        allowed = corpus_label_sets(bundle, train_ids)
-        loss_fn = lambda out, target, allowed_b: label_set_loss(out, target, allowed_b, args.label_smoothing)  # noqa: E731
+    cross_entropy = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
+    allowed = corpus_label_sets(bundle, train_ids) if args.label_sets == "corpus" else None
+
+    def loss_fn(out, target, allowed_batch):
+        """The label loss of a batch: over every class, or over each window's corpus's classes."""
+        if allowed_batch is None:
+            return cross_entropy(out, target)
+        return label_set_loss(out, target, allowed_batch, args.label_smoothing)
     # Distillation: every training window of a clip learns the teacher's scores for that clip.
     soft = teacher_targets(bundle, train_ids, args.teacher, args.kd_temperature) if args.teacher else None
     kd = (soft, args.kd_alpha, args.kd_temperature) if soft is not None else None
