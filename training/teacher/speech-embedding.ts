@@ -71,6 +71,9 @@ export async function ensureSpeechEmbeddingModels(dir: string, log: (line: strin
 }
 
 export class SpeechEmbedding {
+  /** One mel frame of digital silence (what short clips are padded with), computed on first need. */
+  private silenceFrame: Float32Array | undefined;
+
   private constructor(
     private readonly mel: ort.InferenceSession,
     private readonly embedding: ort.InferenceSession,
@@ -101,10 +104,10 @@ export class SpeechEmbedding {
   async embed(audio: Float32Array): Promise<{ steps: number; data: Float32Array }> {
     let { frames, data } = await this.melFrames(audio);
     if (frames < WINDOW_FRAMES) {
-      const silence = await this.melFrames(new Float32Array(16000));
+      this.silenceFrame ??= (await this.melFrames(new Float32Array(16000))).data.slice(0, MEL_BINS);
       const padded = new Float32Array(WINDOW_FRAMES * MEL_BINS);
       padded.set(data);
-      for (let f = frames; f < WINDOW_FRAMES; f++) padded.set(silence.data.subarray(0, MEL_BINS), f * MEL_BINS);
+      for (let f = frames; f < WINDOW_FRAMES; f++) padded.set(this.silenceFrame, f * MEL_BINS);
       data = padded;
       frames = WINDOW_FRAMES;
     }
