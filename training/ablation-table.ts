@@ -18,8 +18,12 @@ const args = process.argv.slice(2);
 const intoAt = args.indexOf('--into');
 const into = intoAt >= 0 ? args.splice(intoAt, 2)[1] : undefined;
 const dir = resolve(args[0] ?? 'docs/evaluation');
-const lines: string[] = [];
-const emit = (line: string) => lines.push(line);
+/** The printed tables, each its header row, rule and rows (printed with a blank line between). */
+const tables: string[][] = [];
+const table = (...header: string[]): string[] => {
+  tables.push(header);
+  return header;
+};
 const all = readdirSync(dir)
   .filter((f) => /^cv-.*\.json$/.test(f))
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CvSummary | { groups?: undefined })
@@ -41,12 +45,6 @@ function meanValidation(uars: readonly (Record<'file' | 'session', number> | und
 }
 
 /**
- * Mean validation-speaker UAR (file / session) over the run's LOCO and speaker-group folds, when
- * its summary has it. The validation-corpus folds (nested) have their own column: their
- * validation speakers are another set, so mixing them in would make rows with and without them
- * incomparable.
- */
-/**
  * Choice rule 3's two figures (docs/accuracy.md): the mean of file and session UAR over the
  * validation-corpus folds other than TESS (two voices in all: its seed spread swamps the rest),
  * and over the RAVDESS folds' validation actors.
@@ -59,6 +57,12 @@ function ruleThree(r: CvSummary): string {
   return `${mean(corpora)} | ${mean(actors)}`;
 }
 
+/**
+ * Mean validation-speaker UAR (file / session) over the run's LOCO and speaker-group folds, when
+ * its summary has it. The validation-corpus folds (nested) have their own column: their
+ * validation speakers are another set, so mixing them in would make rows with and without them
+ * incomparable.
+ */
 function validation(r: CvSummary): string {
   return meanValidation(speakerGroups(r).flatMap((g) => g.folds.map((f) => f.validationUar)));
 }
@@ -67,14 +71,13 @@ function validation(r: CvSummary): string {
 function speakerGroups(r: CvSummary): GroupSummary[] {
   return r.groups.filter((g) => g.group !== 'nested');
 }
-emit('| run | validation UAR % file / session (choices) | validation corpus (nested) UAR % file / session | rule 3: validation corpora without TESS, mean of modes % | rule 3: RAVDESS validation actors, mean of modes % | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |');
-emit('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+const runTable = table('| run | validation UAR % file / session (choices) | validation corpus (nested) UAR % file / session | rule 3: validation corpora without TESS, mean of modes % | rule 3: RAVDESS validation actors, mean of modes % | LOCO UAR % file | LOCO UAR % session | LOCO min % (file) | RAVDESS 6-fold UAR % file | RAVDESS session | window ECE % raw -> calibrated | minutes | command |', '|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
 for (const r of runs) {
   const loco = r.groups.find((g) => g.group === 'loco');
   const rav = r.groups.find((g) => g.group === 'ravdess');
   const ece = loco ?? rav ?? r.groups[0];
   const nested = nestedOf(r);
-  emit(
+  runTable.push(
     `| ${r.tag} | ${validation(r)} | ${nested ? `${pct(nested.uar.file.mean)} / ${pct(nested.uar.session.mean)}` : '—'} | ${ruleThree(r)} | ${cell(loco, 'file')} | ${cell(loco, 'session')} | ${loco ? pct(loco.uar.file.min) : '—'} | ${cell(rav, 'file')} | ${cell(rav, 'session')} | ${pct(ece.ece.raw)} -> ${pct(ece.ece.calibrated)} | ${r.minutes.toFixed(0)} | \`${r.command}\` |`,
   );
   // A seed ensemble's members, each scored alone in the same run: what single runs of the recipe give.
@@ -85,7 +88,7 @@ for (const r of runs) {
     const val = meanValidation(speakerGroups(r).flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
     const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
     const nestedMember = of('nested');
-    emit(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | — | — | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
+    runTable.push(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | — | — | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
   }
 }
 
@@ -94,42 +97,34 @@ for (const group of ['nested', 'loco', 'ravdess']) {
   const withGroup = all.filter((r) => r.groups.some((g) => g.group === group));
   if (withGroup.length === 0) continue;
   const folds = withGroup[0].groups.find((g) => g.group === group)!.folds.map((f) => f.fold);
-  emit('');
-  emit(`| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`);
-  emit(`|---|${withGroup.map(() => '---:|---:').join('|')}|`);
+  const foldTable = table(`| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`, `|---|${withGroup.map(() => '---:|---:').join('|')}|`);
   for (const fold of folds) {
     const cells = withGroup.map((r) => {
       const f = r.groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold);
       return f ? `${pct(f.uar.file)} | ${pct(f.uar.session)}` : '— | —';
     });
     const test = withGroup[0].groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold)!.test;
-    emit(`| ${fold} (${test}) | ${cells.join(' | ')} |`);
+    foldTable.push(`| ${fold} (${test}) | ${cells.join(' | ')} |`);
   }
   const means = withGroup.map((r) => {
     const g = r.groups.find((x) => x.group === group)!;
     return `**${pct(g.uar.file.mean)}** | **${pct(g.uar.session.mean)}**`;
   });
-  emit(`| mean | ${means.join(' | ')} |`);
+  foldTable.push(`| mean | ${means.join(' | ')} |`);
 }
 
 if (into === undefined) {
-  console.log(lines.join('\n'));
+  console.log(tables.map((t) => t.join('\n')).join('\n\n'));
 } else {
-  // Each generated table (header, rule, rows up to a blank line) replaces the one in `into` whose header starts alike.
-  const tables: string[][] = [];
-  for (const line of lines) {
-    if (line === '') continue;
-    if (line.startsWith('| run |') || /^\| \w+ fold \(test\) \|/.test(line)) tables.push([line]);
-    else tables[tables.length - 1].push(line);
-  }
+  // Each table replaces the one in `into` whose header starts alike.
   let doc = readFileSync(into, 'utf8').split('\n');
-  for (const table of tables) {
-    const key = table[0].startsWith('| run |') ? '| run | validation UAR % file / session (choices) |' : `${table[0].split('|').slice(0, 2).join('|')}|`;
+  for (const t of tables) {
+    const key = t === runTable ? '| run | validation UAR % file / session (choices) |' : `${t[0].split('|').slice(0, 2).join('|')}|`;
     const start = doc.findIndex((l) => l.startsWith(key));
     if (start < 0) throw new Error(`${into}: no table whose header starts with "${key}"`);
     let end = start;
     while (end < doc.length && doc[end].startsWith('|')) end++;
-    doc = [...doc.slice(0, start), ...table, ...doc.slice(end)];
+    doc = [...doc.slice(0, start), ...t, ...doc.slice(end)];
   }
   writeFileSync(into, doc.join('\n'));
   process.stderr.write(`ablation-table: ${tables.length} tables replaced in ${into}\n`);
