@@ -9,12 +9,15 @@
  * p50/p99/max (from sending the chunk that completes a second to receiving its label), admitted
  * sessions cut (not closed 1000 with every label), and the issue's targets beside them.
  *
- *   npm run bench:overload -- --offered 3x [--capacity N] [--seconds 30] [--workers N] [--hog]
+ *   npm run bench:overload -- --offered 3x [--capacity N] [--seconds 30] [--workers N] [--hog] [--refusal close|http]
  *
  * --capacity: the ramp capacity of this machine (`npm run bench:load -- --ramp`); without it the
  * bench first runs that ramp against a server with admission off (--latency-target-ms 0).
  * --hog: a CPU hog on one core during the run (a `node -e "for(;;);"` child, pinned with
  * `taskset -c 0` when taskset exists), as a busy neighbour process would be.
+ * --refusal http: the server runs with `--overload-refusal http` (refusals as HTTP 503 +
+ * Retry-After instead of the handshake, an error message and close 1013); the clients read the
+ * 503's JSON body for retryAfterMs and retry alike.
  * Figures are only meaningful on a quiet machine (docs/benchmarks.md: load average printed).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -23,8 +26,9 @@ import { parseArgs } from 'node:util';
 import { concatFloat32 } from '../core/audio/concat.js';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { labelPoints } from '../core/model/window.js';
-import { ConfigError, decimal, integer } from '../server/process/parsers.js';
-import { chunkBytes, streamChunks } from '../test/clients/stream-client.js';
+import { OVERLOAD_REFUSALS } from '../server/process/config.js';
+import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.js';
+import { HandshakeRefused, chunkBytes, streamChunks } from '../test/clients/stream-client.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { s16leBytes } from '../test/harness.js';
 import { startServer } from '../test/server-process.js';
@@ -41,6 +45,7 @@ const { values } = parseArgs({
     seconds: { type: 'string', default: '30' },
     workers: { type: 'string' },
     hog: { type: 'boolean', default: false },
+    refusal: { type: 'string', default: 'close' },
   },
 });
 const offered = parseOrExit('bench:overload', () => {
@@ -52,6 +57,7 @@ const offered = parseOrExit('bench:overload', () => {
 });
 const givenCapacity = parseOrExit('bench:overload', () => (values.capacity === undefined ? undefined : integer(1, 100_000)(values.capacity, '--capacity')));
 const seconds = parseOrExit('bench:overload', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
+const refusal = parseOrExit('bench:overload', () => oneOf(OVERLOAD_REFUSALS)(String(values.refusal), '--refusal'));
 const workers = parseOrExit('bench:overload', () => (values.workers === undefined ? [] : ['--workers', String(integer(1, 256)(values.workers, '--workers'))]));
 
 /** `seconds` of real speech (corpus files back to back) as 16 kHz s16le. */
@@ -85,7 +91,18 @@ async function client(url: string, audio: Uint8Array, until: number): Promise<Cl
   const start = { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 } as const;
   while (performance.now() < until) {
     const opened = performance.now();
-    const run = await streamChunks(url, start, chunkBytes(audio, [640]), { bytesPerSecond: 32000, pace: 1 });
+    const run = await streamChunks(url, start, chunkBytes(audio, [640]), { bytesPerSecond: 32000, pace: 1 }).catch((e: unknown) => {
+      if (e instanceof HandshakeRefused && e.status === 503) return e;
+      throw e;
+    });
+    if (run instanceof HandshakeRefused) {
+      // --refusal http: the same refusal, as HTTP 503 before the handshake.
+      const hint = run.error?.retryAfterMs ?? (run.retryAfterSeconds ?? 1) * 1000;
+      r.shed++;
+      r.retryHints.push(hint);
+      await new Promise((res) => setTimeout(res, hint));
+      continue;
+    }
     const error = run.client.error;
     if (error?.code === 'overloaded' && run.client.emotions.length === 0 && !run.client.messages.some((m) => m.type === 'ready')) {
       r.shed++;
@@ -151,12 +168,12 @@ function startHog(): ChildProcess {
 announceConditions();
 const capacity = givenCapacity ?? (await measureCapacity());
 const clients = offered.count ?? Math.max(1, Math.round(capacity * (offered.factor ?? 3)));
-const server = await startServer([...workers, '--log-level', 'warn'], { showErrors: true });
+const server = await startServer([...workers, '--overload-refusal', refusal, '--log-level', 'warn'], { showErrors: true });
 const hog = values.hog ? startHog() : undefined;
 try {
   const audios = await Promise.all(Array.from({ length: Math.min(8, clients) }, (_, i) => speech(i)));
   console.log(
-    `undertone serve ${workers.join(' ') || '(default workers)'} at default settings (admission by measured headroom); capacity ${capacity}${givenCapacity ? ' (given)' : ' (ramp)'}; ${clients} clients offered at once (${values.offered}), each ${seconds} s of corpus speech at real time (20 ms chunks)${hog ? `; CPU hog pid ${hog.pid} on one core` : ''}\n`,
+    `undertone serve ${workers.join(' ') || '(default workers)'} at default settings (admission by measured headroom; refusals ${refusal === 'http' ? 'as HTTP 503 before the handshake' : 'as error + close 1013'}); capacity ${capacity}${givenCapacity ? ' (given)' : ' (ramp)'}; ${clients} clients offered at once (${values.offered}), each ${seconds} s of corpus speech at real time (20 ms chunks)${hog ? `; CPU hog pid ${hog.pid} on one core` : ''}\n`,
   );
   const began = performance.now();
   const until = began + seconds * 1000;

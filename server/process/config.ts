@@ -19,6 +19,10 @@ export { ConfigError } from './parsers.js';
 export const ENGINE_NAMES = ['batched', 'naive'] as const;
 export type EngineName = (typeof ENGINE_NAMES)[number];
 
+/** The two ways a retryable refusal can be sent (ServerConfig.overloadRefusal). */
+export const OVERLOAD_REFUSALS = ['close', 'http'] as const;
+export type OverloadRefusal = (typeof OVERLOAD_REFUSALS)[number];
+
 export interface ServerConfig {
   readonly port: number;
   readonly host: string;
@@ -59,6 +63,8 @@ export interface ServerConfig {
   readonly maxSendBufferBytes: number;
   /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
   readonly retryAfterMs: number;
+  /** How an overloaded or not_ready refusal reaches an audio client: after the WebSocket handshake as an error message and close 1013 ('close'), or instead of it as HTTP 503 with Retry-After ('http'). */
+  readonly overloadRefusal: OverloadRefusal;
   /** Processes serving the port (node cluster); 1 runs everything in this process. */
   readonly workers: number;
   /** Run onnxruntime on a worker thread instead of the event-loop thread. */
@@ -252,6 +258,14 @@ export const SETTINGS = {
   maxBufferedBytes: setting({ flag: 'max-buffered-bytes', env: 'UNDERTONE_MAX_BUFFERED_BYTES', default: 1048576, parse: integer(1024, 1 << 30), help: 'received bytes a session may hold unhandled before its socket stops being read' }),
   maxSendBufferBytes: setting({ flag: 'max-send-buffer', env: 'UNDERTONE_MAX_SEND_BUFFER', default: 1048576, parse: integer(1024, 1 << 30), help: 'unsent bytes for a client that does not read at which it is closed (slow_consumer, 1008)' }),
   retryAfterMs: setting({ flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: 2000, parse: integer(0, 3_600_000), help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' }),
+  overloadRefusal: setting({
+    flag: 'overload-refusal',
+    env: 'UNDERTONE_OVERLOAD_REFUSAL',
+    default: 'close' as OverloadRefusal,
+    parse: oneOf(OVERLOAD_REFUSALS),
+    arg: ' close|http',
+    help: 'how overloaded and not_ready refusals of audio connections are sent: "close" = after the handshake, an error message with retryAfterMs and close 1013 (browsers can read it); "http" = HTTP 503 + Retry-After + the same JSON body instead of the handshake (cheaper per refusal; browsers see only a failed connection)',
+  }),
   workers: setting({ flag: 'workers', env: 'UNDERTONE_WORKERS', default: () => availableParallelism(), shown: 'number of CPUs', parse: integer(1, 256), help: 'server processes sharing the port (node cluster); 1 = single process' }),
   inferenceThread: setting({
     flag: 'inference-thread',

@@ -30,6 +30,7 @@ import { InferenceScheduler } from '../inference/scheduler.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
+import { refuseHandshake } from '../transport/handshake-refusal.js';
 import { SIGNATURE_HEADER, requestedUrl, validTwilioSignature } from '../transport/twilio/signature.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../../core/supervision/summary.js';
@@ -260,7 +261,7 @@ export class UndertoneServer {
     const subscribeTo = parseEventsPath(pathname);
     if (subscribeTo !== undefined) return this.subscriptions.upgrade(req, socket, head, this.wss, subscribeTo);
     if (pathname !== STREAM_PATH && pathname !== TWILIO_PATH) {
-      socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      refuseHandshake(socket, 404);
       return;
     }
     // Twilio cannot send our Authorization header: its key is checked in its start message.
@@ -269,13 +270,19 @@ export class UndertoneServer {
       const error = new ProtocolError('unauthorized', `missing or invalid ${SIGNATURE_HEADER} (the server has a Twilio auth token)`);
       this.metrics.errors.inc({ code: error.code });
       this.logger.info({ code: error.code, url: requestedUrl(req, this.options.config.publicUrl) }, 'twilio handshake refused: bad signature');
-      const body = JSON.stringify(error.toMessage());
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      refuseHandshake(socket, 403, error);
       return;
     }
     const admitted = await this.admission.admit(req, { requireKey: !twilio });
     if (socket.destroyed) {
       if (admitted instanceof AdmissionTicket) admitted.release();
+      return;
+    }
+    if (admitted instanceof ProtocolError && this.options.config.overloadRefusal === 'http' && (admitted.code === 'overloaded' || admitted.code === 'not_ready')) {
+      // --overload-refusal http: a refusal the client should retry costs one HTTP response, not a handshake, a frame and a close.
+      this.metrics.errors.inc({ code: admitted.code });
+      this.logger.info({ code: admitted.code }, 'connection refused before the handshake (HTTP 503)');
+      refuseHandshake(socket, 503, admitted);
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {

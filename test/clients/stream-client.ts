@@ -20,6 +20,19 @@ export interface Closed {
   readonly reason: string;
 }
 
+/** The server answered the upgrade with an HTTP response instead of the handshake (e.g. 503 with --overload-refusal http). */
+export class HandshakeRefused extends Error {
+  constructor(
+    readonly status: number,
+    /** The Retry-After header (seconds), when sent. */
+    readonly retryAfterSeconds: number | undefined,
+    /** The JSON error message of the body, when it has one. */
+    readonly error: ErrorMessage | undefined,
+  ) {
+    super(`HTTP ${status}${error ? ` ${error.code}: ${error.message}` : ''}`);
+  }
+}
+
 export class StreamClient {
   readonly messages: ServerMessage[] = [];
   /** performance.now() at the arrival of each message (same index as messages). */
@@ -44,7 +57,24 @@ export class StreamClient {
     return new Promise((resolve, reject) => {
       const ws = new WebSocket(url, { headers, perMessageDeflate: false });
       ws.once('open', () => resolve(new StreamClient(ws)));
-      ws.once('unexpected-response', (_req, res) => reject(new Error(`HTTP ${res.statusCode}`)));
+      ws.once('unexpected-response', (_req, res) => {
+        const chunks: Buffer[] = [];
+        res.on('data', (c: Buffer) => chunks.push(c));
+        res.on('error', reject);
+        res.on('end', () => {
+          let error: ErrorMessage | undefined;
+          try {
+            const m = parseServerMessage(Buffer.concat(chunks).toString());
+            if (m.type === 'error') error = m;
+          } catch {
+            // not a protocol message (e.g. an empty 404)
+          }
+          const retryAfter = Number(res.headers['retry-after']);
+          ws.on('error', () => undefined);
+          ws.terminate();
+          reject(new HandshakeRefused(res.statusCode ?? 0, Number.isFinite(retryAfter) && res.headers['retry-after'] !== undefined ? retryAfter : undefined, error));
+        });
+      });
       ws.once('error', reject);
     });
   }
