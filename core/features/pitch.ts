@@ -46,8 +46,12 @@ export interface PitchFrame {
 export class PitchEstimator {
   readonly minLag: number;
   readonly maxLag: number;
-  /** The window's normalised autocorrelation r_w(lag) / r_w(0), computed the same way as the frame's (same FFT size). */
-  private readonly windowAcf: Float64Array;
+  /**
+   * 1 / (r_w(lag) / r_w(0)): the reciprocal of the window's normalised autocorrelation, computed the
+   * same way as the frame's (same FFT size). Reciprocals so that the scan multiplies: it runs for
+   * ~170 lags of every frame of every stream.
+   */
+  private readonly inverseWindowAcf: Float64Array;
 
   /**
    * @param windowAutocorrelation r_w(lag) of the analysis window for lags 0 .. maxLag + 1, from the
@@ -61,8 +65,8 @@ export class PitchEstimator {
     this.maxLag = Math.min(Math.ceil(config.sampleRate / PITCH_MIN_HZ), config.frameLength >> 1);
     // estimate() reads one lag past maxLag (the right neighbour of the last peak candidate).
     if (windowAutocorrelation.length < this.requiredLags) throw new RangeError(`window autocorrelation needs ${this.requiredLags} lags`);
-    this.windowAcf = new Float64Array(this.requiredLags);
-    for (let lag = 0; lag < this.requiredLags; lag++) this.windowAcf[lag] = windowAutocorrelation[lag] / windowAutocorrelation[0];
+    this.inverseWindowAcf = new Float64Array(this.requiredLags);
+    for (let lag = 0; lag < this.requiredLags; lag++) this.inverseWindowAcf[lag] = windowAutocorrelation[0] / windowAutocorrelation[lag];
   }
 
   /** Lags the caller must provide to estimate(): 0 .. requiredLags - 1. */
@@ -79,14 +83,15 @@ export class PitchEstimator {
     into.periodicity = 0;
     const r0 = acf[0];
     if (!(r0 > 0)) return into;
-    const { minLag, maxLag, windowAcf } = this;
+    const { minLag, maxLag, inverseWindowAcf: w } = this;
     const sr = this.config.sampleRate;
+    const inverseR0 = 1 / r0;
     let bestStrength = Number.NEGATIVE_INFINITY;
-    // The normalised value at lag - 1, lag and lag + 1, slid along.
-    let prev = acf[minLag - 1] / r0 / windowAcf[minLag - 1];
-    let cur = acf[minLag] / r0 / windowAcf[minLag];
+    // The normalised value (acf / r0 / window's) at lag - 1, lag and lag + 1, slid along.
+    let prev = acf[minLag - 1] * inverseR0 * w[minLag - 1];
+    let cur = acf[minLag] * inverseR0 * w[minLag];
     for (let lag = minLag; lag <= maxLag; lag++) {
-      const next = acf[lag + 1] / r0 / windowAcf[lag + 1];
+      const next = acf[lag + 1] * inverseR0 * w[lag + 1];
       if (cur > 0 && cur >= prev && cur >= next) {
         // Parabolic interpolation of the peak's position and height.
         const denom = prev - 2 * cur + next;
