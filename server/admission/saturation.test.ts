@@ -22,6 +22,11 @@ describe('admission on measured saturation', () => {
   it('event-loop lag over the bound: overloaded 1013 with retryAfterMs, then admitted once the lag is gone', async () => {
     const srv = await startTestServer({ maxEventLoopLagMs: 200, retryAfterMs: 1000 });
     try {
+      // A live session: a saturated server has some, and with one its lag sampler runs at the busy
+      // rate (10 a second; once a second when it has no audio connection).
+      const live = await StreamClient.connect(srv.url);
+      live.sendJson(START);
+      await live.next('ready');
       // This test shares the server's event loop: hold it for 400 ms, as a saturated server would be.
       await new Promise((r) => setTimeout(r, 150));
       const until = Date.now() + 400;
@@ -33,6 +38,8 @@ describe('admission on measured saturation', () => {
       expect(r.error!.retryAfterMs).toBeGreaterThanOrEqual(1000);
       expect(r.error!.retryAfterMs).toBeLessThanOrEqual(1500);
       expect(await readMetric(srv.http, 'undertone_sessions_shed_total{limit="lag"}')).toBe(1);
+      live.sendJson({ type: 'stop' });
+      expect((await live.closed).code).toBe(1000);
       // The lag window is the last 1-2 s: after it, sessions are admitted again.
       await new Promise((r) => setTimeout(r, 2200));
       const run = await streamChunks(srv.url, START, [new Uint8Array(32000)]);

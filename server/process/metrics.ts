@@ -12,6 +12,13 @@ import { RecentUtilization } from '../admission/utilization.js';
 /** Latency buckets (seconds): sub-millisecond to a few seconds. */
 const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
 const LAG_SAMPLE_MS = 100;
+/**
+ * The sampler's period while the process has no audio connection. Each sample reads the process's
+ * and, every 250 ms, the machine's CPU times (os.cpus(): ~1.6 ms of CPU a second at that rate,
+ * measured); an idle worker has no session to admit against them, so it samples once a second
+ * and is woken to the busy rate by the next upgrade (`wake`).
+ */
+const IDLE_SAMPLE_MS = 1000;
 
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -54,15 +61,21 @@ export class ServerMetrics {
   readonly alerts: Counter<'rule'>;
   readonly webhooks: Counter<'outcome' | 'reason'>;
   private lagTimer?: NodeJS.Timeout;
+  /** The sampler's current period (LAG_SAMPLE_MS or IDLE_SAMPLE_MS) and when its timer is due. */
+  private samplePeriodMs = LAG_SAMPLE_MS;
+  private sampleDueAt = 0;
+  private active: () => boolean = () => true;
   /** Worst lag (ms) of the current and the previous second (admission control reads it). */
   private readonly worstLag = new LastTwoSeconds('max');
 
   constructor() {
     const registers = [this.registry];
     // prom-client samples event-loop delay with a libuv timer of this period: its default 10 ms
-    // woke an idle process 100 times a second (4.8 ms of CPU a second, measured); 100 ms matches
-    // our own lag sampler (LAG_SAMPLE_MS) and costs 0.6 ms a second.
-    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: LAG_SAMPLE_MS });
+    // woke an idle process 100 times a second (4.8 ms of CPU a second, measured); at 100 ms it
+    // still cost ~1 ms a second per process, idle or not (measured 2026-12-02). Its nodejs_eventloop_lag_*
+    // series duplicate undertone_event_loop_lag_seconds (our sampler, which admission reads and the
+    // dashboard shows), so it samples once a second: those series still catch stalls of a second.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: IDLE_SAMPLE_MS });
     this.labelLatency = new Histogram({
       name: 'undertone_label_latency_seconds',
       help: 'From the arrival of the audio message that completes a second to the send of its emotion label, by model band',
@@ -105,7 +118,7 @@ export class ServerMetrics {
     });
     this.eventLoopLag = new Histogram({
       name: 'undertone_event_loop_lag_seconds',
-      help: `Delay of a ${LAG_SAMPLE_MS} ms timer beyond its due time (how long the loop was busy)`,
+      help: `Delay of a ${LAG_SAMPLE_MS} ms timer (${IDLE_SAMPLE_MS} ms while the process has no audio connection) beyond its due time (how long the loop was busy)`,
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
       registers,
     });
@@ -174,20 +187,39 @@ export class ServerMetrics {
     });
   }
 
-  /** Starts sampling event-loop lag (an unref'd timer). */
-  startLagSampler(): void {
+  /**
+   * Starts sampling event-loop lag and the busy share (an unref'd timer): every LAG_SAMPLE_MS
+   * while `active()` (the process has audio connections), every IDLE_SAMPLE_MS otherwise. The lag
+   * of a sample is how late its timer fired, whatever the period.
+   */
+  startLagSampler(active: () => boolean = () => true): void {
     if (this.lagTimer) return;
-    let expected = performance.now() + LAG_SAMPLE_MS;
-    this.lagTimer = setInterval(() => {
-      const now = performance.now();
-      const lag = Math.max(0, now - expected);
-      this.eventLoopLag.observe(lag / 1000);
-      this.recentLoopLag.observe(lag, now);
-      this.recentUtilization.sample(now);
-      this.worstLag.add(lag, now);
-      expected = now + LAG_SAMPLE_MS;
-    }, LAG_SAMPLE_MS);
+    this.active = active;
+    this.scheduleSample(active() ? LAG_SAMPLE_MS : IDLE_SAMPLE_MS);
+  }
+
+  /** A connection is arriving: an idle sampler goes to the busy rate at once, so admission reads fresh figures. */
+  wake(): void {
+    if (!this.lagTimer || this.samplePeriodMs === LAG_SAMPLE_MS) return;
+    clearTimeout(this.lagTimer);
+    this.scheduleSample(LAG_SAMPLE_MS);
+  }
+
+  private scheduleSample(periodMs: number): void {
+    this.samplePeriodMs = periodMs;
+    this.sampleDueAt = performance.now() + periodMs;
+    this.lagTimer = setTimeout(() => this.sample(), periodMs);
     this.lagTimer.unref();
+  }
+
+  private sample(): void {
+    const now = performance.now();
+    const lag = Math.max(0, now - this.sampleDueAt);
+    this.eventLoopLag.observe(lag / 1000);
+    this.recentLoopLag.observe(lag, now);
+    this.recentUtilization.sample(now);
+    this.worstLag.add(lag, now);
+    this.scheduleSample(this.active() ? LAG_SAMPLE_MS : IDLE_SAMPLE_MS);
   }
 
   noteInboundBuffer(bytes: number): void {
@@ -204,7 +236,7 @@ export class ServerMetrics {
   }
 
   stop(): void {
-    if (this.lagTimer) clearInterval(this.lagTimer);
+    if (this.lagTimer) clearTimeout(this.lagTimer);
     this.lagTimer = undefined;
   }
 }

@@ -162,7 +162,7 @@ export class UndertoneServer {
       });
     });
     this.metrics.sessionLimit.set(config.maxSessions);
-    this.metrics.startLagSampler();
+    this.metrics.startLagSampler(() => this.sessions.size > 0);
     this.ready = this.loadModels();
     this.ready.catch(() => undefined);
   }
@@ -264,6 +264,7 @@ export class UndertoneServer {
       refuseHandshake(socket, 404);
       return;
     }
+    this.metrics.wake();
     // Twilio cannot send our Authorization header: its key is checked in its start message.
     const twilio = pathname === TWILIO_PATH;
     if (twilio && !this.twilioSigned(req)) {
