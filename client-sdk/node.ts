@@ -2,9 +2,8 @@
  * Undertone client SDK, Node entry: everything of the browser entry, with `connect` defaulting to
  * the `ws` package (the token goes in an `Authorization: Bearer` header), plus file streaming.
  */
-import { WebSocket } from 'ws';
 import { type ConnectOptions, Session } from './session.js';
-import type { WebSocketFactory, WebSocketLike } from './socket.js';
+import { wsFactory } from './ws-socket.js';
 import { type StreamFileOptions, type StreamFileResult, streamFileWith } from './file-stream.js';
 import { type SubscribeOptions, Subscription } from './subscribe.js';
 
@@ -18,9 +17,7 @@ export {
   type StreamFileResult,
 } from './file-stream.js';
 
-/** `ws` as a WebSocket factory (no compression: audio does not compress and it costs CPU). */
-export const wsFactory: WebSocketFactory = (url, headers, protocols) =>
-  new WebSocket(url, protocols ?? [], { headers, perMessageDeflate: false }) as unknown as WebSocketLike;
+export { wsFactory } from './ws-socket.js';
 
 /** Opens a session with `ws`: resolves after the server's `ready`; rejects with UndertoneError. */
 export function connect(options: ConnectOptions): Promise<Session> {

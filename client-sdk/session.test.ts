@@ -158,32 +158,36 @@ describe('client SDK: errors', () => {
     expect(err.retryable).toBe(false);
   });
 
-  it("reconnect also retries connect while the server is overloaded, with backoff and at least the server's retryAfterMs", async () => {
-    const busy = await startTestServer({ maxSessions: 1, retryAfterMs: 400 });
-    try {
-      const holder = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
-      const refused = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
-      expect(refused).toMatchObject({ code: 'overloaded', closeCode: 1013 });
-      expect(refused.retryable).toBe(true);
-      expect(refused.retryAfterMs).toBeGreaterThanOrEqual(400);
-      expect(refused.retryAfterMs).toBeLessThanOrEqual(600);
-      setTimeout(() => void holder.stop(), 300);
-      const t0 = performance.now();
-      // initialDelayMs 10: the first retry waits the server's hint (>= 400 ms), not 10 ms.
-      const session = await connect({
-        url: busy.url,
-        encoding: 'pcm_s16le',
-        sampleRate: 16000,
-        channels: 1,
-        reconnect: { initialDelayMs: 10, retries: 6 },
-      });
-      expect(performance.now() - t0).toBeGreaterThan(400);
-      await session.sendPcm(new Int16Array(1600));
-      expect((await session.stop()).summary.durationMs).toBeCloseTo(100, 6);
-    } finally {
-      await busy.server.drain();
-    }
-  });
+  it.each(['close', 'http'] as const)(
+    "reconnect also retries connect while the server is overloaded, with backoff and at least the server's retryAfterMs (--overload-refusal %s)",
+    async (overloadRefusal) => {
+      // close: the refusal is an error message + close 1013 after the handshake; http: a 503 with the same JSON instead of it.
+      const busy = await startTestServer({ maxSessions: 1, retryAfterMs: 400, overloadRefusal });
+      try {
+        const holder = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
+        const refused = await connect({ url: busy.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 }).catch((e) => e);
+        expect(refused).toMatchObject({ code: 'overloaded', closeCode: 1013 });
+        expect(refused.retryable).toBe(true);
+        expect(refused.retryAfterMs).toBeGreaterThanOrEqual(400);
+        expect(refused.retryAfterMs).toBeLessThanOrEqual(600);
+        setTimeout(() => void holder.stop(), 300);
+        const t0 = performance.now();
+        // initialDelayMs 10: the first retry waits the server's hint (>= 400 ms), not 10 ms.
+        const session = await connect({
+          url: busy.url,
+          encoding: 'pcm_s16le',
+          sampleRate: 16000,
+          channels: 1,
+          reconnect: { initialDelayMs: 10, retries: 6 },
+        });
+        expect(performance.now() - t0).toBeGreaterThan(400);
+        await session.sendPcm(new Int16Array(1600));
+        expect((await session.stop()).summary.durationMs).toBeCloseTo(100, 6);
+      } finally {
+        await busy.server.drain();
+      }
+    },
+  );
 
   it('wrong calls: sendOpus on a PCM session, audio after stop', async () => {
     const session = await connect({ url: srv.url, encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 });
