@@ -2,7 +2,7 @@
  * This build against its baselines under the same load in one run: the same generator, corpus
  * audio, capacity ramp and fixed loads against each server in turn, then one summary.
  *
- *   npm run bench:compare -- --baseline REF [--baseline-model this|own] [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --idle-seconds 10 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
+ *   npm run bench:compare -- --baseline REF [--baseline-model this|own] [--naive] [--seconds 10 --streams 10 --cpu-steps 50,100,200 --idle-seconds 60 --workers N --encoding pcm_s16le --frame-ms 20 --keep-baseline]
  *   npm run bench:compare                    (no --baseline: this build's batched engine against its naive engine)
  *
  * Baselines: `--baseline REF` builds git REF (e.g. the last release) in a temporary worktree
@@ -14,7 +14,8 @@
  * is no --baseline, or with --naive.
  *
  * For each server it first measures its idle CPU (--idle-seconds without a connection, process
- * tree), then prints the streams held at p99 <= --p99 ms with every label (a ramp: doubling,
+ * tree, read every 10 s: the mean over the wait, start-up tails included, and the median of the
+ * 10 s windows, the steady figure; bench/lib/machine.ts idleCpu), then prints the streams held at p99 <= --p99 ms with every label (a ramp: doubling,
  * then bisection), then runs the fixed --cpu-steps loads whatever latency they reach, and reports
  * server CPU per stream-second two ways: TOTAL at the largest fixed load (all of the server's CPU,
  * cluster primary and fixed costs included, over the streams' audio seconds) and MARGINAL (the
@@ -28,7 +29,7 @@ import { AudioPool, type BenchEncoding, corpusSpeech } from './lib/audio.js';
 import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { type BaselineBuild, buildBaseline } from './lib/baseline-build.js';
 import { type LoadResult, formatResult, marginalCpu, runLoad } from './lib/load.js';
-import { announceConditions, idleCpuMsPerSecond, loadAverage } from './lib/machine.js';
+import { announceConditions, type IdleCpu, idleCpu, loadAverage } from './lib/machine.js';
 import { type RampResult, ramp } from './lib/ramp.js';
 import { MODELS_DIR } from '../server/process/paths.js';
 import { startServer } from '../test/server-process.js';
@@ -42,7 +43,7 @@ const { values } = parseOrExit('bench:compare', () => parseArgs({
     naive: { type: 'boolean', default: false },
     'keep-baseline': { type: 'boolean', default: false },
     'baseline-model': { type: 'string', default: 'this' },
-    'idle-seconds': { type: 'string', default: '10' },
+    'idle-seconds': { type: 'string', default: '60' },
   },
 }));
 // Fixed loads run for every server after its ramp, whatever latency they reach: with the ramp's
@@ -66,8 +67,8 @@ interface Outcome extends RampResult {
   readonly name: string;
   /** The largest fixed load's run (total CPU per stream-second). */
   readonly fixed?: LoadResult;
-  /** CPU of the idle server (process tree), ms per second. */
-  readonly idleMs: number;
+  /** CPU of the idle server (process tree), ms per second: mean over the wait and steady (median 10 s window). */
+  readonly idle: IdleCpu;
   readonly load: string;
 }
 
@@ -97,8 +98,10 @@ try {
     const server = await startServer(flags, { showErrors: true, ...(c.cli ? { cli: c.cli, cwd: c.cwd } : {}) });
     console.log(`\n=== ${c.name}: node ${c.cli ?? 'dist/cli/main.js'} serve ${flags.join(' ')} (load average ${loadAverage()})`);
     try {
-      const idleMs = await idleCpuMsPerSecond(server.pid, idleSeconds);
-      console.log(`idle: ${idleMs.toFixed(1)} ms of CPU a second (process tree, ${idleSeconds} s without a connection)`);
+      const idle = await idleCpu(server.pid, idleSeconds);
+      console.log(
+        `idle: ${idle.steadyMs.toFixed(1)} ms of CPU a second steady (median 10 s window), ${idle.meanMs.toFixed(1)} mean over ${idleSeconds} s without a connection (process tree; windows ${idle.windowsMs.map((w) => w.toFixed(0)).join(' ')})`,
+      );
       await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up
       const r = await ramp(server, pool, { start: args.streams, seconds: args.seconds, p99BoundMs: args.p99 });
       const steps = [...r.steps];
@@ -110,7 +113,7 @@ try {
         if (!fixed || n >= fixed.streams) fixed = x;
       }
       const fit = marginalCpu(steps);
-      outcomes.push({ ...r, name: c.name, steps, fixed, idleMs, marginalCpuMs: fit && fit.perStreamMs > 0 ? fit.perStreamMs : undefined, load: loadAverage() });
+      outcomes.push({ ...r, name: c.name, steps, fixed, idle, marginalCpuMs: fit && fit.perStreamMs > 0 ? fit.perStreamMs : undefined, load: loadAverage() });
     } finally {
       await server.stop();
     }
@@ -122,16 +125,16 @@ try {
 const f = (x: number | undefined, d: number): string => (x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(d));
 const fixedN = outcomes[0]?.fixed?.streams;
 console.log(`\nsummary (${values.encoding}, ${args.frameMs} ms messages, ${args.seconds} s per step, held = p99 <= ${args.p99} ms with every label, no error):`);
-console.log(`server                     streams held  first failed  p99 at held  p99 at ${fixedN ?? '-'}  CPU ms/stream-s at ${fixedN ?? '-'} (TOTAL)  CPU ms/stream-s (MARGINAL fit)  idle CPU ms/s  load avg after`);
+console.log(`server                     streams held  first failed  p99 at held  p99 at ${fixedN ?? '-'}  CPU ms/stream-s at ${fixedN ?? '-'} (TOTAL)  CPU ms/stream-s (MARGINAL fit)  idle ms/s steady / mean  load avg after`);
 for (const o of outcomes) {
   console.log(
-    `${o.name.padEnd(26)} ${String(o.held).padStart(12)}  ${String(o.failed ?? '-').padStart(12)}  ${f(o.best?.latency.p99, 1).padStart(11)}  ${f(o.fixed?.latency.p99, 1).padStart(9)}  ${f(o.fixed?.cpuMsPerStreamSecond, 2).padStart(25)}  ${f(o.marginalCpuMs, 2).padStart(30)}  ${f(o.idleMs, 1).padStart(13)}  ${o.load}`,
+    `${o.name.padEnd(26)} ${String(o.held).padStart(12)}  ${String(o.failed ?? '-').padStart(12)}  ${f(o.best?.latency.p99, 1).padStart(11)}  ${f(o.fixed?.latency.p99, 1).padStart(9)}  ${f(o.fixed?.cpuMsPerStreamSecond, 2).padStart(25)}  ${f(o.marginalCpuMs, 2).padStart(30)}  ${`${f(o.idle.steadyMs, 1)} / ${f(o.idle.meanMs, 1)}`.padStart(24)}  ${o.load}`,
   );
 }
 const ours = outcomes[0];
 for (const other of outcomes.slice(1)) {
   const ratio = (a: number | undefined, b: number | undefined): string => (a && b && Number.isFinite(a / b) ? `${(a / b).toFixed(2)}x` : 'n/a');
   console.log(
-    `this build vs ${other.name}: streams held ${ratio(ours.held, other.held)} (this / that); CPU per stream-second TOTAL ${ratio(other.fixed?.cpuMsPerStreamSecond, ours.fixed?.cpuMsPerStreamSecond)}, MARGINAL ${ratio(other.marginalCpuMs, ours.marginalCpuMs)}, idle ${ratio(other.idleMs, ours.idleMs)} (that / this: how many times less CPU this build needs)`,
+    `this build vs ${other.name}: streams held ${ratio(ours.held, other.held)} (this / that); CPU per stream-second TOTAL ${ratio(other.fixed?.cpuMsPerStreamSecond, ours.fixed?.cpuMsPerStreamSecond)}, MARGINAL ${ratio(other.marginalCpuMs, ours.marginalCpuMs)}, idle (steady) ${ratio(other.idle.steadyMs, ours.idle.steadyMs)} (that / this: how many times less CPU this build needs)`,
   );
 }

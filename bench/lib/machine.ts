@@ -56,11 +56,42 @@ export function processTree(pid: number): { cpuS: number; rssBytes: number; proc
   return { cpuS, rssBytes, processes };
 }
 
-/** CPU (ms per second) of a process tree left alone for `seconds` (after `settleMs` for start-up to finish): its idle cost. */
-export async function idleCpuMsPerSecond(pid: number, seconds: number, settleMs = 3000): Promise<number> {
+/** What an idle process tree costs: the mean over the whole wait, and per window. */
+export interface IdleCpu {
+  /** ms of CPU per second over all `seconds` (start-up tails included). */
+  readonly meanMs: number;
+  /**
+   * The median of the per-window figures (ms/s): what the tree costs when nothing one-off is
+   * running. V8's memory reducer runs two major GCs per process ("Mark-Compact (reduce)" under
+   * --trace-gc) 30-65 s after start-up or after a load ends, each 20-50 ms of CPU; a window that
+   * holds them reads 20-60 ms/s while the windows around it read 2-6.
+   */
+  readonly steadyMs: number;
+  /** ms/s of each window, in order. */
+  readonly windowsMs: readonly number[];
+}
+
+/**
+ * CPU of a process tree left alone for `seconds` (after `settleMs` for start-up to finish), read
+ * every `windowS` seconds. /proc counts in 10 ms ticks, so a 10 s window resolves 1 ms/s.
+ */
+export async function idleCpu(pid: number, seconds: number, windowS = 10, settleMs = 3000): Promise<IdleCpu> {
   await new Promise((r) => setTimeout(r, settleMs));
-  const t0 = processTree(pid).cpuS;
   const w0 = performance.now();
-  await new Promise((r) => setTimeout(r, seconds * 1000));
-  return ((processTree(pid).cpuS - t0) * 1000) / ((performance.now() - w0) / 1000);
+  const c0 = processTree(pid).cpuS;
+  const windowsMs: number[] = [];
+  let t = w0;
+  let c = c0;
+  for (let left = seconds; left > 0; left -= windowS) {
+    await new Promise((r) => setTimeout(r, Math.min(windowS, left) * 1000));
+    const now = performance.now();
+    const cpu = processTree(pid).cpuS;
+    windowsMs.push(((cpu - c) * 1000) / ((now - t) / 1000));
+    t = now;
+    c = cpu;
+  }
+  const sorted = [...windowsMs].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const steadyMs = sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  return { meanMs: ((c - c0) * 1000) / ((t - w0) / 1000), steadyMs, windowsMs };
 }
