@@ -3,6 +3,8 @@
  * ../shared/corpora/README.md records them) and what the model is for. models/README.md is the
  * human-readable card; these fields travel with the model file itself.
  */
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { CorpusSummary } from '../core/model/metadata.js';
 
 export interface CorpusCard {
@@ -22,18 +24,56 @@ export const CORPUS_CARDS: Readonly<Record<string, CorpusCard>> = {
   turev: { language: 'Turkish single words, acted', license: 'unclear: README says CC BY-NC-ND 4.0, LICENSE file is GPL v3', commercialUseUnclear: true },
 };
 
+/** A model whose scores were distilled into this one during training (training/teacher/): what it is and under what license. */
+export interface TeacherCard {
+  /** The teacher file's own description (its `head` field: front end, head, how its scores were cross-fitted). */
+  readonly description: string;
+  readonly pretrained?: string;
+  readonly license?: string;
+  readonly role: string;
+}
+
+/**
+ * Pretrained weights a teacher can be built on, by the name its description starts with. Why on
+ * the card: ../shared/pretrained/README.md asks that the license notice stay with any model
+ * derived from the weights, and a student distilled from their scores is derived from them.
+ */
+const PRETRAINED_CARDS: Readonly<Record<string, { readonly pretrained: string; readonly license: string }>> = {
+  mn04: {
+    pretrained: 'EfficientAT MobileNetV3 mn04, AudioSet-pretrained (Schmid et al., ICASSP 2023; ../shared/pretrained/efficientat-mn04)',
+    license: 'MIT, Copyright (c) 2022 Florian Schmid',
+  },
+};
+
+/** The description a teacher file carries (its `head` field; training/teacher/soft_labels.py, train_split.py --teacher-out). */
+export async function teacherDescription(path: string): Promise<string> {
+  const doc = JSON.parse(await readFile(path, 'utf8')) as { head?: unknown };
+  return typeof doc.head === 'string' ? doc.head : `teacher scores from ${basename(path)} (no description in the file)`;
+}
+
+export function teacherCard(description: string): TeacherCard {
+  const known = Object.entries(PRETRAINED_CARDS).find(([name]) => description.startsWith(name));
+  return {
+    description,
+    ...(known ? known[1] : {}),
+    role: 'its scores of the training clips were distilled into this model during training; no part of the teacher is in model.onnx or runs at inference',
+  };
+}
+
 export interface ModelCard {
   readonly intendedUse: string;
   readonly notFor: string;
   readonly corpora: Record<string, CorpusSummary & Partial<CorpusCard>>;
+  readonly teacher?: TeacherCard;
 }
 
-export function modelCard(corpora: Record<string, CorpusSummary>): ModelCard {
+export function modelCard(corpora: Record<string, CorpusSummary>, teacher?: TeacherCard): ModelCard {
   const out: Record<string, CorpusSummary & Partial<CorpusCard>> = {};
   for (const [name, summary] of Object.entries(corpora)) out[name] = { ...summary, ...(CORPUS_CARDS[name] ?? {}) };
   return {
     intendedUse: 'Per-second estimate of which of eight acted emotion categories speech sounds most like, with calibrated scores, aggregated and reviewed by people (supervisor views, QA sampling, research).',
     notFor: 'Decisions about a person without human review; inferring what a person actually feels; covert monitoring. Trained on acted speech only; several training corpora are non-commercial or unlicensed (see corpora and models/README.md).',
     corpora: out,
+    ...(teacher ? { teacher } : {}),
   };
 }

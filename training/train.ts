@@ -15,7 +15,7 @@ import { evaluateModel, type Evaluation } from './evaluate.js';
 import { type AugmentPolicy, DEFAULT_AUGMENT_POLICY } from './augment/index.js';
 import { corpusNamed, type FitOptions, type FitResult, runFit } from './fit-runner.js';
 import type { ManifestRow } from './manifest.js';
-import { modelCard } from './model-card.js';
+import { modelCard, teacherCard, teacherDescription } from './model-card.js';
 import { speakersOf, type Split } from './splits.js';
 
 export interface TrainOptions {
@@ -142,7 +142,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         } : {}) },
     },
     calibration: calibrationOf(fit),
-    card: modelCard(summarizeCorpora(trainRows)),
+    card: modelCard(summarizeCorpora(trainRows), options.fit.teacher ? teacherCard(await teacherDescription(options.fit.teacher)) : undefined),
     metrics: { bestValidationScore: fit.best_val_score },
   };
   await writeFile(join(options.modelDir, METADATA_FILE), JSON.stringify(metadata, null, 1));

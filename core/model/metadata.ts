@@ -56,6 +56,8 @@ export interface ModelMetadata {
     readonly intendedUse: string;
     readonly notFor: string;
     readonly corpora: Record<string, CorpusSummary & { readonly language?: string; readonly license?: string; readonly commercialUseUnclear?: boolean }>;
+    /** The teacher distilled into the model during training, if any, with its pretrained weights' license. */
+    readonly teacher?: { readonly description: string; readonly pretrained?: string; readonly license?: string; readonly role: string };
   };
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;

@@ -119,7 +119,8 @@ def write_teacher(net, norm, bundle, train_ids, path):
     os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     with open(path, "w") as f:
         json.dump({"labels": bundle.labels, "sources": [bundle.source[i] for i in originals],
-                   "logits": np.log(np.maximum(mean, 1e-12)).round(5).tolist()}, f)
+                   "logits": np.log(np.maximum(mean, 1e-12)).round(5).tolist(),
+                   "head": "seed ensemble of this recipe (train_split.py --teacher-out), scores of its own training clips"}, f)
 
 
 def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
