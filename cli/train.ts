@@ -14,6 +14,7 @@ import { corporaRoot, type ManifestRow, readManifest } from '../training/manifes
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
+import { lockWorkDir, WorkDirBusy } from '../training/work-lock.js';
 import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
 import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.js';
 
@@ -232,46 +233,57 @@ export async function runTrain(argv: string[]): Promise<number> {
     name: values.name,
   };
   const work = resolve(values.work ?? join(PROJECT_ROOT, '.cache/work'));
-  const reportDir = resolve(values.report ?? join(PROJECT_ROOT, 'docs/evaluation'));
-  const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
-  process.stderr.write(`corpora in ${root}: ${corpora.map((c) => `${c} ${rows.filter((r) => r.corpus === c).length}`).join(', ')}\n`);
+  let release: () => Promise<void>;
+  try {
+    release = await lockWorkDir(work);
+  } catch (e) {
+    if (e instanceof WorkDirBusy) return fail(e.message);
+    throw e;
+  }
+  try {
+    const reportDir = resolve(values.report ?? join(PROJECT_ROOT, 'docs/evaluation'));
+    const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
+    process.stderr.write(`corpora in ${root}: ${corpora.map((c) => `${c} ${rows.filter((r) => r.corpus === c).length}`).join(', ')}\n`);
 
-  if (groups.length > 0) {
-    const summary = await runCrossValidation({
-      rows,
-      groups,
-      tag: values.tag ?? 'cv',
-      command: `undertone train ${argv.join(' ')}`,
-      workDir: work,
-      reportDir,
-      augmentCopies: common.augmentCopies,
-      augmentPolicy: common.augmentPolicy,
-      seed: common.seed,
-      windowFrames: Math.round(common.windowSeconds * 100),
-      fit,
-      jobs: n.jobs,
-      log: (line) => process.stderr.write(`${line}\n`),
-    });
-    for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);
-    process.stdout.write(`summary: ${summary.minutes.toFixed(1)} min; reports in ${reportDir}/cv-${summary.tag}-*.md\n`);
+    if (groups.length > 0) {
+      const summary = await runCrossValidation({
+        rows,
+        groups,
+        tag: values.tag ?? 'cv',
+        command: `undertone train ${argv.join(' ')}`,
+        workDir: work,
+        reportDir,
+        augmentCopies: common.augmentCopies,
+        augmentPolicy: common.augmentPolicy,
+        seed: common.seed,
+        windowFrames: Math.round(common.windowSeconds * 100),
+        fit,
+        jobs: n.jobs,
+        log: (line) => process.stderr.write(`${line}\n`),
+      });
+      for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);
+      process.stdout.write(`summary: ${summary.minutes.toFixed(1)} min; reports in ${reportDir}/cv-${summary.tag}-*.md\n`);
+      return 0;
+    }
+
+    const split = heldOutSplit(rows);
+    const out = modelDir(values.out);
+    const r = await trainModel({ ...common, split, modelDir: out, workDir: join(work, 'final') });
+    if (r.evaluation) {
+      const ev = r.evaluation;
+      const written = await writeEvaluationReport(reportDir, 'model', ev, {
+        title: `Shipped model ${r.metadata.name} ${r.metadata.version}: held-out speakers`,
+        split: `Speaker-independent: test speakers ${speakersOf(split.test).join(', ')}; validation (early stopping) speakers ${speakersOf(split.validation).join(', ')}; every other speaker trains (${split.train.length} files, ${speakersOf(split.train).length} speakers). Augmented copies (${common.augmentCopies} per file) of training files only.`,
+        notes: `Window ${common.windowSeconds} s, best epoch ${r.fit.best_epoch} of ${r.fit.epochs_run}, ${r.fit.params} parameters, trained in ${(r.seconds / 60).toFixed(1)} min.`,
+      });
+      for (const s of ev.sections) process.stdout.write(formatMetricsTable(s.utterance, { title: `${s.name} (held-out speakers), utterance level` }) + '\n\n');
+      const m = ev.merged.utterance;
+      process.stdout.write(`summary: model in ${out}; held-out merged accuracy ${(m.accuracy * 100).toFixed(1)} %, UAR ${(m.uar * 100).toFixed(1)} %, macro-F1 ${(m.macroF1 * 100).toFixed(1)} % (n = ${m.n}); ${(r.seconds / 60).toFixed(1)} min; report ${written.markdown}\n`);
+    } else {
+      process.stdout.write(`summary: model in ${out}; no test speakers to evaluate; ${(r.seconds / 60).toFixed(1)} min\n`);
+    }
     return 0;
+  } finally {
+    await release();
   }
-
-  const split = heldOutSplit(rows);
-  const out = modelDir(values.out);
-  const r = await trainModel({ ...common, split, modelDir: out, workDir: join(work, 'final') });
-  if (r.evaluation) {
-    const ev = r.evaluation;
-    const written = await writeEvaluationReport(reportDir, 'model', ev, {
-      title: `Shipped model ${r.metadata.name} ${r.metadata.version}: held-out speakers`,
-      split: `Speaker-independent: test speakers ${speakersOf(split.test).join(', ')}; validation (early stopping) speakers ${speakersOf(split.validation).join(', ')}; every other speaker trains (${split.train.length} files, ${speakersOf(split.train).length} speakers). Augmented copies (${common.augmentCopies} per file) of training files only.`,
-      notes: `Window ${common.windowSeconds} s, best epoch ${r.fit.best_epoch} of ${r.fit.epochs_run}, ${r.fit.params} parameters, trained in ${(r.seconds / 60).toFixed(1)} min.`,
-    });
-    for (const s of ev.sections) process.stdout.write(formatMetricsTable(s.utterance, { title: `${s.name} (held-out speakers), utterance level` }) + '\n\n');
-    const m = ev.merged.utterance;
-    process.stdout.write(`summary: model in ${out}; held-out merged accuracy ${(m.accuracy * 100).toFixed(1)} %, UAR ${(m.uar * 100).toFixed(1)} %, macro-F1 ${(m.macroF1 * 100).toFixed(1)} % (n = ${m.n}); ${(r.seconds / 60).toFixed(1)} min; report ${written.markdown}\n`);
-  } else {
-    process.stdout.write(`summary: model in ${out}; no test speakers to evaluate; ${(r.seconds / 60).toFixed(1)} min\n`);
-  }
-  return 0;
 }

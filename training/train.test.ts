@@ -53,8 +53,10 @@ describe('undertone train (tiny run)', () => {
     expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);
     for (const m of ensemble) expect(m.temperature).toBeGreaterThan(0);
     // --teacher-out: the ensemble's scores of every training original, a teacher file for --teacher.
-    const teacher = JSON.parse(readFileSync(path.join(dir, 'teacher.json'), 'utf8')) as { labels: string[]; sources: string[]; logits: number[][] };
+    const teacher = JSON.parse(readFileSync(path.join(dir, 'teacher.json'), 'utf8')) as { labels: string[]; sources: string[]; logits: number[][]; head: string };
     expect(teacher.labels).toEqual(metadata.labels);
+    expect(teacher.head).toMatch(/^seed ensemble of this recipe/); // what a student's model card will name
+    expect(metadata.card?.teacher).toBeUndefined(); // this model distilled nothing
     const trainFiles = Object.values(metadata.training.corpora).reduce((n, c) => n + c.files, 0);
     expect(teacher.sources.length).toBe(trainFiles);
     for (const row of teacher.logits) expect(row.reduce((a, l) => a + Math.exp(l), 0)).toBeCloseTo(1, 3);
