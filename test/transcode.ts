@@ -30,9 +30,17 @@ export function ffmpeg(...args: string[]): void {
 }
 
 /** Writes the 16 kHz float WAV of a corpus clip (its samples exactly as our decoder gives them). */
-export async function referenceWav(corpusPath: string, dir: string, name: string): Promise<string> {
+export async function referenceWav(corpusPath: string | readonly string[], dir: string, name: string): Promise<string> {
   const out = path.join(dir, name);
-  writeFileSync(out, encodeWav(await decodeAudioFile(corpusPath), 16000, 1, 'float32'));
+  // Several clips: one speaker's turn of a call, the clips back to back.
+  const parts = await Promise.all((typeof corpusPath === 'string' ? [corpusPath] : corpusPath).map((p) => decodeAudioFile(p)));
+  const joined = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    joined.set(p, at);
+    at += p.length;
+  }
+  writeFileSync(out, encodeWav(joined, 16000, 1, 'float32'));
   return out;
 }
 
