@@ -5,7 +5,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { CorpusSummary } from '../core/model/metadata.js';
+import type { CorpusSummary, ModelMetadata } from '../core/model/metadata.js';
 
 export interface CorpusCard {
   readonly language: string;
@@ -24,14 +24,8 @@ export const CORPUS_CARDS: Readonly<Record<string, CorpusCard>> = {
   turev: { language: 'Turkish single words, acted', license: 'unclear: README says CC BY-NC-ND 4.0, LICENSE file is GPL v3', commercialUseUnclear: true },
 };
 
-/** A model whose scores were distilled into this one during training (training/teacher/): what it is and under what license. */
-export interface TeacherCard {
-  /** The teacher file's own description (its `head` field: front end, head, how its scores were cross-fitted). */
-  readonly description: string;
-  readonly pretrained?: string;
-  readonly license?: string;
-  readonly role: string;
-}
+/** A model whose scores were distilled into this one during training (training/teacher/): its shape is model.json's (core/model/metadata.ts). */
+export type TeacherCard = NonNullable<NonNullable<ModelMetadata['card']>['teacher']>;
 
 /**
  * Pretrained weights a teacher can be built on, by the name its description starts with. Why on

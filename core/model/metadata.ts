@@ -56,7 +56,7 @@ export interface ModelMetadata {
     readonly intendedUse: string;
     readonly notFor: string;
     readonly corpora: Record<string, CorpusSummary & { readonly language?: string; readonly license?: string; readonly commercialUseUnclear?: boolean }>;
-    /** The teacher distilled into the model during training, if any, with its pretrained weights' license. */
+    /** The teacher distilled into the model during training, if any (training/model-card.ts): its own description, the pretrained weights it was built on and their license, what it did. */
     readonly teacher?: { readonly description: string; readonly pretrained?: string; readonly license?: string; readonly role: string };
   };
   /** Headline evaluation figures (see docs/ for the full report). */
