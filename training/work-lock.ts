@@ -31,6 +31,11 @@ function alive(pid: number): boolean {
   }
 }
 
+/** The pid a lock file names (NaN when it is gone or unreadable). */
+async function holderOf(path: string): Promise<number> {
+  return Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+}
+
 /** Claims `dir` for this process; resolves with the release. Throws WorkDirBusy while another live process holds it. */
 export async function lockWorkDir(dir: string): Promise<() => Promise<void>> {
   await mkdir(dir, { recursive: true });
@@ -41,12 +46,11 @@ export async function lockWorkDir(dir: string): Promise<() => Promise<void>> {
       await handle.writeFile(`${process.pid}\n`);
       await handle.close();
       return async () => {
-        const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
-        if (holder === process.pid) await rm(path, { force: true });
+        if ((await holderOf(path)) === process.pid) await rm(path, { force: true });
       };
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const holder = Number.parseInt(await readFile(path, 'utf8').catch(() => ''), 10);
+      const holder = await holderOf(path);
       if (Number.isInteger(holder) && holder !== process.pid && alive(holder)) throw new WorkDirBusy(dir, holder);
       await rm(path, { force: true }); // left by a run that died (or unreadable): take it over
     }
