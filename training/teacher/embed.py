@@ -8,6 +8,9 @@ front end and mn04, and writes
   DIR/emb.npy       (clips, 384) float32: the last feature map averaged over frequency and time
   DIR/audioset.npy  (clips, 527) float32: AudioSet logits (the checkpoint's own head)
   DIR/emb-sources.json  manifest paths, in the rows' order.
+With --layers, instead: DIR/emb-layers.npy (clips, 1120): per depth (mn04.LAYER_TAPS and the last
+map), each channel averaged over frequency, then its mean and SD over time; and
+DIR/emb-layers-sources.json. The files above are left as they are (a run may be reading them).
 Two worker processes of one torch thread each, rather than one process of two threads: on this
 shared 2-core machine two intra-op threads slowed mn04 about 7x under load (190 vs 26 ms per 3 s
 clip), independent processes do not wait on each other. Each clip runs alone: padding clips to a batch would change the mean over time. Clips longer
@@ -25,13 +28,15 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mn04 import LogMel, load_mn04, upsample_2x  # noqa: E402
+from mn04 import LAYER_STATS_DIM, LogMel, load_mn04, upsample_2x  # noqa: E402
 
 CHUNK_S = 10.0
 
 
-def embed_clip(model, front, pcm16k):
-    """(embedding 384, AudioSet logits 527) of one 16 kHz clip."""
+def embed_clip(model, front, pcm16k, layers=False):
+    """(embedding 384, AudioSet logits 527) of one 16 kHz clip; with layers, (layer statistics
+    LAYER_STATS_DIM, AudioSet logits). A long clip's chunks are averaged by length (for the SDs
+    too: the mean within-chunk SD, which is what a 10 s chunk can measure)."""
     x = upsample_2x(torch.from_numpy(pcm16k))
     step = int(CHUNK_S * 32000)
     embs, logits, weights = [], [], []
@@ -39,7 +44,10 @@ def embed_clip(model, front, pcm16k):
         chunk = x[start:start + step]
         if len(chunk) < 3200 and start > 0:  # a sliver after the last full chunk: its mean is noise
             break
-        lg, emb = model(front(chunk[None]))
+        if layers:
+            lg, _, emb = model.layer_stats(front(chunk[None]))
+        else:
+            lg, emb = model(front(chunk[None]))
         embs.append(emb[0])
         logits.append(lg[0])
         weights.append(len(chunk))
@@ -50,9 +58,9 @@ def embed_clip(model, front, pcm16k):
 _worker = {}
 
 
-def _init_worker(pcm_path):
+def _init_worker(pcm_path, layers):
     torch.set_num_threads(1)
-    _worker.update(model=load_mn04(), front=LogMel(), pcm=np.memmap(pcm_path, dtype=np.int16, mode='r'))
+    _worker.update(model=load_mn04(), front=LogMel(), pcm=np.memmap(pcm_path, dtype=np.int16, mode='r'), layers=layers)
 
 
 def _embed_span(span):
@@ -60,7 +68,7 @@ def _embed_span(span):
     offset, samples = span
     x = _worker['pcm'][offset:offset + samples].astype(np.float32) / 32768.0
     with torch.no_grad():
-        e, lg = embed_clip(_worker['model'], _worker['front'], x)
+        e, lg = embed_clip(_worker['model'], _worker['front'], x, _worker['layers'])
     return e.numpy(), lg.numpy()
 
 
@@ -69,15 +77,16 @@ def main():
     ap.add_argument('--dir', default=os.environ.get('UNDERTONE_TEACHER', '/work/cache/teacher'))
     ap.add_argument('--workers', type=int, default=2)
     ap.add_argument('--limit', type=int, default=0, help='first N clips only (a quick check)')
+    ap.add_argument('--layers', action='store_true', help='statistics of several depths (emb-layers.npy) instead of emb.npy')
     a = ap.parse_args()
     index = json.load(open(os.path.join(a.dir, 'index.json')))
     clips = index['clips'][:a.limit] if a.limit else index['clips']
-    emb = np.zeros((len(clips), 384), np.float32)
+    emb = np.zeros((len(clips), LAYER_STATS_DIM if a.layers else 384), np.float32)
     aset = np.zeros((len(clips), 527), np.float32)
     t0 = time.time()
     audio_s = 0.0
     spans = [(c['offset'], c['samples']) for c in clips]
-    with mp.get_context('fork').Pool(a.workers, _init_worker, (os.path.join(a.dir, 'pcm.i16'),)) as pool:
+    with mp.get_context('fork').Pool(a.workers, _init_worker, (os.path.join(a.dir, 'pcm.i16'), a.layers)) as pool:
         for i, (e, lg) in enumerate(pool.imap(_embed_span, spans, chunksize=8)):
             c = clips[i]
             emb[i], aset[i] = e, lg
@@ -86,10 +95,11 @@ def main():
                 el = time.time() - t0
                 print(f'embed: {i + 1}/{len(clips)} clips, {audio_s / 3600:.2f} h audio, {el:.0f} s, '
                       f'{audio_s / el:.0f}x real time, load {os.getloadavg()[0]:.2f}', flush=True)
-    suffix = f'-first{a.limit}' if a.limit else ''
+    suffix = ('-layers' if a.layers else '') + (f'-first{a.limit}' if a.limit else '')
     np.save(os.path.join(a.dir, f'emb{suffix}.npy'), emb)
-    np.save(os.path.join(a.dir, f'audioset{suffix}.npy'), aset)
-    with open(os.path.join(a.dir, f'emb-sources{suffix}.json'), 'w') as f:
+    if not a.layers:
+        np.save(os.path.join(a.dir, f'audioset{suffix}.npy'), aset)
+    with open(os.path.join(a.dir, f'emb{suffix}-sources.json' if a.layers else f'emb-sources{suffix}.json'), 'w') as f:
         json.dump([c['source'] for c in clips], f)
     print(f'embed: wrote {len(clips)} x {emb.shape[1]} to {a.dir} in {time.time() - t0:.1f} s '
           f'({a.workers} workers x 1 thread, load {" ".join(f"{v:.2f}" for v in os.getloadavg())})')

@@ -29,6 +29,10 @@ class Clips:
             sources, dim = meta['sources'], meta['dim']
             parts = [np.fromfile(os.path.join(teacher_dir, 'speech-emb.f32'), dtype=np.float32).reshape(-1, dim)]
             rerun = 'node dist/training/teacher/embed-speech.js'
+        elif features == 'layers':  # mn04, statistics of several depths (embed.py --layers)
+            sources = json.load(open(os.path.join(teacher_dir, 'emb-layers-sources.json')))
+            parts = [np.load(os.path.join(teacher_dir, 'emb-layers.npy'))]
+            rerun = 'embed.py --layers'
         else:  # mn04 (embed.py)
             sources = json.load(open(os.path.join(teacher_dir, 'emb-sources.json')))
             parts = [np.load(os.path.join(teacher_dir, 'emb.npy'))]

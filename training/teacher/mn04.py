@@ -91,6 +91,12 @@ BLOCKS = [
 ]
 
 
+# Indices in MN.features (0 = stem, 1..15 = BLOCKS, 16 = the 1x1 conv to 384) of the last block of
+# each stage after the first: 24, 40, 80, 112 and 160 channels at width 1, 16-64 in mn04.
+LAYER_TAPS = (3, 6, 10, 12, 15)
+LAYER_STATS_DIM = 2 * (16 + 16 + 32 + 48 + 64 + 384)
+
+
 class MN(nn.Module):
     """mn04: 15 inverted residual blocks, a 1x1 conv to 384 channels, then the AudioSet MLP head."""
 
@@ -116,6 +122,20 @@ class MN(nn.Module):
         """AudioSet logits and the embedding (the last feature map averaged over frequency and time)."""
         fmap = self.feature_map(mel)
         return self.classifier(fmap), fmap.mean(dim=(2, 3))
+
+    def layer_stats(self, mel):
+        """AudioSet logits, the embedding, and (batch, LAYER_STATS_DIM) statistics of several depths:
+        for the outputs of the last block of each stage (LAYER_TAPS) and the final 384-channel map,
+        each channel averaged over frequency, then its mean and standard deviation over time.
+        Why: the last map is shaped by AudioSet's classes; earlier maps keep more of how a voice
+        sounds, and the SD over time keeps how it moves (prosody), which the mean removes."""
+        x, stats = mel.unsqueeze(1), []
+        for i, layer in enumerate(self.features):
+            x = layer(x)
+            if i in LAYER_TAPS or i == len(self.features) - 1:
+                per_frame = x.mean(dim=2)  # (batch, channels, frames)
+                stats += [per_frame.mean(dim=2), per_frame.std(dim=2, unbiased=False)]
+        return self.classifier(x), x.mean(dim=(2, 3)), torch.cat(stats, dim=1)
 
 
 def load_mn04(path=CHECKPOINT):

@@ -62,7 +62,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--plan', default=PLAN)
     ap.add_argument('--dir', default=TEACHER_DIR)
-    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset', 'speech'])
+    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset', 'layers', 'speech'])
     ap.add_argument('--heads', default='linear,mlp')
     ap.add_argument('--threads', type=int, default=1)
     ap.add_argument('--table', action='store_true', help='print the table of DIR/probe-<features>.json and exit')

@@ -38,7 +38,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument('--plan', default=PLAN)
     ap.add_argument('--dir', default=TEACHER_DIR)
-    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset'])
+    ap.add_argument('--features', default='emb', choices=['emb', 'emb+audioset', 'layers'])
     ap.add_argument('--head', default='chosen', choices=['chosen', 'linear', 'mlp'])
     ap.add_argument('--only', default='', help='comma-separated fold names (default: all)')
     ap.add_argument('--out', default='', help='output folder (default DIR/soft); a refit goes elsewhere while a run reads soft/')
