@@ -152,7 +152,7 @@ if (values.tune) {
     `chosen on validation (highest detection with <= ${maxFalsePerHour} false alerts/h over all ${bf.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
       `${ok.length === 0 ? ' (no grid point met the false-alert bound; not enforced)' : ''}; validation ${(best.f.detectionRate * 100).toFixed(0)} %, median ${best.f.medianDelayS.toFixed(1)} s, ${bf.alerts} false in ${bf.hours.toFixed(3)} h`,
   );
-  console.log(`as JSON: ${JSON.stringify({ when: best.r.when, sustain: best.r.sustain, cooldownSeconds: best.r.cooldownSeconds })}`);
+  console.log(`as JSON: ${JSON.stringify({ when: best.r.when, ...(best.r.input === 'raw' ? { input: 'raw' } : {}), sustain: best.r.sustain, cooldownSeconds: best.r.cooldownSeconds })}`);
   const tuned = alertFigures(testMixed, testNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? best.r : x)) }, ruleId);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(HEADER);

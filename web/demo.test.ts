@@ -257,9 +257,9 @@ describe('demo page in Chromium', () => {
     });
     await page.goto(`${srv!.http}/`);
     // ~32 s of one held-out actor's angry speech (the model's test speakers), under the built-in rules.
-    // The built-in sustained-negative rule is precision-first (negative mass >= 0.85 in 4 of 5
-    // voiced seconds, docs/insight.md); ravdess-03's angry speech reaches it with the shipped model
-    // (with the earlier single net it was the only RAVDESS test actor whose angry speech did).
+    // The built-in sustained-negative rule is precision-first (evidence of negative mass built up
+    // over voiced seconds, chosen at <= 2 false alerts an hour, docs/insight.md); ravdess-03's
+    // angry speech reaches it with the shipped model.
     const rows = manifestRows()
       .filter((r) => r.speaker === 'ravdess-03' && r.emotion === 'angry')
       .slice(0, 8);

@@ -65,21 +65,24 @@ export interface AlertRule {
 export const DEFAULT_MIN_SCORE = 0.5;
 
 /**
- * The set that ships ready. sustained-negative's condition, k of N and cooldown were chosen on the
- * validation speakers' synthetic calls by `npm run bench:alerts -- --tune` for the shipped
- * three-net ensemble with pitch features, undertone-emotion-cnn 2026-12-02 (models/model.json
- * createdAt 2026-12-02T07:11:20.561Z) with the DEFAULT_SMOOTHING of that model: the highest
- * detection with at most 2 false alerts per hour of neutral/calm speech, then the lowest delay
- * (docs/insight.md). It catches about half of sustained negative stretches on test speakers;
- * looser rules catch more at many more false alerts. rising-arousal's thresholds are set by hand
- * (the bench measures only its false alerts and rises).
+ * The set that ships ready. sustained-negative's condition, sustain and cooldown were chosen on
+ * the validation speakers' synthetic calls by `npm run bench:alerts -- --tune` for the shipped
+ * distilled three-net ensemble, undertone-emotion-cnn 2026-12-02 (models/model.json createdAt
+ * 2026-12-02T17:25:23.621Z) with the DEFAULT_SMOOTHING of that model: the highest detection with
+ * at most 2 false alerts per hour of neutral/calm speech, then the lowest delay (docs/insight.md).
+ * That is now evidence (CUSUM) on the raw scores: this model calls more neutral/calm seconds
+ * negative than the one before, and every k-of-N point that caught as much fired more often on
+ * calm speech. It catches about half of sustained negative stretches on test speakers; looser
+ * rules catch more at many more false alerts. rising-arousal's thresholds are set by hand (the
+ * bench measures only its false alerts and rises).
  */
 export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   {
     id: 'sustained-negative',
-    description: 'Angry, disgusted, fearful or sad speech held with high confidence over the last seconds',
-    when: { labels: ['angry', 'disgust', 'fearful', 'sad'], minScore: 0.85 },
-    sustain: { k: 4, of: 5 },
+    description: 'Evidence of angry, disgusted, fearful or sad speech built up over the last seconds',
+    when: { labels: ['angry', 'disgust', 'fearful', 'sad'] },
+    input: 'raw',
+    sustain: { drift: 0.7, threshold: 1 },
     cooldownSeconds: 30,
   },
   {

@@ -49,23 +49,23 @@ export interface SmoothingSettings {
 
 /**
  * Defaults chosen on the validation speakers by `npm run bench:smoothing` (its "to ship" line) for
- * the shipped three-net ensemble with pitch features, undertone-emotion-cnn 2026-12-02
- * (models/model.json createdAt 2026-12-02T07:11:20.561Z); docs/insight.md gives the rule and the
+ * the shipped distilled three-net ensemble, undertone-emotion-cnn 2026-12-02 (models/model.json
+ * createdAt 2026-12-02T17:25:23.621Z, the kd-long recipe); docs/insight.md gives the rule and the
  * test-speaker figures. No grid point reached both 3x fewer changes and raw accuracy on
  * validation, so the rule took the more accurate of the two methods' steadiness-first choices: an
- * HMM filter with a switch ratio of 8. The persistence is low (0.3; 1/8 is no memory for eight
- * labels): the model's 3-s windows overlap by 2 s, so its scores already carry the recent past.
- * silenceDecay was not tuned (the synthetic calls have short pauses only). alpha is the EMA
- * baseline's value.
+ * HMM filter with a switch ratio of 10 (the grid's largest) and observation weight 1.5. The
+ * persistence is low (0.3; 1/8 is no memory for eight labels): the model's 3-s windows overlap by
+ * 2 s, so its scores already carry the recent past. silenceDecay was not tuned (the synthetic
+ * calls have short pauses only). alpha is the EMA baseline's value.
  */
 export const DEFAULT_SMOOTHING: SmoothingSettings = {
   method: 'hmm',
   persistence: 0.3,
-  observationWeight: 1,
+  observationWeight: 1.5,
   alpha: 0.7,
   silenceDecay: 0.05,
   switchMargin: 0,
-  switchRatio: 8,
+  switchRatio: 10,
 };
 
 /**
