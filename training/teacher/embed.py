@@ -45,7 +45,7 @@ def embed_clip(model, front, pcm16k, layers=False):
         if len(chunk) < 3200 and start > 0:  # a sliver after the last full chunk: its mean is noise
             break
         if layers:
-            lg, _, emb = model.layer_stats(front(chunk[None]))
+            lg, emb = model.layer_stats(front(chunk[None]))
         else:
             lg, emb = model(front(chunk[None]))
         embs.append(emb[0])
@@ -99,7 +99,7 @@ def main():
     np.save(os.path.join(a.dir, f'emb{suffix}.npy'), emb)
     if not a.layers:
         np.save(os.path.join(a.dir, f'audioset{suffix}.npy'), aset)
-    with open(os.path.join(a.dir, f'emb{suffix}-sources.json' if a.layers else f'emb-sources{suffix}.json'), 'w') as f:
+    with open(os.path.join(a.dir, f'emb{suffix}-sources.json'), 'w') as f:
         json.dump([c['source'] for c in clips], f)
     print(f'embed: wrote {len(clips)} x {emb.shape[1]} to {a.dir} in {time.time() - t0:.1f} s '
           f'({a.workers} workers x 1 thread, load {" ".join(f"{v:.2f}" for v in os.getloadavg())})')

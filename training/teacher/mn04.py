@@ -94,7 +94,8 @@ BLOCKS = [
 # Indices in MN.features (0 = stem, 1..15 = BLOCKS, 16 = the 1x1 conv to 384) of the last block of
 # each stage after the first: 24, 40, 80, 112 and 160 channels at width 1, 16-64 in mn04.
 LAYER_TAPS = (3, 6, 10, 12, 15)
-LAYER_STATS_DIM = 2 * (16 + 16 + 32 + 48 + 64 + 384)
+# Mean and SD per channel of each tap and of the last map (6 x the last stage's 160 channels).
+LAYER_STATS_DIM = 2 * (sum(make_divisible(BLOCKS[i - 1][3] * WIDTH) for i in LAYER_TAPS) + 6 * make_divisible(160 * WIDTH))
 
 
 class MN(nn.Module):
@@ -124,7 +125,7 @@ class MN(nn.Module):
         return self.classifier(fmap), fmap.mean(dim=(2, 3))
 
     def layer_stats(self, mel):
-        """AudioSet logits, the embedding, and (batch, LAYER_STATS_DIM) statistics of several depths:
+        """AudioSet logits and (batch, LAYER_STATS_DIM) statistics of several depths:
         for the outputs of the last block of each stage (LAYER_TAPS) and the final 384-channel map,
         each channel averaged over frequency, then its mean and standard deviation over time.
         Why: the last map is shaped by AudioSet's classes; earlier maps keep more of how a voice
@@ -135,7 +136,7 @@ class MN(nn.Module):
             if i in LAYER_TAPS or i == len(self.features) - 1:
                 per_frame = x.mean(dim=2)  # (batch, channels, frames)
                 stats += [per_frame.mean(dim=2), per_frame.std(dim=2, unbiased=False)]
-        return self.classifier(x), x.mean(dim=(2, 3)), torch.cat(stats, dim=1)
+        return self.classifier(x), torch.cat(stats, dim=1)
 
 
 def load_mn04(path=CHECKPOINT):
