@@ -4,10 +4,14 @@
  * self time by category and the top functions, over the load run only. With --workers > 1 every worker writes a
  * profile and the summary adds them up.
  *
- *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF]
+ *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF --perf [--perf-hz 499]]
  *
  * --trace-gc also runs the server with node's --trace-gc and prints the collections during the
  * load run: how many scavenges and mark-compacts, and their pause time.
+ *
+ * --perf samples every thread of the server's processes with Linux `perf` instead (node runs with
+ * --perf-basic-prof so JavaScript frames have names): native code, onnxruntime, the kernel, GC
+ * and compiler threads included, which the V8 profile cannot see (bench/lib/perf-profile.ts).
  */
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +23,8 @@ import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from 
 import { formatGcTrace, formatSummary, summarizeGcTrace, summarizeProfiles } from './lib/cpu-profile.js';
 import { buildBaseline } from './lib/baseline-build.js';
 import { formatResult, runLoad } from './lib/load.js';
-import { announceConditions } from './lib/machine.js';
+import { announceConditions, treePids } from './lib/machine.js';
+import { formatPerfSummary, perfAvailable, readPerfData, recordPerf, summarizePerf } from './lib/perf-profile.js';
 import { startServer } from '../test/server-process.js';
 
 const { values } = parseOrExit('bench:profile', () => parseArgs({
@@ -29,6 +34,8 @@ const { values } = parseOrExit('bench:profile', () => parseArgs({
     out: { type: 'string' },
     'trace-gc': { type: 'boolean', default: false },
     baseline: { type: 'string' },
+    perf: { type: 'boolean', default: false },
+    'perf-hz': { type: 'string', default: '499' },
   },
 }));
 const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
@@ -36,7 +43,20 @@ announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
 const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
 const flags = ['--workers', String(values.workers), '--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
-const nodeArgs = ['--cpu-prof', '--cpu-prof-dir', dir, ...(values['trace-gc'] ? ['--trace-gc'] : [])];
+const usePerf = values.perf === true;
+const perfHz = Number(values['perf-hz']);
+if (usePerf) {
+  const missing = perfAvailable();
+  if (missing) {
+    console.error(`bench:profile --perf: ${missing}`);
+    process.exit(2);
+  }
+  if (!(perfHz >= 10 && perfHz <= 10_000)) {
+    console.error(`bench:profile: --perf-hz must be a number from 10 to 10000 (got "${values['perf-hz']}")`);
+    process.exit(2);
+  }
+}
+const nodeArgs = [...(usePerf ? ['--perf-basic-prof'] : ['--cpu-prof', '--cpu-prof-dir', dir]), ...(values['trace-gc'] ? ['--trace-gc'] : [])];
 // --baseline REF: profile that revision's server instead (built in a temporary worktree, kept for reuse).
 const cli = values.baseline ? buildBaseline(values.baseline).cli : undefined;
 const server = await startServer(flags, { nodeArgs, showErrors: true, ...(cli ? { cli } : {}) });
@@ -44,11 +64,16 @@ console.log(`server: node ${nodeArgs.join(' ')} ${cli ?? 'dist/cli/main.js'} ser
 let loadStart = NaN;
 let loadEnd = NaN;
 let gcLines = '';
+const perfData = path.join(dir, 'perf.data');
+let perfPids: number[] = [];
 try {
   await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up, outside the counted window
   loadStart = performance.now();
   const outBefore = server.stdout().length;
+  perfPids = treePids(server.pid);
+  const recording = usePerf ? recordPerf(perfPids, perfData, perfHz) : undefined;
   const result = await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
+  await recording?.stop();
   gcLines = server.stdout().slice(outBefore);
   console.log(formatResult(result));
   loadEnd = performance.now();
@@ -56,8 +81,13 @@ try {
 } finally {
   await server.stop();
 }
-const exitAt = performance.now();
-const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
-if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
-console.log(`\n${files.length} profile(s) in ${dir}; counted: the load run only (start-up, warm-up and drain left out):`);
-console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - loadStart, toMsBeforeEnd: exitAt - loadEnd })));
+if (usePerf) {
+  console.log(`\nperf record -e cpu-clock -F ${perfHz} -g -p ${perfPids.join(',')} over the load run only (${perfData}):`);
+  console.log(formatPerfSummary(summarizePerf(readPerfData(perfData)), 1000 / perfHz, args.streams * args.seconds));
+} else {
+  const exitAt = performance.now();
+  const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+  if (files.length === 0) throw new Error(`no .cpuprofile written in ${dir}`);
+  console.log(`\n${files.length} profile(s) in ${dir}; counted: the load run only (start-up, warm-up and drain left out):`);
+  console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - loadStart, toMsBeforeEnd: exitAt - loadEnd })));
+}

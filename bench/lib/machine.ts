@@ -30,13 +30,9 @@ export function announceConditions(): void {
   process.once('exit', () => console.log(conditions('end')));
 }
 
-/** CPU seconds (user + system) and RSS bytes of a process and its children (a cluster's primary and workers), from /proc. */
-export function processTree(pid: number): { cpuS: number; rssBytes: number; processes: number } {
-  const ticks = 100; // USER_HZ on Linux
-  const page = 4096;
-  let cpuS = 0;
-  let rssBytes = 0;
-  let processes = 0;
+/** The /proc stat fields after the command name of a process and its children (a cluster's primary and workers). */
+function treeStats(pid: number): { pid: number; fields: string[] }[] {
+  const out: { pid: number; fields: string[] }[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     let stat: string;
@@ -46,14 +42,29 @@ export function processTree(pid: number): { cpuS: number; rssBytes: number; proc
       continue;
     }
     // Fields after the parenthesised command name (which may hold spaces).
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ppid = Number(f[1]);
-    if (Number(entry) !== pid && ppid !== pid) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    if (Number(entry) === pid || Number(fields[1]) === pid) out.push({ pid: Number(entry), fields });
+  }
+  return out;
+}
+
+/** The pids of a process and its children. */
+export function treePids(pid: number): number[] {
+  return treeStats(pid).map((p) => p.pid);
+}
+
+/** CPU seconds (user + system) and RSS bytes of a process and its children (a cluster's primary and workers), from /proc. */
+export function processTree(pid: number): { cpuS: number; rssBytes: number; processes: number } {
+  const ticks = 100; // USER_HZ on Linux
+  const page = 4096;
+  let cpuS = 0;
+  let rssBytes = 0;
+  const stats = treeStats(pid);
+  for (const { fields: f } of stats) {
     cpuS += (Number(f[11]) + Number(f[12])) / ticks;
     rssBytes += Number(f[21]) * page;
-    processes++;
   }
-  return { cpuS, rssBytes, processes };
+  return { cpuS, rssBytes, processes: stats.length };
 }
 
 /** What an idle process tree costs: the mean over the whole wait, and per window. */
