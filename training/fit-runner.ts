@@ -43,6 +43,8 @@ export interface FitOptions {
   readonly adversary?: number;
   /** 'corpus': a training window's loss covers only the classes its corpus has (loop.label_set_loss); 'all': every class. */
   readonly labelSets?: 'all' | 'corpus';
+  /** Decay of an exponential moving average of the weights, validated and exported in place of the last step's (loop.WeightAverage); 0 = off. */
+  readonly ema?: number;
   readonly seed?: number;
   /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
@@ -88,6 +90,8 @@ export interface FitResult {
   readonly input_dim: number;
   readonly validation?: { uar_file: number; uar_session: number; ece_window_raw: number; ece_window_calibrated: number };
   readonly history: FitEpoch[];
+  /** With --ema: optimiser steps folded into the averaged weights (0 without). */
+  readonly ema_updates?: number;
   readonly args: Record<string, unknown>;
   readonly members?: FitMember[];
 }
@@ -112,6 +116,7 @@ export const DEFAULT_RECIPE = {
   mixup: 0,
   adversary: 0,
   labelSets: 'all',
+  ema: 0,
   pooling: 'stats',
   members: 1,
   specaugment: true,
@@ -146,6 +151,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   kdTemperature: '--kd-temperature',
   adversary: '--adversary',
   labelSets: '--label-sets',
+  ema: '--ema',
   seed: '--seed',
   members: '--members',
   teacherOut: '--teacher-out',

@@ -12,7 +12,7 @@ import numpy as np
 import torch
 import torch.nn as nn
 
-from loop import Adversary, clip_mean_probs, ece, evaluate, fit_temperature, label_set_loss, score_clips, softmax, train_epoch
+from loop import Adversary, WeightAverage, clip_mean_probs, ece, evaluate, fit_temperature, label_set_loss, score_clips, softmax, train_epoch
 from nets import CorpusAdversary, EmotionCNN, Ensemble, build
 from normalise import Normaliser
 from sampler import Sampler
@@ -61,6 +61,7 @@ def add_recipe_args(ap):
     ap.add_argument("--adversary", type=float, default=0.0, help="weight of the reversed gradient of a training-corpus adversary (DANN; 0 = off)")
     ap.add_argument("--label-sets", default="all", choices=["all", "corpus"],
                     help="corpus: each training window's loss covers only the classes its corpus has (label_set_loss)")
+    ap.add_argument("--ema", type=float, default=0.0, help="decay of an exponential moving average of the weights, validated and exported instead of the last step's (0 = off; loop.WeightAverage)")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
@@ -164,18 +165,21 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     val_epoch = val_ids[np.linspace(0, len(val_ids) - 1, min(args.val_max, len(val_ids))).astype(np.int64)] if len(val_ids) else val_ids
     log({"event": "start", "train_clips": int(len(train_ids)), "train_originals": int(len(orig_train)),
          "val_clips": int(len(val_ids)), "test_clips": int(n_test), "params": params, "in_dim": norm.in_dim,
-         "teacher": args.teacher or None, "seed": seed, "adversary_corpora": len(corpora) if adversary is not None else 0})
+         "teacher": args.teacher or None, "ema": args.ema or None, "seed": seed, "adversary_corpora": len(corpora) if adversary is not None else 0})
     best = {"score": -1.0, "epoch": 0, "state": None}
     history = []
+    average = WeightAverage(net, args.ema) if args.ema > 0 else None
+    # With --ema the averaged weights are what is validated, kept and exported; the training net only feeds them.
+    scored = average.model if average is not None else net
     for epoch in range(1, args.epochs + 1):
         t0 = time.time()
-        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary, allowed)
+        loss = train_epoch(net, opt, sched, loss_fn, norm, sampler, args.steps, args.batch, args.specaugment, args.mixup, args.control or None, kd, adversary, allowed, average)
         rec = {"event": "epoch", "epoch": epoch, "loss": loss, "seconds": round(time.time() - t0, 1)}
         if adversary is not None:
             # How often the adversary still tells the training corpus: falls toward chance as the features stop carrying it.
             rec["corpus_acc"] = adversary.corpus_acc
         if len(val_ids):
-            ev = evaluate(net, norm, val_epoch, args.seed, control=args.control or None)
+            ev = evaluate(scored, norm, val_epoch, args.seed, control=args.control or None)
             rec["val_uar_file"] = ev["file"]["uar"]
             rec["val_uar_session"] = ev["session"]["uar"]
             # Live sessions and single files both matter: choose on the mean of the two modes.
@@ -184,7 +188,7 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
             rec["val_score"] = float(epoch)
         if rec["val_score"] > best["score"]:
             buf = io.BytesIO()
-            torch.save(net.state_dict(), buf)
+            torch.save(scored.state_dict(), buf)
             best = {"score": rec["val_score"], "epoch": epoch, "state": buf.getvalue()}
         rec["best_epoch"] = best["epoch"]
         rec["seconds_total"] = round(time.time() - t0, 1)
@@ -196,7 +200,7 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
     net.load_state_dict(torch.load(io.BytesIO(best["state"])))
     net.eval()
     return net, {"best_epoch": best["epoch"], "best_val_score": best["score"], "epochs_run": len(history), "params": params,
-                 "history": history}
+                 "history": history, "ema_updates": average.updates if average is not None else 0}
 
 
 def corpus_label_sets(bundle, train_ids):
