@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { categorize, summarizeGcTrace, summarizeProfiles } from './cpu-profile.js';
+import { categorize, shortenPaths, summarizeGcTrace, summarizeProfiles } from './cpu-profile.js';
 
 describe('cpu-profile summary', () => {
   it('categorizes by script and function', () => {
@@ -49,6 +49,12 @@ describe('cpu-profile summary', () => {
     expect(part.byCategory.get('features')).toBe(1);
     expect(part.byCategory.get('GC')).toBe(1);
     expect(part.byCategory.has('idle')).toBe(false);
+  });
+
+  it('names our files and dependencies by their place in the repository, as URLs or paths', () => {
+    expect(shortenPaths('file:///work/main/dist/core/features/frame-features.js')).toBe('dist/core/features/frame-features.js');
+    expect(shortenPaths('JS startLoop /work/main/node_modules/ws/lib/receiver.js:172:12')).toBe('JS startLoop node_modules/ws/lib/receiver.js:172:12');
+    expect(shortenPaths('node:internal/streams/readable')).toBe('node:internal/streams/readable');
   });
 
   it('counts --trace-gc collections by kind with their pauses', () => {

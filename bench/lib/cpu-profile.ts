@@ -66,6 +66,15 @@ export function categorize(functionName: string, url: string): Category {
   return 'other JS/node';
 }
 
+/**
+ * Our files and dependencies by their place in the repository: `file:///work/main/dist/core/x.js`
+ * -> `dist/core/x.js`, `/work/main/node_modules/ws/lib/r.js` -> `node_modules/ws/lib/r.js`
+ * (V8 names ES modules by URL, CommonJS ones by path). Anywhere in `text`.
+ */
+export function shortenPaths(text: string): string {
+  return text.replace(/(?:file:\/\/)?\/[^\s:]*?\/(node_modules|dist)\//g, '$1/');
+}
+
 export interface FunctionTime {
   readonly name: string;
   readonly location: string;
@@ -108,7 +117,7 @@ export function summarizeProfiles(files: readonly string[], window?: ProfileWind
     for (const [id, us] of selfUs) {
       const { functionName, url, lineNumber } = nodes.get(id)!.callFrame;
       const name = functionName || '(anonymous)';
-      const short = url.replace(/^file:\/\/.*?\/(node_modules|dist)\//, '$1/');
+      const short = shortenPaths(url);
       const location = url ? `${short}:${lineNumber + 1}` : '';
       const key = `${name}@${location}`;
       const prev = byKey.get(key);

@@ -9,7 +9,7 @@
  * perf sees and the CPU profile cannot.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { type Category, CATEGORIES, categorize } from './cpu-profile.js';
+import { type Category, CATEGORIES, categorize, shortenPaths } from './cpu-profile.js';
 
 /** The stages of cpu-profile.ts (without idle: perf samples running threads only), plus two only perf sees. */
 export const PERF_CATEGORIES = [...CATEGORIES.filter((c) => c !== 'idle'), 'kernel', 'JIT compile'] as const;
@@ -112,7 +112,7 @@ export function summarizePerf(samples: readonly PerfSample[]): PerfSummary {
     const leaf = s.frames[0];
     const dso = leaf ? (/^\/tmp\/perf-\d+\.map$/.test(leaf.dso) ? '[JIT]' : leaf.dso.replace(/^.*\//, '')) : '?';
     byDso.set(dso, (byDso.get(dso) ?? 0) + 1);
-    const name = leaf ? leaf.symbol.replace(/^JS:[*~^+-]?/, 'JS ').replace(/file:\/\/\/.*?\/(dist|node_modules)\//, '$1/') : '?';
+    const name = leaf ? shortenPaths(leaf.symbol.replace(/^JS:[*~^+-]?/, 'JS ')) : '?';
     const prev = leaves.get(name);
     leaves.set(name, { samples: (prev?.samples ?? 0) + 1, category });
   }
