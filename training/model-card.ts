@@ -5,7 +5,8 @@
  */
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { CorpusSummary, ModelMetadata } from '../core/model/metadata.js';
+import type { CorpusSummary, CrossValidationCard, ModelMetadata } from '../core/model/metadata.js';
+import type { CvSummary } from './cross-validation.js';
 
 export interface CorpusCard {
   readonly language: string;
@@ -70,4 +71,28 @@ export function modelCard(corpora: Record<string, CorpusSummary>, teacher?: Teac
     corpora: out,
     ...(teacher ? { teacher } : {}),
   };
+}
+
+/**
+ * The test figures of a cross-validation run (`undertone train --cv ... --tag TAG`, its
+ * cv-TAG.json) as model-card entries, one per group of folds. The `nested` group is left out:
+ * its held-out corpora are validation data that choices were made on, not test figures.
+ */
+export function crossValidationCard(summary: CvSummary): CrossValidationCard[] {
+  const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  return summary.groups
+    .filter((g) => g.group !== 'nested')
+    .map((g) => ({
+      group: g.group,
+      what: g.group === 'loco'
+        ? 'leave-one-corpus-out: trained on every other corpus, tested on all of this one; one net of the recipe (the shipped model averages three)'
+        : `${g.group} speaker folds: test speakers never heard in training or validation; one net of the recipe (the shipped model averages three)`,
+      tag: summary.tag,
+      command: summary.command,
+      uar: {
+        file: { mean: round(g.uar.file.mean), std: round(g.uar.file.std), min: round(g.uar.file.min) },
+        session: { mean: round(g.uar.session.mean), std: round(g.uar.session.std), min: round(g.uar.session.min) },
+      },
+      folds: g.folds.map((f) => ({ fold: f.fold, test: f.test, uarFile: round(f.uar.file), uarSession: round(f.uar.session) })),
+    }));
 }

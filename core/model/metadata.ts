@@ -58,9 +58,24 @@ export interface ModelMetadata {
     readonly corpora: Record<string, CorpusSummary & { readonly language?: string; readonly license?: string; readonly commercialUseUnclear?: boolean }>;
     /** The teacher distilled into the model during training, if any (training/model-card.ts): its own description, the pretrained weights it was built on and their license, what it did. */
     readonly teacher?: { readonly description: string; readonly pretrained?: string; readonly license?: string; readonly role: string };
+    /** Cross-validation of the recipe the model was trained with (training/model-card.ts crossValidationCard): test UAR per fold of each group. */
+    readonly crossValidation?: readonly CrossValidationCard[];
   };
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;
+}
+
+/** One group of folds (leave-one-corpus-out, or RAVDESS actor folds) of a cross-validation run, test figures only. */
+export interface CrossValidationCard {
+  /** `loco` or a corpus name (its speaker folds). */
+  readonly group: string;
+  /** What was cross-validated and how it relates to the shipped model. */
+  readonly what: string;
+  readonly tag: string;
+  readonly command: string;
+  /** UAR over the folds, file mode (each file alone) and session mode (a speaker's files streamed as one call). */
+  readonly uar: Record<'file' | 'session', { readonly mean: number; readonly std: number; readonly min: number }>;
+  readonly folds: readonly { readonly fold: string; readonly test: string; readonly uarFile: number; readonly uarSession: number }[];
 }
 
 export class ModelLoadError extends Error {
