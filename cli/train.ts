@@ -62,6 +62,7 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --label-sets MODE    all | corpus: a training window's loss over every class, or only over the
                        classes its corpus has, so no corpus teaches that its voices never sound
                        like a class it lacks (default ${DEFAULT_RECIPE.labelSets})
+  --weight-decay W     AdamW's decoupled weight decay (default 0.001)
   --ema DECAY          validate and export an exponential moving average of the weights, updated
                        every batch with this decay (e.g. 0.998; default ${DEFAULT_RECIPE.ema}: off)
   --pooling MODE       stats | attentive: the 1-D CNN pools its frames with equal weights (mean and
@@ -133,6 +134,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
       'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
       ema: { type: 'string', default: String(DEFAULT_RECIPE.ema) },
+      'weight-decay': { type: 'string', default: '0.001' },
       pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
@@ -156,7 +158,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -177,6 +179,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       mixup: decimal(0, 100)(values.mixup, '--mixup'),
       adversary: decimal(0, 100)(values.adversary, '--adversary'),
       ema: decimal(0, 0.99999)(values.ema, '--ema'),
+      weightDecay: decimal(0, 10)(values['weight-decay'], '--weight-decay'),
       kdAlpha: decimal(0, 1)(values['kd-alpha'], '--kd-alpha'),
       kdTemperature: decimal(0.01, 100)(values['kd-temperature'], '--kd-temperature'),
       threads: integer(1, 1024)(values.threads, '--threads'),
@@ -222,6 +225,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mixup: n.mixup,
     adversary: n.adversary,
     ema: n.ema,
+    weightDecay: n.weightDecay,
     labelSets: n.labelSets,
     pooling: n.pooling,
     arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',

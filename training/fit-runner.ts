@@ -15,6 +15,8 @@ export interface FitOptions {
   readonly steps?: number;
   readonly batch?: number;
   readonly lr?: number;
+  /** AdamW's decoupled weight decay (train_split.py default 1e-3). */
+  readonly weightDecay?: number;
   readonly channels?: string;
   readonly dropout?: number;
   readonly jitter?: number;
@@ -132,6 +134,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   steps: '--steps',
   batch: '--batch',
   lr: '--lr',
+  weightDecay: '--weight-decay',
   channels: '--channels',
   dropout: '--dropout',
   jitter: '--jitter',

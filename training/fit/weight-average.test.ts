@@ -39,8 +39,9 @@ function parityScores(out: string): number[][] {
 describe('weight averaging (fit.py --ema)', () => {
   const bundle = writeBundle();
 
-  it('passes the decay to train_split.py as a flag', () => {
+  it('passes the decay (and AdamW\'s weight decay) to train_split.py as flags', () => {
     expect(fitArgs({ ema: 0.998 })).toEqual(['--ema', '0.998']);
+    expect(fitArgs({ weightDecay: 0.05 })).toEqual(['--weight-decay', '0.05']);
   });
 
   it('validates and exports the averaged weights, which learn and differ from the last step', async () => {
