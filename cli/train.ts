@@ -63,6 +63,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
                        classes its corpus has, so no corpus teaches that its voices never sound
                        like a class it lacks (default ${DEFAULT_RECIPE.labelSets})
   --weight-decay W     AdamW's decoupled weight decay (default 0.001)
+  --lr-schedule S      one-cycle | constant: the learning rate annealed to ~0 after a warm-up, or
+                       held after the same warm-up, for --ema to average over (default one-cycle)
   --ema DECAY          validate and export an exponential moving average of the weights, updated
                        every batch with this decay (e.g. 0.998; default ${DEFAULT_RECIPE.ema}: off)
   --pooling MODE       stats | attentive: the 1-D CNN pools its frames with equal weights (mean and
@@ -134,6 +136,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
       'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
       ema: { type: 'string', default: String(DEFAULT_RECIPE.ema) },
+      'lr-schedule': { type: 'string', default: 'one-cycle' },
       'weight-decay': { type: 'string', default: '0.001' },
       pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
       arch: { type: 'string', default: 'cnn1d' },
@@ -158,12 +161,13 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
       balance: oneOf(['corpus-class', 'class', 'none'] as const)(values.balance, '--balance'),
       labelSets: oneOf(['all', 'corpus'] as const)(values['label-sets'], '--label-sets'),
+      lrSchedule: oneOf(['one-cycle', 'constant'] as const)(values['lr-schedule'], '--lr-schedule'),
       pooling: oneOf(['stats', 'attentive'] as const)(values.pooling, '--pooling'),
       window: decimal(0.5, 60)(values.window, '--window'),
       augment: integer(0, 1000)(values.augment, '--augment'),
@@ -225,6 +229,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     mixup: n.mixup,
     adversary: n.adversary,
     ema: n.ema,
+    lrSchedule: n.lrSchedule,
     weightDecay: n.weightDecay,
     labelSets: n.labelSets,
     pooling: n.pooling,

@@ -47,6 +47,8 @@ export interface FitOptions {
   readonly labelSets?: 'all' | 'corpus';
   /** Decay of an exponential moving average of the weights, validated and exported in place of the last step's (loop.WeightAverage); 0 = off. */
   readonly ema?: number;
+  /** Learning-rate schedule: one-cycle (annealed to ~0) or constant after the same warm-up (for --ema over a wide basin). */
+  readonly lrSchedule?: 'one-cycle' | 'constant';
   readonly seed?: number;
   /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
@@ -155,6 +157,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   adversary: '--adversary',
   labelSets: '--label-sets',
   ema: '--ema',
+  lrSchedule: '--lr-schedule',
   seed: '--seed',
   members: '--members',
   teacherOut: '--teacher-out',

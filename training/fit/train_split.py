@@ -61,6 +61,7 @@ def add_recipe_args(ap):
     ap.add_argument("--adversary", type=float, default=0.0, help="weight of the reversed gradient of a training-corpus adversary (DANN; 0 = off)")
     ap.add_argument("--label-sets", default="all", choices=["all", "corpus"],
                     help="corpus: each training window's loss covers only the classes its corpus has (label_set_loss)")
+    ap.add_argument("--lr-schedule", default="one-cycle", choices=["one-cycle", "constant"], help="one-cycle (warm-up, then annealed to ~0) or constant (the same warm-up, then flat at --lr; for weight averaging over a wide basin, SWAD)")
     ap.add_argument("--ema", type=float, default=0.0, help="decay of an exponential moving average of the weights, validated and exported instead of the last step's (0 = off; loop.WeightAverage)")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
@@ -148,7 +149,15 @@ def fit_member(bundle, norm, train_ids, val_ids, n_test, args, seed, log):
         adversary = Adversary(CorpusAdversary(net.head[1].in_features, len(corpora)), corpus_of, args.adversary, args.epochs * args.steps)
     trained = list(net.parameters()) + (list(adversary.head.parameters()) if adversary is not None else [])
     opt = torch.optim.AdamW(trained, lr=args.lr, weight_decay=args.weight_decay)
-    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=args.epochs * args.steps, pct_start=0.15)
+    total_steps = args.epochs * args.steps
+    if args.lr_schedule == "constant":
+        # One-cycle's warm-up (15 % of the steps), then no annealing: the weights keep moving
+        # around the basin, and --ema averages where they go (SWAD's setting) rather than where
+        # an annealed run comes to rest.
+        warm = max(1, int(0.15 * total_steps))
+        sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda step: min(1.0, (step + 1) / warm))
+    else:
+        sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=args.lr, total_steps=total_steps, pct_start=0.15)
     cross_entropy = nn.CrossEntropyLoss(label_smoothing=args.label_smoothing)
     allowed = corpus_label_sets(bundle, train_ids) if args.label_sets == "corpus" else None
 

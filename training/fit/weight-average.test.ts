@@ -39,9 +39,10 @@ function parityScores(out: string): number[][] {
 describe('weight averaging (fit.py --ema)', () => {
   const bundle = writeBundle();
 
-  it('passes the decay (and AdamW\'s weight decay) to train_split.py as flags', () => {
+  it('passes the decay (and AdamW\'s weight decay, the schedule) to train_split.py as flags', () => {
     expect(fitArgs({ ema: 0.998 })).toEqual(['--ema', '0.998']);
     expect(fitArgs({ weightDecay: 0.05 })).toEqual(['--weight-decay', '0.05']);
+    expect(fitArgs({ lrSchedule: 'constant' })).toEqual(['--lr-schedule', 'constant']);
   });
 
   it('validates and exports the averaged weights, which learn and differ from the last step', async () => {
@@ -57,5 +58,12 @@ describe('weight averaging (fit.py --ema)', () => {
     // Compared as log-probabilities: a confident net's top score is 1 in both, the others are not.
     const largest = Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(Math.log(v) - Math.log(b[i][j])))));
     expect(largest).toBeGreaterThan(0.05);
+  }, 120_000);
+
+  it('averages a run whose learning rate is held after warm-up (--lr-schedule constant), and still learns', async () => {
+    const held = await runFit(bundle, path.join(dir, 'constant'), { ...options, ema: 0.98, lrSchedule: 'constant' }, () => {});
+    expect(held.args.lr_schedule).toBe('constant');
+    expect(held.ema_updates).toBe(held.epochs_run * options.steps);
+    expect(held.best_val_score).toBeGreaterThan(0.6);
   }, 120_000);
 });
