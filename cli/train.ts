@@ -62,9 +62,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --label-sets MODE    all | corpus: a training window's loss over every class, or only over the
                        classes its corpus has, so no corpus teaches that its voices never sound
                        like a class it lacks (default ${DEFAULT_RECIPE.labelSets})
-  --weight-decay W     AdamW's decoupled weight decay (default 0.001)
+  --weight-decay W     AdamW's decoupled weight decay (default ${DEFAULT_RECIPE.weightDecay})
   --lr-schedule S      one-cycle | constant: the learning rate annealed to ~0 after a warm-up, or
-                       held after the same warm-up, for --ema to average over (default one-cycle)
+                       held after the same warm-up, for --ema to average over (default ${DEFAULT_RECIPE.lrSchedule})
   --ema DECAY          validate and export an exponential moving average of the weights, updated
                        every batch with this decay (e.g. 0.998; default ${DEFAULT_RECIPE.ema}: off)
   --pooling MODE       stats | attentive: the 1-D CNN pools its frames with equal weights (mean and
@@ -136,8 +136,8 @@ export async function runTrain(argv: string[]): Promise<number> {
       adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
       'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
       ema: { type: 'string', default: String(DEFAULT_RECIPE.ema) },
-      'lr-schedule': { type: 'string', default: 'one-cycle' },
-      'weight-decay': { type: 'string', default: '0.001' },
+      'lr-schedule': { type: 'string', default: DEFAULT_RECIPE.lrSchedule },
+      'weight-decay': { type: 'string', default: String(DEFAULT_RECIPE.weightDecay) },
       pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
       arch: { type: 'string', default: 'cnn1d' },
       control: { type: 'string' },
