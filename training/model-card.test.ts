@@ -50,6 +50,8 @@ describe('model card', () => {
     expect(card[0].uar.file.mean).toBeCloseTo(ravdess?.uar.file.mean ?? -1, 4);
     expect(card[0].folds[0].uarSession).toBeCloseTo(ravdess?.folds[0].uar.session ?? -1, 4);
     expect(card[0].what).toMatch(/one net of the recipe/);
+    // An ensemble run says so, from its own recipe.
+    expect(crossValidationCard({ ...summary, recipe: { ...summary.recipe, members: 3 } })[0].what).toMatch(/a 3-net ensemble of the recipe/);
     expect(card[0].command).toMatch(/^undertone train --cv/);
   });
 

@@ -80,19 +80,20 @@ export function modelCard(corpora: Record<string, CorpusSummary>, teacher?: Teac
  */
 export function crossValidationCard(summary: CvSummary): CrossValidationCard[] {
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
+  const stats = (m: { mean: number; std: number; min: number }) => ({ mean: round(m.mean), std: round(m.std), min: round(m.min) });
+  // What was cross-validated, from the run's own recipe: one net, or an ensemble of several.
+  const members = summary.recipe.members ?? 1;
+  const nets = members === 1 ? 'one net of the recipe' : `a ${members}-net ensemble of the recipe`;
   return summary.groups
     .filter((g) => g.group !== 'nested')
     .map((g) => ({
       group: g.group,
       what: g.group === 'loco'
-        ? 'leave-one-corpus-out: trained on every other corpus, tested on all of this one; one net of the recipe (the shipped model averages three)'
-        : `${g.group} speaker folds: test speakers never heard in training or validation; one net of the recipe (the shipped model averages three)`,
+        ? `leave-one-corpus-out: trained on every other corpus, tested on all of this one; ${nets}`
+        : `${g.group} speaker folds: test speakers never heard in training or validation; ${nets}`,
       tag: summary.tag,
       command: summary.command,
-      uar: {
-        file: { mean: round(g.uar.file.mean), std: round(g.uar.file.std), min: round(g.uar.file.min) },
-        session: { mean: round(g.uar.session.mean), std: round(g.uar.session.std), min: round(g.uar.session.min) },
-      },
+      uar: { file: stats(g.uar.file), session: stats(g.uar.session) },
       folds: g.folds.map((f) => ({ fold: f.fold, test: f.test, uarFile: round(f.uar.file), uarSession: round(f.uar.session) })),
     }));
 }
