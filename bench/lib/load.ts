@@ -54,6 +54,8 @@ export interface LoadResult {
   /** The same from /proc over the server's process tree (primary included), when its pid is known. */
   readonly treeCpuPct?: number;
   readonly treeRssMb?: number;
+  /** The root of that tree alone (% of one core): in cluster mode the primary (bus hub, metrics aggregation). */
+  readonly primaryCpuPct?: number;
   readonly generatorCpuPct: number;
   /**
    * Server CPU per stream-second of audio (ms), fixed costs included (event-loop lag sampler,
@@ -229,6 +231,7 @@ export async function runLoad(target: LoadTarget, pool: AudioPool, options: Load
     serverCpuPct: (100 * (total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total'))) / wallS,
     serverRssMb: peakRss / 2 ** 20,
     ...(tree0 && tree1 ? { treeCpuPct: (100 * (tree1.cpuS - tree0.cpuS)) / wallS, treeRssMb: peakTreeRss / 2 ** 20 } : {}),
+    ...(tree0 && tree1 && tree1.processes > 1 ? { primaryCpuPct: (100 * (tree1.rootCpuS - tree0.rootCpuS)) / wallS } : {}),
     generatorCpuPct,
     // The process tree when the bench started the server: the cluster primary's CPU is a fixed cost too.
     cpuMsPerStreamSecond: ((tree0 && tree1 ? tree1.cpuS - tree0.cpuS : total(after, 'process_cpu_seconds_total') - total(before, 'process_cpu_seconds_total')) * 1000) / (n * seconds),
@@ -251,7 +254,7 @@ export function formatResult(r: LoadResult): string {
     `  label latency ms (last byte of second k sent -> label k received): p50 ${f(r.latency.p50, 1)}  p95 ${f(r.latency.p95, 1)}  p99 ${f(r.latency.p99, 1)}  max ${f(r.latency.max, 1)}`,
     `  server histogram (audio message arrival -> label sent):          p50 ${f(r.serverP50, 1)}  p99 ${f(r.serverP99, 1)}   mean batch ${f(r.meanBatch, 1)}`,
     `  labels: expected ${r.expected}, received ${r.received}, missing ${r.missing}, late (> 1 s) ${r.late}, voiced ${r.voiced}; errors: ${errors}`,
-    `  CPU (% of one core): server ${f(r.serverCpuPct)}${r.treeCpuPct !== undefined ? ` (process tree incl. primary ${f(r.treeCpuPct)})` : ''}, generator ${f(r.generatorCpuPct)}; server RSS ${f(r.serverRssMb)} MB${r.treeRssMb !== undefined ? ` (process tree peak ${f(r.treeRssMb)} MB)` : ''}`,
+    `  CPU (% of one core): server ${f(r.serverCpuPct)}${r.treeCpuPct !== undefined ? ` (process tree incl. primary ${f(r.treeCpuPct)}${r.primaryCpuPct !== undefined ? `, primary alone ${f(r.primaryCpuPct, 1)}` : ''})` : ''}, generator ${f(r.generatorCpuPct)}; server RSS ${f(r.serverRssMb)} MB${r.treeRssMb !== undefined ? ` (process tree peak ${f(r.treeRssMb)} MB)` : ''}`,
     `  server CPU per stream (fixed costs included): ${f(r.cpuMsPerStreamSecond, 2)} ms per audio second`,
   ].join('\n');
 }

@@ -53,18 +53,24 @@ export function treePids(pid: number): number[] {
   return treeStats(pid).map((p) => p.pid);
 }
 
-/** CPU seconds (user + system) and RSS bytes of a process and its children (a cluster's primary and workers), from /proc. */
-export function processTree(pid: number): { cpuS: number; rssBytes: number; processes: number } {
+/**
+ * CPU seconds (user + system) and RSS bytes of a process and its children (a cluster's primary and
+ * workers), from /proc; rootCpuS is the process alone (the cluster primary).
+ */
+export function processTree(pid: number): { cpuS: number; rssBytes: number; processes: number; rootCpuS: number } {
   const ticks = 100; // USER_HZ on Linux
   const page = 4096;
   let cpuS = 0;
+  let rootCpuS = 0;
   let rssBytes = 0;
   const stats = treeStats(pid);
-  for (const { fields: f } of stats) {
-    cpuS += (Number(f[11]) + Number(f[12])) / ticks;
+  for (const { pid: p, fields: f } of stats) {
+    const s = (Number(f[11]) + Number(f[12])) / ticks;
+    cpuS += s;
+    if (p === pid) rootCpuS = s;
     rssBytes += Number(f[21]) * page;
   }
-  return { cpuS, rssBytes, processes: stats.length };
+  return { cpuS, rssBytes, processes: stats.length, rootCpuS };
 }
 
 /** What an idle process tree costs: the mean over the whole wait, and per window. */

@@ -33,13 +33,14 @@ export class BusHub {
         this.owners.set(message.info.sessionId, { worker, trace: new SessionTrace(message.info.sessionId) });
         this.bus.open(message.info);
         return;
-      case 'undertone:bus-publish': {
-        const owner = this.owners.get(message.event.sessionId);
-        owner?.trace.saw(message.event);
-        if (message.event.type === 'end') this.owners.delete(message.event.sessionId);
-        this.bus.publish(message.event);
+      case 'undertone:bus-publish':
+        for (const event of message.events) {
+          const owner = this.owners.get(event.sessionId);
+          owner?.trace.saw(event);
+          if (event.type === 'end') this.owners.delete(event.sessionId);
+          this.bus.publish(event);
+        }
         return;
-      }
       case 'undertone:bus-unsubscribe':
         this.subscriptions.get(worker)?.get(message.sub)?.unsubscribe();
         this.subscriptions.get(worker)?.delete(message.sub);
