@@ -14,7 +14,10 @@ function recordingChannel() {
   return {
     sent,
     channel: {
-      send: (m: BusToPrimary) => void sent.push(m),
+      send: (m: BusToPrimary, done?: () => void) => {
+        sent.push(m);
+        done?.();
+      },
       ask: async (m: BusToPrimary) => {
         sent.push(m);
         return [];

@@ -42,8 +42,11 @@ export type BusToWorker =
 
 /** The worker's side of the IPC channel. */
 export interface PrimaryChannel {
-  /** Sends without waiting (dropped when the primary is gone). */
-  send(message: BusToPrimary): void;
+  /**
+   * Sends without waiting (dropped when the primary is gone); `sent`, if given, is called once the
+   * message has been handed to the channel (or dropped), so a worker about to exit can wait for it.
+   */
+  send(message: BusToPrimary, sent?: () => void): void;
   /** Sends a query and resolves with the primary's answer (rejects if it does not answer in time). */
   ask(message: Extract<BusToPrimary, { t: 'undertone:bus-query' }>): Promise<unknown>;
   /** A fresh id for a query. */
@@ -76,13 +79,16 @@ export class ClusterBus implements SessionBus {
   }
 
   /** Sends the gathered events now (before any other message, and on close). */
-  flush(): void {
+  flush(sent?: () => void): void {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    if (this.batch.length === 0) return;
+    if (this.batch.length === 0) {
+      sent?.();
+      return;
+    }
     const events = this.batch;
     this.batch = [];
-    this.primary.send({ t: 'undertone:bus-publish', events });
+    this.primary.send({ t: 'undertone:bus-publish', events }, sent);
   }
 
   async sessions(): Promise<SessionInfo[]> {
@@ -132,10 +138,11 @@ export class ClusterBus implements SessionBus {
     if (message.event.type === 'end') this.listeners.delete(message.sub);
   }
 
+  /** Ends the subscriptions and resolves once the last gathered events are on the channel (the worker exits next). */
   async close(): Promise<void> {
     for (const sub of this.listeners.keys()) this.send({ t: 'undertone:bus-unsubscribe', sub });
     this.listeners.clear();
-    this.flush();
+    await new Promise<void>((resolve) => this.flush(resolve));
   }
 
   private query(query: BusQuery): Promise<unknown> {

@@ -233,8 +233,9 @@ export async function runWorker(config: ServerConfig, logger: Logger): Promise<n
   const bus = config.redisUrl
     ? undefined
     : new ClusterBus({
-        send: (message) => {
-          if (process.connected) process.send!(message);
+        send: (message, sent) => {
+          if (process.connected) process.send!(message, undefined, undefined, sent && (() => sent()));
+          else sent?.();
         },
         ask: async (message) => (await ask<Extract<ToWorker, { t: 'undertone:bus-answer' }>>(message)).result,
         nextId: () => nextId++,
