@@ -83,7 +83,7 @@ try {
 }
 if (usePerf) {
   console.log(`\nperf record -e cpu-clock -F ${perfHz} -g -p ${perfPids.join(',')} over the load run only (${perfData}):`);
-  console.log(formatPerfSummary(summarizePerf(readPerfData(perfData)), 1000 / perfHz, args.streams * args.seconds));
+  console.log(formatPerfSummary(summarizePerf(readPerfData(perfData)), 1000 / perfHz, args.streams * args.seconds, 20, server.pid));
 } else {
   const exitAt = performance.now();
   const files = readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));

@@ -69,5 +69,9 @@ describe('perf profile summary', () => {
     expect(text).toContain('5 samples = 0.0 s of server CPU = 1.000 ms per stream-second');
     expect(text).toMatch(/features\s+20\.0%\s+0\.200 ms/);
     expect(text).toMatch(/kernel\s+20\.0%\s+0\.200 ms/);
+    // Samples by process: 30863 is named the primary when it is the root of the tree.
+    expect(s.byProcess.get(30863)).toBe(3);
+    expect(formatPerfSummary(s, 2, 10, 20, 30863)).toMatch(/60\.0%\s+0\.600 ms\s+primary 30863/);
+    expect(formatPerfSummary(s, 2, 10, 20, 30863)).toMatch(/40\.0%\s+0\.400 ms\s+worker 30864/);
   });
 });

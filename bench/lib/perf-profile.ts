@@ -94,6 +94,8 @@ export interface PerfSummary {
   readonly byCategory: Map<PerfCategory, number>;
   /** Samples whose thread is a process's main thread (tid == pid). */
   readonly mainThread: number;
+  /** Samples by process id (a cluster's primary and each worker). */
+  readonly byProcess: Map<number, number>;
   /** Samples by shared object of the leaf frame (JIT code: `[JIT]`). */
   readonly byDso: Map<string, number>;
   /** Leaf symbols by samples. */
@@ -103,12 +105,14 @@ export interface PerfSummary {
 export function summarizePerf(samples: readonly PerfSample[]): PerfSummary {
   const byCategory = new Map<PerfCategory, number>();
   const byDso = new Map<string, number>();
+  const byProcess = new Map<number, number>();
   const leaves = new Map<string, { samples: number; category: PerfCategory }>();
   let mainThread = 0;
   for (const s of samples) {
     const category = categorizeSample(s.frames);
     byCategory.set(category, (byCategory.get(category) ?? 0) + 1);
     if (s.pid === s.tid) mainThread++;
+    byProcess.set(s.pid, (byProcess.get(s.pid) ?? 0) + 1);
     const leaf = s.frames[0];
     const dso = leaf ? (/^\/tmp\/perf-\d+\.map$/.test(leaf.dso) ? '[JIT]' : leaf.dso.replace(/^.*\//, '')) : '?';
     byDso.set(dso, (byDso.get(dso) ?? 0) + 1);
@@ -116,14 +120,15 @@ export function summarizePerf(samples: readonly PerfSample[]): PerfSummary {
     const prev = leaves.get(name);
     leaves.set(name, { samples: (prev?.samples ?? 0) + 1, category });
   }
-  return { samples: samples.length, byCategory, mainThread, byDso, leaves };
+  return { samples: samples.length, byCategory, mainThread, byProcess, byDso, leaves };
 }
 
 /**
  * The summary as text. `msPerSample` turns sample counts into CPU time (1000 / frequency);
- * `streamSeconds` (streams x seconds) turns it into ms per stream-second.
+ * `streamSeconds` (streams x seconds) turns it into ms per stream-second; `rootPid`, the process
+ * the others are children of, is named the primary in the by-process lines.
  */
-export function formatPerfSummary(s: PerfSummary, msPerSample: number, streamSeconds: number, top = 20): string {
+export function formatPerfSummary(s: PerfSummary, msPerSample: number, streamSeconds: number, top = 20, rootPid?: number): string {
   const perStream = (n: number) => ((n * msPerSample) / streamSeconds).toFixed(3);
   const pct = (n: number) => ((100 * n) / s.samples).toFixed(1).padStart(5);
   const lines = [
@@ -133,6 +138,12 @@ export function formatPerfSummary(s: PerfSummary, msPerSample: number, streamSec
   for (const c of PERF_CATEGORIES) {
     const n = s.byCategory.get(c) ?? 0;
     lines.push(`  ${c.padEnd(16)} ${pct(n)}%  ${perStream(n).padStart(6)} ms`);
+  }
+  if (s.byProcess.size > 1) {
+    lines.push('by process:');
+    for (const [pid, n] of [...s.byProcess].sort((a, b) => b[1] - a[1])) {
+      lines.push(`  ${pct(n)}%  ${perStream(n).padStart(6)} ms  ${pid === rootPid ? 'primary' : 'worker'} ${pid}`);
+    }
   }
   lines.push('by shared object of the leaf frame:');
   for (const [dso, n] of [...s.byDso].sort((a, b) => b[1] - a[1]).slice(0, 8)) lines.push(`  ${pct(n)}%  ${dso}`);
