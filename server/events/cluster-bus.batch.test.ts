@@ -27,8 +27,24 @@ function recordingChannel() {
   };
 }
 
-const info = (sessionId: string): SessionInfo => ({ sessionId, startedAt: '2026-12-03T00:00:00.000Z', sampleRate: 16000, band: 'wideband' }) as unknown as SessionInfo;
-const label = (sessionId: string, seq: number): SessionEvent => ({ type: 'emotion', sessionId, seq, second: seq, label: 'neutral', scores: { neutral: 1 } }) as unknown as SessionEvent;
+const info = (sessionId: string): SessionInfo => ({
+  sessionId,
+  source: 'stream',
+  encoding: 'pcm_s16le',
+  model: { name: 'undertone-emotion-cnn', version: 'test', band: 'wideband' },
+  startedAt: '2026-12-03T00:00:00.000Z',
+});
+const label = (sessionId: string, seq: number): SessionEvent => ({
+  type: 'emotion',
+  sessionId,
+  seq,
+  second: seq - 1,
+  startMs: (seq - 1) * 1000,
+  endMs: seq * 1000,
+  voiced: true,
+  label: 'neutral',
+  scores: { neutral: 1 },
+});
 const kinds = (sent: BusToPrimary[]) => sent.map((m) => (m.t === 'undertone:bus-publish' ? `publish:${m.events.map((e) => e.seq).join(',')}` : m.t));
 
 describe('ClusterBus publishes', () => {

@@ -12,8 +12,9 @@
  *
  * Publishes are batched: a worker sends the events of up to PUBLISH_BATCH_MS in one IPC message.
  * Every label of every session is published, so at 200 streams one message per event was 200
- * pipe writes, wake-ups of the primary and JSON envelopes a second: by `bench:profile --perf`,
- * the primary's 4.7 % of the server's CPU plus 1.9 % in the workers' sends (docs/benchmarks.md).
+ * pipe writes, wake-ups of the primary and JSON envelopes a second (by `bench:profile --perf`,
+ * the primary's 4.7 % of the server's CPU plus 1.9 % in the workers' sends; batched, the primary
+ * went from 2.8-3.1 to 2.1-2.7 % of a core at 200 streams: docs/benchmarks.md).
  * Any other message flushes the batch first, so the order on the channel is still the order of
  * the calls; subscribers on any worker see a label at most PUBLISH_BATCH_MS later (the audio
  * session's own socket is not delayed: its labels do not go through the bus).
