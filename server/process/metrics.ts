@@ -74,7 +74,9 @@ export class ServerMetrics {
     // woke an idle process 100 times a second (4.8 ms of CPU a second, measured); at 100 ms it
     // still cost ~1 ms a second per process, idle or not (measured 2026-12-02). Its nodejs_eventloop_lag_*
     // series duplicate undertone_event_loop_lag_seconds (our sampler, which admission reads and the
-    // dashboard shows), so it samples once a second: those series still catch stalls of a second.
+    // dashboard shows), so it samples once a second. Read them with care: node's monitorEventLoopDelay
+    // records the interval between its timer's runs, not the delay beyond it, so they sit at ~1 s on
+    // an idle loop (min ~0.999 s); the dashboard and the soak read our histogram instead.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: IDLE_SAMPLE_MS });
     this.labelLatency = new Histogram({
       name: 'undertone_label_latency_seconds',
