@@ -9,9 +9,9 @@ import { performance } from 'node:perf_hooks';
 import { decodeAudioFile } from '../core/audio/decode-file.js';
 import { labelPoints } from '../core/model/window.js';
 import { corpusFile, manifestRows } from './corpora.js';
-import { type ServerProcess, startServer } from './server-process.js';
+import { startServer } from './server-process.js';
 import { s16leBytes } from './harness.js';
-import { bucketQuantile } from '../bench/lib/metrics.js';
+import { bucketQuantile, type Samples, scrape } from '../bench/lib/metrics.js';
 import { chunkBytes, streamChunks } from './clients/stream-client.js';
 
 /**
@@ -56,17 +56,6 @@ export interface SoakReport {
 }
 
 const LAG_HISTOGRAM = 'undertone_event_loop_lag_seconds';
-
-async function metrics(server: ServerProcess): Promise<Map<string, number>> {
-  const text = await (await fetch(`${server.http}/metrics`)).text();
-  const m = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line.startsWith('#') || !line.trim()) continue;
-    const i = line.lastIndexOf(' ');
-    m.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return m;
-}
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -134,9 +123,9 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
   // undertone_event_loop_lag_seconds (timer delay beyond its due time). Not prom-client's
   // nodejs_eventloop_lag_*: node's monitorEventLoopDelay records the interval between its timer's
   // runs, not the delay, so at the server's 1 s precision those read ~1000 ms on an idle loop.
-  let prevLag: Map<string, number> | undefined;
+  let prevLag: Samples | undefined;
   const sampler = setInterval(() => {
-    void metrics(server).then((m) => {
+    void scrape(server.http).then((m) => {
       const atS = (performance.now() - t0) / 1000;
       const sample = { atS, rssMb: (m.get('process_resident_memory_bytes') ?? NaN) / 2 ** 20, heapMb: (m.get('nodejs_heap_size_used_bytes') ?? NaN) / 2 ** 20 };
       if (prevLag) {
