@@ -10,18 +10,22 @@ squeeze-excitation aggregated by max, strides 2,2,2,2, no dilation) with the ref
 names, so the checkpoint loads with strict=True: a missing or renamed weight is an error, not a
 silently random layer.
 
-Weights: /work/shared/pretrained/efficientat-mn04/mn04_as_mAP_432.pt, MIT License,
+Weights: ../shared/pretrained/efficientat-mn04/mn04_as_mAP_432.pt beside the project root (or
+$UNDERTONE_PRETRAINED/efficientat-mn04/...), MIT License,
 Copyright (c) 2022 Florian Schmid; the notice is in LICENSE-efficientat next to this file.
 """
 import argparse
 import math
+import os
 import sys
 
 import torch
 from torch import nn
 import torch.nn.functional as F
 
-CHECKPOINT = '/work/shared/pretrained/efficientat-mn04/mn04_as_mAP_432.pt'
+# ../shared beside the project root, as the corpora (CI has it there too); an env var for elsewhere.
+PRETRAINED = os.environ.get('UNDERTONE_PRETRAINED', os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', '..', '..', 'shared', 'pretrained'))
+CHECKPOINT = os.path.normpath(os.path.join(PRETRAINED, 'efficientat-mn04', 'mn04_as_mAP_432.pt'))
 SAMPLE_RATE = 32000
 WIDTH = 0.4
 
