@@ -149,27 +149,19 @@ def build_net():
     return net
 
 
-def finetune_fold(fold, a, data, log):
-    torch.manual_seed(a.seed)
-    rng = np.random.default_rng(a.seed)
-    tr, va, te = data.rows(fold['train']), data.rows(fold['validation']), data.rows(fold['test'])
-    assert not set(fold['test']) & (set(fold['train']) | set(fold['validation'])), fold['name']
-    w = balance_weights(list(data.corpus[tr]), data.y[tr], 'corpus-class')
-    net = build_net()
-    new = list(net.classifier[-1].parameters())
-    new_ids = {id(p) for p in new}
-    opt = torch.optim.AdamW([
-        {'params': [p for p in net.parameters() if id(p) not in new_ids], 'lr': a.lr},
-        {'params': new, 'lr': a.lr * 10},
-    ], weight_decay=a.weight_decay)
-    total, warm = a.epochs * a.steps, max(1, a.epochs * a.steps // 10)
+def train_stage(net, groups, epochs, first_epoch, a, data, rows, log, best, frozen_backbone=False):
+    """`epochs` epochs of `a.steps` steps (10 % warm-up, then cosine), UAR on the validation
+    speakers after each; `best` keeps the state of the best epoch so far. With frozen_backbone the
+    pretrained layers stay in eval mode (their BatchNorm statistics untouched): a linear probe."""
+    tr, va, w, rng = rows['train'], rows['validation'], rows['weights'], rows['rng']
+    opt = torch.optim.AdamW(groups, weight_decay=a.weight_decay)
+    total, warm = epochs * a.steps, max(1, epochs * a.steps // 10)
     base = [g['lr'] for g in opt.param_groups]
-    curve, best, t0 = [], None, time.time()
-    for epoch in range(1, a.epochs + 1):
-        net.train()
+    for epoch in range(first_epoch, first_epoch + epochs):
+        net.eval() if frozen_backbone else net.train()
         losses = []
         for step in range(a.steps):
-            k = (epoch - 1) * a.steps + step
+            k = (epoch - first_epoch) * a.steps + step
             scale = (k + 1) / warm if k < warm else 0.5 * (1 + math.cos(math.pi * (k - warm) / max(1, total - warm)))
             for g, b in zip(opt.param_groups, base):
                 g['lr'] = b * scale
@@ -182,22 +174,52 @@ def finetune_fold(fold, a, data, log):
                 loss.backward()
                 losses.append(float(loss) * 2)
             opt.step()
-        v = uar(data.y[va], score(net, data, va).argmax(1))
-        curve.append(round(float(v), 4))
-        if best is None or v > best['val_uar']:
-            best = {'epoch': epoch, 'val_uar': float(v), 'state': {k: t.clone() for k, t in net.state_dict().items()}}
-        log(f"{fold['name']:<28} epoch {epoch}/{a.epochs}: loss {np.mean(losses):.3f}, validation UAR {v:.3f}"
-            f"{' (best)' if best['epoch'] == epoch else ''}, {time.time() - t0:.0f} s, load {os.getloadavg()[0]:.2f}")
+        v = float(uar(data.y[va], score(net, data, va).argmax(1)))
+        best['curve'].append(round(v, 4))
+        if 'val_uar' not in best or v > best['val_uar']:
+            best.update(epoch=epoch, val_uar=v, state={k: t.clone() for k, t in net.state_dict().items()})
+        log(f"{rows['name']:<28} {'probe' if frozen_backbone else 'epoch'} {epoch}: loss {np.mean(losses):.3f}, validation UAR {v:.3f}"
+            f"{' (best)' if best['epoch'] == epoch else ''}, {time.time() - rows['t0']:.0f} s, load {os.getloadavg()[0]:.2f}")
+
+
+def finetune_fold(fold, a, data, log):
+    torch.manual_seed(a.seed)
+    tr, va, te = data.rows(fold['train']), data.rows(fold['validation']), data.rows(fold['test'])
+    assert not set(fold['test']) & (set(fold['train']) | set(fold['validation'])), fold['name']
+    rows = {'name': fold['name'], 'train': tr, 'validation': va, 't0': time.time(), 'rng': np.random.default_rng(a.seed),
+            'weights': balance_weights(list(data.corpus[tr]), data.y[tr], 'corpus-class')}
+    net = build_net()
+    new = list(net.classifier[-1].parameters())
+    new_ids = {id(p) for p in new}
+    pretrained = [p for p in net.parameters() if id(p) not in new_ids]
+    best = {'curve': []}
+    t0 = rows['t0']
+    if a.probe_epochs:
+        # LP-FT (Kumar et al., 2022, "Fine-tuning can distort pretrained features and underperform
+        # out-of-distribution"): fit the new layer on the frozen network first, so that fine-tuning
+        # starts from a head that already fits and the gradients of a random head do not reshape
+        # the pretrained features; then everything at one learning rate.
+        for p in pretrained:
+            p.requires_grad_(False)
+        train_stage(net, [{'params': new, 'lr': a.probe_lr}], a.probe_epochs, 1, a, data, rows, log, best, frozen_backbone=True)
+        for p in pretrained:
+            p.requires_grad_(True)
+        groups = [{'params': pretrained, 'lr': a.lr}, {'params': new, 'lr': a.lr}]
+    else:
+        groups = [{'params': pretrained, 'lr': a.lr}, {'params': new, 'lr': a.lr * 10}]
+    train_stage(net, groups, a.epochs, a.probe_epochs + 1, a, data, rows, log, best)
+    curve = best['curve']
     net.load_state_dict(best['state'])
     test_uar = float(uar(data.y[te], score(net, data, te).argmax(1)))
-    rows = np.concatenate([tr, va])
-    logits = score(net, data, rows)
+    kept = np.concatenate([tr, va])
+    logits = score(net, data, kept)
     doc = {
         'labels': LABELS,
-        'sources': [data.sources[r] for r in rows],
+        'sources': [data.sources[r] for r in kept],
         'logits': [[round(float(v), 4) for v in row] for row in logits],
         'parts': ['train'] * len(tr) + ['validation'] * len(va),
-        'head': f"mn04 fine-tuned end to end (finetune.py, lr {a.lr}, {a.epochs} x {a.steps} steps of {2 * a.batch} clips), "
+        'head': f"mn04 fine-tuned end to end (finetune.py, {f'linear probe {a.probe_epochs} epochs at {a.probe_lr}, then ' if a.probe_epochs else ''}"
+                f"lr {a.lr}, {a.epochs} x {a.steps} steps of {2 * a.batch} clips), "
                 f"epoch {best['epoch']} chosen on validation speakers; training logits NOT cross-fitted",
         'val_uar': best['val_uar'],
     }
@@ -248,6 +270,8 @@ def main():
     ap.add_argument('--batch', type=int, default=16)
     ap.add_argument('--lr', type=float, default=1e-4, help='backbone learning rate (the new output layer: 10x)')
     ap.add_argument('--weight-decay', type=float, default=1e-3)
+    ap.add_argument('--probe-epochs', type=int, default=0, help='LP-FT: epochs fitting the new layer alone on the frozen network first')
+    ap.add_argument('--probe-lr', type=float, default=1e-3, help='learning rate of that linear probe')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--jobs', type=int, default=1, help='folds fitted side by side')
     ap.add_argument('--threads', type=int, default=1)
@@ -263,7 +287,8 @@ def main():
     groups = set(a.group.split(','))
     folds = [f for f in json.load(open(a.plan))['folds'] if f['group'] in groups and (not a.only or f['name'] in a.only.split(','))]
     data = Data(a.dir, max(a.jobs, 1))
-    print(f'finetune: {len(folds)} folds, {a.epochs} epochs x {a.steps} steps x {2 * a.batch} clips, lr {a.lr}, '
+    print(f'finetune: {len(folds)} folds, ' + (f'linear probe {a.probe_epochs} epochs at {a.probe_lr}, then ' if a.probe_epochs else '')
+          + f'{a.epochs} epochs x {a.steps} steps x {2 * a.batch} clips, lr {a.lr}, '
           f'{a.jobs} jobs x {a.threads} threads; log-mel ready after {time.time() - t0:.0f} s', flush=True)
     _fold_ctx.update(a=a, data=data)
     with mp.get_context('fork').Pool(a.jobs) as pool:
