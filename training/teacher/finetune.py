@@ -159,6 +159,13 @@ def train_stage(net, groups, epochs, first_epoch, a, data, rows, log, best, froz
     base = [g['lr'] for g in opt.param_groups]
     for epoch in range(first_epoch, first_epoch + epochs):
         net.eval() if frozen_backbone else net.train()
+        if a.frozen_bn:
+            # BatchNorm on running (AudioSet) statistics: in train mode it would normalise by each
+            # batch of 16 crops instead, and a head fitted on the frozen network (LP-FT) would see
+            # different features the moment fine-tuning starts (measured: loss 1.63 -> 2.22).
+            for m in net.modules():
+                if isinstance(m, nn.BatchNorm2d):
+                    m.eval()
         losses = []
         for step in range(a.steps):
             k = (epoch - first_epoch) * a.steps + step
@@ -218,7 +225,7 @@ def finetune_fold(fold, a, data, log):
         'sources': [data.sources[r] for r in kept],
         'logits': [[round(float(v), 4) for v in row] for row in logits],
         'parts': ['train'] * len(tr) + ['validation'] * len(va),
-        'head': f"mn04 fine-tuned end to end (finetune.py, {f'linear probe {a.probe_epochs} epochs at {a.probe_lr}, then ' if a.probe_epochs else ''}"
+        'head': f"mn04 fine-tuned end to end (finetune.py, {'BatchNorm statistics frozen, ' if a.frozen_bn else ''}{f'linear probe {a.probe_epochs} epochs at {a.probe_lr}, then ' if a.probe_epochs else ''}"
                 f"lr {a.lr}, {a.epochs} x {a.steps} steps of {2 * a.batch} clips), "
                 f"epoch {best['epoch']} chosen on validation speakers; training logits NOT cross-fitted",
         'val_uar': best['val_uar'],
@@ -272,6 +279,7 @@ def main():
     ap.add_argument('--weight-decay', type=float, default=1e-3)
     ap.add_argument('--probe-epochs', type=int, default=0, help='LP-FT: epochs fitting the new layer alone on the frozen network first')
     ap.add_argument('--probe-lr', type=float, default=1e-3, help='learning rate of that linear probe')
+    ap.add_argument('--frozen-bn', action='store_true', help='BatchNorm keeps its AudioSet running statistics while fine-tuning')
     ap.add_argument('--seed', type=int, default=1)
     ap.add_argument('--jobs', type=int, default=1, help='folds fitted side by side')
     ap.add_argument('--threads', type=int, default=1)
