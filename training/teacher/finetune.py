@@ -13,7 +13,11 @@ frozen probe (probe.py) measured the first half; this measures the second on the
   cached as float16 in DIR/logmel.f16);
 - no model may read a clip's length or padding (the ASED caveat): a step draws 32 clips, sorts
   them by length and trains on two groups of 16, each cropped at random to the shortest clip in
-  its group (at most 3 s), so no input is padded; scoring uses each whole clip alone.
+  its group (at most 3 s), so no input is padded; scoring uses each whole clip alone;
+- `--probe-epochs N` first fits the new layer alone on the frozen network (LP-FT), and
+  `--frozen-bn` keeps BatchNorm on its AudioSet statistics while fine-tuning.
+Measured (docs/accuracy.md, "mn04 fine-tuned end to end"): neither recipe beat the 1-D student
+on held-out corpora.
 Writes DIR/finetune/<tag>/results.json (per fold: chosen epoch, validation and test UAR, per-epoch
 validation curve) and, per fold, <fold>.json in the soft-label format of soft_labels.py (logits of
 the chosen epoch for training and validation clips; NOT cross-fitted: the network saw those clips)
@@ -45,10 +49,11 @@ def mel_cache(teacher_dir, workers):
     """float16 log-mel (128 x frames) of every clip in index.json order, computed once."""
     index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
     path, meta_path = os.path.join(teacher_dir, 'logmel.f16'), os.path.join(teacher_dir, 'logmel.json')
-    sources = [c['source'] for c in index]
+    sources, samples = [c['source'] for c in index], [c['samples'] for c in index]
     if os.path.exists(meta_path):
         meta = json.load(open(meta_path))
-        if meta['sources'] == sources:
+        # Same clips with the same lengths: a pcm.i16 rewritten with another trim is a new cache.
+        if meta['sources'] == sources and meta.get('samples') == samples:
             return np.memmap(path, dtype=np.float16, mode='r').reshape(128, -1), np.array(meta['offsets']), np.array(meta['frames'])
     t0 = time.time()
     spans = [(c['offset'], c['samples']) for c in index]
@@ -62,7 +67,7 @@ def mel_cache(teacher_dir, workers):
             if (i + 1) % 2000 == 0 or i + 1 == len(spans):
                 print(f'log-mel: {i + 1}/{len(spans)} clips, {time.time() - t0:.0f} s, load {os.getloadavg()[0]:.2f}', flush=True)
     np.concatenate(chunks, axis=1).astype(np.float16).tofile(path)
-    json.dump({'sources': sources, 'offsets': offsets, 'frames': frames}, open(meta_path, 'w'))
+    json.dump({'sources': sources, 'samples': samples, 'offsets': offsets, 'frames': frames}, open(meta_path, 'w'))
     return np.memmap(path, dtype=np.float16, mode='r').reshape(128, -1), np.array(offsets), np.array(frames)
 
 
