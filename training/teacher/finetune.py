@@ -37,7 +37,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from heads import LABELS, TEACHER_DIR, uar  # noqa: E402
+from heads import LABELS, TEACHER_DIR, ClipIndex, uar  # noqa: E402
 from mn04 import LogMel, load_mn04, upsample_2x  # noqa: E402
 from sampler import balance_weights  # noqa: E402  (heads.py put training/fit on the path)
 
@@ -86,19 +86,12 @@ def _mel_span(span):
         return _mel_worker['front'](upsample_2x(x)[None])[0].numpy().astype(np.float16)
 
 
-class Data:
+class Data(ClipIndex):
     """Clips of index.json with their log-mel rows (a memmap shared by fork)."""
 
     def __init__(self, teacher_dir, workers):
-        index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
-        self.sources = [c['source'] for c in index]
-        self.corpus = np.array([c['corpus'] for c in index])
-        self.speaker = np.array([c['speaker'] for c in index])
-        self.y = np.array([LABELS.index(c['emotion']) for c in index])
+        super().__init__(teacher_dir)
         self.mel, self.offsets, self.frames = mel_cache(teacher_dir, workers)
-
-    def rows(self, speakers):
-        return np.flatnonzero(np.isin(self.speaker, list(speakers)))
 
     def clip(self, r):
         return self.mel[:, self.offsets[r]:self.offsets[r] + self.frames[r]]

@@ -19,11 +19,25 @@ LABELS = ['neutral', 'calm', 'happy', 'sad', 'angry', 'fearful', 'disgust', 'sur
 TEACHER_DIR = os.environ.get('UNDERTONE_TEACHER', '/work/cache/teacher')
 
 
-class Clips:
-    """Embeddings with each clip's source, corpus, speaker and label (from dump-pcm's index)."""
+class ClipIndex:
+    """Each clip's source, corpus, speaker and label, in the order of dump-pcm's index.json."""
+
+    def __init__(self, teacher_dir=TEACHER_DIR):
+        index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
+        self.sources = [c['source'] for c in index]
+        self.corpus = np.array([c['corpus'] for c in index])
+        self.speaker = np.array([c['speaker'] for c in index])
+        self.y = np.array([LABELS.index(c['emotion']) for c in index])
+
+    def rows(self, speakers):
+        return np.flatnonzero(np.isin(self.speaker, list(speakers)))
+
+
+class Clips(ClipIndex):
+    """Embeddings of the clips of index.json (one row per clip, in its order)."""
 
     def __init__(self, teacher_dir=TEACHER_DIR, features='emb'):
-        index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
+        super().__init__(teacher_dir)
         if features == 'speech':  # Google's speech embedding, pooled per clip (embed-speech.ts)
             meta = json.load(open(os.path.join(teacher_dir, 'speech-emb.json')))
             sources, dim = meta['sources'], meta['dim']
@@ -39,16 +53,9 @@ class Clips:
             if features == 'emb+audioset':
                 parts.append(np.load(os.path.join(teacher_dir, 'audioset.npy')))
             rerun = 'embed.py'
-        if sources != [c['source'] for c in index]:
+        if sources != self.sources:
             raise SystemExit(f'{teacher_dir}: the embeddings are not in index.json order; rerun {rerun}')
         self.x = np.concatenate(parts, 1).astype(np.float32)
-        self.sources = sources
-        self.corpus = np.array([c['corpus'] for c in index])
-        self.speaker = np.array([c['speaker'] for c in index])
-        self.y = np.array([LABELS.index(c['emotion']) for c in index])
-
-    def rows(self, speakers):
-        return np.flatnonzero(np.isin(self.speaker, list(speakers)))
 
 
 def cell_weights(corpus, y):
