@@ -45,30 +45,28 @@ CROP_FRAMES = 300  # 3 s at EfficientAT's 10 ms hop
 SCORE_CHUNK = 1000  # frames per forward pass when scoring a whole clip (10 s, as embed.py)
 
 
-def mel_cache(teacher_dir, workers):
-    """float16 log-mel (128 x frames) of every clip in index.json order, computed once."""
-    index = json.load(open(os.path.join(teacher_dir, 'index.json')))['clips']
+def mel_cache(teacher_dir, clips, workers):
+    """float16 log-mel (128 x frames) of every clip of `clips` (a ClipIndex), computed once:
+    (memmap, offsets, frames)."""
     path, meta_path = os.path.join(teacher_dir, 'logmel.f16'), os.path.join(teacher_dir, 'logmel.json')
-    sources, samples = [c['source'] for c in index], [c['samples'] for c in index]
-    if os.path.exists(meta_path):
-        meta = json.load(open(meta_path))
-        # Same clips with the same lengths: a pcm.i16 rewritten with another trim is a new cache.
-        if meta['sources'] == sources and meta.get('samples') == samples:
-            return np.memmap(path, dtype=np.float16, mode='r').reshape(128, -1), np.array(meta['offsets']), np.array(meta['frames'])
-    t0 = time.time()
-    spans = [(c['offset'], c['samples']) for c in index]
-    chunks, offsets, frames, at = [], [], [], 0
-    with mp.get_context('fork').Pool(workers, _init_mel, (os.path.join(teacher_dir, 'pcm.i16'),)) as pool:
-        for i, m in enumerate(pool.imap(_mel_span, spans, chunksize=16)):
-            chunks.append(m)
-            offsets.append(at)
-            frames.append(m.shape[1])
-            at += m.shape[1]
-            if (i + 1) % 2000 == 0 or i + 1 == len(spans):
-                print(f'log-mel: {i + 1}/{len(spans)} clips, {time.time() - t0:.0f} s, load {os.getloadavg()[0]:.2f}', flush=True)
-    np.concatenate(chunks, axis=1).astype(np.float16).tofile(path)
-    json.dump({'sources': sources, 'samples': samples, 'offsets': offsets, 'frames': frames}, open(meta_path, 'w'))
-    return np.memmap(path, dtype=np.float16, mode='r').reshape(128, -1), np.array(offsets), np.array(frames)
+    samples = [n for _, n in clips.pcm_spans]
+    meta = json.load(open(meta_path)) if os.path.exists(meta_path) else {}
+    # Same clips with the same lengths: a pcm.i16 rewritten with another trim is a new cache.
+    if meta.get('sources') != clips.sources or meta.get('samples') != samples:
+        t0 = time.time()
+        chunks, offsets, frames, at = [], [], [], 0
+        with mp.get_context('fork').Pool(workers, _init_mel, (os.path.join(teacher_dir, 'pcm.i16'),)) as pool:
+            for i, m in enumerate(pool.imap(_mel_span, clips.pcm_spans, chunksize=16)):
+                chunks.append(m)
+                offsets.append(at)
+                frames.append(m.shape[1])
+                at += m.shape[1]
+                if (i + 1) % 2000 == 0 or i + 1 == len(samples):
+                    print(f'log-mel: {i + 1}/{len(samples)} clips, {time.time() - t0:.0f} s, load {os.getloadavg()[0]:.2f}', flush=True)
+        np.concatenate(chunks, axis=1).astype(np.float16).tofile(path)
+        meta = {'sources': clips.sources, 'samples': samples, 'offsets': offsets, 'frames': frames}
+        json.dump(meta, open(meta_path, 'w'))
+    return np.memmap(path, dtype=np.float16, mode='r').reshape(128, -1), np.array(meta['offsets']), np.array(meta['frames'])
 
 
 _mel_worker = {}
@@ -91,7 +89,7 @@ class Data(ClipIndex):
 
     def __init__(self, teacher_dir, workers):
         super().__init__(teacher_dir)
-        self.mel, self.offsets, self.frames = mel_cache(teacher_dir, workers)
+        self.mel, self.offsets, self.frames = mel_cache(teacher_dir, self, workers)
 
     def clip(self, r):
         return self.mel[:, self.offsets[r]:self.offsets[r] + self.frames[r]]

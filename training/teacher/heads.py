@@ -28,6 +28,8 @@ class ClipIndex:
         self.corpus = np.array([c['corpus'] for c in index])
         self.speaker = np.array([c['speaker'] for c in index])
         self.y = np.array([LABELS.index(c['emotion']) for c in index])
+        # Where each clip's trimmed 16 kHz samples sit in pcm.i16: (offset, samples).
+        self.pcm_spans = [(c['offset'], c['samples']) for c in index]
 
     def rows(self, speakers):
         return np.flatnonzero(np.isin(self.speaker, list(speakers)))
