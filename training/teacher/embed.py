@@ -28,7 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from mn04 import LAYER_STATS_DIM, LogMel, load_mn04, upsample_2x  # noqa: E402
+from mn04 import LAYER_STATS_DIM, LogMel, length_weighted_chunks, load_mn04, upsample_2x  # noqa: E402
 
 CHUNK_S = 10.0
 
@@ -38,21 +38,14 @@ def embed_clip(model, front, pcm16k, layers=False):
     LAYER_STATS_DIM, AudioSet logits). A long clip's chunks are averaged by length (for the SDs
     too: the mean within-chunk SD, which is what a 10 s chunk can measure)."""
     x = upsample_2x(torch.from_numpy(pcm16k))
-    step = int(CHUNK_S * 32000)
-    embs, logits, weights = [], [], []
-    for start in range(0, len(x), step):
-        chunk = x[start:start + step]
-        if len(chunk) < 3200 and start > 0:  # a sliver after the last full chunk: its mean is noise
-            break
-        if layers:
-            lg, emb = model.layer_stats(front(chunk[None]))
-        else:
-            lg, emb = model(front(chunk[None]))
-        embs.append(emb[0])
-        logits.append(lg[0])
-        weights.append(len(chunk))
-    w = torch.tensor(weights, dtype=torch.float32) / sum(weights)
-    return (torch.stack(embs) * w[:, None]).sum(0), (torch.stack(logits) * w[:, None]).sum(0)
+    forward = model.layer_stats if layers else model
+
+    def run(start, stop):
+        lg, emb = forward(front(x[None, start:stop]))
+        return emb[0], lg[0]
+
+    # A sliver under 0.1 s after the last full chunk is dropped: its mean is noise.
+    return length_weighted_chunks(len(x), int(CHUNK_S * 32000), 3200, run)
 
 
 _worker = {}

@@ -38,7 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from heads import LABELS, TEACHER_DIR, ClipIndex, uar  # noqa: E402
-from mn04 import LogMel, load_mn04, upsample_2x  # noqa: E402
+from mn04 import LogMel, length_weighted_chunks, load_mn04, upsample_2x  # noqa: E402
 from sampler import balance_weights  # noqa: E402  (heads.py put training/fit on the path)
 
 CROP_FRAMES = 300  # 3 s at EfficientAT's 10 ms hop
@@ -126,15 +126,7 @@ def score(net, data, rows):
     with torch.no_grad():
         for i, r in enumerate(rows):
             m = torch.from_numpy(np.asarray(data.clip(r), dtype=np.float32))
-            parts, weights = [], []
-            for s in range(0, m.shape[1], SCORE_CHUNK):
-                chunk = m[:, s:s + SCORE_CHUNK]
-                if chunk.shape[1] < 10 and s > 0:
-                    break
-                parts.append(net(chunk[None])[0][0])
-                weights.append(chunk.shape[1])
-            w = torch.tensor(weights, dtype=torch.float32) / sum(weights)
-            out[i] = (torch.stack(parts) * w[:, None]).sum(0).numpy()
+            (out[i],) = length_weighted_chunks(m.shape[1], SCORE_CHUNK, 10, lambda start, stop: (net(m[None, :, start:stop])[0][0],))
     return out
 
 

@@ -196,6 +196,23 @@ def upsample_2x(x):
     return out.float()
 
 
+def length_weighted_chunks(length, chunk, min_tail, run):
+    """Runs `run(start, stop)` (a tuple of tensors) over consecutive pieces of at most `chunk`
+    (samples or frames) of a clip `length` long and returns each output averaged by piece length.
+    A last piece shorter than `min_tail` is dropped (a sliver's mean over time is noise) unless it
+    is the clip's only piece. One clip's chunks, so no piece is ever padded. Shared by the
+    embeddings (embed.py) and the fine-tuned net's scores (finetune.py)."""
+    outputs, weights = [], []
+    for start in range(0, length, chunk):
+        stop = min(start + chunk, length)
+        if stop - start < min_tail and start > 0:
+            break
+        outputs.append(run(start, stop))
+        weights.append(stop - start)
+    w = torch.tensor(weights, dtype=torch.float32) / sum(weights)
+    return tuple((torch.stack(parts) * w[:, None]).sum(0) for parts in zip(*outputs))
+
+
 def audioset_labels(path):
     import csv
     with open(path) as f:
