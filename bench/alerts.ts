@@ -12,7 +12,9 @@
  * evidence (CUSUM) sustains on its labels' raw or smoothed summed score, on the
  * validation speakers (choice: highest detection with <= --max-false-per-hour false alerts per
  * hour over all their neutral/calm speech, then lowest median delay) and reports the chosen one on
- * the test speakers beside the shipped rule.
+ * the test speakers beside the shipped rule. For a rule on arousal rises (arousalRise), --tune scans
+ * instead the arousal level, the rise and its span, k of N and the input (smoothed or raw), scored
+ * on arousal rises (below) with the same choice rule.
  * An alert counts for a stretch when it fires inside it or up to 3 s after (the model's window).
  * Rules with arousalRise are also scored on arousal rises: a run of angry/fearful/happy/surprised
  * (>= 5 s) right after one of neutral/calm/sad, detected when the rule fires from the change to
@@ -118,8 +120,9 @@ const minutes = (calls: ScoredCall[]) => (calls.reduce((s, c) => s + c.durationM
 console.log(`model ${model.metadata.name} ${model.metadata.version}; smoothing ${JSON.stringify(settings.smoothing)}; scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
 
-if (values.tune) {
-  console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
+if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
+if (values.tune && rule.when.arousalRise) tuneRise(rule.when.arousalRise);
+else if (values.tune) {
   const grid: AlertRule[] = [];
   const w = rule.when;
   // Conditions: the rule's own labels at several thresholds of their summed smoothed score, or
@@ -157,6 +160,46 @@ if (values.tune) {
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(HEADER);
   console.log(line(`tuned: ${describeRule(best.r)}`, tuned));
+}
+
+/**
+ * --tune for a rule on arousal rises: the level it must reach, the rise, the span the rise is
+ * measured over, k of N and the input (smoothed or raw affect), scored on arousal rises (detection
+ * and delay, riseFigures) and false alerts over all neutral/calm speech, on the validation
+ * speakers; the same choice rule as for negative stretches; the choice reported on the test speakers.
+ */
+function tuneRise(base: { by: number; overSeconds: number }): void {
+  const grid: AlertRule[] = [];
+  for (const input of ['smoothed', 'raw'] as const)
+    for (const min of [0, 0.1, 0.2, 0.3, 0.4, 0.5])
+      for (const by of [0.3, 0.4, 0.5, 0.6, 0.8, 1])
+        for (const overSeconds of [5, base.overSeconds === 5 ? 10 : base.overSeconds])
+          for (const [k, of] of [[1, 1], [2, 2], [2, 3], [3, 4], [3, 5]])
+            grid.push({ ...rule!, when: { arousal: { min }, arousalRise: { by, overSeconds } }, input, sustain: { k, of }, cooldownSeconds: rule!.cooldownSeconds });
+  const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
+  const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => ({
+    rise: riseFigures(mixed, labels, withRule(r), ruleId),
+    falseAlerts: allFalse(alertFigures(mixed, neutral, labels, withRule(r), ruleId)),
+  });
+  const scored = grid.map((r) => ({ r, ...score(r, valMixed, valNeutral) }));
+  const riseLine = (name: string, x: ReturnType<typeof score>) =>
+    `${name.padEnd(78)} ${`${x.rise.detected}/${x.rise.rises}`.padStart(7)} ${(x.rise.detectionRate * 100).toFixed(0).padStart(4)} % ${x.rise.medianDelayS.toFixed(1).padStart(6)} s   ${x.falseAlerts.alerts}/${x.falseAlerts.hours.toFixed(3)} h = ${x.falseAlerts.perHour.toFixed(1)}/h`;
+  const header = `${'rule'.padEnd(78)} ${'rises'.padStart(7)} ${'rate'.padStart(6)} ${'median'.padStart(8)}   false: all neutral/calm speech`;
+  console.log(`\nvalidation grid for ${ruleId} (arousal rises: a neutral/calm/sad run, then an angry/fearful/happy/surprised run of >= 5 s):`);
+  console.log(header);
+  for (const x of scored) console.log(riseLine(describeRule(x.r), x));
+  const ok = scored.filter((x) => x.falseAlerts.perHour <= maxFalsePerHour);
+  const pool = ok.length > 0 ? ok : scored;
+  const best = pool.reduce((a, b) => (b.rise.detectionRate > a.rise.detectionRate || (b.rise.detectionRate === a.rise.detectionRate && b.rise.medianDelayS < a.rise.medianDelayS) ? b : a));
+  console.log(
+    `chosen on validation (highest detection of rises with <= ${maxFalsePerHour} false alerts/h over all ${best.falseAlerts.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
+      `${ok.length === 0 ? ' (no grid point met the false-alert bound; not enforced)' : ''}; validation ${(best.rise.detectionRate * 100).toFixed(0)} %, median ${best.rise.medianDelayS.toFixed(1)} s, ${best.falseAlerts.alerts} false in ${best.falseAlerts.hours.toFixed(3)} h`,
+  );
+  console.log(`as JSON: ${JSON.stringify({ when: best.r.when, ...(best.r.input === 'raw' ? { input: 'raw' } : {}), sustain: best.r.sustain, cooldownSeconds: best.r.cooldownSeconds })}`);
+  console.log(`\ntest speakers, ${ruleId}:`);
+  console.log(header);
+  console.log(riseLine(`as configured: ${describeRule(rule!)}`, score(rule!, testMixed, testNeutral)));
+  console.log(riseLine(`tuned: ${describeRule(best.r)}`, score(best.r, testMixed, testNeutral)));
 }
 
 console.log(`\ntest speakers, every rule as configured${values['alert-rules'] ? ` in ${values['alert-rules']}` : ' (built-in set)'}; "found" is detection of negative stretches, which only rules on negative labels aim at:`);
