@@ -135,13 +135,17 @@ else if (values.tune) {
     for (const [k, of] of [[2, 3], [3, 4], [3, 5], [4, 5], [4, 6], [5, 7], [6, 8], [7, 10]])
       for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when, input: 'smoothed', sustain: { k, of }, cooldownSeconds });
   // Evidence (CUSUM) on the rule's labels' summed score, raw or smoothed: raw scores react at once
-  // and the sum does the steadying; smoothed ones have had it done already.
+  // and the sum does the steadying; smoothed ones have had it done already. Optionally gated by a
+  // valence bound (the second adds nothing unless its valence is at most the bound): a second
+  // whose negative mass comes with mass on calm or happy is weaker evidence than the sum says.
   if (w.labels) {
     const { minScore: _unused, ...labelsOnly } = w;
-    for (const input of ['raw', 'smoothed'] as const)
-      for (const drift of [0.4, 0.5, 0.6, 0.7, 0.8])
-        for (const threshold of [0.5, 1, 1.5, 2, 3, 4])
-          for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when: labelsOnly, input, sustain: { drift, threshold }, cooldownSeconds });
+    for (const valence of [undefined, { max: -0.1 }, { max: -0.2 }, { max: -0.3 }])
+      for (const input of ['raw', 'smoothed'] as const)
+        for (const drift of [0.4, 0.5, 0.6, 0.7, 0.8])
+          for (const threshold of [0.5, 1, 1.5, 2, 3, 4])
+            for (const cooldownSeconds of [30, 60])
+              grid.push({ ...rule, when: valence ? { ...labelsOnly, valence } : labelsOnly, input, sustain: { drift, threshold }, cooldownSeconds });
   }
   const scored = grid.map((r) => ({ r, f: alertFigures(valMixed, valNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) }, ruleId) }));
   console.log(`\nvalidation grid for ${ruleId}:`);
