@@ -121,7 +121,7 @@ console.log(`model ${model.metadata.name} ${model.metadata.version}; smoothing $
 console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
 
 if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
-if (values.tune && rule.when.arousalRise) tuneRise(rule.when.arousalRise);
+if (values.tune && rule.when.arousalRise) tuneRise();
 else if (values.tune) {
   const grid: AlertRule[] = [];
   const w = rule.when;
@@ -172,12 +172,12 @@ else if (values.tune) {
  * and delay, riseFigures) and false alerts over all neutral/calm speech, on the validation
  * speakers; the same choice rule as for negative stretches; the choice reported on the test speakers.
  */
-function tuneRise(base: { by: number; overSeconds: number }): void {
+function tuneRise(): void {
   const grid: AlertRule[] = [];
   for (const input of ['smoothed', 'raw'] as const)
     for (const min of [0, 0.1, 0.2, 0.3, 0.4, 0.5])
       for (const by of [0.3, 0.4, 0.5, 0.6, 0.8, 1])
-        for (const overSeconds of [5, base.overSeconds === 5 ? 10 : base.overSeconds])
+        for (const overSeconds of [5, 10])
           for (const [k, of] of [[1, 1], [2, 2], [2, 3], [3, 4], [3, 5]])
             grid.push({ ...rule!, when: { arousal: { min }, arousalRise: { by, overSeconds } }, input, sustain: { k, of }, cooldownSeconds: rule!.cooldownSeconds });
   const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });

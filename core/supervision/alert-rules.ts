@@ -75,8 +75,8 @@ export const DEFAULT_MIN_SCORE = 0.5;
  * with mass on calm or happy adds nothing). This model calls many neutral/calm seconds negative,
  * and every k-of-N point that caught as much fired more often on calm speech. On test speakers it
  * catches 65 % of sustained negative stretches (50 % without the gate) at 11.5 false alerts an
- * hour of neutral/calm speech (6.4 without), docs/insight.md. rising-arousal was chosen the same way for the same
- * model and smoothing (`npm run bench:alerts -- --tune --rule rising-arousal`: the highest
+ * hour of neutral/calm speech (6.4 without), docs/insight.md. rising-arousal was chosen the same
+ * way for the same model and smoothing (`npm run bench:alerts -- --tune --rule rising-arousal`: the highest
  * detection of arousal rises with at most 2 false alerts per hour, then the lowest delay): on the
  * raw affect, 3 of 4 seconds. On test speakers it catches as many rises as the hand-set rule
  * before it (42 %) with a fifth of its false alerts (5.1 against 23.0 an hour; docs/insight.md).
