@@ -29,6 +29,7 @@ export const UNIT_TESTS = [
   'server/transport/twilio/signature.test.ts',
   'server/admission/headroom.test.ts',
   'bench/lib/cpu-profile.test.ts',
+  'bench/lib/alert-tuning.test.ts',
   'test/repository.test.ts',
 ];
 

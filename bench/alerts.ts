@@ -29,6 +29,7 @@ import { EmotionModel } from '../core/model/emotion-model.js';
 import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/supervision/alert-rules.js';
 import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';
 import { parseOrExit } from './lib/args.js';
+import { chooseRule, describeRule, labelRuleGrid, riseRuleGrid, ruleJson } from './lib/alert-tuning.js';
 import { announceConditions } from './lib/machine.js';
 import { type AlertFigures, alertFigures, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
 import { DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
@@ -87,17 +88,6 @@ const HEADER =
   `${'rule'.padEnd(62)} ${'found'.padStart(6)} ${'rate'.padStart(6)} ${'free'.padStart(6)} ${'median'.padStart(7)} ${'p90'.padStart(7)}   ` +
   `${'false: neutral/calm calls'.padEnd(20)} false: neutral/calm runs of mixed calls`;
 
-function describeRule(r: AlertRule): string {
-  const w = r.when;
-  const parts = [
-    w.labels && (w.minScore === undefined ? w.labels.join('|') : `${w.labels.join('|')} >= ${w.minScore}`),
-    w.arousal && `arousal in [${w.arousal.min ?? '-1'}, ${w.arousal.max ?? '1'}]`,
-    w.valence && `valence in [${w.valence.min ?? '-1'}, ${w.valence.max ?? '1'}]`,
-    w.arousalRise && `rise >= ${w.arousalRise.by} over ${w.arousalRise.overSeconds} s`,
-  ].filter(Boolean);
-  const sustain = 'drift' in r.sustain ? `evidence drift ${r.sustain.drift} to ${r.sustain.threshold}` : `${r.sustain.k} of ${r.sustain.of}`;
-  return `${r.input === 'raw' ? 'raw ' : ''}${parts.join(', ')}; ${sustain}; cooldown ${r.cooldownSeconds} s`;
-}
 
 announceConditions();
 const model = await EmotionModel.load(modelDir(values.model));
@@ -123,43 +113,21 @@ console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed 
 if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
 if (values.tune && rule.when.arousalRise) tuneRise();
 else if (values.tune) {
-  const grid: AlertRule[] = [];
-  const w = rule.when;
-  // Conditions: the rule's own labels at several thresholds of their summed smoothed score, or
-  // (for a rule on negative labels) a bound on the smoothed valence instead: the score-weighted
-  // valence of all labels, so mass on happy/calm pulls it back up where a label sum does not.
-  const conditions: (typeof w)[] = w.labels
-    ? [...[0.5, 0.6, 0.7, 0.8, 0.85, 0.9].map((minScore) => ({ ...w, minScore })), ...[-0.1, -0.2, -0.3, -0.4].map((max) => ({ valence: { max } }))]
-    : [w];
-  for (const when of conditions)
-    for (const [k, of] of [[2, 3], [3, 4], [3, 5], [4, 5], [4, 6], [5, 7], [6, 8], [7, 10]])
-      for (const cooldownSeconds of [30, 60]) grid.push({ ...rule, when, input: 'smoothed', sustain: { k, of }, cooldownSeconds });
-  // Evidence (CUSUM) on the rule's labels' summed score, raw or smoothed: raw scores react at once
-  // and the sum does the steadying; smoothed ones have had it done already. Optionally gated by a
-  // valence bound (the second adds nothing unless its valence is at most the bound): a second
-  // whose negative mass comes with mass on calm or happy is weaker evidence than the sum says.
-  if (w.labels) {
-    const { minScore: _unused, ...labelsOnly } = w;
-    for (const valence of [undefined, { max: -0.1 }, { max: -0.2 }, { max: -0.3 }])
-      for (const input of ['raw', 'smoothed'] as const)
-        for (const drift of [0.4, 0.5, 0.6, 0.7, 0.8])
-          for (const threshold of [0.5, 1, 1.5, 2, 3, 4])
-            for (const cooldownSeconds of [30, 60])
-              grid.push({ ...rule, when: valence ? { ...labelsOnly, valence } : labelsOnly, input, sustain: { drift, threshold }, cooldownSeconds });
-  }
+  const grid = labelRuleGrid(rule);
   const scored = grid.map((r) => ({ r, f: alertFigures(valMixed, valNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) }, ruleId) }));
   console.log(`\nvalidation grid for ${ruleId}:`);
   console.log(HEADER);
   for (const { r, f } of scored) console.log(line(describeRule(r), f));
-  const ok = scored.filter((s) => allFalse(s.f).perHour <= maxFalsePerHour);
-  const pool = ok.length > 0 ? ok : scored;
-  const best = pool.reduce((a, b) => (b.f.detectionRate > a.f.detectionRate || (b.f.detectionRate === a.f.detectionRate && b.f.medianDelayS < a.f.medianDelayS) ? b : a));
+  const { best, boundMet } = chooseRule(
+    scored.map((x) => ({ ...x, rule: x.r, detectionRate: x.f.detectionRate, medianDelayS: x.f.medianDelayS, falsePerHour: allFalse(x.f).perHour })),
+    maxFalsePerHour,
+  );
   const bf = allFalse(best.f);
   console.log(
     `chosen on validation (highest detection with <= ${maxFalsePerHour} false alerts/h over all ${bf.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
-      `${ok.length === 0 ? ' (no grid point met the false-alert bound; not enforced)' : ''}; validation ${(best.f.detectionRate * 100).toFixed(0)} %, median ${best.f.medianDelayS.toFixed(1)} s, ${bf.alerts} false in ${bf.hours.toFixed(3)} h`,
+      `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.f.detectionRate * 100).toFixed(0)} %, median ${best.f.medianDelayS.toFixed(1)} s, ${bf.alerts} false in ${bf.hours.toFixed(3)} h`,
   );
-  console.log(`as JSON: ${JSON.stringify({ when: best.r.when, ...(best.r.input === 'raw' ? { input: 'raw' } : {}), sustain: best.r.sustain, cooldownSeconds: best.r.cooldownSeconds })}`);
+  console.log(`as JSON: ${ruleJson(best.r)}`);
   const tuned = alertFigures(testMixed, testNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? best.r : x)) }, ruleId);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(HEADER);
@@ -173,13 +141,7 @@ else if (values.tune) {
  * speakers; the same choice rule as for negative stretches; the choice reported on the test speakers.
  */
 function tuneRise(): void {
-  const grid: AlertRule[] = [];
-  for (const input of ['smoothed', 'raw'] as const)
-    for (const min of [0, 0.1, 0.2, 0.3, 0.4, 0.5])
-      for (const by of [0.3, 0.4, 0.5, 0.6, 0.8, 1])
-        for (const overSeconds of [5, 10])
-          for (const [k, of] of [[1, 1], [2, 2], [2, 3], [3, 4], [3, 5]])
-            grid.push({ ...rule!, when: { arousal: { min }, arousalRise: { by, overSeconds } }, input, sustain: { k, of }, cooldownSeconds: rule!.cooldownSeconds });
+  const grid = riseRuleGrid(rule!);
   const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
   const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => ({
     rise: riseFigures(mixed, labels, withRule(r), ruleId),
@@ -192,14 +154,15 @@ function tuneRise(): void {
   console.log(`\nvalidation grid for ${ruleId} (arousal rises: a neutral/calm/sad run, then an angry/fearful/happy/surprised run of >= 5 s):`);
   console.log(header);
   for (const x of scored) console.log(riseLine(describeRule(x.r), x));
-  const ok = scored.filter((x) => x.falseAlerts.perHour <= maxFalsePerHour);
-  const pool = ok.length > 0 ? ok : scored;
-  const best = pool.reduce((a, b) => (b.rise.detectionRate > a.rise.detectionRate || (b.rise.detectionRate === a.rise.detectionRate && b.rise.medianDelayS < a.rise.medianDelayS) ? b : a));
+  const { best, boundMet } = chooseRule(
+    scored.map((x) => ({ ...x, rule: x.r, detectionRate: x.rise.detectionRate, medianDelayS: x.rise.medianDelayS, falsePerHour: x.falseAlerts.perHour })),
+    maxFalsePerHour,
+  );
   console.log(
     `chosen on validation (highest detection of rises with <= ${maxFalsePerHour} false alerts/h over all ${best.falseAlerts.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
-      `${ok.length === 0 ? ' (no grid point met the false-alert bound; not enforced)' : ''}; validation ${(best.rise.detectionRate * 100).toFixed(0)} %, median ${best.rise.medianDelayS.toFixed(1)} s, ${best.falseAlerts.alerts} false in ${best.falseAlerts.hours.toFixed(3)} h`,
+      `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.rise.detectionRate * 100).toFixed(0)} %, median ${best.rise.medianDelayS.toFixed(1)} s, ${best.falseAlerts.alerts} false in ${best.falseAlerts.hours.toFixed(3)} h`,
   );
-  console.log(`as JSON: ${JSON.stringify({ when: best.r.when, ...(best.r.input === 'raw' ? { input: 'raw' } : {}), sustain: best.r.sustain, cooldownSeconds: best.r.cooldownSeconds })}`);
+  console.log(`as JSON: ${ruleJson(best.r)}`);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(header);
   console.log(riseLine(`as configured: ${describeRule(rule!)}`, score(rule!, testMixed, testNeutral)));
