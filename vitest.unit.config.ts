@@ -30,6 +30,7 @@ export const UNIT_TESTS = [
   'server/admission/headroom.test.ts',
   'bench/lib/cpu-profile.test.ts',
   'bench/lib/alert-tuning.test.ts',
+  'bench/lib/smoothing-tuning.test.ts',
   'test/repository.test.ts',
 ];
 
