@@ -9,7 +9,7 @@
  * p50/p99/max (from sending the chunk that completes a second to receiving its label), admitted
  * sessions cut (not closed 1000 with every label), and the issue's targets beside them.
  *
- *   npm run bench:overload -- --offered 3x [--capacity N] [--seconds 30] [--workers N] [--hog] [--refusal close|http]
+ *   npm run bench:overload -- --offered 3x [--capacity N] [--seconds 30] [--workers N] [--hog] [--refusal close|http] [--warm-up S]
  *
  * --capacity: the ramp capacity of this machine (`npm run bench:load -- --ramp`); without it the
  * bench first runs that ramp against a server with admission off (--latency-target-ms 0).
@@ -18,6 +18,9 @@
  * --refusal http: the server runs with `--overload-refusal http` (refusals as HTTP 503 +
  * Retry-After instead of the handshake, an error message and close 1013); the clients read the
  * 503's JSON body for retryAfterMs and retry alike.
+ * --warm-up S: before the burst, 8 real-time sessions stream for S seconds and end (JIT, WASM
+ * and onnxruntime warm), so the burst meets a server that has served before; default 0: the burst
+ * meets a server that has just become ready, as after a restart.
  * Figures are only meaningful on a quiet machine (docs/benchmarks.md: load average printed).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
@@ -37,6 +40,7 @@ import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { announceConditions } from './lib/machine.js';
 import { scrape, shareAtMost } from './lib/metrics.js';
 import { ramp } from './lib/ramp.js';
+import { runLoad } from './lib/load.js';
 
 const { values } = parseArgs({
   options: {
@@ -46,6 +50,7 @@ const { values } = parseArgs({
     workers: { type: 'string' },
     hog: { type: 'boolean', default: false },
     refusal: { type: 'string', default: 'close' },
+    'warm-up': { type: 'string', default: '0' },
   },
 });
 const offered = parseOrExit('bench:overload', () => {
@@ -57,6 +62,7 @@ const offered = parseOrExit('bench:overload', () => {
 });
 const givenCapacity = parseOrExit('bench:overload', () => (values.capacity === undefined ? undefined : integer(1, 100_000)(values.capacity, '--capacity')));
 const seconds = parseOrExit('bench:overload', () => decimal(1, 86400)(String(values.seconds), '--seconds'));
+const warmUpSeconds = parseOrExit('bench:overload', () => decimal(0, 600)(String(values['warm-up']), '--warm-up'));
 const refusal = parseOrExit('bench:overload', () => oneOf(OVERLOAD_REFUSALS)(String(values.refusal), '--refusal'));
 const workers = parseOrExit('bench:overload', () => (values.workers === undefined ? [] : ['--workers', String(integer(1, 256)(values.workers, '--workers'))]));
 
@@ -171,6 +177,10 @@ const clients = offered.count ?? Math.max(1, Math.round(capacity * (offered.fact
 const server = await startServer([...workers, '--overload-refusal', refusal, '--log-level', 'warn'], { showErrors: true });
 const hog = values.hog ? startHog() : undefined;
 try {
+  if (warmUpSeconds > 0) {
+    const warm = await runLoad(server, AudioPool.build(await corpusSpeech(warmUpSeconds + 10), 'pcm_s16le', 20), { streams: 8, seconds: warmUpSeconds });
+    console.log(`warm-up: 8 sessions x ${warmUpSeconds} s before the burst (p99 ${warm.latency.p99.toFixed(1)} ms, ${warm.received}/${warm.expected} labels)`);
+  }
   const audios = await Promise.all(Array.from({ length: Math.min(8, clients) }, (_, i) => speech(i)));
   console.log(
     `undertone serve ${workers.join(' ') || '(default workers)'} at default settings (admission by measured headroom; refusals ${refusal === 'http' ? 'as HTTP 503 before the handshake' : 'as error + close 1013'}); capacity ${capacity}${givenCapacity ? ' (given)' : ' (ramp)'}; ${clients} clients offered at once (${values.offered}), each ${seconds} s of corpus speech at real time (20 ms chunks)${hog ? `; CPU hog pid ${hog.pid} on one core` : ''}\n`,
