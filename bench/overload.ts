@@ -38,7 +38,7 @@ import { startServer } from '../test/server-process.js';
 import { MEASURE_SERVER_FLAGS, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { announceConditions } from './lib/machine.js';
-import { scrape, shareAtMost } from './lib/metrics.js';
+import { bucketQuantile, type Samples, scrape, shareAtMost } from './lib/metrics.js';
 import { ramp } from './lib/ramp.js';
 import { runLoad } from './lib/load.js';
 
@@ -185,8 +185,12 @@ try {
   console.log(
     `undertone serve ${workers.join(' ') || '(default workers)'} at default settings (admission by measured headroom; refusals ${refusal === 'http' ? 'as HTTP 503 before the handshake' : 'as error + close 1013'}); capacity ${capacity}${givenCapacity ? ' (given)' : ' (ramp)'}; ${clients} clients offered at once (${values.offered}), each ${seconds} s of corpus speech at real time (20 ms chunks)${hog ? `; CPU hog pid ${hog.pid} on one core` : ''}\n`,
   );
+  // The server's histograms before the burst and 5 s into it: its own view of the opening
+  // seconds apart from the rest (the generator's clock holds its own loop delay too).
+  const beforeBurst = await scrape(server.http);
   const began = performance.now();
   const until = began + seconds * 1000;
+  const fiveSecondsIn = new Promise<Samples>((resolve, reject) => setTimeout(() => scrape(server.http).then(resolve, reject), 5000));
   // The generator's own event-loop delay: a label that arrives while this loop is busy is
   // timestamped late, so the client-side latency holds the generator's delay too.
   const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
@@ -231,6 +235,9 @@ try {
   // completes a second to sending its label; its loop lag stands for the wait before reading)
   // beside the generator's loop delay.
   const metrics = await scrape(server.http);
+  const opening = await fiveSecondsIn;
+  const serverP99 = (a: Samples, b: Samples) => bucketQuantile(a, b, 'undertone_label_latency_seconds', 0.99).toFixed(0);
+  console.log(`server view by time: label latency p99 ${serverP99(beforeBurst, opening)} ms in the first 5 s, ${serverP99(opening, metrics)} ms after (its histogram between scrapes, interpolated within buckets)`);
   const within = (name: string, le: number): string => {
     const share = shareAtMost(metrics, name, le);
     return share === undefined ? 'n/a' : `${(100 * share).toFixed(1)} %`;
