@@ -190,7 +190,8 @@ try {
   const beforeBurst = await scrape(server.http);
   const began = performance.now();
   const until = began + seconds * 1000;
-  const fiveSecondsIn = new Promise<Samples>((resolve, reject) => setTimeout(() => scrape(server.http).then(resolve, reject), 5000));
+  // Settles either way (a failed scrape is printed as n/a), so nothing is left rejected unawaited.
+  const fiveSecondsIn = new Promise<Samples | undefined>((resolve) => setTimeout(() => scrape(server.http).then(resolve, () => resolve(undefined)), 5000));
   // The generator's own event-loop delay: a label that arrives while this loop is busy is
   // timestamped late, so the client-side latency holds the generator's delay too.
   const generatorLoop = monitorEventLoopDelay({ resolution: 10 });
@@ -236,7 +237,7 @@ try {
   // beside the generator's loop delay.
   const metrics = await scrape(server.http);
   const opening = await fiveSecondsIn;
-  const serverP99 = (a: Samples, b: Samples) => bucketQuantile(a, b, 'undertone_label_latency_seconds', 0.99).toFixed(0);
+  const serverP99 = (a: Samples | undefined, b: Samples | undefined) => (a && b ? bucketQuantile(a, b, 'undertone_label_latency_seconds', 0.99).toFixed(0) : 'n/a');
   console.log(`server view by time: label latency p99 ${serverP99(beforeBurst, opening)} ms in the first 5 s, ${serverP99(opening, metrics)} ms after (its histogram between scrapes, interpolated within buckets)`);
   const within = (name: string, le: number): string => {
     const share = shareAtMost(metrics, name, le);
