@@ -106,6 +106,8 @@ if (values.tune) {
 await model.release();
 const labels = model.labels;
 const settings: SupervisorSettings = { ...DEFAULT_SUPERVISOR_SETTINGS, rules };
+/** The supervisor settings with `r` in place of the rule under tune. */
+const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
 const minutes = (calls: ScoredCall[]) => (calls.reduce((s, c) => s + c.durationMs, 0) / 60000).toFixed(1);
 console.log(`model ${model.metadata.name} ${model.metadata.version}; smoothing ${JSON.stringify(settings.smoothing)}; scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
@@ -114,24 +116,24 @@ if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')
 if (values.tune && rule.when.arousalRise) tuneRise();
 else if (values.tune) {
   const grid = labelRuleGrid(rule);
-  const scored = grid.map((r) => ({ r, f: alertFigures(valMixed, valNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) }, ruleId) }));
+  const scored = grid.map((candidate) => {
+    const f = alertFigures(valMixed, valNeutral, labels, withRule(candidate), ruleId);
+    return { rule: candidate, f, detectionRate: f.detectionRate, medianDelayS: f.medianDelayS, falsePerHour: allFalse(f).perHour };
+  });
   console.log(`\nvalidation grid for ${ruleId}:`);
   console.log(HEADER);
-  for (const { r, f } of scored) console.log(line(describeRule(r), f));
-  const { best, boundMet } = chooseRule(
-    scored.map((x) => ({ ...x, rule: x.r, detectionRate: x.f.detectionRate, medianDelayS: x.f.medianDelayS, falsePerHour: allFalse(x.f).perHour })),
-    maxFalsePerHour,
-  );
+  for (const x of scored) console.log(line(describeRule(x.rule), x.f));
+  const { best, boundMet } = chooseRule(scored, maxFalsePerHour);
   const bf = allFalse(best.f);
   console.log(
-    `chosen on validation (highest detection with <= ${maxFalsePerHour} false alerts/h over all ${bf.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
+    `chosen on validation (highest detection with <= ${maxFalsePerHour} false alerts/h over all ${bf.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.rule)}` +
       `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.f.detectionRate * 100).toFixed(0)} %, median ${best.f.medianDelayS.toFixed(1)} s, ${bf.alerts} false in ${bf.hours.toFixed(3)} h`,
   );
-  console.log(`as JSON: ${ruleJson(best.r)}`);
-  const tuned = alertFigures(testMixed, testNeutral, labels, { ...settings, rules: rules.map((x) => (x.id === ruleId ? best.r : x)) }, ruleId);
+  console.log(`as JSON: ${ruleJson(best.rule)}`);
+  const tuned = alertFigures(testMixed, testNeutral, labels, withRule(best.rule), ruleId);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(HEADER);
-  console.log(line(`tuned: ${describeRule(best.r)}`, tuned));
+  console.log(line(`tuned: ${describeRule(best.rule)}`, tuned));
 }
 
 /**
@@ -142,31 +144,30 @@ else if (values.tune) {
  */
 function tuneRise(): void {
   const grid = riseRuleGrid(rule!);
-  const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
   const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => ({
     rise: riseFigures(mixed, labels, withRule(r), ruleId),
     falseAlerts: allFalse(alertFigures(mixed, neutral, labels, withRule(r), ruleId)),
   });
-  const scored = grid.map((r) => ({ r, ...score(r, valMixed, valNeutral) }));
+  const scored = grid.map((candidate) => {
+    const x = score(candidate, valMixed, valNeutral);
+    return { rule: candidate, ...x, detectionRate: x.rise.detectionRate, medianDelayS: x.rise.medianDelayS, falsePerHour: x.falseAlerts.perHour };
+  });
   const riseLine = (name: string, x: ReturnType<typeof score>) =>
     `${name.padEnd(78)} ${`${x.rise.detected}/${x.rise.rises}`.padStart(7)} ${(x.rise.detectionRate * 100).toFixed(0).padStart(4)} % ${x.rise.medianDelayS.toFixed(1).padStart(6)} s   ${x.falseAlerts.alerts}/${x.falseAlerts.hours.toFixed(3)} h = ${x.falseAlerts.perHour.toFixed(1)}/h`;
   const header = `${'rule'.padEnd(78)} ${'rises'.padStart(7)} ${'rate'.padStart(6)} ${'median'.padStart(8)}   false: all neutral/calm speech`;
   console.log(`\nvalidation grid for ${ruleId} (arousal rises: a neutral/calm/sad run, then an angry/fearful/happy/surprised run of >= 5 s):`);
   console.log(header);
-  for (const x of scored) console.log(riseLine(describeRule(x.r), x));
-  const { best, boundMet } = chooseRule(
-    scored.map((x) => ({ ...x, rule: x.r, detectionRate: x.rise.detectionRate, medianDelayS: x.rise.medianDelayS, falsePerHour: x.falseAlerts.perHour })),
-    maxFalsePerHour,
-  );
+  for (const x of scored) console.log(riseLine(describeRule(x.rule), x));
+  const { best, boundMet } = chooseRule(scored, maxFalsePerHour);
   console.log(
-    `chosen on validation (highest detection of rises with <= ${maxFalsePerHour} false alerts/h over all ${best.falseAlerts.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.r)}` +
+    `chosen on validation (highest detection of rises with <= ${maxFalsePerHour} false alerts/h over all ${best.falseAlerts.hours.toFixed(3)} h of neutral/calm speech, then lowest median delay): ${describeRule(best.rule)}` +
       `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.rise.detectionRate * 100).toFixed(0)} %, median ${best.rise.medianDelayS.toFixed(1)} s, ${best.falseAlerts.alerts} false in ${best.falseAlerts.hours.toFixed(3)} h`,
   );
-  console.log(`as JSON: ${ruleJson(best.r)}`);
+  console.log(`as JSON: ${ruleJson(best.rule)}`);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(header);
   console.log(riseLine(`as configured: ${describeRule(rule!)}`, score(rule!, testMixed, testNeutral)));
-  console.log(riseLine(`tuned: ${describeRule(best.r)}`, score(best.r, testMixed, testNeutral)));
+  console.log(riseLine(`tuned: ${describeRule(best.rule)}`, score(best.rule, testMixed, testNeutral)));
 }
 
 console.log(`\ntest speakers, every rule as configured${values['alert-rules'] ? ` in ${values['alert-rules']}` : ' (built-in set)'}; "found" is detection of negative stretches, which only rules on negative labels aim at:`);
