@@ -21,9 +21,13 @@
  * --warm-up S: before the burst, 8 real-time sessions stream for S seconds and end (JIT, WASM
  * and onnxruntime warm), so the burst meets a server that has served before; default 0: the burst
  * meets a server that has just become ready, as after a restart.
+ * --cpu-prof DIR: the server's processes run under `node --cpu-prof` (profiles in DIR), and the
+ * bench prints where their CPU went in the first 5 s of the burst beside 10 s to the end of it.
  * Figures are only meaningful on a quiet machine (docs/benchmarks.md: load average printed).
  */
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, readdirSync } from 'node:fs';
+import path from 'node:path';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { concatFloat32 } from '../core/audio/concat.js';
@@ -38,6 +42,7 @@ import { startServer } from '../test/server-process.js';
 import { MEASURE_SERVER_FLAGS, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
 import { announceConditions } from './lib/machine.js';
+import { formatSummary, summarizeProfiles } from './lib/cpu-profile.js';
 import { bucketQuantile, type Samples, scrape, shareAtMost } from './lib/metrics.js';
 import { ramp } from './lib/ramp.js';
 import { runLoad } from './lib/load.js';
@@ -51,6 +56,7 @@ const { values } = parseArgs({
     hog: { type: 'boolean', default: false },
     refusal: { type: 'string', default: 'close' },
     'warm-up': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
   },
 });
 const offered = parseOrExit('bench:overload', () => {
@@ -174,7 +180,14 @@ function startHog(): ChildProcess {
 announceConditions();
 const capacity = givenCapacity ?? (await measureCapacity());
 const clients = offered.count ?? Math.max(1, Math.round(capacity * (offered.factor ?? 3)));
-const server = await startServer([...workers, '--overload-refusal', refusal, '--log-level', 'warn'], { showErrors: true });
+const profileDir = values['cpu-prof'];
+if (profileDir) mkdirSync(profileDir, { recursive: true });
+const server = await startServer([...workers, '--overload-refusal', refusal, '--log-level', 'warn'], {
+  showErrors: true,
+  ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
+});
+let began = Number.NaN;
+let until = Number.NaN;
 const hog = values.hog ? startHog() : undefined;
 try {
   if (warmUpSeconds > 0) {
@@ -188,8 +201,8 @@ try {
   // The server's histograms before the burst and 5 s into it: its own view of the opening
   // seconds apart from the rest (the generator's clock holds its own loop delay too).
   const beforeBurst = await scrape(server.http);
-  const began = performance.now();
-  const until = began + seconds * 1000;
+  began = performance.now();
+  until = began + seconds * 1000;
   // Settles either way (a failed scrape is printed as n/a), so nothing is left rejected unawaited.
   const fiveSecondsIn = new Promise<Samples | undefined>((resolve) => setTimeout(() => scrape(server.http).then(resolve, () => resolve(undefined)), 5000));
   // The generator's own event-loop delay: a label that arrives while this loop is busy is
@@ -258,4 +271,13 @@ try {
 } finally {
   hog?.kill('SIGKILL');
   console.log(`server exit after SIGTERM: ${await server.stop()}`);
+}
+if (profileDir) {
+  // Windows in ms before each profile's end (its process's exit, just before this instant).
+  const exitAt = performance.now();
+  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f));
+  console.log(`\nserver CPU (${files.length} profile(s) in ${profileDir}), the first 5 s of the burst:`);
+  console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - began, toMsBeforeEnd: exitAt - (began + 5000) })));
+  console.log(`\nserver CPU from 10 s to the end of the burst (${(seconds - 10).toFixed(0)} s):`);
+  console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - (began + 10_000), toMsBeforeEnd: exitAt - until })));
 }
