@@ -182,6 +182,8 @@ const capacity = givenCapacity ?? (await measureCapacity());
 const clients = offered.count ?? Math.max(1, Math.round(capacity * (offered.factor ?? 3)));
 const profileDir = values['cpu-prof'];
 if (profileDir) mkdirSync(profileDir, { recursive: true });
+// Profiles already in DIR (an earlier run's) are left out of this run's summary.
+const earlierProfiles = new Set(profileDir ? readdirSync(profileDir) : []);
 const server = await startServer([...workers, '--overload-refusal', refusal, '--log-level', 'warn'], {
   showErrors: true,
   ...(profileDir ? { nodeArgs: ['--cpu-prof', '--cpu-prof-dir', profileDir] } : {}),
@@ -275,9 +277,13 @@ try {
 if (profileDir) {
   // Windows in ms before each profile's end (its process's exit, just before this instant).
   const exitAt = performance.now();
-  const files = readdirSync(profileDir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(profileDir, f));
+  const files = readdirSync(profileDir)
+    .filter((f) => f.endsWith('.cpuprofile') && !earlierProfiles.has(f))
+    .map((f) => path.join(profileDir, f));
   console.log(`\nserver CPU (${files.length} profile(s) in ${profileDir}), the first 5 s of the burst:`);
   console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - began, toMsBeforeEnd: exitAt - (began + 5000) })));
-  console.log(`\nserver CPU from 10 s to the end of the burst (${(seconds - 10).toFixed(0)} s):`);
-  console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - (began + 10_000), toMsBeforeEnd: exitAt - until })));
+  if (seconds > 10) {
+    console.log(`\nserver CPU from 10 s to the end of the burst (${(seconds - 10).toFixed(0)} s):`);
+    console.log(formatSummary(summarizeProfiles(files, { fromMsBeforeEnd: exitAt - (began + 10_000), toMsBeforeEnd: exitAt - until })));
+  }
 }
