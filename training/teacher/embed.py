@@ -28,6 +28,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from heads import ClipIndex  # noqa: E402  (index.json read in one place)
 from mn04 import LAYER_STATS_DIM, LogMel, length_weighted_chunks, load_mn04, upsample_2x  # noqa: E402
 
 CHUNK_S = 10.0
@@ -72,29 +73,28 @@ def main():
     ap.add_argument('--limit', type=int, default=0, help='first N clips only (a quick check)')
     ap.add_argument('--layers', action='store_true', help='statistics of several depths (emb-layers.npy) instead of emb.npy')
     a = ap.parse_args()
-    index = json.load(open(os.path.join(a.dir, 'index.json')))
-    clips = index['clips'][:a.limit] if a.limit else index['clips']
-    emb = np.zeros((len(clips), LAYER_STATS_DIM if a.layers else 384), np.float32)
-    aset = np.zeros((len(clips), 527), np.float32)
+    index = ClipIndex(a.dir)
+    n = min(a.limit, len(index.sources)) if a.limit else len(index.sources)
+    sources, spans = index.sources[:n], index.pcm_spans[:n]
+    emb = np.zeros((n, LAYER_STATS_DIM if a.layers else 384), np.float32)
+    aset = np.zeros((n, 527), np.float32)
     t0 = time.time()
     audio_s = 0.0
-    spans = [(c['offset'], c['samples']) for c in clips]
     with mp.get_context('fork').Pool(a.workers, _init_worker, (os.path.join(a.dir, 'pcm.i16'), a.layers)) as pool:
         for i, (e, lg) in enumerate(pool.imap(_embed_span, spans, chunksize=8)):
-            c = clips[i]
             emb[i], aset[i] = e, lg
-            audio_s += c['samples'] / 16000
-            if (i + 1) % 500 == 0 or i + 1 == len(clips):
+            audio_s += spans[i][1] / 16000
+            if (i + 1) % 500 == 0 or i + 1 == n:
                 el = time.time() - t0
-                print(f'embed: {i + 1}/{len(clips)} clips, {audio_s / 3600:.2f} h audio, {el:.0f} s, '
+                print(f'embed: {i + 1}/{n} clips, {audio_s / 3600:.2f} h audio, {el:.0f} s, '
                       f'{audio_s / el:.0f}x real time, load {os.getloadavg()[0]:.2f}', flush=True)
     suffix = ('-layers' if a.layers else '') + (f'-first{a.limit}' if a.limit else '')
     np.save(os.path.join(a.dir, f'emb{suffix}.npy'), emb)
     if not a.layers:
         np.save(os.path.join(a.dir, f'audioset{suffix}.npy'), aset)
     with open(os.path.join(a.dir, f'emb{suffix}-sources.json'), 'w') as f:
-        json.dump([c['source'] for c in clips], f)
-    print(f'embed: wrote {len(clips)} x {emb.shape[1]} to {a.dir} in {time.time() - t0:.1f} s '
+        json.dump(sources, f)
+    print(f'embed: wrote {n} x {emb.shape[1]} to {a.dir} in {time.time() - t0:.1f} s '
           f'({a.workers} workers x 1 thread, load {" ".join(f"{v:.2f}" for v in os.getloadavg())})')
 
 
