@@ -9,7 +9,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_AUGMENT_POLICY } from '../training/augment/index.js';
 import { runCrossValidation, summaryLines } from '../training/cross-validation.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
-import { DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
+import { ARCHS, type Arch, DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
 import { corporaRoot, type ManifestRow, readManifest } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
@@ -70,7 +70,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --pooling MODE       stats | attentive: the 1-D CNN pools its frames with equal weights (mean and
                        std) or with weights a small scorer learns (attentive statistics pooling;
                        default ${DEFAULT_RECIPE.pooling})
-  --arch cnn1d|cnn2d   1-D CNN over frames (default) or 2-D CNN over the log-mel plane
+  --arch A             cnn1d: 1-D CNN over frames (default); cnn2d: 2-D CNN over the log-mel plane;
+                       stem2d: two 2-D convolutions over the log-mel plane in front of the 1-D CNN
   --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
                        that saw it); --kd-alpha A (default 0.5) weight of that term, --kd-temperature T (default 2)
@@ -161,7 +162,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; arch: Arch; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -169,6 +170,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       labelSets: oneOf(['all', 'corpus'] as const)(values['label-sets'], '--label-sets'),
       lrSchedule: oneOf(['one-cycle', 'constant'] as const)(values['lr-schedule'], '--lr-schedule'),
       pooling: oneOf(['stats', 'attentive'] as const)(values.pooling, '--pooling'),
+      arch: oneOf(ARCHS)(values.arch, '--arch'),
       window: decimal(0.5, 60)(values.window, '--window'),
       augment: integer(0, 1000)(values.augment, '--augment'),
       epochs: integer(1, 100_000)(values.epochs, '--epochs'),
@@ -197,8 +199,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: n.telephone, padProb: n.pad, roomProb: n.room };
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
-  if (n.adversary > 0 && (n.mixup > 0 || values.arch === 'cnn2d')) return fail('--adversary works with the 1-D CNN and without --mixup');
-  if (n.pooling === 'attentive' && values.arch === 'cnn2d') return fail('--pooling attentive works with the 1-D CNN');
+  if (n.adversary > 0 && (n.mixup > 0 || n.arch !== 'cnn1d')) return fail('--adversary works with the 1-D CNN and without --mixup');
+  if (n.pooling === 'attentive' && n.arch !== 'cnn1d') return fail('--pooling attentive works with the 1-D CNN');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
   const root = corporaRoot(values.corpora);
@@ -233,7 +235,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     weightDecay: n.weightDecay,
     labelSets: n.labelSets,
     pooling: n.pooling,
-    arch: values.arch === 'cnn2d' ? 'cnn2d' : 'cnn1d',
+    arch: n.arch,
     control: values.control === 'length' ? 'length' : undefined,
     ...(values.teacher ? { teacher: resolve(values.teacher), kdAlpha: n.kdAlpha, kdTemperature: n.kdTemperature } : {}),
     threads: n.threads,

@@ -8,6 +8,10 @@ import { runPython } from './python.js';
 
 export { PYTHON } from './python.js';
 
+/** The networks training/fit/nets.py builds (its ARCHS). */
+export const ARCHS = ['cnn1d', 'cnn2d', 'stem2d'] as const;
+export type Arch = (typeof ARCHS)[number];
+
 export interface FitOptions {
   readonly epochs?: number;
   readonly patience?: number;
@@ -32,7 +36,7 @@ export interface FitOptions {
   readonly augmented?: boolean;
   /** 'length': real frames blanked, so only padding/length is left to learn from (a control run). */
   readonly control?: 'length';
-  readonly arch?: 'cnn1d' | 'cnn2d';
+  readonly arch?: Arch;
   /** 1-D CNN: statistics pooling with equal frame weights, or learnt ones (nets.AttentiveStatsPool). */
   readonly pooling?: 'stats' | 'attentive';
   /** Teacher scores to distil (training/teacher/): a JSON file, or with --cv a folder of <fold>.json. */

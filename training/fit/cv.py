@@ -11,11 +11,13 @@ import time
 import torch
 
 from bundle import Bundle
+from heap import keep_freed_memory
 from teacher import teacher_path
 from train_split import fit_split, log, recipe_parser
 
 
 def main():
+    keep_freed_memory()
     ap = recipe_parser()
     ap.add_argument("--group", default="", help="only folds of these groups (comma-separated), e.g. ravdess,loco")
     ap.add_argument("--folds", default="", help="only these fold names (comma-separated)")

@@ -12,10 +12,12 @@ import torch
 
 from bundle import Bundle
 from export import export_onnx, write_parity
+from heap import keep_freed_memory
 from train_split import fit_split, log, recipe_parser
 
 
 def main():
+    keep_freed_memory()
     ap = recipe_parser()
     ap.add_argument("--parity-clips", type=int, default=4)
     args = ap.parse_args()

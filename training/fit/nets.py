@@ -121,14 +121,7 @@ class EmotionCNN2D(nn.Module):
         self.n_mfcc = n_mfcc
         self.groups = groups
         self.base = dim // groups
-        self.to_mel = nn.Linear(n_mfcc, n_mfcc)
-        k = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(1)
-        n = torch.arange(n_mfcc, dtype=torch.float32).unsqueeze(0)
-        dct = torch.cos(math.pi * k * (n + 0.5) / n_mfcc) * math.sqrt(2.0 / n_mfcc)
-        dct[0] *= math.sqrt(0.5)
-        with torch.no_grad():
-            self.to_mel.weight.copy_(dct.t())
-            self.to_mel.bias.zero_()
+        self.to_mel = inverse_dct(n_mfcc)
         self.blocks = nn.ModuleList()
         c_in = groups
         for c in channels:
@@ -142,13 +135,7 @@ class EmotionCNN2D(nn.Module):
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(256, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
 
     def forward(self, features, mask):
-        planes, extras = [], []
-        for g in range(self.groups):
-            part = features[:, :, g * self.base:(g + 1) * self.base]
-            planes.append(self.to_mel(part[:, :, :self.n_mfcc]).transpose(1, 2))
-            extras.append(part[:, :, self.n_mfcc:].transpose(1, 2))
-        x = torch.stack(planes, dim=1)  # [B, G, 40, T]
-        e = torch.cat(extras, dim=1)
+        x, e = log_mel_planes(self.to_mel, features, self.groups, self.base, self.n_mfcc)
         m = mask.unsqueeze(1)
         for block in self.blocks:
             x = block(x) * m.unsqueeze(2)
@@ -156,15 +143,97 @@ class EmotionCNN2D(nn.Module):
             m = F.max_pool1d(m, 2)
             e = F.avg_pool1d(e, 2)
         B, C, Fq, T = x.shape
-        x = self.mix(torch.cat([x.reshape(B, C * Fq, T), e], dim=1)) * m
+        x = self.mix(torch.cat([x.contiguous().reshape(B, C * Fq, T), e], dim=1)) * m
         return self.head(masked_stats(x, m))
 
 
+def log_mel_planes(to_mel, features, groups, base, n_mfcc):
+    """The (normalised) log-mel plane of each input group, [B, G, n_mfcc, T], channels-last in
+    memory, and the per-frame extras of every group, [B, E, T]. The MFCCs of a group are turned
+    back into log-mel bands by `to_mel` (initialised with the inverse DCT); the slice is made
+    contiguous first, because a matrix product over a strided view is several times slower."""
+    B, T, _ = features.shape
+    g = features.reshape(B, T, groups, base)
+    mel = to_mel(g[..., :n_mfcc].permute(0, 2, 1, 3).contiguous()).transpose(2, 3)
+    extras = g[..., n_mfcc:].reshape(B, T, groups * (base - n_mfcc)).transpose(1, 2)
+    # Channels-last: PyTorch's CPU convolutions (oneDNN) run the 2-D layers several times faster so.
+    return mel.contiguous(memory_format=torch.channels_last), extras
+
+
+class Stem2DCNN(nn.Module):
+    """A 2-D convolutional stem over the log-mel plane in front of the 1-D CNN: two 3x3
+    convolutions (stride 2 in frequency and time, then 2 in frequency) see formant and harmonic
+    shapes wherever they sit in frequency, so a voice a few bands higher or lower (another
+    speaker, another pitch) looks alike to them; the frequency axis (10 bands of `stem[1]`
+    channels) is then folded into channels, projected to `proj`, and the 1-D trunk of EmotionCNN
+    (without its own stride-2 first layer, which the stem replaces) models time. Padded frames are
+    zeroed after every layer, as in EmotionCNN, so the pooled vector cannot read a clip's length."""
+
+    def __init__(self, dim, n_labels, channels=(96, 128, 128), dropout=0.3, n_mfcc=40, groups=1, stem=(16, 16), proj=64):
+        super().__init__()
+        self.n_mfcc, self.groups, self.base = n_mfcc, groups, dim // groups
+        self.to_mel = inverse_dct(n_mfcc)
+        s1, s2 = stem
+        self.stem = nn.ModuleList([
+            nn.Sequential(nn.Conv2d(groups, s1, 3, stride=(2, 2), padding=1), nn.BatchNorm2d(s1), nn.ReLU()),
+            nn.Sequential(nn.Conv2d(s1, s2, 3, stride=(2, 1), padding=1), nn.BatchNorm2d(s2), nn.ReLU()),
+        ])
+        folded = s2 * (n_mfcc // 4) + (self.base - n_mfcc) * groups
+        self.proj = nn.Sequential(nn.Conv1d(folded, proj, 1), nn.BatchNorm1d(proj), nn.ReLU())
+        self.blocks = nn.ModuleList()
+        c_in = proj
+        for i, c in enumerate(channels):
+            k = 5 if i == 0 else 3
+            self.blocks.append(nn.Sequential(nn.Conv1d(c_in, c, kernel_size=k, padding=k // 2), nn.BatchNorm1d(c), nn.ReLU()))
+            c_in = c
+        self.pool = StatsPool()
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
+
+    def forward(self, features, mask):
+        x, extras = log_mel_planes(self.to_mel, features, self.groups, self.base, self.n_mfcc)
+        m = mask.unsqueeze(1)
+        x = x * m.unsqueeze(2)
+        extras = extras * m
+        x = self.stem[0](x)
+        m = F.max_pool1d(m, 2)
+        x = self.stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2)
+        B, C, Fq, T = x.shape
+        x = torch.cat([x.contiguous().reshape(B, C * Fq, T), F.avg_pool1d(extras, 2)], dim=1)
+        x = self.proj(x) * m
+        # The time axis halves before every 1-D block: with the default three, the same steps as
+        # EmotionCNN's pools after its blocks 0, 1 and 2 (a 300-frame window ends at 18 steps).
+        for block in self.blocks:
+            x = F.max_pool1d(x, 2)
+            m = F.max_pool1d(m, 2)
+            x = block(x) * m
+        return self.head(self.pool(x, m))
+
+
+def inverse_dct(n):
+    """A linear layer initialised to the inverse of the orthonormal DCT-II (MFCCs -> log-mel bands), left trainable."""
+    layer = nn.Linear(n, n)
+    k = torch.arange(n, dtype=torch.float32).unsqueeze(1)
+    i = torch.arange(n, dtype=torch.float32).unsqueeze(0)
+    dct = torch.cos(math.pi * k * (i + 0.5) / n) * math.sqrt(2.0 / n)
+    dct[0] *= math.sqrt(0.5)
+    with torch.no_grad():
+        layer.weight.copy_(dct.t())
+        layer.bias.zero_()
+    return layer
+
+
+ARCHS = ("cnn1d", "cnn2d", "stem2d")
+
+
 def build(arch, in_dim, n_labels, channels, dropout, groups, pooling="stats"):
+    if arch not in ARCHS:
+        raise SystemExit(f"--arch must be one of {', '.join(ARCHS)}")
+    if arch != "cnn1d" and pooling != "stats":
+        raise SystemExit("--pooling attentive needs the 1-D CNN (--arch cnn1d)")
     if arch == "cnn2d":
-        if pooling != "stats":
-            raise SystemExit("--pooling attentive needs the 1-D CNN (--arch cnn1d)")
         return EmotionCNN2D(in_dim, n_labels, tuple(channels or (16, 32, 64)), dropout, groups=groups)
+    if arch == "stem2d":
+        return Stem2DCNN(in_dim, n_labels, tuple(channels or (96, 128, 128)), dropout, groups=groups)
     return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout, pooling=pooling)
 
 

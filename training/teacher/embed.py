@@ -29,6 +29,7 @@ import torch
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from heads import ClipIndex  # noqa: E402  (index.json read in one place)
+from heap import keep_freed_memory  # noqa: E402  (heads.py put training/fit on the path)
 from mn04 import LAYER_STATS_DIM, LogMel, length_weighted_chunks, load_mn04, upsample_2x  # noqa: E402
 
 CHUNK_S = 10.0
@@ -67,6 +68,7 @@ def _embed_span(span):
 
 
 def main():
+    keep_freed_memory()
     ap = argparse.ArgumentParser()
     ap.add_argument('--dir', default=os.environ.get('UNDERTONE_TEACHER', '/work/cache/teacher'))
     ap.add_argument('--workers', type=int, default=2)

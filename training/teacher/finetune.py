@@ -38,6 +38,7 @@ import torch.nn.functional as F
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from heads import LABELS, TEACHER_DIR, ClipIndex, uar  # noqa: E402
+from heap import keep_freed_memory  # noqa: E402  (heads.py put training/fit on the path)
 from mn04 import LogMel, length_weighted_chunks, load_mn04, upsample_2x  # noqa: E402
 from sampler import balance_weights  # noqa: E402  (heads.py put training/fit on the path)
 
@@ -254,6 +255,7 @@ def print_table(results):
 
 
 def main():
+    keep_freed_memory()
     ap = argparse.ArgumentParser()
     ap.add_argument('--plan', required=True, help='a CV bundle plan.json (the folds and their speakers)')
     ap.add_argument('--dir', default=TEACHER_DIR)
