@@ -71,6 +71,15 @@ describe('undertone train (tiny run)', () => {
     expect(badPad.stderr).toMatch(/--pad must be a number from 0 to 1, got "half"/);
   });
 
+  it('refuses an --arch it does not know (it used to fall back to the 1-D CNN)', async () => {
+    const bad = await runCli(['train', '--arch', 'cnn3d']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/--arch must be one of cnn1d, cnn2d, stem2d, got "cnn3d"/);
+    const attentive = await runCli(['train', '--arch', 'stem2d', '--pooling', 'attentive']);
+    expect(attentive.code).toBe(2);
+    expect(attentive.stderr).toMatch(/--pooling attentive works with the 1-D CNN/);
+  });
+
   it('scores the same in onnxruntime on TypeScript features as in PyTorch (1e-4)', async () => {
     const { maxDiff, windows } = await parityError(modelDir, corporaDir());
     expect(windows).toBeGreaterThan(0);
