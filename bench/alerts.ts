@@ -31,7 +31,7 @@ import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/su
 import { parseOrExit } from './lib/args.js';
 import { chooseRule, describeRule, labelRuleGrid, riseRuleGrid, ruleJson } from './lib/alert-tuning.js';
 import { announceConditions } from './lib/machine.js';
-import { type AlertFigures, alertFigures, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
+import { type AlertFigures, alertFigures, alertsOfRule, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
 import { DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 
 const { values } = parseArgs({
@@ -144,10 +144,14 @@ else if (values.tune) {
  */
 function tuneRise(): void {
   const grid = riseRuleGrid(rule!);
-  const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => ({
-    rise: riseFigures(mixed, labels, withRule(r), ruleId),
-    falseAlerts: allFalse(alertFigures(mixed, neutral, labels, withRule(r), ruleId)),
-  });
+  const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => {
+    // One supervisor run per call serves both figures.
+    const alertsOf = alertsOfRule(labels, withRule(r), ruleId);
+    return {
+      rise: riseFigures(mixed, labels, withRule(r), ruleId, undefined, alertsOf),
+      falseAlerts: allFalse(alertFigures(mixed, neutral, labels, withRule(r), ruleId, undefined, alertsOf)),
+    };
+  };
   const scored = grid.map((candidate) => {
     const x = score(candidate, valMixed, valNeutral);
     return { rule: candidate, ...x, detectionRate: x.rise.detectionRate, medianDelayS: x.rise.medianDelayS, falsePerHour: x.falseAlerts.perHour };

@@ -158,6 +158,22 @@ function falseAlerts(calls: readonly ScoredCall[], alertsOf: (c: ScoredCall) => 
   return { alerts, hours, perHour: alerts / hours };
 }
 
+/** The alerts `rule` fires on a call (the call's supervisor run once, then remembered). */
+export type AlertsOf = (call: ScoredCall) => Alert[];
+
+/** `rule`'s alerts per call under `settings`, each call's supervisor run at most once: share one between alertFigures and riseFigures. */
+export function alertsOfRule(labels: readonly Label[], settings: SupervisorSettings, rule: string): AlertsOf {
+  const cache = new Map<ScoredCall, Alert[]>();
+  return (c) => {
+    let alerts = cache.get(c);
+    if (!alerts) {
+      alerts = runAlerts(c, labels, settings).filter((a) => a.rule === rule);
+      cache.set(c, alerts);
+    }
+    return alerts;
+  };
+}
+
 /**
  * Detection of negative stretches of at least `minStretchS` by `rule` on mixed calls, and its
  * false alerts per hour of neutral/calm speech (`neutralCalls` hold only neutral/calm clips).
@@ -169,13 +185,9 @@ export function alertFigures(
   settings: SupervisorSettings,
   rule: string,
   minStretchS = 8,
+  alertsOf: AlertsOf = alertsOfRule(labels, settings, rule),
 ): AlertFigures {
   const cooldownMs = (settings.rules.find((r) => r.id === rule)?.cooldownSeconds ?? 0) * 1000;
-  const cache = new Map<ScoredCall, Alert[]>();
-  const alertsOf = (c: ScoredCall): Alert[] => {
-    if (!cache.has(c)) cache.set(c, runAlerts(c, labels, settings).filter((a) => a.rule === rule));
-    return cache.get(c)!;
-  };
   let stretches = 0;
   let detected = 0;
   let missedInCooldown = 0;
@@ -222,12 +234,19 @@ export interface RiseFigures {
  * surprised (at least minRunS long) right after a run of neutral/calm/sad; it is detected when
  * the rule fires from the change to GRACE_MS after the high run ends. Delay from the change.
  */
-export function riseFigures(mixed: readonly ScoredCall[], labels: readonly Label[], settings: SupervisorSettings, rule: string, minRunS = 5): RiseFigures {
+export function riseFigures(
+  mixed: readonly ScoredCall[],
+  labels: readonly Label[],
+  settings: SupervisorSettings,
+  rule: string,
+  minRunS = 5,
+  alertsOf: AlertsOf = alertsOfRule(labels, settings, rule),
+): RiseFigures {
   let rises = 0;
   let detected = 0;
   const delays: number[] = [];
   for (const call of mixed) {
-    const alerts = runAlerts(call, labels, settings).filter((a) => a.rule === rule);
+    const alerts = alertsOf(call);
     call.runs.forEach((run, i) => {
       const before = call.runs[i - 1];
       if (!before || !LOW_AROUSAL_LABELS.has(before.emotion) || !HIGH_AROUSAL_LABELS.has(run.emotion)) return;
