@@ -3,7 +3,8 @@
  * PyTorch builds each with a fixed seed and exports it (export.py), and onnxruntime-node must
  * give the same scores on windows with real frames and padding; what sits in the padding, and
  * how much of it there is, must not move the stem's scores (no model may read a clip's length:
- * the ASED caveat); and the stem learns on a synthetic bundle through fit.py, as `undertone
+ * the ASED caveat); a seed ensemble of stems is exported fused (FusedStemEnsemble) with its
+ * members' scores; and the stem learns on a synthetic bundle through fit.py, as `undertone
  * train --arch stem2d` runs it. Runs Debian's python3-torch.
  */
 import { spawnSync } from 'node:child_process';
@@ -26,6 +27,8 @@ const DIM = 88; // two normalisation groups of 40 MFCCs and 4 extras, as --norm 
 
 interface Exported {
   arch: string;
+  /** The class of the graph export.py wrote (a seed ensemble is fused for serving). */
+  exported: string;
   onnx: string;
   x: number[];
   mask: number[];
@@ -42,15 +45,23 @@ function exportNets(): Exported[] {
 import json, sys, torch
 sys.path.insert(0, ${JSON.stringify(FIT_DIR)})
 import nets
-from export import export_onnx
+from export import export_onnx, for_inference
 out = []
-for arch in ("cnn2d", "stem2d"):
-    torch.manual_seed(7)
+def built(arch, seed):
+    torch.manual_seed(seed)
     net = nets.build(arch, ${DIM}, 8, None, 0.3, 2).eval()
     # Running statistics away from 0/1, so BatchNorm's folding into the graph is exercised.
     for m in net.modules():
         if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
             m.running_mean.uniform_(-0.5, 0.5); m.running_var.uniform_(0.5, 2.0)
+    return net
+for arch in ("cnn2d", "stem2d", "stem2d-ensemble"):
+    if arch == "stem2d-ensemble":
+        # Three stems as one model file, as \`--members 3 --arch stem2d\` ships them: exported fused.
+        # Sharp member temperatures: random members averaged would otherwise score almost uniformly.
+        net = nets.Ensemble([built("stem2d", s) for s in (7, 8, 9)], [0.1, 0.15, 0.2]).eval()
+    else:
+        net = built(arch, 7)
     path = ${JSON.stringify(dir)} + f"/{arch}.onnx"
     export_onnx(net, 1.3, ${T}, ${DIM}, path)
     g = torch.Generator().manual_seed(1)
@@ -67,7 +78,7 @@ for arch in ("cnn2d", "stem2d"):
         # so the pools pair the same frames (the server's windows all have one length).
         short = torch.softmax(net(x[1:2, :80], mask[1:2, :80]) / 1.3, 1)
         shorter = (short - scores[1:2]).abs().max().item()
-    out.append({"arch": arch, "onnx": path, "x": x.flatten().tolist(), "mask": mask.flatten().tolist(), "batch": 3,
+    out.append({"arch": arch, "exported": type(for_inference(net, ${T}, ${DIM})).__name__, "onnx": path, "x": x.flatten().tolist(), "mask": mask.flatten().tolist(), "batch": 3,
                 "scores": scores.tolist(), "garbagePadding": garbage, "shorterPadding": shorter})
 print(json.dumps(out))
 `;
@@ -92,6 +103,13 @@ describe('2-D networks (nets.py): export, padding, learning', () => {
     expect(worst).toBeLessThan(1e-4);
     // Not a constant net: the three windows get different scores.
     expect(Math.abs(e.scores[0][0] - e.scores[1][0]) + Math.abs(e.scores[1][0] - e.scores[2][0])).toBeGreaterThan(1e-4);
+  });
+
+  it('exports a seed ensemble of stems fused into one graph, with its members\' scores', () => {
+    const ensemble = exported.find((e) => e.arch === 'stem2d-ensemble')!;
+    expect(ensemble.exported).toBe('FusedStemEnsemble');
+    // The onnxruntime comparison above (1e-4) is against the unfused members' PyTorch scores.
+    expect(ensemble.scores).not.toEqual(exported.find((e) => e.arch === 'stem2d')!.scores);
   });
 
   it('the stem cannot read what is in the padding, nor how long it is', () => {
