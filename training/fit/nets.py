@@ -191,22 +191,34 @@ class Stem2DCNN(nn.Module):
 
     def forward(self, features, mask):
         x, extras = log_mel_planes(self.to_mel, features, self.groups, self.base, self.n_mfcc)
-        m = mask.unsqueeze(1)
-        x = x * m.unsqueeze(2)
-        extras = extras * m
-        x = self.stem[0](x)
-        m = F.max_pool1d(m, 2)
-        x = self.stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2)
+        x, extras, m = stem_maps(self.stem, x, extras, mask)
         B, C, Fq, T = x.shape
-        x = torch.cat([x.contiguous().reshape(B, C * Fq, T), F.avg_pool1d(extras, 2)], dim=1)
-        x = self.proj(x) * m
-        # The time axis halves before every 1-D block: with the default three, the same steps as
-        # EmotionCNN's pools after its blocks 0, 1 and 2 (a 300-frame window ends at 18 steps).
-        for block in self.blocks:
-            x = F.max_pool1d(x, 2)
-            m = F.max_pool1d(m, 2)
-            x = block(x) * m
+        x = torch.cat([x.contiguous().reshape(B, C * Fq, T), extras], dim=1)
+        x, m = time_trunk(self.blocks, self.proj(x) * m, m)
         return self.head(self.pool(x, m))
+
+
+def stem_maps(stem, planes, extras, mask):
+    """The two masked 2-D convolutions of a stem (or of a fused ensemble of stems) over log-mel
+    planes [B, C, n_mfcc, T]: returns their map [B, C', n_mfcc/4, T/2], the per-frame extras
+    averaged to the same steps [B, E, T/2] and the mask at those steps [B, 1, T/2]. Padded frames
+    are zeroed before and after every layer."""
+    m = mask.unsqueeze(1)
+    x = stem[0](planes * m.unsqueeze(2))
+    extras = F.avg_pool1d(extras * m, 2)
+    m = F.max_pool1d(m, 2)
+    return stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2), extras, m
+
+
+def time_trunk(blocks, x, m):
+    """The 1-D trunk after a stem: the time axis halves before every block (with the default
+    three, the same steps as EmotionCNN's pools after its blocks 0, 1 and 2: a 300-frame window
+    ends at 18 steps); padded steps are zeroed after every block."""
+    for block in blocks:
+        x = F.max_pool1d(x, 2)
+        m = F.max_pool1d(m, 2)
+        x = block(x) * m
+    return x, m
 
 
 def inverse_dct(n):
@@ -341,22 +353,12 @@ class FusedStemEnsemble(FusedEnsemble):
         B, _, _, T = x.shape
         # [B, G, k*n, T] -> [B, k*G, n, T]: member-major, as the grouped convolutions read them.
         x = x.reshape(B, G, k, n, T).transpose(1, 2).reshape(B, k * G, n, T)
-        m = mask.unsqueeze(1)
-        x = x * m.unsqueeze(2)
-        extras = extras * m
-        x = self.stem[0](x)
-        m = F.max_pool1d(m, 2)
-        x = self.stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2)
+        x, extras, m = stem_maps(self.stem, x, extras, mask)
         _, C, Fq, T2 = x.shape
         # Each member's folded bands, then the extras it shares with the others, member after member.
-        pooled = F.avg_pool1d(extras, 2)
         folded = x.reshape(B, k, (C // k) * Fq, T2)
-        x = torch.cat([folded, pooled.unsqueeze(1).expand(B, k, pooled.shape[1], T2)], dim=2).reshape(B, -1, T2)
-        x = self.proj(x) * m
-        for block in self.blocks:
-            x = F.max_pool1d(x, 2)
-            m = F.max_pool1d(m, 2)
-            x = block(x) * m
+        x = torch.cat([folded, extras.unsqueeze(1).expand(B, k, extras.shape[1], T2)], dim=2).reshape(B, -1, T2)
+        x, m = time_trunk(self.blocks, self.proj(x) * m, m)
         return self.members_out(x, m)
 
 
