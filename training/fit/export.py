@@ -7,16 +7,17 @@ import numpy as np
 import torch
 
 from loop import score_clips, softmax
-from nets import Ensemble, Scored, fuse
+from nets import Ensemble, FusedEnsemble, Scored
 
 
 def for_inference(net, T, in_dim):
-    """The graph to export: a seed ensemble of 1-D CNNs or of 2-D stems fused into one wider net
-    (same scores, checked here on random windows with random masks), any other net as it is."""
+    """The graph to export: a seed ensemble of 1-D CNNs fused into one wider net (same scores,
+    checked here on random windows with random masks), any other net as it is. Stems stay apart:
+    fused into grouped 2-D convolutions they ran 18 % slower in onnxruntime (docs/decisions.md)."""
     if not isinstance(net, Ensemble):
         return net
     try:
-        fused = fuse(net).eval()
+        fused = FusedEnsemble(net).eval()
     except TypeError:
         return net
     g = torch.Generator().manual_seed(0)

@@ -31,6 +31,9 @@ def main():
         sys.exit("fit.py: no training clips in the bundle")
     net, norm, result = fit_split(bundle, train_ids, val_ids, np.array([], dtype=np.int64), bundle.normalization, args, log)
     export_onnx(net, result["temperature"], bundle.T, norm.in_dim, os.path.join(args.out, "model.onnx"))
+    # The fitted weights beside the graph, so a model can be exported again (another graph form,
+    # another opset) without fitting it again.
+    torch.save(net.state_dict(), os.path.join(args.out, "weights.pt"))
     parity_src = val_ids if len(val_ids) else np.array([i for i in train_ids if bundle.is_orig[i]])
     write_parity(net, norm, result["temperature"], parity_src[:args.parity_clips], os.path.join(args.out, "parity.json"))
     result["args"] = vars(args)

@@ -199,10 +199,9 @@ class Stem2DCNN(nn.Module):
 
 
 def stem_maps(stem, planes, extras, mask):
-    """The two masked 2-D convolutions of a stem (or of a fused ensemble of stems) over log-mel
-    planes [B, C, n_mfcc, T]: returns their map [B, C', n_mfcc/4, T/2], the per-frame extras
-    averaged to the same steps [B, E, T/2] and the mask at those steps [B, 1, T/2]. Padded frames
-    are zeroed before and after every layer."""
+    """The two masked 2-D convolutions of a stem over log-mel planes [B, C, n_mfcc, T]: returns
+    their map [B, C', n_mfcc/4, T/2], the per-frame extras averaged to the same steps [B, E, T/2]
+    and the mask at those steps [B, 1, T/2]. Padded frames are zeroed before and after every layer."""
     m = mask.unsqueeze(1)
     x = stem[0](planes * m.unsqueeze(2))
     extras = F.avg_pool1d(extras * m, 2)
@@ -318,58 +317,6 @@ class FusedEnsemble(nn.Module):
     def members_out(self, x, m):
         c = self.channels
         return mean_calibrated_log_probs([head(pool(x[:, k * c:(k + 1) * c], m)) for k, (pool, head) in enumerate(zip(self.pools, self.heads))], self.inv_t)
-
-
-class FusedStemEnsemble(FusedEnsemble):
-    """A seed ensemble of Stem2DCNNs as one wider net for inference, like FusedEnsemble: the
-    members' inverse DCTs become one linear layer with their outputs side by side, and every
-    convolution (2-D stem, projection, 1-D trunk) one grouped convolution over the members'
-    planes or channels. onnxruntime then runs seven operations of three times the width instead
-    of twenty-one small ones. Same scores as Ensemble (checked at export, export.py)."""
-
-    def __init__(self, ensemble):
-        nn.Module.__init__(self)
-        members = list(ensemble.nets)
-        if not all(isinstance(m, Stem2DCNN) for m in members):
-            raise TypeError("only Stem2DCNN members can be fused")
-        first = members[0]
-        self.k, self.n_mfcc, self.groups, self.base = len(members), first.n_mfcc, first.groups, first.base
-        self.to_mel = nn.Linear(self.n_mfcc, self.n_mfcc * self.k)
-        with torch.no_grad():
-            self.to_mel.weight.copy_(torch.cat([m.to_mel.weight for m in members]))
-            self.to_mel.bias.copy_(torch.cat([m.to_mel.bias for m in members]))
-        # Each member reads its own log-mel planes (its inverse DCT is trained): grouped from the first layer.
-        self.stem = nn.ModuleList([fuse_blocks([m.stem[i] for m in members], shared_input=False) for i in range(2)])
-        self.proj = fuse_blocks([m.proj for m in members], shared_input=False)
-        self.blocks = nn.ModuleList([fuse_blocks([m.blocks[i] for m in members], shared_input=False) for i in range(len(first.blocks))])
-        self.channels = first.blocks[-1][0].out_channels
-        self.pools = nn.ModuleList([m.pool for m in members])
-        self.heads = nn.ModuleList([m.head for m in members])
-        self.register_buffer("inv_t", ensemble.inv_t.clone())
-
-    def forward(self, features, mask):
-        k, G, n = self.k, self.groups, self.n_mfcc
-        x, extras = log_mel_planes(self.to_mel, features, G, self.base, n)
-        B, _, _, T = x.shape
-        # [B, G, k*n, T] -> [B, k*G, n, T]: member-major, as the grouped convolutions read them.
-        x = x.reshape(B, G, k, n, T).transpose(1, 2).reshape(B, k * G, n, T)
-        x, extras, m = stem_maps(self.stem, x, extras, mask)
-        _, C, Fq, T2 = x.shape
-        # Each member's folded bands, then the extras it shares with the others, member after member.
-        folded = x.reshape(B, k, (C // k) * Fq, T2)
-        x = torch.cat([folded, extras.unsqueeze(1).expand(B, k, extras.shape[1], T2)], dim=2).reshape(B, -1, T2)
-        x, m = time_trunk(self.blocks, self.proj(x) * m, m)
-        return self.members_out(x, m)
-
-
-def fuse(ensemble):
-    """The fused form of a seed ensemble for serving; TypeError for members no fused form exists for."""
-    for fused in (FusedEnsemble, FusedStemEnsemble):
-        try:
-            return fused(ensemble)
-        except TypeError:
-            continue
-    raise TypeError("no fused form for these members")
 
 
 class Scored(nn.Module):

@@ -3,8 +3,7 @@
  * PyTorch builds each with a fixed seed and exports it (export.py), and onnxruntime-node must
  * give the same scores on windows with real frames and padding; what sits in the padding, and
  * how much of it there is, must not move the stem's scores (no model may read a clip's length:
- * the ASED caveat); a seed ensemble of stems is exported fused (FusedStemEnsemble) with its
- * members' scores; and the stem learns on a synthetic bundle through fit.py, as `undertone
+ * the ASED caveat); a seed ensemble of stems exports with its members' scores; and the stem learns on a synthetic bundle through fit.py, as `undertone
  * train --arch stem2d` runs it. Runs Debian's python3-torch.
  */
 import { spawnSync } from 'node:child_process';
@@ -57,7 +56,7 @@ def built(arch, seed):
     return net
 for arch in ("cnn2d", "stem2d", "stem2d-ensemble"):
     if arch == "stem2d-ensemble":
-        # Three stems as one model file, as \`--members 3 --arch stem2d\` ships them: exported fused.
+        # Three stems as one model file, as \`--members 3 --arch stem2d\` ships them.
         # Sharp member temperatures: random members averaged would otherwise score almost uniformly.
         net = nets.Ensemble([built("stem2d", s) for s in (7, 8, 9)], [0.1, 0.15, 0.2]).eval()
     else:
@@ -105,10 +104,10 @@ describe('2-D networks (nets.py): export, padding, learning', () => {
     expect(Math.abs(e.scores[0][0] - e.scores[1][0]) + Math.abs(e.scores[1][0] - e.scores[2][0])).toBeGreaterThan(1e-4);
   });
 
-  it('exports a seed ensemble of stems fused into one graph, with its members\' scores', () => {
+  it('exports a seed ensemble of stems as its members, side by side', () => {
     const ensemble = exported.find((e) => e.arch === 'stem2d-ensemble')!;
-    expect(ensemble.exported).toBe('FusedStemEnsemble');
-    // The onnxruntime comparison above (1e-4) is against the unfused members' PyTorch scores.
+    // Fused into grouped 2-D convolutions, stems ran 18 % slower in onnxruntime: export.py keeps them apart.
+    expect(ensemble.exported).toBe('Ensemble');
     expect(ensemble.scores).not.toEqual(exported.find((e) => e.arch === 'stem2d')!.scores);
   });
 
