@@ -66,8 +66,16 @@ describe('chooseRule', () => {
 });
 
 describe('describeRule', () => {
+  // Fixed rules of each form (the shipped ones change with every re-tune).
+  const rule = (r: Omit<AlertRule, 'id'>): AlertRule => ({ id: 'r', ...r });
   it('names the input, the condition, the sustain and the cooldown', () => {
-    expect(describeRule(shipped('sustained-negative'))).toBe('raw angry|disgust|fearful|sad, valence in [-1, -0.2]; evidence drift 0.6 to 1; cooldown 30 s');
-    expect(describeRule(shipped('rising-arousal'))).toBe('raw arousal in [0.4, 1], rise >= 0.4 over 10 s; 3 of 4; cooldown 60 s');
+    const negative = ['angry', 'disgust', 'fearful', 'sad'] as AlertRule['when']['labels'];
+    expect(describeRule(rule({ when: { labels: negative, valence: { max: -0.2 } }, input: 'raw', sustain: { drift: 0.6, threshold: 1 }, cooldownSeconds: 30 }))).toBe(
+      'raw angry|disgust|fearful|sad, valence in [-1, -0.2]; evidence drift 0.6 to 1; cooldown 30 s',
+    );
+    expect(describeRule(rule({ when: { labels: negative, minScore: 0.85 }, sustain: { k: 2, of: 3 }, cooldownSeconds: 30 }))).toBe('angry|disgust|fearful|sad >= 0.85; 2 of 3; cooldown 30 s');
+    expect(describeRule(rule({ when: { arousal: { min: 0.4 }, arousalRise: { by: 0.4, overSeconds: 10 } }, input: 'raw', sustain: { k: 3, of: 4 }, cooldownSeconds: 60 }))).toBe(
+      'raw arousal in [0.4, 1], rise >= 0.4 over 10 s; 3 of 4; cooldown 60 s',
+    );
   });
 });

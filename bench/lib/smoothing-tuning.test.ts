@@ -56,6 +56,7 @@ describe('settingToShip', () => {
 describe('describeSmoothing', () => {
   it('names the method, its parameters and the hysteresis', () => {
     expect(describeSmoothing(null)).toBe('raw (per-second argmax)');
-    expect(describeSmoothing(DEFAULT_SMOOTHING)).toBe('hmm p 0.3 w 1.5 ratio 10');
+    expect(describeSmoothing({ ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.3, observationWeight: 1.5, switchMargin: 0, switchRatio: 10 })).toBe('hmm p 0.3 w 1.5 ratio 10');
+    expect(describeSmoothing({ ...DEFAULT_SMOOTHING, method: 'ema', alpha: 0.7, switchMargin: 0.3, switchRatio: 0 })).toBe('ema alpha 0.7 margin 0.3');
   });
 });

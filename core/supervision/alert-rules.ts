@@ -65,37 +65,31 @@ export interface AlertRule {
 export const DEFAULT_MIN_SCORE = 0.5;
 
 /**
- * The set that ships ready. sustained-negative's condition, sustain and cooldown were chosen on
- * the validation speakers' synthetic calls by `npm run bench:alerts -- --tune` for the shipped
- * distilled three-net ensemble, undertone-emotion-cnn 2026-12-02 (models/model.json createdAt
- * 2026-12-02T17:25:23.621Z) with the DEFAULT_SMOOTHING of that model: the highest detection with
+ * The set that ships ready. Each rule's condition, sustain and cooldown were chosen on the
+ * validation speakers' synthetic calls by `npm run bench:alerts -- --tune [--rule rising-arousal]`
+ * for the shipped 2-D stem ensemble, undertone-emotion-cnn 2026-12-03 (models/model.json createdAt
+ * 2026-12-03T18:35:24.913Z) with the DEFAULT_SMOOTHING of that model: the highest detection with
  * at most 2 false alerts per hour of neutral/calm speech, then the lowest delay (docs/insight.md).
- * That is evidence (CUSUM) on the raw scores, counted only in seconds whose valence is at most
- * -0.2 (2026-12-03: the grid gained valence-gated evidence; a second whose negative mass comes
- * with mass on calm or happy adds nothing). This model calls many neutral/calm seconds negative,
- * and every k-of-N point that caught as much fired more often on calm speech. On test speakers it
- * catches 65 % of sustained negative stretches (50 % without the gate) at 11.5 false alerts an
- * hour of neutral/calm speech (6.4 without), docs/insight.md. rising-arousal was chosen the same
- * way for the same model and smoothing (`npm run bench:alerts -- --tune --rule rising-arousal`: the highest
- * detection of arousal rises with at most 2 false alerts per hour, then the lowest delay): on the
- * raw affect, 3 of 4 seconds. On test speakers it catches as many rises as the hand-set rule
- * before it (42 %) with a fifth of its false alerts (5.1 against 23.0 an hour; docs/insight.md).
+ * For this model that is a plain rule on the smoothed scores: negative mass of at least 0.85 in 2
+ * of 3 voiced seconds (the valence-gated evidence rule chosen for the distilled 1-D ensemble
+ * before it fired 10.6 times an hour on this model's neutral/calm test speech). On test speakers
+ * it catches 33 % of sustained negative stretches at 1.3 false alerts an hour (the gated rule: 63
+ * % at 10.2), and rising-arousal (smoothed arousal >= 0.4 after a rise of 0.5 over 10 s, 2 of 3)
+ * 29 % of arousal rises at 8.9 false alerts an hour (docs/insight.md).
  */
 export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   {
     id: 'sustained-negative',
-    description: 'Evidence of angry, disgusted, fearful or sad speech built up over the last seconds',
-    when: { labels: ['angry', 'disgust', 'fearful', 'sad'], valence: { max: -0.2 } },
-    input: 'raw',
-    sustain: { drift: 0.6, threshold: 1 },
+    description: 'Angry, disgusted, fearful or sad speech, held with a high steady score',
+    when: { labels: ['angry', 'disgust', 'fearful', 'sad'], minScore: 0.85 },
+    sustain: { k: 2, of: 3 },
     cooldownSeconds: 30,
   },
   {
     id: 'rising-arousal',
     description: 'Arousal climbed steeply over the last few seconds to an activated level',
-    when: { arousal: { min: 0.4 }, arousalRise: { by: 0.4, overSeconds: 10 } },
-    input: 'raw',
-    sustain: { k: 3, of: 4 },
+    when: { arousal: { min: 0.4 }, arousalRise: { by: 0.5, overSeconds: 10 } },
+    sustain: { k: 2, of: 3 },
     cooldownSeconds: 60,
   },
 ];

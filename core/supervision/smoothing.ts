@@ -49,23 +49,23 @@ export interface SmoothingSettings {
 
 /**
  * Defaults chosen on the validation speakers by `npm run bench:smoothing` (its "to ship" line) for
- * the shipped distilled three-net ensemble, undertone-emotion-cnn 2026-12-02 (models/model.json
- * createdAt 2026-12-02T17:25:23.621Z, the kd-long recipe); docs/insight.md gives the rule and the
- * test-speaker figures. No grid point reached both 3x fewer changes and raw accuracy on
- * validation, so the rule took the more accurate of the two methods' steadiness-first choices: an
- * HMM filter with a switch ratio of 10 (the grid's largest) and observation weight 1.5. The
- * persistence is low (0.3; 1/8 is no memory for eight labels): the model's 3-s windows overlap by
- * 2 s, so its scores already carry the recent past. silenceDecay was not tuned (the synthetic
- * calls have short pauses only). alpha is the EMA baseline's value.
+ * the shipped 2-D stem ensemble, undertone-emotion-cnn 2026-12-03 (models/model.json createdAt
+ * 2026-12-03T18:35:24.913Z); docs/insight.md gives the rule and the test-speaker figures. No grid
+ * point reached both 3x fewer changes and raw accuracy on validation, so the rule took the more
+ * accurate of the two methods' steadiness-first choices: an HMM filter with persistence 0.2,
+ * observation weight 0.7 and switch ratio 4 (the distilled 1-D ensemble before it needed 0.3, 1.5
+ * and 10). The persistence is low (1/8 is no memory for eight labels): the model's 3-s windows
+ * overlap by 2 s, so its scores already carry the recent past. silenceDecay was not tuned (the
+ * synthetic calls have short pauses only). alpha is the EMA baseline's value.
  */
 export const DEFAULT_SMOOTHING: SmoothingSettings = {
   method: 'hmm',
-  persistence: 0.3,
-  observationWeight: 1.5,
+  persistence: 0.2,
+  observationWeight: 0.7,
   alpha: 0.7,
   silenceDecay: 0.05,
   switchMargin: 0,
-  switchRatio: 10,
+  switchRatio: 4,
 };
 
 /**
