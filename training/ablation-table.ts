@@ -10,14 +10,32 @@
  * with the same first cell: "run | validation UAR % ...", "nested fold (test)", "loco fold (test)",
  * "ravdess fold (test)") instead of being printed; a table FILE lacks is an error.
  */
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
 import { type CvSummary, type GroupSummary, memberMeans } from './cross-validation.js';
 
-const args = process.argv.slice(2);
-const intoAt = args.indexOf('--into');
-const into = intoAt >= 0 ? args.splice(intoAt, 2)[1] : undefined;
-const dir = resolve(args[0] ?? 'docs/evaluation');
+const USAGE = 'usage: node dist/training/ablation-table.js [DIR (default docs/evaluation)] [--into FILE]';
+function fail(why: string): never {
+  process.stderr.write(`ablation-table: ${why}\n${USAGE}\n`);
+  process.exit(2);
+}
+function parse() {
+  try {
+    return parseArgs({ options: { into: { type: 'string' }, help: { type: 'boolean' } }, allowPositionals: true });
+  } catch (e) {
+    return fail((e as Error).message);
+  }
+}
+const { values, positionals } = parse();
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (positionals.length > 1) fail(`one folder of cv-*.json summaries, got ${positionals.length} arguments`);
+const into = values.into;
+const dir = resolve(positionals[0] ?? 'docs/evaluation');
+if (!existsSync(dir) || !statSync(dir).isDirectory()) fail(`${dir}: not a folder (of cv-TAG.json summaries)`);
 /** The printed tables, each its header row, rule and rows (printed with a blank line between). */
 const tables: string[][] = [];
 const table = (...header: string[]): string[] => {
