@@ -191,33 +191,22 @@ class Stem2DCNN(nn.Module):
 
     def forward(self, features, mask):
         x, extras = log_mel_planes(self.to_mel, features, self.groups, self.base, self.n_mfcc)
-        x, extras, m = stem_maps(self.stem, x, extras, mask)
-        B, C, Fq, T = x.shape
-        x = torch.cat([x.contiguous().reshape(B, C * Fq, T), extras], dim=1)
-        x, m = time_trunk(self.blocks, self.proj(x) * m, m)
-        return self.head(self.pool(x, m))
-
-
-def stem_maps(stem, planes, extras, mask):
-    """The two masked 2-D convolutions of a stem over log-mel planes [B, C, n_mfcc, T]: returns
-    their map [B, C', n_mfcc/4, T/2], the per-frame extras averaged to the same steps [B, E, T/2]
-    and the mask at those steps [B, 1, T/2]. Padded frames are zeroed before and after every layer."""
-    m = mask.unsqueeze(1)
-    x = stem[0](planes * m.unsqueeze(2))
-    extras = F.avg_pool1d(extras * m, 2)
-    m = F.max_pool1d(m, 2)
-    return stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2), extras, m
-
-
-def time_trunk(blocks, x, m):
-    """The 1-D trunk after a stem: the time axis halves before every block (with the default
-    three, the same steps as EmotionCNN's pools after its blocks 0, 1 and 2: a 300-frame window
-    ends at 18 steps); padded steps are zeroed after every block."""
-    for block in blocks:
-        x = F.max_pool1d(x, 2)
+        m = mask.unsqueeze(1)
+        x = x * m.unsqueeze(2)
+        extras = extras * m
+        x = self.stem[0](x)
         m = F.max_pool1d(m, 2)
-        x = block(x) * m
-    return x, m
+        x = self.stem[1](x * m.unsqueeze(2)) * m.unsqueeze(2)
+        B, C, Fq, T = x.shape
+        x = torch.cat([x.contiguous().reshape(B, C * Fq, T), F.avg_pool1d(extras, 2)], dim=1)
+        x = self.proj(x) * m
+        # The time axis halves before every 1-D block: with the default three, the same steps as
+        # EmotionCNN's pools after its blocks 0, 1 and 2 (a 300-frame window ends at 18 steps).
+        for block in self.blocks:
+            x = F.max_pool1d(x, 2)
+            m = F.max_pool1d(m, 2)
+            x = block(x) * m
+        return self.head(self.pool(x, m))
 
 
 def inverse_dct(n):
@@ -270,25 +259,6 @@ class Ensemble(nn.Module):
         return mean_calibrated_log_probs([net(features, mask) for net in self.nets], self.inv_t)
 
 
-def fuse_blocks(blocks, shared_input):
-    """The members' (convolution, BatchNorm, ReLU) blocks of one depth as one block with their
-    output channels side by side: a convolution of the input all members share, or a grouped
-    convolution (groups = members) over the members' own channels, laid side by side in member
-    order. Works for Conv1d and Conv2d alike."""
-    k = len(blocks)
-    conv0, bn0 = blocks[0][0], blocks[0][1]
-    groups = 1 if shared_input else k
-    conv = type(conv0)(conv0.in_channels * groups, conv0.out_channels * k, conv0.kernel_size,
-                       stride=conv0.stride, padding=conv0.padding, groups=groups)
-    bn = type(bn0)(bn0.num_features * k, eps=bn0.eps)
-    with torch.no_grad():
-        conv.weight.copy_(torch.cat([b[0].weight for b in blocks]))
-        conv.bias.copy_(torch.cat([b[0].bias for b in blocks]))
-        for name in ("weight", "bias", "running_mean", "running_var"):
-            getattr(bn, name).copy_(torch.cat([getattr(b[1], name) for b in blocks]))
-    return nn.Sequential(conv, bn, nn.ReLU())
-
-
 class FusedEnsemble(nn.Module):
     """A seed ensemble of EmotionCNNs as one wider net for inference: the members' first
     convolutions (same input) become one convolution with their output channels side by side, each
@@ -303,8 +273,20 @@ class FusedEnsemble(nn.Module):
             raise TypeError("only EmotionCNN members can be fused")
         self.k = len(members)
         self.pool_after = members[0].pool_after
-        # The first convolution reads the shared input; each later one its member's channels only.
-        self.blocks = nn.ModuleList([fuse_blocks([m.blocks[i] for m in members], shared_input=i == 0) for i in range(len(members[0].blocks))])
+        self.blocks = nn.ModuleList()
+        for i, first in enumerate(members[0].blocks):
+            conv0, bn0 = first[0], first[1]
+            # The first convolution reads the shared input; each later one its member's channels only.
+            groups = 1 if i == 0 else self.k
+            conv = nn.Conv1d(conv0.in_channels * groups, conv0.out_channels * self.k, conv0.kernel_size[0],
+                             stride=conv0.stride[0], padding=conv0.padding[0], groups=groups)
+            bn = nn.BatchNorm1d(bn0.num_features * self.k, eps=bn0.eps)
+            with torch.no_grad():
+                conv.weight.copy_(torch.cat([m.blocks[i][0].weight for m in members]))
+                conv.bias.copy_(torch.cat([m.blocks[i][0].bias for m in members]))
+                for name in ("weight", "bias", "running_mean", "running_var"):
+                    getattr(bn, name).copy_(torch.cat([getattr(m.blocks[i][1], name) for m in members]))
+            self.blocks.append(nn.Sequential(conv, bn, nn.ReLU()))
         self.channels = members[0].blocks[-1][0].out_channels
         self.pools = nn.ModuleList([m.pool for m in members])
         self.heads = nn.ModuleList([m.head for m in members])
@@ -312,9 +294,6 @@ class FusedEnsemble(nn.Module):
 
     def forward(self, features, mask):
         x, m = conv_trunk(self.blocks, self.pool_after, features, mask)
-        return self.members_out(x, m)
-
-    def members_out(self, x, m):
         c = self.channels
         return mean_calibrated_log_probs([head(pool(x[:, k * c:(k + 1) * c], m)) for k, (pool, head) in enumerate(zip(self.pools, self.heads))], self.inv_t)
 

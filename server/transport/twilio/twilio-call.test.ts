@@ -55,7 +55,6 @@ function expectTrack(sub: TestSubscription, want: Prediction, sessionId: string)
   // model's labels raise takes its place between two labels.
   const sequenced = sub.messages.filter((m) => m.type === 'emotion' || m.type === 'alert' || m.type === 'end');
   expect(sequenced.map((m) => m.seq)).toEqual(sequenced.map((_m, i) => i + 1));
-  expect(got.map((m) => m.seq)).toEqual([...got.map((m) => m.seq)].sort((a, b) => a - b));
   let worst = 0;
   got.forEach((m, i) => {
     const { sessionId: _id, seq: _seq, ...emotion } = m;
