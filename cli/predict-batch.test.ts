@@ -96,12 +96,10 @@ describe('predict --split-channels: a two-party recording gives one timeline per
         // another input, not the same one rounded to 16 bits, so no bound of this test holds for it.
         let agree = 0;
         let voiced = 0;
-        let otherSpan = 0;
         alone.timeline.forEach((e, k) => {
           const got = line.timeline[k];
           expect(got.voiced, `${f} ch ${line.channel} second ${k + 1}`).toBe(e.voiced);
           if (got.startMs !== e.startMs || got.endMs !== e.endMs) {
-            otherSpan++;
             expect(k, 'only the last second of the shorter recording can cover another span').toBe(alone.timeline.length - 1);
             return;
           }
@@ -110,7 +108,6 @@ describe('predict --split-channels: a two-party recording gives one timeline per
           if (got.label === e.label) agree++;
           if (!lossy) for (const [l, v] of Object.entries(e.scores!)) expect(Math.abs(got.scores![l] - v)).toBeLessThanOrEqual(LOSSLESS_16BIT.maxScoreDiff);
         });
-        expect(otherSpan).toBeLessThanOrEqual(1);
         expect(voiced).toBeGreaterThanOrEqual(8);
         expect(agree / voiced).toBeGreaterThanOrEqual(lossy ? 0.8 : 1);
         for (const e of line.timeline.slice(alone.timeline.length)) expect(e.voiced).toBe(false);

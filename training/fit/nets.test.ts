@@ -3,8 +3,9 @@
  * PyTorch builds each with a fixed seed and exports it (export.py), and onnxruntime-node must
  * give the same scores on windows with real frames and padding; what sits in the padding, and
  * how much of it there is, must not move the stem's scores (no model may read a clip's length:
- * the ASED caveat); a seed ensemble of stems exports with its members' scores; and the stem learns on a synthetic bundle through fit.py, as `undertone
- * train --arch stem2d` runs it. Runs Debian's python3-torch.
+ * the ASED caveat); a seed ensemble of stems exports with its members' scores; and the stem
+ * learns on a synthetic bundle through fit.py, as `undertone train --arch stem2d` runs it. Runs
+ * Debian's python3-torch.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -26,7 +27,7 @@ const DIM = 88; // two normalisation groups of 40 MFCCs and 4 extras, as --norm 
 
 interface Exported {
   arch: string;
-  /** The class of the graph export.py wrote (a seed ensemble is fused for serving). */
+  /** The class of the graph export.py wrote (a seed ensemble of 1-D CNNs is fused, one of stems is not). */
   exported: string;
   onnx: string;
   x: number[];
