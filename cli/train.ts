@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEFAULT_AUGMENT_POLICY } from '../training/augment/index.js';
+import { DEFAULT_AUGMENT_POLICY, ffmpegInstalled } from '../training/augment/index.js';
 import { runCrossValidation, summaryLines } from '../training/cross-validation.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
 import { ARCHS, type Arch, DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
@@ -42,6 +42,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --room P             probability that an augmented copy is played in a simulated room (RT60
                        0.15-0.9 s, direct-to-reverberant ratio 0-15 dB) through a coloured
                        microphone (shelves within ±6 dB below 250 Hz and above 4 kHz); default 0
+  --codec P            probability that an augmented copy is encoded and decoded with a lossy codec
+                       (MP3 24-64 kb/s, AAC 24-48, Opus 10-24, G.722 or 8-bit μ-law at 16 kHz, by
+                       Debian's ffmpeg: scripts/ensure-sox-ffmpeg.sh); default 0
   --epochs N           maximum epochs (default ${DEFAULT_RECIPE.epochs}); --patience N early-stopping patience (default ${DEFAULT_RECIPE.patience})
   --steps N            batches of 64 windows per epoch (default ${DEFAULT_RECIPE.steps})
   --norm MODE          global | session | both: global feature normalisation, per-session running
@@ -123,6 +126,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       telephone: { type: 'string', default: '0' },
       pad: { type: 'string', default: '0' },
       room: { type: 'string', default: '0' },
+      codec: { type: 'string', default: '0' },
       epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
       patience: { type: 'string', default: String(DEFAULT_RECIPE.patience) },
       steps: { type: 'string', default: String(DEFAULT_RECIPE.steps) },
@@ -162,7 +166,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     return 2;
   };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
-  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; arch: Arch; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
+  let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; arch: Arch; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; codec: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {
     n = {
       norm: oneOf(['global', 'session', 'both'] as const)(values.norm, '--norm'),
@@ -182,6 +186,7 @@ export async function runTrain(argv: string[]): Promise<number> {
       telephone: decimal(0, 1)(values.telephone, '--telephone'),
       pad: decimal(0, 1)(values.pad, '--pad'),
       room: decimal(0, 1)(values.room, '--room'),
+      codec: decimal(0, 1)(values.codec, '--codec'),
       mixup: decimal(0, 100)(values.mixup, '--mixup'),
       adversary: decimal(0, 100)(values.adversary, '--adversary'),
       ema: decimal(0, 0.99999)(values.ema, '--ema'),
@@ -196,7 +201,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     if (!(e instanceof ConfigError)) throw e;
     return fail(e.message);
   }
-  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: n.telephone, padProb: n.pad, roomProb: n.room };
+  const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: n.telephone, padProb: n.pad, roomProb: n.room, codecProb: n.codec };
+  if (n.codec > 0 && !ffmpegInstalled()) return fail('--codec needs ffmpeg: run scripts/ensure-sox-ffmpeg.sh');
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
   if (n.adversary > 0 && (n.mixup > 0 || n.arch !== 'cnn1d')) return fail('--adversary works with the 1-D CNN and without --mixup');

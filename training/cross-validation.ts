@@ -216,14 +216,18 @@ export async function runCrossValidation(options: {
 }
 
 /**
- * The policy as the bundle key sees it: the room fields (added after bundles were keyed) are left
- * out while rooms are off, so a policy without rooms keeps the key, and the bundle, it had before.
+ * The policy as the bundle key sees it: the room and codec fields (added after bundles were keyed)
+ * are left out while they are off, so a policy without them keeps the key, and the bundle, it had
+ * before.
  */
 function policyKey(policy: AugmentPolicy | undefined): Partial<AugmentPolicy> | null {
   if (!policy) return null;
-  if (policy.roomProb > 0) return policy;
-  const { roomProb: _p, roomRt60Range: _r, roomDrrDbRange: _d, roomShelfDbRange: _s, ...rest } = policy;
-  return rest;
+  const { roomProb, roomRt60Range, roomDrrDbRange, roomShelfDbRange, codecProb, codecKinds, ...rest } = policy;
+  return {
+    ...rest,
+    ...(roomProb > 0 ? { roomProb, roomRt60Range, roomDrrDbRange, roomShelfDbRange } : {}),
+    ...(codecProb > 0 ? { codecProb, codecKinds } : {}),
+  };
 }
 
 function describeMode(mode: Mode): string {

@@ -132,6 +132,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         ...(augmentPolicy.telephoneProb > 0 ? { telephoneProb: augmentPolicy.telephoneProb } : {}),
         ...(augmentPolicy.padProb > 0 ? { padProb: augmentPolicy.padProb } : {}),
         ...(augmentPolicy.roomProb > 0 ? { roomProb: augmentPolicy.roomProb } : {}),
+        ...(augmentPolicy.codecProb > 0 ? { codecProb: augmentPolicy.codecProb } : {}),
         seed: options.seed,
         ...fit.args, bestEpoch: fit.best_epoch, params: fit.params,
         ...(fit.members ? {

@@ -6,8 +6,8 @@
  * noise, so the noise stays white/pink and at the target SNR of the audio actually produced, then
  * silence padding, after the noise so that padded frames stay under the voicing gate and no label
  * point moves into them, then
- * the telephone channel, which carries the caller's noise down the line as a real call does) and
- * returns finite samples clipped to [-1, 1]. Everything random comes from the spec's seed, so
+ * the telephone channel, which carries the caller's noise down the line as a real call does, then
+ * a lossy codec, as a recording is stored or sent last) and returns finite samples clipped to [-1, 1]. Everything random comes from the spec's seed, so
  * (input, spec) always gives bit-identical output and describeAugment(spec) can key a feature
  * cache (together with AUGMENT_VERSION, bumped whenever the output for a given spec changes).
  */
@@ -19,19 +19,21 @@ import { changeSpeed, checkSpeed } from './speed.js';
 import { checkPad, PAD_FLOOR_KINDS, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 import { checkPitch, pitchShift } from './pitch.js';
 import { applyRoom, checkRoom, type RoomSpec } from './room.js';
+import { applyCodec, checkCodec, CODEC_BITRATES, CODEC_KINDS, describeCodec, type CodecKind, type CodecSpec } from './codec.js';
 
 export { activePower, addNoise, NOISE_KINDS, pinkNoise, whiteNoise, type NoiseKind } from './noise.js';
 export { changeSpeed, effectiveSpeed } from './speed.js';
 export { effectivePitchFactor, pitchShift, timeStretch } from './pitch.js';
 export { deriveSeed, Rng, toSeed } from './rng.js';
 export { applyRoom, roomImpulse, type RoomSpec } from './room.js';
+export { applyCodec, CODEC_BITRATES, CODEC_KINDS, describeCodec, ffmpegInstalled, type CodecKind, type CodecSpec } from './codec.js';
 export { PAD_FLOOR_KINDS, PAD_HISS_MAX_DB, PAD_MAX_S, padSilence, type PadFloorKind, type PadSpec } from './pad.js';
 
 /**
  * Bump when the same spec would produce different audio (algorithm or parameter change). Not
- * bumped for the telephone channel or the silence padding: specs without them give the same audio
- * as before, and specs with them have ids of their own ("tmu", "tabp", "pad0.3-1.2h-80", ...), so
- * cached features stay valid.
+ * bumped for the telephone channel, the silence padding, the room or the codec: specs without them
+ * give the same audio as before, and specs with them have ids of their own ("tmu", "tabp",
+ * "pad0.3-1.2h-80", "cmp3-32", ...), so cached features stay valid.
  */
 export const AUGMENT_VERSION = 1;
 
@@ -56,6 +58,8 @@ export interface AugmentSpec {
   readonly pad?: PadSpec;
   /** A simulated room and microphone (room.ts), after pitch and before the noise; absent = none. */
   readonly room?: RoomSpec;
+  /** Encoded and decoded with a lossy codec (codec.ts), last of all; absent = none. */
+  readonly codec?: CodecSpec;
   /** Seed of everything random (an integer, taken modulo 2^32). */
   readonly seed: number;
 }
@@ -75,6 +79,7 @@ export function validateAugmentSpec(spec: AugmentSpec): void {
   }
   if (spec.pad !== undefined) checkPad(spec.pad);
   if (spec.room !== undefined) checkRoom(spec.room);
+  if (spec.codec !== undefined) checkCodec(spec.codec);
 }
 
 const hasSpeed = (spec: AugmentSpec): spec is AugmentSpec & { speed: number } => spec.speed !== undefined && spec.speed !== 1;
@@ -88,7 +93,8 @@ const hasPitch = (spec: AugmentSpec): spec is AugmentSpec & { pitchSemitones: nu
  * 1.1, pitch -2 semitones, 8 kHz μ-law telephone line, seed 7; "tabp" = A-law with the 300-3400 Hz
  * band-pass; "pad0.3-1.2h-80" = 0.3 s of padding before and 1.2 s after at a -80 dBFS hiss, "z" a
  * digital-zero floor, "d" 16-bit dither; "r0.4d6l-3h2" = a room of RT60 0.4 s and 6 dB
- * direct-to-reverberant ratio, shelves -3 dB below 250 Hz and +2 dB above 4 kHz). Numbers are written in JavaScript's shortest round-trip form,
+ * direct-to-reverberant ratio, shelves -3 dB below 250 Hz and +2 dB above 4 kHz; "cmp3-32" = MP3 at
+ * 32 kb/s, "copus-16", "caac-24", "cg722", "cmu" = 8-bit μ-law at 16 kHz). Numbers are written in JavaScript's shortest round-trip form,
  * so different values never share an id. Parts that change nothing are left out (speed 1, pitch 0,
  * no padding), and so is the seed when nothing random is applied (no noise, no dither or hiss):
  * specs that give identical audio share an id. A spec that changes nothing is "clean".
@@ -102,6 +108,7 @@ export function describeAugment(spec: AugmentSpec): string {
   if (hasSpeed(spec)) parts.push(`s${num(spec.speed)}`);
   if (hasPitch(spec)) parts.push(`p${num(spec.pitchSemitones)}`);
   if (spec.telephone) parts.push(`t${spec.telephone.law === 'mulaw' ? 'mu' : 'a'}${spec.telephone.bandpass ? 'bp' : ''}`);
+  if (spec.codec) parts.push(`c${describeCodec(spec.codec)}`);
   if (spec.noise || spec.room || (hasPad(spec) && spec.pad.floor !== 'zero')) parts.push(`seed${toSeed(spec.seed)}`);
   return parts.length === 0 ? 'clean' : parts.join('_');
 }
@@ -120,7 +127,7 @@ function sanitise(x: Float32Array): Float32Array {
 }
 
 /**
- * Applies the spec: speed, then pitch, then the room, then noise, then padding, then the telephone channel. Returns a new array (the input is not
+ * Applies the spec: speed, then pitch, then the room, then noise, then padding, then the telephone channel, then the codec. Returns a new array (the input is not
  * modified); its length is ceil(input / effective speed) plus the padding. Non-finite input samples are treated as
  * silence, and the output is finite and clipped to [-1, 1].
  */
@@ -134,6 +141,7 @@ export function applyAugment(samples: Float32Array, spec: AugmentSpec): Float32A
   if (spec.noise) x = addNoise(x, spec.noise.snrDb, spec.noise.kind, deriveSeed(spec.seed, 1));
   if (hasPad(spec)) x = padSilence(x, spec.pad, deriveSeed(spec.seed, PAD_STREAM));
   if (spec.telephone) x = telephoneChannel(sanitise(x), spec.telephone);
+  if (spec.codec) x = applyCodec(sanitise(x), spec.codec);
   return sanitise(x);
 }
 
@@ -180,6 +188,12 @@ export interface AugmentPolicy {
   readonly roomRt60Range: readonly [number, number];
   readonly roomDrrDbRange: readonly [number, number];
   readonly roomShelfDbRange: readonly [number, number];
+  /**
+   * Probability of a lossy codec (codec.ts) and the kinds to draw from (equally likely, then a
+   * bit rate of CODEC_BITRATES equally likely). Drawn from a stream of its own, like the others.
+   */
+  readonly codecProb: number;
+  readonly codecKinds: readonly CodecKind[];
 }
 
 /**
@@ -192,7 +206,8 @@ export interface AugmentPolicy {
  * side in steps of 0.05 s over a digital-zero, dither or hiss (-95 to -70 dBFS) floor. No room
  * unless `undertone train --room P` sets roomProb; when drawn, RT60 0.15-0.9 s, direct-to-
  * reverberant ratio 0-15 dB, shelves within ±6 dB (living rooms and offices to small halls, and
- * the colour of a cheap headset to a studio microphone).
+ * the colour of a cheap headset to a studio microphone). No codec unless `undertone train --codec P`
+ * sets codecProb; when drawn, MP3, AAC, Opus, G.722 or 16 kHz μ-law, equally likely.
  */
 export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   speeds: [0.9, 1.0, 1.1],
@@ -215,6 +230,8 @@ export const DEFAULT_AUGMENT_POLICY: AugmentPolicy = {
   roomRt60Range: [0.15, 0.9],
   roomDrrDbRange: [0, 15],
   roomShelfDbRange: [-6, 6],
+  codecProb: 0,
+  codecKinds: CODEC_KINDS,
 };
 
 /** Stream number of the telephone draws (deriveSeed(seed, it)); the main draws use the seed itself. */
@@ -223,6 +240,8 @@ const TELEPHONE_STREAM = 0x7e1;
 const PAD_STREAM = 0x9ad;
 /** Stream of the room draws, and of the room's impulse-response noise from a spec's seed. */
 const ROOM_STREAM = 0x400d;
+/** Stream of the codec draws. */
+const CODEC_STREAM = 0xc0dec;
 
 /** Uniform in [lo, hi] rounded to a multiple of step, written so the number prints short (0.3, not 0.30000000000000004). */
 function quantisedUniform(rng: Rng, [lo, hi]: readonly [number, number], step: number): number {
@@ -243,6 +262,7 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
   const telephoneRng = new Rng(deriveSeed(seed, TELEPHONE_STREAM));
   const padRng = new Rng(deriveSeed(seed, PAD_STREAM));
   const roomRng = new Rng(deriveSeed(seed, ROOM_STREAM));
+  const codecRng = new Rng(deriveSeed(seed, CODEC_STREAM));
   const specs: AugmentSpec[] = [];
   for (let i = 0; i < count; i++) {
     // Draw every value every time, used or not, so each spec takes the same number of draws.
@@ -268,6 +288,11 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
       lowShelfDb: quantisedUniform(roomRng, policy.roomShelfDbRange, 0.5),
       highShelfDb: quantisedUniform(roomRng, policy.roomShelfDbRange, 0.5),
     };
+    const doCodec = codecRng.chance(policy.codecProb);
+    const codecKind = codecRng.pick(policy.codecKinds);
+    const rates = CODEC_BITRATES[codecKind];
+    const rateDraw = codecRng.uniform(0, 1); // drawn for fixed-rate codecs too: same draws per spec
+    const codecKbps = rates.length > 0 ? rates[Math.min(rates.length - 1, Math.floor(rateDraw * rates.length))] : undefined;
     const spec: { -readonly [K in keyof AugmentSpec]: AugmentSpec[K] } = { seed: specSeed };
     if (speed !== 1) spec.speed = speed;
     if (doPitch && pitch !== 0) spec.pitchSemitones = pitch;
@@ -275,6 +300,7 @@ export function sampleAugmentSpecs(count: number, seed: number, policy: AugmentP
     if (doNoise) spec.noise = { snrDb, kind };
     if (doTelephone) spec.telephone = { law, bandpass };
     if (doPad && (beforeS > 0 || afterS > 0)) spec.pad = floor === 'hiss' ? { beforeS, afterS, floor, hissDb } : { beforeS, afterS, floor };
+    if (doCodec) spec.codec = codecKbps === undefined ? { kind: codecKind } : { kind: codecKind, kbps: codecKbps };
     validateAugmentSpec(spec);
     specs.push(spec);
   }
