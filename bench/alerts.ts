@@ -4,7 +4,7 @@
  * false alerts per hour of neutral/calm speech (neutral/calm runs inside the mixed calls plus
  * calls made only of each speaker's neutral and calm clips).
  *
- *   npm run bench:alerts [-- --alert-rules FILE --rule ID --model DIR --seed 14 --tune --max-false-per-hour 2]
+ *   npm run bench:alerts [-- --alert-rules FILE --rule ID --model DIR --seed 14 --tune --max-false-per-hour 2 --channel g711-mulaw]
  *
  * Without --alert-rules the built-in rules are measured; --rule picks the rule scored for
  * detection (default sustained-negative). --tune first scans the condition (the rule's labels at
@@ -32,7 +32,7 @@ import { parseOrExit } from './lib/args.js';
 import { chooseRule, describeRule, labelRuleGrid, riseRuleGrid, ruleJson } from './lib/alert-tuning.js';
 import { announceConditions } from './lib/machine.js';
 import { type AlertFigures, alertFigures, alertsOfRule, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
-import { DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
+import { callChannel, DEFAULT_CALL_OPTIONS, describeCalls, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 
 const { values } = parseArgs({
   options: {
@@ -42,6 +42,7 @@ const { values } = parseArgs({
     rule: { type: 'string', default: 'sustained-negative' },
     tune: { type: 'boolean', default: false },
     'max-false-per-hour': { type: 'string', default: '2' },
+    channel: { type: 'string' },
   },
 });
 const maxFalsePerHour = parseOrExit('bench:alerts', () => {
@@ -92,7 +93,7 @@ const HEADER =
 announceConditions();
 const model = await EmotionModel.load(modelDir(values.model));
 const { validationSpeakers, testSpeakers } = model.metadata.training;
-const options = { ...DEFAULT_CALL_OPTIONS, seed };
+const options = { ...DEFAULT_CALL_OPTIONS, seed, ...parseOrExit('bench:alerts', () => callChannel(values.channel)) };
 const progress = (c: ScoredCall) => process.stderr.write(`  scored a ${(c.durationMs / 1000).toFixed(0)} s call of ${c.speaker}\n`);
 const t0 = Date.now();
 const testMixed = await scoredCalls(model, testSpeakers, options, undefined, progress);
@@ -109,7 +110,7 @@ const settings: SupervisorSettings = { ...DEFAULT_SUPERVISOR_SETTINGS, rules };
 /** The supervisor settings with `r` in place of the rule under tune. */
 const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
 const minutes = (calls: ScoredCall[]) => (calls.reduce((s, c) => s + c.durationMs, 0) / 60000).toFixed(1);
-console.log(`model ${model.metadata.name} ${model.metadata.version}; smoothing ${JSON.stringify(settings.smoothing)}; scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(`model ${model.metadata.name} ${model.metadata.version}; ${describeCalls(options)}; smoothing ${JSON.stringify(settings.smoothing)}; scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
 
 if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);

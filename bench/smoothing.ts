@@ -3,7 +3,10 @@
  * calls of held-out speakers (bench/lib/synthetic-calls.ts). The smoothers' parameters are chosen
  * on the model's validation speakers; the figures that count are on its test speakers.
  *
- *   npm run bench:smoothing [-- --model DIR --seed 14 --max-seconds-per-speaker 600]
+ *   npm run bench:smoothing [-- --model DIR --seed 14 --max-seconds-per-speaker 600 --channel g711-mulaw]
+ *
+ * --channel puts every call through a simulated telephone line first (for the narrowband model,
+ * `--model models/narrowband`: what the server scores of a G.711 stream).
  *
  * Choice rules (fixed before looking at test figures), each on the validation calls:
  * accuracy first = the fewest changes/min among grid points at least as accurate as raw;
@@ -19,7 +22,7 @@ import { EmotionModel } from '../core/model/emotion-model.js';
 import { DEFAULT_SMOOTHING, type SmoothingSettings } from '../core/supervision/smoothing.js';
 import { announceConditions } from './lib/machine.js';
 import { type LabelFigures, labelFigures, runMajorityAccuracy, truthChangesPerMinute } from './lib/supervision-eval.js';
-import { type CallOptions, DEFAULT_CALL_OPTIONS, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
+import { type CallOptions, callChannel, DEFAULT_CALL_OPTIONS, describeCalls, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 import { parseOrExit } from './lib/args.js';
 import { chooseSmoothing, describeSmoothing, EMA_GRID, HMM_GRID, settingToShip } from './lib/smoothing-tuning.js';
 
@@ -28,6 +31,7 @@ const { values } = parseArgs({
     model: { type: 'string' },
     seed: { type: 'string', default: String(DEFAULT_CALL_OPTIONS.seed) },
     'max-seconds-per-speaker': { type: 'string', default: String(DEFAULT_CALL_OPTIONS.maxSecondsPerSpeaker) },
+    channel: { type: 'string' },
   },
 });
 const callOptions: CallOptions = parseOrExit('bench:smoothing', () => {
@@ -35,7 +39,7 @@ const callOptions: CallOptions = parseOrExit('bench:smoothing', () => {
   const max = Number(values['max-seconds-per-speaker']);
   if (!Number.isInteger(seed)) throw new Error(`--seed must be an integer, got ${values.seed}`);
   if (!(max > 0)) throw new Error(`--max-seconds-per-speaker must be a positive number, got ${values['max-seconds-per-speaker']}`);
-  return { ...DEFAULT_CALL_OPTIONS, seed, maxSecondsPerSpeaker: max };
+  return { ...DEFAULT_CALL_OPTIONS, seed, maxSecondsPerSpeaker: max, ...callChannel(values.channel) };
 });
 
 announceConditions();
@@ -48,7 +52,7 @@ const val = await scoredCalls(model, validationSpeakers, callOptions, undefined,
 const test = await scoredCalls(model, testSpeakers, callOptions, undefined, progress);
 await model.release();
 const minutes = (calls: ScoredCall[]) => calls.reduce((s, c) => s + c.durationMs, 0) / 60000;
-console.log(`model ${model.metadata.name} ${model.metadata.version}; synthetic calls (runs of ${callOptions.minRunSeconds}-${callOptions.maxRunSeconds} s, seed ${callOptions.seed}, <= ${callOptions.maxSecondsPerSpeaker} s per speaker), scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+console.log(`model ${model.metadata.name} ${model.metadata.version}; ${describeCalls(callOptions)}, scored in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
 console.log(`validation: ${val.length} calls, ${minutes(val).toFixed(1)} min, speakers ${validationSpeakers.join(' ')}`);
 console.log(`test:       ${test.length} calls, ${minutes(test).toFixed(1)} min, speakers ${testSpeakers.join(' ')}`);
 

@@ -3,10 +3,13 @@
  * in runs of one emotion (each run draws a length of 5-20 s and takes that speaker's clips of the
  * emotion until it is reached), emotions changing from run to run. Every call is scored by the
  * same path as `undertone predict` (core/predict.ts predictSamples: StreamAnalyzer windows, the
- * shipped model), so its per-second labels are the server's. Seeded: the same flags give the
- * same calls.
+ * shipped model), so its per-second labels are the server's. With a telephone channel the whole
+ * call first goes down a simulated 8 kHz G.711 line (core/audio/telephone.ts: what the server
+ * hears of a pcm_mulaw / pcm_alaw stream, scored there by the narrowband model). Seeded: the same
+ * flags give the same calls.
  */
 import { concatFloat32 } from '../../core/audio/concat.js';
+import { parseTelephoneChannel, type TelephoneChannel, TELEPHONE_CHANNEL_NAMES, telephoneChannel, telephoneChannelName } from '../../core/audio/telephone.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import { isLabel, type Label } from '../../core/labels.js';
 import type { EmotionModel } from '../../core/model/emotion-model.js';
@@ -38,9 +41,25 @@ export interface CallOptions {
   readonly maxSecondsPerSpeaker: number;
   /** Calls are cut at this length, s. */
   readonly callSeconds: number;
+  /** A simulated telephone line each call goes through; absent = the corpus audio as stored. */
+  readonly channel?: TelephoneChannel;
 }
 
 export const DEFAULT_CALL_OPTIONS: CallOptions = { seed: 14, minRunSeconds: 5, maxRunSeconds: 20, maxSecondsPerSpeaker: 600, callSeconds: 300 };
+
+/** `--channel NAME` of the supervision benches: {} for none, else the channel; throws naming the flag. */
+export function callChannel(name: string | undefined): { channel?: TelephoneChannel } {
+  if (name === undefined) return {};
+  const channel = parseTelephoneChannel(name);
+  if (!channel) throw new Error(`--channel must be one of ${TELEPHONE_CHANNEL_NAMES.join(', ')}, got ${name}`);
+  return { channel };
+}
+
+/** One line saying how the calls were made, for the benches' headers. */
+export function describeCalls(o: CallOptions): string {
+  const line = o.channel ? `, through a simulated ${telephoneChannelName(o.channel)} telephone line` : '';
+  return `synthetic calls (runs of ${o.minRunSeconds}-${o.maxRunSeconds} s, seed ${o.seed}, <= ${o.maxSecondsPerSpeaker} s per speaker${line})`;
+}
 
 /** The truth of second k (covering (k-1) s .. k s): the run holding its midpoint. */
 export function truthOf(runs: readonly Run[], entry: TimelineEntry): Label | null {
@@ -112,7 +131,7 @@ function planCalls(rows: readonly ManifestRow[], rng: Rng, o: CallOptions, emoti
   return plans;
 }
 
-async function renderAndScore(model: EmotionModel, speaker: string, plan: Plan): Promise<ScoredCall> {
+async function renderAndScore(model: EmotionModel, speaker: string, plan: Plan, channel: TelephoneChannel | undefined): Promise<ScoredCall> {
   const parts: Float32Array[] = [];
   const runs: Run[] = [];
   let at = 0;
@@ -126,7 +145,9 @@ async function renderAndScore(model: EmotionModel, speaker: string, plan: Plan):
     if (last && last.emotion === emotion) runs[runs.length - 1] = { ...last, endMs };
     else runs.push({ emotion, startMs, endMs });
   }
-  const samples = concatFloat32(parts);
+  const joined = concatFloat32(parts);
+  // Same length out as in: the runs' times hold on the line too.
+  const samples = channel ? telephoneChannel(joined, channel) : joined;
   const p = await predictSamples(model, samples);
   return { speaker, runs, durationMs: p.durationMs, timeline: p.timeline };
 }
@@ -149,7 +170,7 @@ export async function scoredCalls(
     if (!rows) continue;
     const rng = new Rng(deriveSeed(o.seed, i + (emotions ? 1000 : 0)));
     for (const plan of planCalls(rows, rng, o, emotions)) {
-      const call = await renderAndScore(model, speaker, plan);
+      const call = await renderAndScore(model, speaker, plan, o.channel);
       out.push(call);
       onCall?.(call);
     }
