@@ -28,6 +28,7 @@ import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
 import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/supervision/alert-rules.js';
 import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';
+import { modelSmoothing } from '../core/supervision/smoothing.js';
 import { parseOrExit } from './lib/args.js';
 import { chooseRule, describeRule, labelRuleGrid, riseRuleGrid, ruleJson } from './lib/alert-tuning.js';
 import { announceConditions } from './lib/machine.js';
@@ -106,7 +107,8 @@ if (values.tune) {
 }
 await model.release();
 const labels = model.labels;
-const settings: SupervisorSettings = { ...DEFAULT_SUPERVISOR_SETTINGS, rules };
+// The smoothing the server gives this model's sessions (its model.json, else DEFAULT_SMOOTHING).
+const settings: SupervisorSettings = { ...DEFAULT_SUPERVISOR_SETTINGS, smoothing: modelSmoothing(model.metadata), rules };
 /** The supervisor settings with `r` in place of the rule under tune. */
 const withRule = (r: AlertRule): SupervisorSettings => ({ ...settings, rules: rules.map((x) => (x.id === ruleId ? r : x)) });
 const minutes = (calls: ScoredCall[]) => (calls.reduce((s, c) => s + c.durationMs, 0) / 60000).toFixed(1);

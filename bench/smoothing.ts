@@ -3,7 +3,7 @@
  * calls of held-out speakers (bench/lib/synthetic-calls.ts). The smoothers' parameters are chosen
  * on the model's validation speakers; the figures that count are on its test speakers.
  *
- *   npm run bench:smoothing [-- --model DIR --seed 14 --max-seconds-per-speaker 600 --channel g711-mulaw]
+ *   npm run bench:smoothing [-- --model DIR --seed 14 --max-seconds-per-speaker 600 --channel g711-mulaw --write]
  *
  * --channel puts every call through a simulated telephone line first (for the narrowband model,
  * `--model models/narrowband`: what the server scores of a G.711 stream).
@@ -12,14 +12,20 @@
  * accuracy first = the fewest changes/min among grid points at least as accurate as raw;
  * steadiness first = the highest accuracy among grid points with at most a third of raw's
  * changes/min; target = the highest accuracy among points meeting both (the issue's target).
- * All are reported on the test calls, beside the shipped default. The last line names the
- * setting to ship: the more accurate (on validation) of the two methods' target choices, else of
- * their steadiness-first choices; copy it into DEFAULT_SMOOTHING (core/supervision/smoothing.ts).
+ * All are reported on the test calls, beside the model's current setting (model.json
+ * `supervision.smoothing`, else DEFAULT_SMOOTHING). The last line names the setting to ship: the
+ * more accurate (on validation) of the two methods' target choices, else of their steadiness-first
+ * choices; --write stores it in the model's model.json, where the server takes it from for every
+ * session of that model (core/supervision/smoothing.ts modelSmoothing).
  */
+import { readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
-import { DEFAULT_SMOOTHING, type SmoothingSettings } from '../core/supervision/smoothing.js';
+import { METADATA_FILE } from '../core/model/metadata.js';
+import { DEFAULT_SMOOTHING, modelSmoothing, type SmoothingSettings } from '../core/supervision/smoothing.js';
 import { announceConditions } from './lib/machine.js';
 import { type LabelFigures, labelFigures, runMajorityAccuracy, truthChangesPerMinute } from './lib/supervision-eval.js';
 import { type CallOptions, callChannel, DEFAULT_CALL_OPTIONS, describeCalls, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
@@ -32,6 +38,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: String(DEFAULT_CALL_OPTIONS.seed) },
     'max-seconds-per-speaker': { type: 'string', default: String(DEFAULT_CALL_OPTIONS.maxSecondsPerSpeaker) },
     channel: { type: 'string' },
+    write: { type: 'boolean', default: false },
   },
 });
 const callOptions: CallOptions = parseOrExit('bench:smoothing', () => {
@@ -43,7 +50,9 @@ const callOptions: CallOptions = parseOrExit('bench:smoothing', () => {
 });
 
 announceConditions();
-const model = await EmotionModel.load(modelDir(values.model));
+const dir = modelDir(values.model);
+const model = await EmotionModel.load(dir);
+const current = modelSmoothing(model.metadata);
 const { validationSpeakers, testSpeakers } = model.metadata.training;
 const labels = model.labels;
 const t0 = Date.now();
@@ -81,7 +90,7 @@ for (const [method, c] of [['ema (baseline)', ema], ['hmm', hmm]] as const) {
   if (c.target) both(`${method}, target: ${describeSmoothing(c.target.settings).replace(/^(hmm|ema) /, '')}`, c.target.settings);
   else console.log(`${method}, target: no grid point with 3x fewer changes and raw's accuracy on validation`);
 }
-both(`shipped default: ${describeSmoothing(DEFAULT_SMOOTHING)}`, DEFAULT_SMOOTHING);
+both(`${model.metadata.supervision ? "the model's setting" : 'DEFAULT_SMOOTHING'}: ${describeSmoothing(current)}`, current);
 console.log(
   `${'non-causal bound: majority raw label of each run'.padEnd(46)} ${(runMajorityAccuracy(val) * 100).toFixed(1).padStart(14)} %${' '.repeat(21)}   ${(runMajorityAccuracy(test) * 100).toFixed(1).padStart(14)} %`,
 );
@@ -90,4 +99,13 @@ if (!ship) console.log('\nto ship: no grid point has 3x fewer changes on validat
 else {
   const { method, persistence, observationWeight, alpha, switchMargin, switchRatio } = ship.choice.settings;
   console.log(`\nto ship (${ship.rule} rule, validation): ${JSON.stringify({ method, persistence, observationWeight, alpha, switchMargin, switchRatio })}`);
+  if (values.write) {
+    // Read as text and rewritten whole: every other field keeps its value and order.
+    const file = join(dir, METADATA_FILE);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    const chosen = `npm run bench:smoothing, ${ship.rule} rule on the validation speakers' ${describeCalls(callOptions)}, ${new Date().toISOString()}`;
+    json.supervision = { smoothing: ship.choice.settings, chosen };
+    await writeFile(file, JSON.stringify(json, null, 1));
+    console.log(`written to ${file} (supervision.smoothing)`);
+  }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_CONFIG, type FeatureConfig, featureConfigHash, featureDim } from '../features/config.js';
 import { METADATA_FILE, METADATA_FORMAT, ModelLoadError, ONNX_FILE, type ModelMetadata, readModelFiles, sha256, validateMetadata } from './metadata.js';
 import { DEFAULT_VOICING } from './window.js';
+import { DEFAULT_SMOOTHING } from '../supervision/smoothing.js';
 
 const DIR = '/models/test';
 const ONNX_BYTES = new TextEncoder().encode('not really an onnx graph, but bytes with a known hash');
@@ -49,6 +50,15 @@ function refusal(raw: unknown): ModelLoadError {
 }
 
 describe('validateMetadata', () => {
+  it("takes the model's own smoothing (fields it leaves out from DEFAULT_SMOOTHING) and refuses a bad one, naming the field", () => {
+    const m = validateMetadata(asLoaded(goodMetadata({ supervision: { smoothing: { method: 'hmm', persistence: 0.3 }, chosen: 'bench:smoothing' } })), DIR);
+    expect(m.supervision).toEqual({ smoothing: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.3 }, chosen: 'bench:smoothing' });
+    expect(validateMetadata(asLoaded(goodMetadata()), DIR).supervision).toBeUndefined();
+    expect(refusal(asLoaded(goodMetadata({ supervision: { smoothing: { persistence: 1.5 }, chosen: 'x' } }))).message).toContain('model.json supervision: smoothing.persistence must be a number in (0, 1), got 1.5');
+    expect(refusal(asLoaded(goodMetadata({ supervision: { smoothing: { method: 'hmm' } } }))).message).toContain('supervision must be an object with smoothing and chosen');
+    expect(refusal(asLoaded(goodMetadata({ supervision: { chosen: 'x' } }))).message).toContain('model.json supervision: smoothing must be an object');
+  });
+
   it('accepts well-formed metadata built from FEATURE_CONFIG', () => {
     const m = validateMetadata(asLoaded(goodMetadata()), DIR);
     expect(m.labels).toEqual(['neutral', 'happy', 'sad', 'angry']);

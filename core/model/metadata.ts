@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FEATURE_CONFIG, type FeatureConfig, featureConfigHash, featureDim } from '../features/config.js';
 import { isLabel, type Label } from '../labels.js';
+import { parseSmoothingSettings, type SmoothingSettings } from '../supervision/smoothing.js';
 import type { Normalization, VoicingGate, WindowSpec } from './window.js';
 
 export const METADATA_FILE = 'model.json';
@@ -63,6 +64,13 @@ export interface ModelMetadata {
   };
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;
+  /**
+   * Supervision defaults chosen for this model on its own validation speakers (`npm run
+   * bench:smoothing -- --model DIR --write`): each model's scores are sharper or flatter, so the
+   * smoothing that steadies one over-smooths another. The server's --smoothing and a session's
+   * start.smoothing override fields of it; absent = DEFAULT_SMOOTHING.
+   */
+  readonly supervision?: { readonly smoothing: SmoothingSettings; readonly chosen: string };
 }
 
 /** One group of folds (leave-one-corpus-out, or RAVDESS actor folds) of a cross-validation run, test figures only. */
@@ -121,6 +129,17 @@ export function validateMetadata(raw: unknown, dir: string, expected: FeatureCon
     fail(`invalid voicing gate ${JSON.stringify(m.voicing)}`);
   }
   if (!m.onnx || typeof m.onnx.file !== 'string' || typeof m.onnx.sha256 !== 'string') fail('onnx file entry missing');
+  if (m.supervision !== undefined) {
+    if (typeof m.supervision !== 'object' || m.supervision === null || typeof m.supervision.chosen !== 'string') fail('supervision must be an object with smoothing and chosen');
+    let smoothing: SmoothingSettings | undefined;
+    try {
+      // Fields it leaves out take DEFAULT_SMOOTHING's values (as in the server's --smoothing).
+      smoothing = parseSmoothingSettings(m.supervision.smoothing ?? null, `${METADATA_FILE} supervision`);
+    } catch (e) {
+      fail((e as Error).message);
+    }
+    return { ...m, supervision: { smoothing: smoothing!, chosen: m.supervision.chosen } };
+  }
   return m;
 }
 

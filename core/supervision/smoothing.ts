@@ -22,6 +22,7 @@
  * pause does not reset the mood and a long silence slowly forgets it.
  */
 import type { Label } from '../labels.js';
+import type { ModelMetadata } from '../model/metadata.js';
 import type { Scores } from '../protocol/emotion.js';
 
 export const SMOOTHING_METHODS = ['hmm', 'ema', 'none'] as const;
@@ -48,7 +49,8 @@ export interface SmoothingSettings {
 }
 
 /**
- * Defaults chosen on the validation speakers by `npm run bench:smoothing` (its "to ship" line) for
+ * The fallback for a model whose model.json carries no smoothing of its own (see modelSmoothing).
+ * Chosen on the validation speakers by `npm run bench:smoothing` (its "to ship" line) for
  * the shipped 2-D stem ensemble, undertone-emotion-cnn 2026-12-03 (models/model.json createdAt
  * 2026-12-03T18:35:24.913Z); docs/insight.md gives the rule and the test-speaker figures. No grid
  * point reached both 3x fewer changes and raw accuracy on validation, so the rule took the more
@@ -67,6 +69,15 @@ export const DEFAULT_SMOOTHING: SmoothingSettings = {
   switchMargin: 0,
   switchRatio: 4,
 };
+
+/**
+ * The smoothing a session of this model starts from: the setting chosen for the model on its
+ * validation speakers (model.json `supervision.smoothing`, written by `bench:smoothing --write`),
+ * else DEFAULT_SMOOTHING.
+ */
+export function modelSmoothing(metadata: Pick<ModelMetadata, 'supervision'>): SmoothingSettings {
+  return metadata.supervision?.smoothing ?? DEFAULT_SMOOTHING;
+}
 
 /**
  * One smoothed second: the filtered score of every model label, and the label shown (the argmax,

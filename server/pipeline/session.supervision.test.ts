@@ -6,7 +6,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,8 @@ import type { TimelineEntry } from '../../core/predict.js';
 import type { AlertMessage, EmotionMessage } from '../../core/protocol/index.js';
 import { DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
 import { SessionSupervisor } from '../../core/supervision/session-supervisor.js';
-import { DEFAULT_SMOOTHING } from '../../core/supervision/smoothing.js';
+import { readModelFiles } from '../../core/model/metadata.js';
+import { modelSmoothing } from '../../core/supervision/smoothing.js';
 import { DEFAULT_SUMMARY_OPTIONS } from '../../core/supervision/summary.js';
 import { verifyWebhookSignature } from '../../core/supervision/webhook.js';
 import { corpusFile, manifestRows } from '../../test/corpora.js';
@@ -101,7 +102,8 @@ describe('supervision in a live session', () => {
     expect(run.closed.code).toBe(1000);
     const emotions = run.client.emotions;
     expect(emotions.length).toBeGreaterThan(20);
-    const oracle = new SessionSupervisor(run.client.ready!.model.labels, { smoothing: DEFAULT_SMOOTHING, rules: loadAlertRules(rulesFile), summary: DEFAULT_SUMMARY_OPTIONS });
+    const { metadata } = await readModelFiles(modelDir());
+    const oracle = new SessionSupervisor(run.client.ready!.model.labels, { smoothing: modelSmoothing(metadata), rules: loadAlertRules(rulesFile), summary: DEFAULT_SUMMARY_OPTIONS });
     const expectedAlerts: AlertMessage[] = [];
     for (const m of emotions) {
       const step = oracle.observe(rawEntry(m));
@@ -154,6 +156,35 @@ describe('supervision in a live session', () => {
     expect(bad.closed.code).toBe(1007);
   });
 
+  it("a model's own smoothing (model.json supervision) is where its sessions start; --smoothing lays fields over it", async () => {
+    // A copy of the shipped models whose wideband model.json says: raw scores, and a label that
+    // never switches (ratio 1000). The server's --smoothing then sets only switchRatio 1.
+    const dir = await mkdtemp(path.join(tmpdir(), 'model-smoothing-'));
+    await cp(modelDir(), dir, { recursive: true });
+    const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
+    json.supervision = { smoothing: { method: 'none', switchMargin: 0, switchRatio: 1000 }, chosen: 'by this test' };
+    await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
+    const config = defaultConfig(dir, { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, latencyTargetMs: 0, smoothing: { switchRatio: 1 } });
+    const own = await UndertoneServer.listen({ config });
+    try {
+      await own.ready;
+      const mine = await streamChunks(`ws://127.0.0.1:${own.port}/v1/stream`, START, chunkBytes(pcm, [6400]), { bytesPerSecond: 32000 });
+      const voiced = mine.client.emotions.filter((m) => m.voiced);
+      expect(voiced.length).toBeGreaterThan(10);
+      // method none from the model: the smoothed scores are the raw ones; ratio 1 from the server: so is the label.
+      for (const m of voiced) {
+        expect(m.smoothed!.label).toBe(m.label);
+        for (const [k, v] of Object.entries(m.scores!)) expect(m.smoothed!.scores[k as keyof typeof m.scores]).toBeCloseTo(v, 6);
+      }
+      // The same audio on the shipped model's own setting (an HMM filter) moves the scores.
+      const shipped = await streamChunks(url, START, chunkBytes(pcm, [6400]), { bytesPerSecond: 32000 });
+      const moved = shipped.client.emotions.filter((m) => m.voiced).map((m) => Math.max(...Object.keys(m.scores!).map((k) => Math.abs(m.scores![k as keyof typeof m.scores]! - m.smoothed!.scores[k as keyof typeof m.scores]!))));
+      expect(Math.max(...moved)).toBeGreaterThan(0.01);
+    } finally {
+      await own.drain();
+    }
+  });
+
   it('config: --alert-rules FILE is validated at start with the file named; webhooks need a secret; --smoothing is checked', () => {
     expect(loadConfig(['--alert-rules', rulesFile], {}, modelDir()).alertRules.map((r) => r.id)).toEqual([...DEFAULT_ALERT_RULES.map((r) => r.id), 'any-speech']);
     expect(loadConfig([], {}, modelDir()).alertRules).toEqual(DEFAULT_ALERT_RULES);
@@ -162,7 +193,8 @@ describe('supervision in a live session', () => {
     const two = loadConfig(['--webhook-url', 'http://127.0.0.1:9/a', '--webhook-url', 'https://example.invalid/b', '--webhook-secret', 's'], {}, modelDir());
     expect(two.webhookUrls).toEqual(['http://127.0.0.1:9/a', 'https://example.invalid/b']);
     expect(loadConfig([], { UNDERTONE_WEBHOOK_URLS: 'http://127.0.0.1:9/a,http://127.0.0.1:9/b', UNDERTONE_WEBHOOK_SECRET: 's' }, modelDir()).webhookUrls).toHaveLength(2);
-    expect(loadConfig(['--smoothing', '{"method":"ema","alpha":0.2}'], {}, modelDir()).smoothing).toEqual({ ...DEFAULT_SMOOTHING, method: 'ema', alpha: 0.2 });
+    expect(loadConfig(['--smoothing', '{"method":"ema","alpha":0.2}'], {}, modelDir()).smoothing).toEqual({ method: 'ema', alpha: 0.2 });
+    expect(loadConfig([], {}, modelDir()).smoothing).toBeUndefined();
     expect(() => loadConfig(['--smoothing', '{"alpha":3}'], {}, modelDir())).toThrow('--smoothing: smoothing.alpha must be a number in (0, 1], got 3');
     expect(() => loadConfig(['--smoothing', 'ema'], {}, modelDir())).toThrow('--smoothing must be a JSON object, got "ema"');
   });

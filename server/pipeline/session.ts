@@ -20,7 +20,7 @@ import type { ModelMetadata } from '../../core/model/metadata.js';
 import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
 import type { AlertMessage, EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
 import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
-import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
+import { modelSmoothing, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import type { WebhookDispatcher } from '../../core/supervision/webhook.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
@@ -51,7 +51,10 @@ export interface SessionContext {
 }
 
 export interface Supervision {
-  readonly settings: SupervisorSettings;
+  /** Alert rules and summary options; the smoothing is each model's own (modelSmoothing). */
+  readonly settings: Omit<SupervisorSettings, 'smoothing'>;
+  /** The server's --smoothing fields, laid over the model's own setting. */
+  readonly smoothing?: Partial<SmoothingSettings>;
   readonly webhooks?: WebhookDispatcher;
 }
 
@@ -99,8 +102,9 @@ export class Session {
     smoothing?: Partial<SmoothingSettings>,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
-    const settings = ctx.supervision.settings;
-    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, smoothing: parseSmoothingSettings(smoothing, 'start', settings.smoothing) });
+    const { settings, smoothing: serverSmoothing } = ctx.supervision;
+    const base = { ...modelSmoothing(ctx.metadata), ...serverSmoothing };
+    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, smoothing: parseSmoothingSettings(smoothing, 'start', base) });
     this.outbox = new JobQueue((e) => this.output.fail(e));
     ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);

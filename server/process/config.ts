@@ -9,7 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
-import { DEFAULT_SMOOTHING, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
+import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
 import { PACE_FLOOR } from '../admission/headroom.js';
 
@@ -97,8 +97,11 @@ export interface ServerConfig {
   readonly publicUrl?: string;
   /** Alert rules: --alert-rules FILE (validated at start), else the built-in set. */
   readonly alertRules: readonly AlertRule[];
-  /** The server's smoothing settings (a session's start.smoothing overrides fields). */
-  readonly smoothing: SmoothingSettings;
+  /**
+   * Smoothing fields the server sets over each model's own setting (model.json, else
+   * DEFAULT_SMOOTHING); a session's start.smoothing overrides fields again. Absent = the model's.
+   */
+  readonly smoothing?: Partial<SmoothingSettings>;
   /** Where alerts and end summaries are POSTed (empty: no webhooks). */
   readonly webhookUrls: readonly string[];
   /** HMAC-SHA256 key of the webhook signature (required with webhookUrls). */
@@ -165,9 +168,8 @@ const alertRulesFile: Parser<readonly AlertRule[]> = (file) => {
   }
 };
 
-/** Smoothing settings as a JSON object over the defaults. */
-const smoothingJson: Parser<SmoothingSettings> = (value, name) => {
-  if (value === '') return DEFAULT_SMOOTHING;
+/** Smoothing fields as a JSON object, checked now (the fields are laid over each model's own setting later). */
+const smoothingJson: Parser<Partial<SmoothingSettings>> = (value, name) => {
   let raw: unknown;
   try {
     raw = JSON.parse(value);
@@ -175,10 +177,11 @@ const smoothingJson: Parser<SmoothingSettings> = (value, name) => {
     throw new ConfigError(`${name} must be a JSON object, got ${JSON.stringify(value.slice(0, 80))}`);
   }
   try {
-    return parseSmoothingSettings(raw, name);
+    parseSmoothingSettings(raw, name);
   } catch (e) {
     throw new ConfigError((e as Error).message);
   }
+  return raw as Partial<SmoothingSettings>;
 };
 
 /** http(s) URLs, comma-separated. */
@@ -346,14 +349,14 @@ export const SETTINGS = {
     arg: ' FILE',
     help: 'JSON file of alert rules (schema: docs/insight.md); replaces the built-in set unless it says "includeDefaults": true',
   }),
-  smoothing: setting<SmoothingSettings>({
+  smoothing: setting<Partial<SmoothingSettings> | undefined>({
     flag: 'smoothing',
     env: 'UNDERTONE_SMOOTHING',
-    default: DEFAULT_SMOOTHING,
-    shown: '(hmm; docs/insight.md)',
-    parse: smoothingJson,
+    default: undefined,
+    shown: "(each model's own, chosen on its validation speakers; docs/insight.md)",
+    parse: optional(smoothingJson),
     arg: ' JSON',
-    help: 'smoothing settings as a JSON object, e.g. {"method":"ema","alpha":0.3}; a session\'s start.smoothing overrides fields',
+    help: 'smoothing fields as a JSON object over each model\'s own setting, e.g. {"method":"ema","alpha":0.3}; a session\'s start.smoothing overrides fields',
   }),
   webhookUrls: setting<string[]>({
     flag: 'webhook-url',

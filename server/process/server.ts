@@ -107,7 +107,8 @@ export class UndertoneServer {
     });
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
     this.supervision = {
-      settings: { smoothing: config.smoothing, rules: config.alertRules, summary: DEFAULT_SUMMARY_OPTIONS },
+      settings: { rules: config.alertRules, summary: DEFAULT_SUMMARY_OPTIONS },
+      ...(config.smoothing ? { smoothing: config.smoothing } : {}),
       ...(config.webhookUrls.length > 0 && config.webhookSecret
         ? {
             webhooks: new WebhookDispatcher(
