@@ -4,7 +4,11 @@
  * false alerts per hour of neutral/calm speech (neutral/calm runs inside the mixed calls plus
  * calls made only of each speaker's neutral and calm clips).
  *
- *   npm run bench:alerts [-- --alert-rules FILE --rule ID --model DIR --seed 14 --tune --max-false-per-hour 2 --channel g711-mulaw]
+ *   npm run bench:alerts [-- --alert-rules FILE --rule ID --model DIR --seed 14 --tune --max-false-per-hour 2 --channel g711-mulaw --write]
+ *
+ * The rules measured are those the server gives the model's sessions: the built-in set with the
+ * model's own tuning of each (model.json supervision.rules), or --alert-rules FILE. --tune --write
+ * stores the rule chosen on validation in the model's model.json, where the server takes it from.
  *
  * Without --alert-rules the built-in rules are measured; --rule picks the rule scored for
  * detection (default sustained-negative). --tune first scans the condition (the rule's labels at
@@ -26,12 +30,15 @@
 import { parseArgs } from 'node:util';
 import { modelDir } from '../server/process/paths.js';
 import { EmotionModel } from '../core/model/emotion-model.js';
-import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../core/supervision/alert-rules.js';
+import { join } from 'node:path';
+import { METADATA_FILE } from '../core/model/metadata.js';
+import { type AlertRule, loadAlertRulesDoc, modelAlertRules, rulesOf } from '../core/supervision/alert-rules.js';
 import { DEFAULT_SUPERVISOR_SETTINGS, type SupervisorSettings } from '../core/supervision/session-supervisor.js';
 import { modelSmoothing } from '../core/supervision/smoothing.js';
 import { parseOrExit } from './lib/args.js';
 import { chooseRule, describeRule, labelRuleGrid, riseRuleGrid, ruleJson } from './lib/alert-tuning.js';
 import { announceConditions } from './lib/machine.js';
+import { writeModelSupervision } from './lib/model-supervision.js';
 import { type AlertFigures, alertFigures, alertsOfRule, type FalseAlerts, NEUTRAL_CALM, riseFigures } from './lib/supervision-eval.js';
 import { callChannel, DEFAULT_CALL_OPTIONS, describeCalls, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 
@@ -42,6 +49,7 @@ const { values } = parseArgs({
     'alert-rules': { type: 'string' },
     rule: { type: 'string', default: 'sustained-negative' },
     tune: { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
     'max-false-per-hour': { type: 'string', default: '2' },
     channel: { type: 'string' },
   },
@@ -63,15 +71,16 @@ const seed = parseOrExit('bench:alerts', () => {
   if (!Number.isInteger(s)) throw new Error(`--seed must be an integer, got ${values.seed}`);
   return s;
 });
-let rules: readonly AlertRule[] = DEFAULT_ALERT_RULES;
-if (values['alert-rules']) {
-  try {
-    rules = loadAlertRules(values['alert-rules']);
-  } catch (e) {
-    process.stderr.write(`bench:alerts: ${(e as Error).message}\n`);
-    process.exit(2);
-  }
+const rulesDoc = values['alert-rules'] ? parseOrExit('bench:alerts', () => loadAlertRulesDoc(values['alert-rules']!)) : undefined;
+if (values.write && (!values.tune || rulesDoc)) {
+  process.stderr.write('bench:alerts: --write stores a tuned built-in rule in the model: it needs --tune and no --alert-rules\n');
+  process.exit(2);
 }
+const dir = modelDir(values.model);
+const model = await EmotionModel.load(dir);
+// The rules the server gives this model's sessions: its own tuning of the built-in set (model.json), or the file's.
+const builtIn = modelAlertRules(model.metadata.supervision?.rules);
+const rules: readonly AlertRule[] = rulesDoc ? rulesOf(rulesDoc, builtIn) : builtIn;
 const ruleId = values.rule!;
 const rule = rules.find((r) => r.id === ruleId);
 if (!rule) {
@@ -92,7 +101,6 @@ const HEADER =
 
 
 announceConditions();
-const model = await EmotionModel.load(modelDir(values.model));
 const { validationSpeakers, testSpeakers } = model.metadata.training;
 const options = { ...DEFAULT_CALL_OPTIONS, seed, ...parseOrExit('bench:alerts', () => callChannel(values.channel)) };
 const progress = (c: ScoredCall) => process.stderr.write(`  scored a ${(c.durationMs / 1000).toFixed(0)} s call of ${c.speaker}\n`);
@@ -116,7 +124,7 @@ console.log(`model ${model.metadata.name} ${model.metadata.version}; ${describeC
 console.log(`test speakers ${testSpeakers.join(' ')}: ${testMixed.length} mixed calls (${minutes(testMixed)} min), ${testNeutral.length} neutral/calm calls (${minutes(testNeutral)} min)`);
 
 if (values.tune) console.log(`validation speakers ${validationSpeakers.join(' ')}: ${valMixed.length} mixed calls (${minutes(valMixed)} min), ${valNeutral.length} neutral/calm calls (${minutes(valNeutral)} min)`);
-if (values.tune && rule.when.arousalRise) tuneRise();
+if (values.tune && rule.when.arousalRise) await tuneRise();
 else if (values.tune) {
   const grid = labelRuleGrid(rule);
   const scored = grid.map((candidate) => {
@@ -133,10 +141,24 @@ else if (values.tune) {
       `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.f.detectionRate * 100).toFixed(0)} %, median ${best.f.medianDelayS.toFixed(1)} s, ${bf.alerts} false in ${bf.hours.toFixed(3)} h`,
   );
   console.log(`as JSON: ${ruleJson(best.rule)}`);
+  await writeChoice(best.rule);
   const tuned = alertFigures(testMixed, testNeutral, labels, withRule(best.rule), ruleId);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(HEADER);
   console.log(line(`tuned: ${describeRule(best.rule)}`, tuned));
+}
+
+/** --write: the rule chosen on validation becomes the model's own tuning of it (model.json supervision.rules). */
+async function writeChoice(chosen: AlertRule): Promise<void> {
+  if (!values.write) return;
+  const file = join(dir, METADATA_FILE);
+  const how = `npm run bench:alerts -- --tune --rule ${ruleId}: highest validation detection with <= ${maxFalsePerHour} false alerts/h, then lowest delay; ${describeCalls(options)}; smoothing ${JSON.stringify(settings.smoothing)}; ${new Date().toISOString()}`;
+  await writeModelSupervision(file, (sup) => ({
+    ...sup,
+    rules: [...(sup.rules ?? []).filter((r) => r.id !== ruleId), chosen],
+    chosen: { ...sup.chosen, [ruleId]: how },
+  }));
+  console.log(`written to ${file} (supervision.rules, ${ruleId})`);
 }
 
 /**
@@ -145,7 +167,7 @@ else if (values.tune) {
  * and delay, riseFigures) and false alerts over all neutral/calm speech, on the validation
  * speakers; the same choice rule as for negative stretches; the choice reported on the test speakers.
  */
-function tuneRise(): void {
+async function tuneRise(): Promise<void> {
   const grid = riseRuleGrid(rule!);
   const score = (r: AlertRule, mixed: ScoredCall[], neutral: ScoredCall[]) => {
     // One supervisor run per call serves both figures.
@@ -171,6 +193,7 @@ function tuneRise(): void {
       `${boundMet ? '' : ' (no grid point met the false-alert bound; not enforced)'}; validation ${(best.rise.detectionRate * 100).toFixed(0)} %, median ${best.rise.medianDelayS.toFixed(1)} s, ${best.falseAlerts.alerts} false in ${best.falseAlerts.hours.toFixed(3)} h`,
   );
   console.log(`as JSON: ${ruleJson(best.rule)}`);
+  await writeChoice(best.rule);
   console.log(`\ntest speakers, ${ruleId}:`);
   console.log(header);
   console.log(riseLine(`as configured: ${describeRule(rule!)}`, score(rule!, testMixed, testNeutral)));

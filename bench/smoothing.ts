@@ -18,8 +18,6 @@
  * choices; --write stores it in the model's model.json, where the server takes it from for every
  * session of that model (core/supervision/smoothing.ts modelSmoothing).
  */
-import { readFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { modelDir } from '../server/process/paths.js';
@@ -27,6 +25,7 @@ import { EmotionModel } from '../core/model/emotion-model.js';
 import { METADATA_FILE } from '../core/model/metadata.js';
 import { DEFAULT_SMOOTHING, modelSmoothing, type SmoothingSettings } from '../core/supervision/smoothing.js';
 import { announceConditions } from './lib/machine.js';
+import { writeModelSupervision } from './lib/model-supervision.js';
 import { type LabelFigures, labelFigures, runMajorityAccuracy, truthChangesPerMinute } from './lib/supervision-eval.js';
 import { type CallOptions, callChannel, DEFAULT_CALL_OPTIONS, describeCalls, type ScoredCall, scoredCalls } from './lib/synthetic-calls.js';
 import { parseOrExit } from './lib/args.js';
@@ -100,12 +99,9 @@ else {
   const { method, persistence, observationWeight, alpha, switchMargin, switchRatio } = ship.choice.settings;
   console.log(`\nto ship (${ship.rule} rule, validation): ${JSON.stringify({ method, persistence, observationWeight, alpha, switchMargin, switchRatio })}`);
   if (values.write) {
-    // Read as text and rewritten whole: every other field keeps its value and order.
     const file = join(dir, METADATA_FILE);
-    const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
-    const chosen = `npm run bench:smoothing, ${ship.rule} rule on the validation speakers' ${describeCalls(callOptions)}, ${new Date().toISOString()}`;
-    json.supervision = { smoothing: ship.choice.settings, chosen };
-    await writeFile(file, JSON.stringify(json, null, 1));
+    const how = `npm run bench:smoothing, ${ship.rule} rule on the validation speakers' ${describeCalls(callOptions)}, ${new Date().toISOString()}`;
+    await writeModelSupervision(file, (sup) => ({ ...sup, smoothing: ship.choice.settings, chosen: { ...sup.chosen, smoothing: how } }));
     console.log(`written to ${file} (supervision.smoothing)`);
   }
 }

@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FEATURE_CONFIG, type FeatureConfig, featureConfigHash, featureDim } from '../features/config.js';
 import { METADATA_FILE, METADATA_FORMAT, ModelLoadError, ONNX_FILE, type ModelMetadata, readModelFiles, sha256, validateMetadata } from './metadata.js';
 import { DEFAULT_VOICING } from './window.js';
+import { DEFAULT_ALERT_RULES } from '../supervision/alert-rules.js';
 import { DEFAULT_SMOOTHING } from '../supervision/smoothing.js';
 
 const DIR = '/models/test';
@@ -50,13 +51,18 @@ function refusal(raw: unknown): ModelLoadError {
 }
 
 describe('validateMetadata', () => {
-  it("takes the model's own smoothing (fields it leaves out from DEFAULT_SMOOTHING) and refuses a bad one, naming the field", () => {
-    const m = validateMetadata(asLoaded(goodMetadata({ supervision: { smoothing: { method: 'hmm', persistence: 0.3 }, chosen: 'bench:smoothing' } })), DIR);
-    expect(m.supervision).toEqual({ smoothing: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.3 }, chosen: 'bench:smoothing' });
+  it("takes the model's own smoothing (fields it leaves out from DEFAULT_SMOOTHING) and rules, and refuses bad ones, naming the field", () => {
+    const tunedRule = { ...DEFAULT_ALERT_RULES[0], when: { labels: ['angry', 'sad'], minScore: 0.7 } };
+    const m = validateMetadata(asLoaded(goodMetadata({ supervision: { smoothing: { method: 'hmm', persistence: 0.3 }, rules: [tunedRule], chosen: { smoothing: 'bench:smoothing' } } })), DIR);
+    expect(m.supervision).toEqual({ smoothing: { ...DEFAULT_SMOOTHING, method: 'hmm', persistence: 0.3 }, rules: [tunedRule], chosen: { smoothing: 'bench:smoothing' } });
     expect(validateMetadata(asLoaded(goodMetadata()), DIR).supervision).toBeUndefined();
-    expect(refusal(asLoaded(goodMetadata({ supervision: { smoothing: { persistence: 1.5 }, chosen: 'x' } }))).message).toContain('model.json supervision: smoothing.persistence must be a number in (0, 1), got 1.5');
-    expect(refusal(asLoaded(goodMetadata({ supervision: { smoothing: { method: 'hmm' } } }))).message).toContain('supervision must be an object with smoothing and chosen');
-    expect(refusal(asLoaded(goodMetadata({ supervision: { chosen: 'x' } }))).message).toContain('model.json supervision: smoothing must be an object');
+    const bad = (supervision: unknown) => refusal(asLoaded(goodMetadata({ supervision }))).message;
+    expect(bad({ smoothing: { persistence: 1.5 }, chosen: {} })).toContain('model.json supervision: smoothing.persistence must be a number in (0, 1), got 1.5');
+    expect(bad({ smoothing: { method: 'hmm' } })).toContain('model.json supervision.chosen must be an object of strings');
+    expect(bad({ smoothing: null, chosen: {} })).toContain('model.json supervision: smoothing must be an object');
+    expect(bad({ chosen: {}, extra: 1 })).toContain('model.json supervision: unknown field "extra"');
+    expect(bad({ rules: [{ ...tunedRule, id: 'my-rule' }], chosen: {} })).toContain('model.json supervision.rules: "my-rule" is not a built-in rule');
+    expect(bad({ rules: [{ ...tunedRule, cooldownSeconds: -1 }], chosen: {} })).toContain('model.json supervision.rules: rule "sustained-negative": cooldownSeconds must be a number in [0, 86400], got -1');
   });
 
   it('accepts well-formed metadata built from FEATURE_CONFIG', () => {

@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { FEATURE_CONFIG, type FeatureConfig, featureConfigHash, featureDim } from '../features/config.js';
 import { isLabel, type Label } from '../labels.js';
+import { type AlertRule, DEFAULT_ALERT_RULES, parseAlertRules } from '../supervision/alert-rules.js';
 import { parseSmoothingSettings, type SmoothingSettings } from '../supervision/smoothing.js';
 import type { Normalization, VoicingGate, WindowSpec } from './window.js';
 
@@ -65,12 +66,20 @@ export interface ModelMetadata {
   /** Headline evaluation figures (see docs/ for the full report). */
   readonly metrics: Record<string, unknown>;
   /**
-   * Supervision defaults chosen for this model on its own validation speakers (`npm run
-   * bench:smoothing -- --model DIR --write`): each model's scores are sharper or flatter, so the
-   * smoothing that steadies one over-smooths another. The server's --smoothing and a session's
-   * start.smoothing override fields of it; absent = DEFAULT_SMOOTHING.
+   * Supervision settings chosen for this model on its own validation speakers: each model's scores
+   * are sharper or flatter, so the smoothing that steadies one over-smooths another, and a rule
+   * that fires twice an hour on one model's neutral speech fires eight times on another's.
+   * `smoothing` (`npm run bench:smoothing -- --write`): the server's --smoothing and a session's
+   * start.smoothing lay fields over it; absent = DEFAULT_SMOOTHING. `rules` (`npm run bench:alerts
+   * -- --tune --write`): the model's tuning of built-in rules, same ids, each replacing its
+   * DEFAULT_ALERT_RULES entry; --alert-rules replaces the set as before. `chosen`: how each was
+   * chosen, by "smoothing" or rule id.
    */
-  readonly supervision?: { readonly smoothing: SmoothingSettings; readonly chosen: string };
+  readonly supervision?: {
+    readonly smoothing?: SmoothingSettings;
+    readonly rules?: readonly AlertRule[];
+    readonly chosen: Readonly<Record<string, string>>;
+  };
 }
 
 /** One group of folds (leave-one-corpus-out, or RAVDESS actor folds) of a cross-validation run, test figures only. */
@@ -129,18 +138,34 @@ export function validateMetadata(raw: unknown, dir: string, expected: FeatureCon
     fail(`invalid voicing gate ${JSON.stringify(m.voicing)}`);
   }
   if (!m.onnx || typeof m.onnx.file !== 'string' || typeof m.onnx.sha256 !== 'string') fail('onnx file entry missing');
-  if (m.supervision !== undefined) {
-    if (typeof m.supervision !== 'object' || m.supervision === null || typeof m.supervision.chosen !== 'string') fail('supervision must be an object with smoothing and chosen');
-    let smoothing: SmoothingSettings | undefined;
-    try {
-      // Fields it leaves out take DEFAULT_SMOOTHING's values (as in the server's --smoothing).
-      smoothing = parseSmoothingSettings(m.supervision.smoothing ?? null, `${METADATA_FILE} supervision`);
-    } catch (e) {
-      fail((e as Error).message);
-    }
-    return { ...m, supervision: { smoothing: smoothing!, chosen: m.supervision.chosen } };
-  }
+  if (m.supervision !== undefined) return { ...m, supervision: validateSupervision(m.supervision, fail) };
   return m;
+}
+
+/** model.json `supervision`: every part checked as the server's flags are; fields smoothing leaves out take DEFAULT_SMOOTHING's. */
+function validateSupervision(raw: unknown, fail: (why: string) => never): NonNullable<ModelMetadata['supervision']> {
+  const where = `${METADATA_FILE} supervision`;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return fail(`${where} must be an object`);
+  const { smoothing, rules, chosen, ...rest } = raw as Record<string, unknown>;
+  const unknown = Object.keys(rest);
+  if (unknown.length > 0) fail(`${where}: unknown field ${JSON.stringify(unknown[0])} (known: smoothing, rules, chosen)`);
+  if (typeof chosen !== 'object' || chosen === null || !Object.values(chosen).every((v) => typeof v === 'string')) {
+    fail(`${where}.chosen must be an object of strings (how each part was chosen)`);
+  }
+  try {
+    const builtIn = new Set(DEFAULT_ALERT_RULES.map((r) => r.id));
+    const tuned = rules === undefined ? undefined : parseAlertRules(rules, `${where}.rules`);
+    const stray = tuned?.find((r) => !builtIn.has(r.id));
+    if (stray) fail(`${where}.rules: ${JSON.stringify(stray.id)} is not a built-in rule (a model tunes ${[...builtIn].join(', ')})`);
+    return {
+      ...(smoothing !== undefined ? { smoothing: parseSmoothingSettings(smoothing, where) } : {}),
+      ...(tuned ? { rules: tuned } : {}),
+      chosen: chosen as Record<string, string>,
+    };
+  } catch (e) {
+    if (e instanceof ModelLoadError) throw e;
+    return fail((e as Error).message);
+  }
 }
 
 export interface LoadedModelFiles {

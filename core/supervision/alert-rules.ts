@@ -65,7 +65,9 @@ export interface AlertRule {
 export const DEFAULT_MIN_SCORE = 0.5;
 
 /**
- * The set that ships ready. Each rule's condition, sustain and cooldown were chosen on the
+ * The set that ships ready, as tuned for the wideband model; a model whose scores differ carries
+ * its own tuning of these rules in its model.json (modelAlertRules; the narrowband model does).
+ * Each rule's condition, sustain and cooldown were chosen on the
  * validation speakers' synthetic calls by `npm run bench:alerts -- --tune [--rule rising-arousal]`
  * for the shipped 2-D stem ensemble, undertone-emotion-cnn 2026-12-03 (models/model.json createdAt
  * 2026-12-03T18:35:24.913Z) with the DEFAULT_SMOOTHING of that model: the highest detection with
@@ -80,7 +82,7 @@ export const DEFAULT_MIN_SCORE = 0.5;
 export const DEFAULT_ALERT_RULES: readonly AlertRule[] = [
   {
     id: 'sustained-negative',
-    description: 'Angry, disgusted, fearful or sad speech, held with a high steady score',
+    description: 'Angry, disgusted, fearful or sad speech, held for several seconds',
     when: { labels: ['angry', 'disgust', 'fearful', 'sad'], minScore: 0.85 },
     sustain: { k: 2, of: 3 },
     cooldownSeconds: 30,
@@ -194,8 +196,15 @@ function parseRule(raw: unknown, index: number, fail: Fail): AlertRule {
   };
 }
 
+/** A validated rules document: its own rules, and whether the built-in set comes first. */
+export interface AlertRulesDoc {
+  readonly rules: readonly AlertRule[];
+  /** `"includeDefaults": true`: each session's built-in rules (its model's tuned ones) come first. */
+  readonly includeDefaults: boolean;
+}
+
 /** Validates a parsed rules document; `file` names it in every error. */
-export function parseAlertRules(doc: unknown, file: string): AlertRule[] {
+export function parseAlertRulesDoc(doc: unknown, file: string): AlertRulesDoc {
   const fail: Fail = (problem) => {
     throw new AlertRulesError(file, problem);
   };
@@ -210,17 +219,37 @@ export function parseAlertRules(doc: unknown, file: string): AlertRule[] {
     includeDefaults = doc.includeDefaults === true;
   } else fail('must be a JSON object {"rules": [...]} or an array of rules');
   const rules = (rawRules as unknown[]).map((r, i) => parseRule(r, i, fail));
-  const all = includeDefaults ? [...DEFAULT_ALERT_RULES, ...rules] : rules;
-  const seen = new Set<string>();
-  for (const r of all) {
+  // Tuned built-in rules keep the built-in ids, so this check holds for every model's set too.
+  const seen = new Set<string>(includeDefaults ? DEFAULT_ALERT_RULES.map((r) => r.id) : []);
+  for (const r of rules) {
     if (seen.has(r.id)) fail(`rule id ${JSON.stringify(r.id)} appears twice${includeDefaults ? ' (the defaults included)' : ''}`);
     seen.add(r.id);
   }
-  return all;
+  return { rules, includeDefaults };
+}
+
+/** The rules a document gives a session whose built-in set is `builtIn` (DEFAULT_ALERT_RULES, or its model's tuned set). */
+export function rulesOf(doc: AlertRulesDoc, builtIn: readonly AlertRule[] = DEFAULT_ALERT_RULES): AlertRule[] {
+  return doc.includeDefaults ? [...builtIn, ...doc.rules] : [...doc.rules];
+}
+
+/** Validates a parsed rules document and returns its rules, with DEFAULT_ALERT_RULES first if it includes the defaults. */
+export function parseAlertRules(doc: unknown, file: string): AlertRule[] {
+  return rulesOf(parseAlertRulesDoc(doc, file));
+}
+
+/**
+ * A model's built-in set: DEFAULT_ALERT_RULES, each replaced by the model's own tuning of it if
+ * its model.json has one (`supervision.rules`, written by `bench:alerts --tune --write`: the
+ * same rule chosen on that model's validation speakers).
+ */
+export function modelAlertRules(tuned: readonly AlertRule[] | undefined): readonly AlertRule[] {
+  if (!tuned || tuned.length === 0) return DEFAULT_ALERT_RULES;
+  return DEFAULT_ALERT_RULES.map((r) => tuned.find((t) => t.id === r.id) ?? r);
 }
 
 /** Reads and validates a rules file (once, at start); every problem is an AlertRulesError naming the file. */
-export function loadAlertRules(file: string): AlertRule[] {
+export function loadAlertRulesDoc(file: string): AlertRulesDoc {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -233,5 +262,10 @@ export function loadAlertRules(file: string): AlertRule[] {
   } catch (e) {
     throw new AlertRulesError(file, `not valid JSON: ${(e as Error).message}`);
   }
-  return parseAlertRules(doc, file);
+  return parseAlertRulesDoc(doc, file);
+}
+
+/** Reads a rules file and returns its rules, with DEFAULT_ALERT_RULES first if it includes the defaults. */
+export function loadAlertRules(file: string): AlertRule[] {
+  return rulesOf(loadAlertRulesDoc(file));
 }

@@ -15,7 +15,7 @@ import { concatFloat32 } from '../../core/audio/concat.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
 import type { TimelineEntry } from '../../core/predict.js';
 import type { AlertMessage, EmotionMessage } from '../../core/protocol/index.js';
-import { DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
+import { DEFAULT_ALERT_RULES, loadAlertRulesDoc, modelAlertRules, rulesOf } from '../../core/supervision/alert-rules.js';
 import { SessionSupervisor } from '../../core/supervision/session-supervisor.js';
 import { readModelFiles } from '../../core/model/metadata.js';
 import { modelSmoothing } from '../../core/supervision/smoothing.js';
@@ -72,7 +72,7 @@ beforeAll(async () => {
   bus = new RecordingBus(30);
   // Admission off (latencyTargetMs 0), as in test/harness.ts: this server shares its event loop
   // with the test and its machine with other test files; admission has its own tests.
-  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, latencyTargetMs: 0, alertRules: loadAlertRules(rulesFile), webhookUrls: [hookUrl], webhookSecret: SECRET });
+  const config = defaultConfig(modelDir(), { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, latencyTargetMs: 0, alertRules: loadAlertRulesDoc(rulesFile), webhookUrls: [hookUrl], webhookSecret: SECRET });
   server = await UndertoneServer.listen({ config, bus });
   await server.ready;
   url = `ws://127.0.0.1:${server.port}/v1/stream`;
@@ -103,7 +103,8 @@ describe('supervision in a live session', () => {
     const emotions = run.client.emotions;
     expect(emotions.length).toBeGreaterThan(20);
     const { metadata } = await readModelFiles(modelDir());
-    const oracle = new SessionSupervisor(run.client.ready!.model.labels, { smoothing: modelSmoothing(metadata), rules: loadAlertRules(rulesFile), summary: DEFAULT_SUMMARY_OPTIONS });
+    const rules = rulesOf(loadAlertRulesDoc(rulesFile), modelAlertRules(metadata.supervision?.rules));
+    const oracle = new SessionSupervisor(run.client.ready!.model.labels, { smoothing: modelSmoothing(metadata), rules, summary: DEFAULT_SUMMARY_OPTIONS });
     const expectedAlerts: AlertMessage[] = [];
     for (const m of emotions) {
       const step = oracle.observe(rawEntry(m));
@@ -156,13 +157,16 @@ describe('supervision in a live session', () => {
     expect(bad.closed.code).toBe(1007);
   });
 
-  it("a model's own smoothing (model.json supervision) is where its sessions start; --smoothing lays fields over it", async () => {
+  it("a model's own smoothing and rules (model.json supervision) are where its sessions start; --smoothing lays fields over them", async () => {
     // A copy of the shipped models whose wideband model.json says: raw scores, and a label that
-    // never switches (ratio 1000). The server's --smoothing then sets only switchRatio 1.
+    // never switches (ratio 1000); the server's --smoothing then sets only switchRatio 1. Its
+    // tuning of sustained-negative fires on any voiced second, every 5 s (the built-in one: at
+    // most once in 30 s).
     const dir = await mkdtemp(path.join(tmpdir(), 'model-smoothing-'));
     await cp(modelDir(), dir, { recursive: true });
     const json = JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8'));
-    json.supervision = { smoothing: { method: 'none', switchMargin: 0, switchRatio: 1000 }, chosen: 'by this test' };
+    const eager = { ...DEFAULT_ALERT_RULES[0], when: { labels: json.labels, minScore: 0.01 }, sustain: { k: 1, of: 1 }, cooldownSeconds: 5 };
+    json.supervision = { smoothing: { method: 'none', switchMargin: 0, switchRatio: 1000 }, rules: [eager], chosen: { smoothing: 'by this test' } };
     await writeFile(path.join(dir, 'model.json'), JSON.stringify(json));
     const config = defaultConfig(dir, { port: 0, host: '127.0.0.1', maxEventLoopLagMs: 0, latencyTargetMs: 0, smoothing: { switchRatio: 1 } });
     const own = await UndertoneServer.listen({ config });
@@ -176,6 +180,14 @@ describe('supervision in a live session', () => {
         expect(m.smoothed!.label).toBe(m.label);
         for (const [k, v] of Object.entries(m.scores!)) expect(m.smoothed!.scores[k as keyof typeof m.scores]).toBeCloseTo(v, 6);
       }
+      // The model's tuning replaced the built-in sustained-negative; rising-arousal stayed built in.
+      const { metadata } = await readModelFiles(dir);
+      expect(modelAlertRules(metadata.supervision?.rules).map((r) => r.id)).toEqual(DEFAULT_ALERT_RULES.map((r) => r.id));
+      const oracle = new SessionSupervisor(metadata.labels, { smoothing: { ...modelSmoothing(metadata), switchRatio: 1 }, rules: modelAlertRules(metadata.supervision?.rules), summary: DEFAULT_SUMMARY_OPTIONS });
+      const expected = mine.client.emotions.flatMap((m) => oracle.observe(rawEntry(m)).alerts.map((a) => ({ type: 'alert' as const, ...a })));
+      const alerts = mine.client.messages.filter((m): m is AlertMessage => m.type === 'alert');
+      expect(alerts).toEqual(expected);
+      expect(alerts.filter((a) => a.rule === 'sustained-negative').length).toBeGreaterThanOrEqual(3);
       // The same audio on the shipped model's own setting (an HMM filter) moves the scores.
       const shipped = await streamChunks(url, START, chunkBytes(pcm, [6400]), { bytesPerSecond: 32000 });
       const moved = shipped.client.emotions.filter((m) => m.voiced).map((m) => Math.max(...Object.keys(m.scores!).map((k) => Math.abs(m.scores![k as keyof typeof m.scores]! - m.smoothed!.scores[k as keyof typeof m.scores]!))));
@@ -186,8 +198,10 @@ describe('supervision in a live session', () => {
   });
 
   it('config: --alert-rules FILE is validated at start with the file named; webhooks need a secret; --smoothing is checked', () => {
-    expect(loadConfig(['--alert-rules', rulesFile], {}, modelDir()).alertRules.map((r) => r.id)).toEqual([...DEFAULT_ALERT_RULES.map((r) => r.id), 'any-speech']);
-    expect(loadConfig([], {}, modelDir()).alertRules).toEqual(DEFAULT_ALERT_RULES);
+    const doc = loadConfig(['--alert-rules', rulesFile], {}, modelDir()).alertRules!;
+    expect(rulesOf(doc).map((r) => r.id)).toEqual([...DEFAULT_ALERT_RULES.map((r) => r.id), 'any-speech']);
+    expect(doc.includeDefaults).toBe(true);
+    expect(loadConfig([], {}, modelDir()).alertRules).toBeUndefined();
     expect(() => loadConfig(['--alert-rules', '/no/such/rules.json'], {}, modelDir())).toThrow(new ConfigError('alert rules: /no/such/rules.json: cannot read: ENOENT'));
     expect(() => loadConfig(['--webhook-url', 'http://127.0.0.1:9/x'], {}, modelDir())).toThrow(/--webhook-url needs --webhook-secret/);
     const two = loadConfig(['--webhook-url', 'http://127.0.0.1:9/a', '--webhook-url', 'https://example.invalid/b', '--webhook-secret', 's'], {}, modelDir());

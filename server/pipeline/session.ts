@@ -19,6 +19,7 @@ import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
 import type { AlertMessage, EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
+import { type AlertRulesDoc, modelAlertRules, rulesOf } from '../../core/supervision/alert-rules.js';
 import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
 import { modelSmoothing, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import type { WebhookDispatcher } from '../../core/supervision/webhook.js';
@@ -51,10 +52,12 @@ export interface SessionContext {
 }
 
 export interface Supervision {
-  /** Alert rules and summary options; the smoothing is each model's own (modelSmoothing). */
-  readonly settings: Omit<SupervisorSettings, 'smoothing'>;
+  /** Summary options; smoothing and rules start from each model's own (model.json supervision). */
+  readonly settings: Omit<SupervisorSettings, 'smoothing' | 'rules'>;
   /** The server's --smoothing fields, laid over the model's own setting. */
   readonly smoothing?: Partial<SmoothingSettings>;
+  /** The server's --alert-rules file: replaces the model's built-in set, or adds to it ("includeDefaults"). */
+  readonly alertRules?: AlertRulesDoc;
   readonly webhooks?: WebhookDispatcher;
 }
 
@@ -102,9 +105,11 @@ export class Session {
     smoothing?: Partial<SmoothingSettings>,
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
-    const { settings, smoothing: serverSmoothing } = ctx.supervision;
+    const { settings, smoothing: serverSmoothing, alertRules } = ctx.supervision;
     const base = { ...modelSmoothing(ctx.metadata), ...serverSmoothing };
-    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, smoothing: parseSmoothingSettings(smoothing, 'start', base) });
+    const builtIn = modelAlertRules(ctx.metadata.supervision?.rules);
+    const rules = alertRules ? rulesOf(alertRules, builtIn) : builtIn;
+    this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, rules, smoothing: parseSmoothingSettings(smoothing, 'start', base) });
     this.outbox = new JobQueue((e) => this.output.fail(e));
     ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
     ctx.bus.open(info);

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type AlertRule, DEFAULT_ALERT_RULES, loadAlertRules } from '../../core/supervision/alert-rules.js';
+import { type AlertRulesDoc, loadAlertRulesDoc } from '../../core/supervision/alert-rules.js';
 import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { ConfigError, type Parser, decimal, integer, list, oneOf, secondsAsMs, text } from './parsers.js';
 import { PACE_FLOOR } from '../admission/headroom.js';
@@ -95,8 +95,11 @@ export interface ServerConfig {
   readonly twilioAuthTokens: readonly string[];
   /** The externally visible ws(s)://host[:port] Twilio connects to (for the signature), when a proxy changes scheme or host. */
   readonly publicUrl?: string;
-  /** Alert rules: --alert-rules FILE (validated at start), else the built-in set. */
-  readonly alertRules: readonly AlertRule[];
+  /**
+   * Alert rules: --alert-rules FILE (validated at start); absent = each model's built-in set (the
+   * built-in rules as tuned for that model, model.json supervision.rules).
+   */
+  readonly alertRules?: AlertRulesDoc;
   /**
    * Smoothing fields the server sets over each model's own setting (model.json, else
    * DEFAULT_SMOOTHING); a session's start.smoothing overrides fields again. Absent = the model's.
@@ -159,10 +162,9 @@ function optional<T>(parse: Parser<T>): Parser<T | undefined> {
 }
 
 /** An alert rules file, read and validated now (the error names the file and the problem). */
-const alertRulesFile: Parser<readonly AlertRule[]> = (file) => {
-  if (file === '') return DEFAULT_ALERT_RULES;
+const alertRulesFile: Parser<AlertRulesDoc> = (file) => {
   try {
-    return loadAlertRules(file);
+    return loadAlertRulesDoc(file);
   } catch (e) {
     throw new ConfigError(`alert rules: ${(e as Error).message}`);
   }
@@ -340,12 +342,12 @@ export const SETTINGS = {
     help: 'the ws(s)://host[:port] clients (Twilio) connect to, when a proxy changes the scheme or host: the URL X-Twilio-Signature is checked against',
   }),
   redisUrl: setting<string | undefined>({ flag: 'redis-url', env: 'REDIS_URL', default: undefined, shown: '(none: subscriptions see this process only)', parse: optional(text), help: 'redis://HOST:PORT: session bus shared by every replica (listing, history, live labels)' }),
-  alertRules: setting<readonly AlertRule[]>({
+  alertRules: setting<AlertRulesDoc | undefined>({
     flag: 'alert-rules',
     env: 'UNDERTONE_ALERT_RULES',
-    default: DEFAULT_ALERT_RULES,
-    shown: '(built-in: sustained-negative, rising-arousal)',
-    parse: alertRulesFile,
+    default: undefined,
+    shown: "(built-in: sustained-negative, rising-arousal, as tuned for each model)",
+    parse: optional(alertRulesFile),
     arg: ' FILE',
     help: 'JSON file of alert rules (schema: docs/insight.md); replaces the built-in set unless it says "includeDefaults": true',
   }),

@@ -107,8 +107,9 @@ export class UndertoneServer {
     });
     this.bus = options.bus ?? new InProcessBus(config.historySeconds);
     this.supervision = {
-      settings: { rules: config.alertRules, summary: DEFAULT_SUMMARY_OPTIONS },
+      settings: { summary: DEFAULT_SUMMARY_OPTIONS },
       ...(config.smoothing ? { smoothing: config.smoothing } : {}),
+      ...(config.alertRules ? { alertRules: config.alertRules } : {}),
       ...(config.webhookUrls.length > 0 && config.webhookSecret
         ? {
             webhooks: new WebhookDispatcher(
