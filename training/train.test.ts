@@ -1,5 +1,6 @@
 /**
- * End to end on a tiny slice of the real corpora: `undertone train` (core features, augmentation,
+ * End to end on a tiny slice of the real corpora: `undertone train` (core features, augmentation
+ * with the telephone line, padding and lossy codecs run by ffmpeg in the feature workers,
  * PyTorch fit of a two-member seed ensemble with attentive pooling, ONNX export of the fused
  * graph, metadata, evaluation, report) then checks on what it wrote (parity to 1e-4 covers the
  * fused graph in onnxruntime). Runs the built CLI with Debian's python3-torch, as a user would.
@@ -21,7 +22,7 @@ describe('undertone train (tiny run)', () => {
 
   beforeAll(async () => {
     run = await runCli(
-      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--pad', '0.5', '--norm', 'both',
+      ['train', '--corpus', 'ravdess,savee', '--max-per-speaker', '4', '--epochs', '2', '--patience', '2', '--steps', '10', '--augment', '1', '--telephone', '0.5', '--pad', '0.5', '--codec', '0.5', '--norm', 'both',
         '--members', '2', '--pooling', 'attentive', '--teacher-out', path.join(dir, 'teacher.json'), '--out', modelDir, '--work', path.join(dir, 'work'), '--report', reportDir, '--name', 'tiny-test'],
       { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
     );
@@ -47,7 +48,7 @@ describe('undertone train (tiny run)', () => {
     // Training summary counts only training files: 4 per training speaker at most.
     for (const c of Object.values(metadata.training.corpora)) expect(c.files).toBeLessThanOrEqual(4 * c.speakers);
     expect(metadata.metrics).toHaveProperty('merged');
-    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, padProb: 0.5, members: 2, pooling: 'attentive' });
+    expect(metadata.training.recipe).toMatchObject({ augmentCopies: 1, telephoneProb: 0.5, padProb: 0.5, codecProb: 0.5, members: 2, pooling: 'attentive' });
     // A seed ensemble (--members 2): each member's seed, epoch and temperature on record.
     const ensemble = metadata.training.recipe.ensemble as { seed: number; temperature: number }[];
     expect(ensemble.map((m) => m.seed)).toEqual([1, 2]);
@@ -62,13 +63,20 @@ describe('undertone train (tiny run)', () => {
     for (const row of teacher.logits) expect(row.reduce((a, l) => a + Math.exp(l), 0)).toBeCloseTo(1, 3);
   });
 
-  it('refuses a --telephone or --pad that is not a probability', async () => {
+  it('refuses a --telephone, --pad or --codec that is not a probability, and --codec without ffmpeg', async () => {
     const bad = await runCli(['train', '--telephone', '1.5']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--telephone must be a number from 0 to 1, got "1\.5"/);
     const badPad = await runCli(['train', '--pad', 'half']);
     expect(badPad.code).toBe(2);
     expect(badPad.stderr).toMatch(/--pad must be a number from 0 to 1, got "half"/);
+    const badCodec = await runCli(['train', '--codec', '1.5']);
+    expect(badCodec.code).toBe(2);
+    expect(badCodec.stderr).toMatch(/--codec must be a number from 0 to 1, got "1\.5"/);
+    // node found by its full path, and a PATH without ffmpeg: refused before any feature work.
+    const noFfmpeg = await runCli(['train', '--codec', '0.5'], { PATH: '/nonexistent' });
+    expect(noFfmpeg.code).toBe(2);
+    expect(noFfmpeg.stderr).toMatch(/--codec needs ffmpeg: run scripts\/ensure-sox-ffmpeg\.sh/);
   });
 
   it('refuses an --arch it does not know (it used to fall back to the 1-D CNN)', async () => {
