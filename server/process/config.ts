@@ -63,6 +63,8 @@ export interface ServerConfig {
   readonly maxSendBufferBytes: number;
   /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
   readonly retryAfterMs: number;
+  /** WebSocket upgrades handled per event-loop turn (the rest wait their turn); 0 = no pacing. */
+  readonly handshakesPerTurn: number;
   /** How an overloaded or not_ready refusal reaches an audio client: after the WebSocket handshake as an error message and close 1013 ('close'), or instead of it as HTTP 503 with Retry-After ('http'). */
   readonly overloadRefusal: OverloadRefusal;
   /** Processes serving the port (node cluster); 1 runs everything in this process. */
@@ -263,6 +265,13 @@ export const SETTINGS = {
   maxBufferedBytes: setting({ flag: 'max-buffered-bytes', env: 'UNDERTONE_MAX_BUFFERED_BYTES', default: 1048576, parse: integer(1024, 1 << 30), help: 'received bytes a session may hold unhandled before its socket stops being read' }),
   maxSendBufferBytes: setting({ flag: 'max-send-buffer', env: 'UNDERTONE_MAX_SEND_BUFFER', default: 1048576, parse: integer(1024, 1 << 30), help: 'unsent bytes for a client that does not read at which it is closed (slow_consumer, 1008)' }),
   retryAfterMs: setting({ flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: 2000, parse: integer(0, 3_600_000), help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' }),
+  handshakesPerTurn: setting({
+    flag: 'handshakes-per-turn',
+    env: 'UNDERTONE_HANDSHAKES_PER_TURN',
+    default: 8,
+    parse: integer(0, 100_000),
+    help: 'WebSocket upgrades handled per turn of the event loop; the rest wait for the next turns, so a burst of connection attempts does not hold up the live sessions\' audio (server/transport/upgrade-queue.ts); 0 = each as it arrives',
+  }),
   overloadRefusal: setting({
     flag: 'overload-refusal',
     env: 'UNDERTONE_OVERLOAD_REFUSAL',

@@ -30,6 +30,7 @@ import { InferenceScheduler } from '../inference/scheduler.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
+import { UpgradeQueue } from '../transport/upgrade-queue.js';
 import { refuseHandshake } from '../transport/handshake-refusal.js';
 import { SIGNATURE_HEADER, requestedUrl, validTwilioSignature } from '../transport/twilio/signature.js';
 import { SubscriberKeys } from '../subscriptions/subscriber-keys.js';
@@ -157,12 +158,13 @@ export class UndertoneServer {
       perMessageDeflate: false,
       handleProtocols: (protocols) => selectProtocol(protocols),
     });
-    this.http.on('upgrade', (req, socket, head) => {
+    const upgrades = new UpgradeQueue((req, socket, head) => {
       this.upgrade(req, socket, head).catch((e: unknown) => {
         this.logger.error({ err: (e as Error).message }, 'upgrade failed');
         socket.destroy();
       });
-    });
+    }, config.handshakesPerTurn);
+    this.http.on('upgrade', (req, socket, head) => upgrades.push(req, socket, head));
     this.metrics.sessionLimit.set(config.maxSessions);
     this.metrics.startLagSampler(() => this.sessions.size > 0);
     this.ready = this.loadModels();
