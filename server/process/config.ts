@@ -270,6 +270,7 @@ export const SETTINGS = {
     env: 'UNDERTONE_HANDSHAKES_PER_TURN',
     default: 8,
     parse: integer(0, 100_000),
+    arg: ' N',
     help: 'WebSocket upgrades handled per turn of the event loop; the rest wait for the next turns, so a burst of connection attempts does not hold up the live sessions\' audio (server/transport/upgrade-queue.ts); 0 = each as it arrives',
   }),
   overloadRefusal: setting({
