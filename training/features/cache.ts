@@ -1,10 +1,14 @@
 /**
- * On-disk cache of clip features, keyed by the feature config hash, the file (path, size, mtime)
- * and the augmentation, so reruns skip decoding and extraction. Entry format: uint32 samples,
+ * On-disk cache of clip features, keyed by the feature config hash, the file's content (sha1 of
+ * its bytes) and the augmentation, so reruns skip decoding and extraction. By content, not by
+ * path and mtime: the shared corpora are laid down afresh at the start of every session here (new
+ * mtimes, same bytes), which made every session's first run recompute all 27k clips (50 minutes
+ * for the `codec` row's bundle on 2026-12-03); a clip file is a few kB, so hashing it on each
+ * lookup costs far less than one decode. Entry format: uint32 samples,
  * uint32 frames, then frames x dim float32 (little-endian).
  */
 import { createHash, randomUUID } from 'node:crypto';
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileError } from '../../core/audio/decode-file.js';
 import { featureConfigHash, featureDim } from '../../core/features/config.js';
@@ -23,10 +27,11 @@ export class FeatureCache {
   }
 
   async key(file: string, augment: AugmentSpec | null): Promise<string> {
-    const s = await stat(file).catch((e: unknown) => {
+    const bytes = await readFile(file).catch((e: unknown) => {
       throw fileError(e, file);
     });
-    const id = `${file}|${s.size}|${s.mtimeMs}|${TRIM_ID}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
+    const content = createHash('sha1').update(bytes).digest('hex');
+    const id = `${content}|${TRIM_ID}|${augment ? `aug${AUGMENT_VERSION}:${describeAugment(augment)}` : 'orig'}`;
     return createHash('sha1').update(id).digest('hex');
   }
 
