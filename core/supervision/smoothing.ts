@@ -22,7 +22,6 @@
  * pause does not reset the mood and a long silence slowly forgets it.
  */
 import type { Label } from '../labels.js';
-import type { ModelMetadata } from '../model/metadata.js';
 import type { Scores } from '../protocol/emotion.js';
 
 export const SMOOTHING_METHODS = ['hmm', 'ema', 'none'] as const;
@@ -75,7 +74,8 @@ export const DEFAULT_SMOOTHING: SmoothingSettings = {
  * validation speakers (model.json `supervision.smoothing`, written by `bench:smoothing --write`),
  * else DEFAULT_SMOOTHING.
  */
-export function modelSmoothing(metadata: Pick<ModelMetadata, 'supervision'>): SmoothingSettings {
+// Typed by shape, not by ModelMetadata: this module is in the browser SDK, the metadata module is not.
+export function modelSmoothing(metadata: { readonly supervision?: { readonly smoothing?: SmoothingSettings } }): SmoothingSettings {
   return metadata.supervision?.smoothing ?? DEFAULT_SMOOTHING;
 }
 
