@@ -11,7 +11,7 @@ describe('callChannel', () => {
   it('takes the channel names of `undertone evaluate --channel` and refuses others, naming the flag', () => {
     expect(callChannel(undefined)).toEqual({});
     expect(callChannel('g711-mulaw-bp')).toEqual({ channel: { law: 'mulaw', bandpass: true } });
-    expect(() => callChannel('gsm')).toThrow(/--channel must be one of g711-mulaw, g711-alaw, g711-mulaw-bp, g711-alaw-bp, got gsm/);
+    expect(() => callChannel('gsm')).toThrow(/--channel must be one of g711-mulaw, g711-alaw, g711-mulaw-bp, g711-alaw-bp, got "gsm"/);
   });
 });
 

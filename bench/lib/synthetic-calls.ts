@@ -11,6 +11,7 @@
 import { concatFloat32 } from '../../core/audio/concat.js';
 import { parseTelephoneChannel, type TelephoneChannel, TELEPHONE_CHANNEL_NAMES, telephoneChannel, telephoneChannelName } from '../../core/audio/telephone.js';
 import { decodeAudioFile } from '../../core/audio/decode-file.js';
+import { oneOf } from '../../server/process/parsers.js';
 import { isLabel, type Label } from '../../core/labels.js';
 import type { EmotionModel } from '../../core/model/emotion-model.js';
 import { predictSamples, type TimelineEntry } from '../../core/predict.js';
@@ -47,12 +48,11 @@ export interface CallOptions {
 
 export const DEFAULT_CALL_OPTIONS: CallOptions = { seed: 14, minRunSeconds: 5, maxRunSeconds: 20, maxSecondsPerSpeaker: 600, callSeconds: 300 };
 
-/** `--channel NAME` of the supervision benches: {} for none, else the channel; throws naming the flag. */
+/** `--channel NAME` of the supervision benches: {} for none, else the channel; throws naming the flag (the server's flag parser). */
 export function callChannel(name: string | undefined): { channel?: TelephoneChannel } {
   if (name === undefined) return {};
-  const channel = parseTelephoneChannel(name);
-  if (!channel) throw new Error(`--channel must be one of ${TELEPHONE_CHANNEL_NAMES.join(', ')}, got ${name}`);
-  return { channel };
+  // A name oneOf accepts always parses.
+  return { channel: parseTelephoneChannel(oneOf(TELEPHONE_CHANNEL_NAMES)(name, '--channel'))! };
 }
 
 /** One line saying how the calls were made, for the benches' headers. */
