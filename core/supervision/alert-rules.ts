@@ -65,8 +65,8 @@ export interface AlertRule {
 export const DEFAULT_MIN_SCORE = 0.5;
 
 /**
- * The set that ships ready, as tuned for the wideband model; a model whose scores differ carries
- * its own tuning of these rules in its model.json (modelAlertRules; the narrowband model does).
+ * The set built into the code, for a model whose model.json carries no tuning of its own; a model
+ * that does (modelAlertRules; both shipped models since 2026-12-04) starts its sessions from that.
  * Each rule's condition, sustain and cooldown were chosen on the
  * validation speakers' synthetic calls by `npm run bench:alerts -- --tune [--rule rising-arousal]`
  * for the shipped 2-D stem ensemble, undertone-emotion-cnn 2026-12-03 (models/model.json createdAt
