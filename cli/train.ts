@@ -7,10 +7,10 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUGMENT_POLICY, ffmpegInstalled } from '../training/augment/index.js';
-import { runCrossValidation, summaryLines } from '../training/cross-validation.js';
+import { cvGroupsError, runCrossValidation, summaryLines } from '../training/cross-validation.js';
 import { formatMetricsTable } from '../training/eval/format-table.js';
 import { ARCHS, type Arch, DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
-import { corporaRoot, type ManifestRow, readManifest } from '../training/manifest.js';
+import { corporaRoot, readManifest, selectRows } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
@@ -84,31 +84,6 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
-
-/**
- * At most `max` files per speaker for tiny runs, spread over emotions: each speaker's files are
- * taken round-robin over its emotions, starting at a different emotion per speaker, so a small
- * sample still covers every class across speakers.
- */
-export function limitPerSpeaker(rows: readonly ManifestRow[], max: number | undefined): ManifestRow[] {
-  if (!max) return [...rows];
-  const out: ManifestRow[] = [];
-  const speakers = [...new Set(rows.map((r) => r.speaker))].sort();
-  speakers.forEach((speaker, si) => {
-    const own = rows.filter((r) => r.speaker === speaker).sort((a, b) => a.path.localeCompare(b.path));
-    const emotions = [...new Set(own.map((r) => r.emotion))].sort();
-    const queues = emotions.map((e) => own.filter((r) => r.emotion === e));
-    const picked: ManifestRow[] = [];
-    for (let round = 0; picked.length < Math.min(max, own.length); round++) {
-      for (let k = 0; k < queues.length && picked.length < max; k++) {
-        const r = queues[(k + si) % queues.length][round];
-        if (r) picked.push(r);
-      }
-    }
-    out.push(...picked);
-  });
-  return out;
-}
 
 export async function runTrain(argv: string[]): Promise<number> {
   const { values } = parseArgs({
@@ -212,15 +187,9 @@ export async function runTrain(argv: string[]): Promise<number> {
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
-  let rows = manifest.rows;
-  if (values.corpus) {
-    const keep = new Set(values.corpus.split(','));
-    rows = rows.filter((r) => keep.has(r.corpus));
-  }
-  rows = limitPerSpeaker(rows, n.maxPerSpeaker);
-  const present = new Set(rows.map((r) => r.corpus));
-  const badGroup = groups.find((g) => g !== 'loco' && g !== 'nested' && !present.has(g));
-  if (badGroup) return fail(`--cv takes loco, nested or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${badGroup}`);
+  const rows = selectRows(manifest.rows, { corpus: values.corpus, maxPerSpeaker: n.maxPerSpeaker });
+  const groupsError = cvGroupsError(rows, groups);
+  if (groupsError) return fail(groupsError);
   const fit: FitOptions = {
     ...DEFAULT_RECIPE,
     epochs: n.epochs,

@@ -3,12 +3,13 @@
  * every fold fitted by training/fit/cv.py, reports and the summary written. Checks the folds are
  * speaker-disjoint and that LOCO tests each corpus on a model that never heard it.
  */
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corporaDir } from '../test/corpora.js';
-import { runCli, type CliResult } from '../test/cli.js';
+import { PROJECT_ROOT, runCli, type CliResult } from '../test/cli.js';
 import type { CvSummary } from './cross-validation.js';
 
 describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
@@ -79,6 +80,21 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
         expect(existsSync(path.join(reportDir, `cv-tiny-loco-${mode}-${corpus}.svg`))).toBe(true);
       }
     }
+  });
+
+  it('cv-plan writes the same folds and speakers as the run\'s bundle, without computing features (the teacher\'s plan)', async () => {
+    const bundle = readdirSync(work).find((d) => d.startsWith('cv-bundle-'))!;
+    const speakers = (f: { name: string; group: string; train: string[]; validation: string[]; test: string[] }) => ({ name: f.name, group: f.group, train: f.train, validation: f.validation, test: f.test });
+    const fromBundle = JSON.parse(readFileSync(path.join(work, bundle, 'plan.json'), 'utf8')).folds.map(speakers);
+    const out = path.join(dir, 'plan.json');
+    const script = path.join(PROJECT_ROOT, 'dist/training/teacher/cv-plan.js');
+    const env = { ...process.env, UNDERTONE_CORPORA: corporaDir() };
+    const made = spawnSync(process.execPath, [script, '--cv', 'ravdess,loco,nested', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--out', out], { encoding: 'utf8', env });
+    expect(made.status, made.stderr).toBe(0);
+    expect(JSON.parse(readFileSync(out, 'utf8')).folds.map(speakers)).toEqual(fromBundle);
+    const bad = spawnSync(process.execPath, [script, '--cv', 'nested,klingon', '--out', out], { encoding: 'utf8', env });
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--cv takes loco, nested or corpus names present \(.*ravdess.*\).*got klingon/);
   });
 
   it('refuses an unknown fold group, naming the groups it takes', async () => {

@@ -69,6 +69,13 @@ function groupKind(group: CvGroup): GroupKind {
   );
 }
 
+/** Why `groups` cannot be cross-validated on `rows` (a group that is neither loco, nested nor a corpus present), or undefined. */
+export function cvGroupsError(rows: readonly ManifestRow[], groups: readonly CvGroup[]): string | undefined {
+  const present = new Set(rows.map((r) => r.corpus));
+  const bad = groups.find((g) => g !== 'loco' && g !== 'nested' && !present.has(g));
+  return bad === undefined ? undefined : `--cv takes loco, nested or corpus names present (${[...present].sort().join(', ')}), comma-separated; got ${bad}`;
+}
+
 /** The folds of each group: LOCO, or 6 speaker-group folds of a corpus with every other corpus present training. */
 export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[], folds = 6): PlannedFold[] {
   return groups.flatMap((g) => planOf(g, groupKind(g).splits(rows, folds)));

@@ -109,3 +109,38 @@ export async function readManifest(manifestPath: string, root?: string): Promise
   }
   return { root: base, rows, skipped };
 }
+
+/**
+ * At most `max` files per speaker for tiny runs, spread over emotions: each speaker's files are
+ * taken round-robin over its emotions, starting at a different emotion per speaker, so a small
+ * sample still covers every class across speakers.
+ */
+export function limitPerSpeaker(rows: readonly ManifestRow[], max: number | undefined): ManifestRow[] {
+  if (!max) return [...rows];
+  const out: ManifestRow[] = [];
+  const speakers = [...new Set(rows.map((r) => r.speaker))].sort();
+  speakers.forEach((speaker, si) => {
+    const own = rows.filter((r) => r.speaker === speaker).sort((a, b) => a.path.localeCompare(b.path));
+    const emotions = [...new Set(own.map((r) => r.emotion))].sort();
+    const queues = emotions.map((e) => own.filter((r) => r.emotion === e));
+    const picked: ManifestRow[] = [];
+    for (let round = 0; picked.length < Math.min(max, own.length); round++) {
+      for (let k = 0; k < queues.length && picked.length < max; k++) {
+        const r = queues[(k + si) % queues.length][round];
+        if (r) picked.push(r);
+      }
+    }
+    out.push(...picked);
+  });
+  return out;
+}
+
+/**
+ * The rows a run uses: `corpus` (comma-separated names) keeps those corpora only, then at most
+ * `maxPerSpeaker` files per speaker. One function, so `undertone train` and the teacher's plan
+ * (training/teacher/cv-plan.ts) select, and therefore plan, the same speakers.
+ */
+export function selectRows(rows: readonly ManifestRow[], options: { corpus?: string; maxPerSpeaker?: number }): ManifestRow[] {
+  const keep = options.corpus ? new Set(options.corpus.split(',')) : undefined;
+  return limitPerSpeaker(keep ? rows.filter((r) => keep.has(r.corpus)) : rows, options.maxPerSpeaker);
+}

@@ -1,7 +1,10 @@
 """Frozen mn04 + a head, on our CV folds: choose the head on validation speakers, report test UAR.
 
     flock /work/notes/heavy.lock /usr/bin/python3 training/teacher/probe.py \
-        [--plan /work/cache/work/cv-bundle-7d13136bda24/plan.json] [--features emb|emb+audioset|speech] [--heads linear,mlp]
+        [--plan DIR/plan-nested-ravdess.json] [--features emb|emb+audioset|speech] [--heads linear,mlp]
+
+The plan is a CV run's folds: cv-bundle-KEY/plan.json of that run, or, before the run has built its
+bundle, `node dist/training/teacher/cv-plan.js --cv nested,ravdess` (same folds and speakers).
 
 Folds: the CV plan's 13 (7 leave-one-corpus-out, 6 RAVDESS actor groups; speaker ids per part),
 plus the shipped model's split (ship-split.json from dist/training/teacher/ship-split.js).
@@ -22,7 +25,7 @@ import torch
 
 from heads import TEACHER_DIR, Clips, cell_weights, fit_linear, fit_mlp, standardiser, uar
 
-PLAN = '/work/cache/work/cv-bundle-7d13136bda24/plan.json'
+PLAN = os.path.join(TEACHER_DIR, 'plan-nested-ravdess.json')  # written by dist/training/teacher/cv-plan.js
 L2_GRID = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2, 1e-1]
 MLP_GRID = [{'hidden': 128, 'wd': 1e-1}]  # wd 0.1 won over 0.01 on loco-ased validation; one setting keeps a fold under 40 s
 MLP_EPOCHS = 25
