@@ -12,6 +12,7 @@ import { formatMetricsTable } from '../training/eval/format-table.js';
 import { ARCHS, type Arch, DEFAULT_AUGMENT_COPIES, DEFAULT_RECIPE, type FitOptions } from '../training/fit-runner.js';
 import { corporaRoot, readManifest, selectRows } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
+import { isPreset, PRESETS } from '../training/presets.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { trainModel } from '../training/train.js';
 import { lockWorkDir, WorkDirBusy } from '../training/work-lock.js';
@@ -20,6 +21,8 @@ import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.
 
 export const TRAIN_USAGE = `usage: undertone train [options]
 
+  --preset NAME        the recipe of a shipped model: wideband (models/) or narrowband
+                       (models/narrowband/); flags given as well override its values
   --corpora DIR        corpus folder with manifest.csv (env UNDERTONE_CORPORA, default ../shared/corpora)
   --out DIR            model directory to write (default: models/ of the project)
   --report DIR         where the evaluation report goes (default docs/evaluation)
@@ -85,53 +88,62 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
 
+/** The flags of `undertone train` and their defaults (exported for the presets test). */
+export const TRAIN_OPTIONS = {
+  corpora: { type: 'string' },
+  out: { type: 'string' },
+  report: { type: 'string' },
+  work: { type: 'string' },
+  cv: { type: 'string' },
+  corpus: { type: 'string' },
+  'max-per-speaker': { type: 'string' },
+  window: { type: 'string', default: '3' },
+  augment: { type: 'string', default: String(DEFAULT_AUGMENT_COPIES) },
+  telephone: { type: 'string', default: '0' },
+  pad: { type: 'string', default: '0' },
+  room: { type: 'string', default: '0' },
+  codec: { type: 'string', default: '0' },
+  epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
+  patience: { type: 'string', default: String(DEFAULT_RECIPE.patience) },
+  steps: { type: 'string', default: String(DEFAULT_RECIPE.steps) },
+  norm: { type: 'string', default: DEFAULT_RECIPE.norm },
+  'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
+  balance: { type: 'string', default: DEFAULT_RECIPE.balance },
+  seed: { type: 'string', default: '1' },
+  members: { type: 'string', default: String(DEFAULT_RECIPE.members) },
+  channels: { type: 'string' },
+  'no-specaugment': { type: 'boolean', default: false },
+  mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
+  adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
+  'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
+  ema: { type: 'string', default: String(DEFAULT_RECIPE.ema) },
+  'lr-schedule': { type: 'string', default: DEFAULT_RECIPE.lrSchedule },
+  'weight-decay': { type: 'string', default: String(DEFAULT_RECIPE.weightDecay) },
+  pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
+  arch: { type: 'string', default: 'cnn1d' },
+  control: { type: 'string' },
+  teacher: { type: 'string' },
+  'teacher-out': { type: 'string' },
+  'kd-alpha': { type: 'string', default: '0.5' },
+  'kd-temperature': { type: 'string', default: '2' },
+  threads: { type: 'string', default: '1' },
+  jobs: { type: 'string', default: '1' },
+  name: { type: 'string' },
+  tag: { type: 'string' },
+  preset: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
 export async function runTrain(argv: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      corpora: { type: 'string' },
-      out: { type: 'string' },
-      report: { type: 'string' },
-      work: { type: 'string' },
-      cv: { type: 'string' },
-      corpus: { type: 'string' },
-      'max-per-speaker': { type: 'string' },
-      window: { type: 'string', default: '3' },
-      augment: { type: 'string', default: String(DEFAULT_AUGMENT_COPIES) },
-      telephone: { type: 'string', default: '0' },
-      pad: { type: 'string', default: '0' },
-      room: { type: 'string', default: '0' },
-      codec: { type: 'string', default: '0' },
-      epochs: { type: 'string', default: String(DEFAULT_RECIPE.epochs) },
-      patience: { type: 'string', default: String(DEFAULT_RECIPE.patience) },
-      steps: { type: 'string', default: String(DEFAULT_RECIPE.steps) },
-      norm: { type: 'string', default: DEFAULT_RECIPE.norm },
-      'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
-      balance: { type: 'string', default: DEFAULT_RECIPE.balance },
-      seed: { type: 'string', default: '1' },
-      members: { type: 'string', default: String(DEFAULT_RECIPE.members) },
-      channels: { type: 'string' },
-      'no-specaugment': { type: 'boolean', default: false },
-      mixup: { type: 'string', default: String(DEFAULT_RECIPE.mixup) },
-      adversary: { type: 'string', default: String(DEFAULT_RECIPE.adversary) },
-      'label-sets': { type: 'string', default: DEFAULT_RECIPE.labelSets },
-      ema: { type: 'string', default: String(DEFAULT_RECIPE.ema) },
-      'lr-schedule': { type: 'string', default: DEFAULT_RECIPE.lrSchedule },
-      'weight-decay': { type: 'string', default: String(DEFAULT_RECIPE.weightDecay) },
-      pooling: { type: 'string', default: DEFAULT_RECIPE.pooling },
-      arch: { type: 'string', default: 'cnn1d' },
-      control: { type: 'string' },
-      teacher: { type: 'string' },
-      'teacher-out': { type: 'string' },
-      'kd-alpha': { type: 'string', default: '0.5' },
-      'kd-temperature': { type: 'string', default: '2' },
-      threads: { type: 'string', default: '1' },
-      jobs: { type: 'string', default: '1' },
-      name: { type: 'string' },
-      tag: { type: 'string' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
+  let { values } = parseArgs({ args: argv, options: TRAIN_OPTIONS });
+  if (values.preset !== undefined) {
+    if (!isPreset(values.preset)) {
+      process.stderr.write(`undertone train: --preset takes ${Object.keys(PRESETS).join(' or ')}; got ${values.preset}\n`);
+      return 2;
+    }
+    // The preset's flags first: a flag the user gives comes later and wins (parseArgs keeps the last).
+    ({ values } = parseArgs({ args: [...PRESETS[values.preset], ...argv], options: TRAIN_OPTIONS }));
+  }
   if (values.help) {
     process.stderr.write(TRAIN_USAGE + '\n');
     return 0;

@@ -105,8 +105,9 @@ export interface FitResult {
 }
 
 /**
- * The recipe of the shipped models (see docs/accuracy.md for the measurements behind each value).
- * cli/train.ts starts from it; every field is a train_split.py flag.
+ * The fitting defaults of `undertone train` (see docs/accuracy.md for the measurements behind each
+ * value); every field is a train_split.py flag. The shipped models add the flags of their preset
+ * (training/presets.ts: the 2-D stem, three members, padding, codecs) on top of these.
  */
 export const DEFAULT_RECIPE = {
   // 40 epochs: the 20-epoch run chose its last epoch; on the shipped split's validation speakers

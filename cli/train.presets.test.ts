@@ -1,0 +1,76 @@
+/**
+ * `undertone train --preset wideband|narrowband` is the recipe of the installed models: each
+ * preset's flags, read by the command's own option table, give the values the model.json in the
+ * preset's output folder records. A model shipped with another recipe fails here until its preset
+ * says the same; and a bad preset name is refused before anything runs.
+ */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { MODELS_DIR } from '../server/process/paths.js';
+import { PRESETS, type Preset } from '../training/presets.js';
+import { runCli } from '../test/cli.js';
+import { TRAIN_OPTIONS } from './train.js';
+
+function installed(dir: string): { name: string; recipe: Record<string, unknown> } {
+  const m = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8'));
+  return { name: m.name, recipe: m.training.recipe };
+}
+
+describe('undertone train --preset', () => {
+  for (const preset of Object.keys(PRESETS) as Preset[]) {
+    it(`${preset}: the flags give the recipe the installed model.json records`, () => {
+      const v = parseArgs({ args: [...PRESETS[preset]], options: TRAIN_OPTIONS }).values;
+      const out = v.out ?? MODELS_DIR;
+      const { name, recipe } = installed(out);
+      expect(out).toBe(preset === 'wideband' ? MODELS_DIR : join(MODELS_DIR, 'narrowband'));
+      expect(v.name ?? 'undertone-emotion-cnn').toBe(name);
+      expect({
+        arch: v.arch,
+        members: Number(v.members),
+        augmentCopies: Number(v.augment),
+        padProb: Number(v.pad),
+        codecProb: Number(v.codec),
+        telephoneProb: Number(v.telephone),
+        windowSeconds: Number(v.window),
+        epochs: Number(v.epochs),
+        patience: Number(v.patience),
+        steps: Number(v.steps),
+        norm: v.norm,
+        balance: v.balance,
+        mixup: Number(v.mixup),
+        seed: Number(v.seed),
+        teacher: v.teacher ?? '',
+      }).toEqual({
+        arch: recipe.arch,
+        members: recipe.members,
+        augmentCopies: recipe.augmentCopies,
+        padProb: recipe.padProb ?? 0,
+        codecProb: recipe.codecProb ?? 0,
+        telephoneProb: recipe.telephoneProb ?? 0,
+        windowSeconds: recipe.windowSeconds,
+        epochs: recipe.epochs,
+        patience: recipe.patience,
+        steps: recipe.steps,
+        norm: recipe.norm,
+        balance: recipe.balance,
+        mixup: recipe.mixup,
+        seed: recipe.seed,
+        teacher: recipe.teacher,
+      });
+    });
+  }
+
+  it('a flag given with a preset overrides it', () => {
+    const v = parseArgs({ args: [...PRESETS.wideband, '--members', '1'], options: TRAIN_OPTIONS }).values;
+    expect(v.members).toBe('1');
+    expect(v.arch).toBe('stem2d');
+  });
+
+  it('refuses an unknown preset, naming the ones it takes', async () => {
+    const r = await runCli(['train', '--preset', 'fullband']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe('undertone train: --preset takes wideband or narrowband; got fullband\n');
+  });
+});
