@@ -61,6 +61,8 @@ export interface ServerConfig {
   readonly maxBufferedBytes: number;
   /** Unsent outgoing bytes at which a session is closed as a slow consumer. */
   readonly maxSendBufferBytes: number;
+  /** Longest pause of reading a real-time client's socket between labels (ms; server/transport/read-coalescer.ts); 0 = read every message as it comes. */
+  readonly readCoalesceMs: number;
   /** Base of the retryAfterMs hint sent with overloaded (ms; jittered up to 1.5x). */
   readonly retryAfterMs: number;
   /** WebSocket upgrades handled per event-loop turn (the rest wait their turn); 0 = no pacing. */
@@ -264,6 +266,14 @@ export const SETTINGS = {
   maxSpeed: setting({ flag: 'max-speed', env: 'UNDERTONE_MAX_SPEED', default: 10, parse: decimal(0, 100000), help: 'sustained audio rate after the burst, x real time; faster clients are paused (TCP backpressure). 0 = unlimited' }),
   maxBufferedBytes: setting({ flag: 'max-buffered-bytes', env: 'UNDERTONE_MAX_BUFFERED_BYTES', default: 1048576, parse: integer(1024, 1 << 30), help: 'received bytes a session may hold unhandled before its socket stops being read' }),
   maxSendBufferBytes: setting({ flag: 'max-send-buffer', env: 'UNDERTONE_MAX_SEND_BUFFER', default: 1048576, parse: integer(1024, 1 << 30), help: 'unsent bytes for a client that does not read at which it is closed (slow_consumer, 1008)' }),
+  readCoalesceMs: setting({
+    flag: 'read-coalesce-ms',
+    env: 'UNDERTONE_READ_COALESCE_MS',
+    default: 250,
+    parse: integer(0, 1000),
+    arg: ' MS',
+    help: 'a client streaming at about real time is read a few times a second: between its labels its socket rests up to MS ms and the kernel keeps its messages for one read, resuming 40 ms before the next label\'s audio is due (server/transport/read-coalescer.ts); 0 = every message read as it comes',
+  }),
   retryAfterMs: setting({ flag: 'retry-after-ms', env: 'UNDERTONE_RETRY_AFTER_MS', default: 2000, parse: integer(0, 3_600_000), help: 'retryAfterMs hint sent with overloaded/not_ready (jittered up to 1.5x)' }),
   handshakesPerTurn: setting({
     flag: 'handshakes-per-turn',

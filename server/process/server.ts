@@ -27,6 +27,7 @@ import type { InferenceModel } from '../inference/inference-model.js';
 import { createEngine } from '../pipeline/engine.js';
 import { type ServedModel, ServedModels } from '../inference/served-models.js';
 import { InferenceScheduler } from '../inference/scheduler.js';
+import { COALESCE_GUARD_MS } from '../transport/read-coalescer.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
@@ -333,6 +334,7 @@ export class UndertoneServer {
         maxBufferedBytes: config.maxBufferedBytes,
         maxSendBufferBytes: config.maxSendBufferBytes,
       },
+      readCoalescing: { maxPauseMs: config.readCoalesceMs, guardMs: COALESCE_GUARD_MS },
     };
     const remote = { address: req.socket.remoteAddress };
     const session: AudioConnection = twilio

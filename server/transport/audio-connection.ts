@@ -18,6 +18,7 @@ import type { RawData } from 'ws';
 import { CLOSE_CODES, type CloseCode, type EndReason, ProtocolError } from '../../core/protocol/index.js';
 import { closeSocket, protocolErrorOf } from './connection-end.js';
 import { type FlowLimits, type ReadGate, SOCKET_CLOSING, SOCKET_OPEN, SpeedHold, socketReadGate } from './flow-limits.js';
+import { type CoalesceOptions, ReadCoalescer } from './read-coalescer.js';
 import { JobQueue } from '../pipeline/job-queue.js';
 import type { Logger } from '../process/logger.js';
 import type { ServerMetrics } from '../process/metrics.js';
@@ -45,6 +46,8 @@ export interface ConnectionContext {
   readonly startTimeoutMs: number;
   readonly maxMessageBytes: number;
   readonly flow: FlowLimits;
+  /** Reading a real-time client's socket between labels in one go (read-coalescer.ts); absent = every message as it comes. */
+  readonly readCoalescing?: CoalesceOptions;
 }
 
 export type ConnectionState = 'awaiting_start' | 'streaming' | 'ending' | 'closed';
@@ -77,6 +80,7 @@ export abstract class AudioConnection {
   protected readonly openedAt = performance.now();
   protected readonly gate: ReadGate;
   private readonly speed: SpeedHold;
+  private readonly coalescer?: ReadCoalescer;
   private readonly inbox: JobQueue;
   /** performance.now() at the start of streaming: the origin of the speed allowance. */
   private streamingSince = 0;
@@ -102,6 +106,7 @@ export abstract class AudioConnection {
     this.log.info({ remote: remote.address }, opened);
     this.gate = socketReadGate(socket);
     this.speed = new SpeedHold(ctx.flow, this.gate, () => this.touch());
+    if (ctx.readCoalescing && ctx.readCoalescing.maxPauseMs > 0) this.coalescer = new ReadCoalescer(ctx.readCoalescing, this.gate);
     this.inbox = new JobQueue((e) => this.fail(e));
     ctx.metrics.liveSessions.inc();
     socket.on('message', (data, isBinary) => this.onMessage(data, isBinary));
@@ -223,9 +228,16 @@ export abstract class AudioConnection {
     this.touch();
   }
 
-  /** After audio was pushed to a session that has `audioMs` of stream time: hold the socket if it runs ahead of its allowance. */
+  /**
+   * After audio was pushed to a session that has `audioMs` of stream time: hold the socket if it
+   * runs ahead of its allowance; else, for a client near real time, rest it until shortly before
+   * the next label's audio is due (read-coalescer.ts). A connection with two sessions (a Twilio
+   * call's tracks) passes each track's time; the tracks keep pace within a message, inside the guard.
+   */
   protected audioReceived(audioMs: number): void {
-    if (this.state === 'streaming') this.speed.check(audioMs, performance.now() - this.streamingSince);
+    if (this.state !== 'streaming') return;
+    this.speed.check(audioMs, performance.now() - this.streamingSince);
+    if (!this.speed.held) this.coalescer?.audio(audioMs);
   }
 
   /** A session's inference backpressure (SessionOutput.flow): the socket is not read while any session is held. */
@@ -294,6 +306,7 @@ export abstract class AudioConnection {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.speed.release();
+    this.coalescer?.release();
     // Read again whatever held the socket: the client's close frame must be read for the close
     // handshake to finish (else ws waits its 30 s close timeout with the connection open).
     if (this.gate.paused && (this.socket.readyState === SOCKET_OPEN || this.socket.readyState === SOCKET_CLOSING)) this.socket.resume();

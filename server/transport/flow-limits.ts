@@ -39,7 +39,7 @@ export const SOCKET_OPEN: number = WebSocket.OPEN;
 export const SOCKET_CLOSING: number = WebSocket.CLOSING;
 
 /** Why a session's socket is not being read; reading resumes when no reason is left. */
-export type PauseReason = 'inference' | 'rate' | 'buffer';
+export type PauseReason = 'inference' | 'rate' | 'buffer' | 'coalesce';
 
 /** Pause/resume of one socket for several independent reasons. */
 export class ReadGate {
