@@ -27,7 +27,7 @@ import type { InferenceModel } from '../inference/inference-model.js';
 import { createEngine } from '../pipeline/engine.js';
 import { type ServedModel, ServedModels } from '../inference/served-models.js';
 import { InferenceScheduler } from '../inference/scheduler.js';
-import { COALESCE_GUARD_MS } from '../transport/read-coalescer.js';
+import { COALESCE_GUARD_MS, COALESCE_SOCKET_HIGH_WATER_MARK } from '../transport/read-coalescer.js';
 import { StreamConnection } from '../transport/stream-connection.js';
 import { Subscriptions } from '../subscriptions/endpoint.js';
 import { TwilioCall } from '../transport/twilio/twilio-call.js';
@@ -151,7 +151,12 @@ export class UndertoneServer {
         });
       },
     });
-    this.http = createServer(app);
+    // Read coalescing needs a paused socket to stop reading: node's net.Socket keeps reading into
+    // its buffer while paused until the buffer holds highWaterMark bytes (16 KiB: half a second of
+    // 16 kHz PCM), so reading stops only at a tiny mark. The option sets every socket's marks (a
+    // public API since node 20.1); nothing here waits on a write's return value, so the writable
+    // mark changes nothing we do.
+    this.http = config.readCoalesceMs > 0 ? createServer({ highWaterMark: COALESCE_SOCKET_HIGH_WATER_MARK }, app) : createServer(app);
     if (config.metricsPort !== undefined) this.metricsHttp = createServer(createMetricsApp(metrics));
     this.wss = new WebSocketServer({
       noServer: true,

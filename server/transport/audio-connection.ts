@@ -148,7 +148,11 @@ export abstract class AudioConnection {
         else await this.finish('shutdown', CLOSE_CODES.GOING_AWAY, performance.now());
       });
     } else if (this.state === 'streaming') {
-      this.inbox.add(() => this.finish('shutdown', CLOSE_CODES.GOING_AWAY, performance.now()));
+      // Audio the kernel kept during a coalescing pause is read first, and labelled with the rest.
+      const kept = this.coalescer?.stop();
+      const finish = () => this.inbox.add(() => this.finish('shutdown', CLOSE_CODES.GOING_AWAY, performance.now()));
+      if (kept) void kept.then(finish);
+      else finish();
     }
   }
 

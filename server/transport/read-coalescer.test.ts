@@ -109,4 +109,26 @@ describe('ReadCoalescer', () => {
     expect(paused).toBe(false);
     expect(coalescer.pausing).toBe(false);
   });
+
+  it('stop() resumes reading for good: no pause after it', async () => {
+    let paused = false;
+    const gate = new ReadGate((p) => (paused = p));
+    const c = new ReadCoalescer(OPTIONS, gate, () => Date.now());
+    for (let t = 0; t <= 2000; t += 20) {
+      vi.setSystemTime(new Date(t));
+      c.audio(t + 20);
+      await Promise.resolve();
+    }
+    expect(paused).toBe(true);
+    const stopped = c.stop();
+    expect(paused).toBe(false);
+    await vi.advanceTimersByTimeAsync(1);
+    await stopped;
+    for (let t = 2020; t <= 3000; t += 20) {
+      vi.setSystemTime(new Date(t));
+      c.audio(t + 20);
+      await Promise.resolve();
+      expect(paused).toBe(false);
+    }
+  });
 });

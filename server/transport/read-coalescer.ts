@@ -34,6 +34,12 @@ export interface CoalesceOptions {
  */
 export const COALESCE_GUARD_MS = 40;
 
+/**
+ * The sockets' stream high-water mark (bytes) when coalescing: a paused socket stops reading once
+ * its buffer holds this much, i.e. after one read (server/process/server.ts).
+ */
+export const COALESCE_SOCKET_HIGH_WATER_MARK = 1;
+
 /** Resuming earlier than the guard, and pauses shorter than this, gain too little to be worth a timer. */
 const MIN_PAUSE_MS = 20;
 /**
@@ -67,6 +73,7 @@ export class ReadCoalescer {
   /** Stream time of the latest message, and whether a decision on it is queued. */
   private latestAudioMs = 0;
   private deciding = false;
+  private stopped = false;
   /** Two anchors (wall ms, audio ms), PACE_WINDOW_MS apart at least: the pace is measured from the older. */
   private older?: { wall: number; audio: number };
   private newer?: { wall: number; audio: number };
@@ -88,7 +95,7 @@ export class ReadCoalescer {
    * pause must follow the last of them, not the first (which would overshoot the next label).
    */
   audio(audioMs: number): void {
-    if (this.options.maxPauseMs <= 0) return;
+    if (this.options.maxPauseMs <= 0 || this.stopped) return;
     this.latestAudioMs = audioMs;
     if (this.deciding) return;
     this.deciding = true;
@@ -98,6 +105,7 @@ export class ReadCoalescer {
   /** Pause reading if the next label is far enough away from the latest message, else read on. */
   private decide(): void {
     this.deciding = false;
+    if (this.stopped) return;
     const audioMs = this.latestAudioMs;
     const pause = coalescePauseMs(this.options, audioMs, this.pace(this.now(), audioMs));
     if (pause <= 0) return this.release();
@@ -112,6 +120,19 @@ export class ReadCoalescer {
     clearTimeout(this.timer);
     this.timer = undefined;
     this.gate.set('coalesce', false);
+  }
+
+  /**
+   * Reading resumes for good, and whatever the kernel kept is read: resolves after the next poll
+   * phase of the event loop (resume() starts reading on the next tick; the kept bytes are read in
+   * the poll phase that lies between this check phase's immediate and the next one's). A server-
+   * initiated end (drain) waits for it, so audio the client sent before it is labelled too.
+   */
+  stop(): Promise<void> {
+    this.stopped = true;
+    const wasPausing = this.pausing;
+    this.release();
+    return wasPausing ? new Promise((resolve) => setImmediate(() => setImmediate(resolve))) : Promise.resolve();
   }
 
   /** Audio per wall time over the last 1-2 s; undefined until a full window has passed. */
