@@ -66,6 +66,18 @@ async function simulate(options: CoalesceOptions, { seconds, messageMs = 20, spe
   return { reads, labelWaits, coalescer };
 }
 
+/** A coalescer that has heard 2 s of a real-time client's 20 ms messages (so it has a pace and is pausing). */
+async function pausedAfterTwoSeconds(): Promise<{ c: ReadCoalescer; paused: () => boolean }> {
+  let paused = false;
+  const c = new ReadCoalescer(OPTIONS, new ReadGate((p) => (paused = p)), () => Date.now());
+  for (let t = 0; t <= 2000; t += 20) {
+    vi.setSystemTime(new Date(t));
+    c.audio(t + 20);
+    await Promise.resolve();
+  }
+  return { c, paused: () => paused };
+}
+
 describe('ReadCoalescer', () => {
   beforeEach(() => {
     vi.useFakeTimers();
@@ -94,41 +106,27 @@ describe('ReadCoalescer', () => {
     const { reads, coalescer } = await simulate({ ...OPTIONS, maxPauseMs: 100 }, { seconds: 6 });
     const gaps = reads.slice(1).map((t, i) => t - reads[i]);
     expect(Math.max(...gaps)).toBeLessThanOrEqual(100 + 20);
-    let paused = false;
-    const gate = new ReadGate((p) => (paused = p));
-    const c = new ReadCoalescer(OPTIONS, gate, () => Date.now());
-    for (let t = 0; t <= 2000; t += 20) {
-      vi.setSystemTime(new Date(t));
-      c.audio(t + 20);
-      await Promise.resolve();
-    }
-    expect(paused).toBe(true);
+    const { c, paused } = await pausedAfterTwoSeconds();
+    expect(paused()).toBe(true);
     c.release();
-    expect(paused).toBe(false);
+    expect(paused()).toBe(false);
     c.release();
-    expect(paused).toBe(false);
+    expect(paused()).toBe(false);
     expect(coalescer.pausing).toBe(false);
   });
 
   it('stop() resumes reading for good: no pause after it', async () => {
-    let paused = false;
-    const gate = new ReadGate((p) => (paused = p));
-    const c = new ReadCoalescer(OPTIONS, gate, () => Date.now());
-    for (let t = 0; t <= 2000; t += 20) {
-      vi.setSystemTime(new Date(t));
-      c.audio(t + 20);
-      await Promise.resolve();
-    }
-    expect(paused).toBe(true);
+    const { c, paused } = await pausedAfterTwoSeconds();
+    expect(paused()).toBe(true);
     const stopped = c.stop();
-    expect(paused).toBe(false);
+    expect(paused()).toBe(false);
     await vi.advanceTimersByTimeAsync(1);
     await stopped;
     for (let t = 2020; t <= 3000; t += 20) {
       vi.setSystemTime(new Date(t));
       c.audio(t + 20);
       await Promise.resolve();
-      expect(paused).toBe(false);
+      expect(paused()).toBe(false);
     }
   });
 });
