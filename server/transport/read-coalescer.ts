@@ -5,15 +5,15 @@
  * libuv, node's stream and ws's receiver 50 times per stream-second; at 200 streams that
  * per-message path (kernel, node/libuv, ws) was ~30 % of the server's CPU (docs/benchmarks.md,
  * "Every thread"), while a label is due only once per second of audio. So between labels the
- * socket is not read: after a message, if the session's next label is more than a guard away at
- * the client's pace, reading pauses (the `coalesce` reason of the connection's ReadGate) until a
- * guard before that label's audio is expected; the kernel keeps the messages meanwhile and the
- * next read takes them all at once. From the guard on, messages are read as they come, so the
+ * socket is not read: after a message, if the client will send the audio that completes the next
+ * label more than a guard from now (by its real-time schedule), reading pauses (the `coalesce`
+ * reason of the connection's ReadGate) until a guard before that; the kernel keeps the messages
+ * meanwhile and the next read takes them all at once. From the guard on, messages are read as they come, so the
  * message that completes a second is handled when it arrives and the label is not later.
  *
- * Only a client near real time is paced this way (measured over the last 1-2 s of wall time): one
- * sending a file faster is read at once (its labels are due faster than any pause), and one that
- * has just started has no pace yet. A pause never lasts more than `maxPauseMs`, which bounds what
+ * Only a client at about real time is read this way (its schedule measured over the last 1-2 s of
+ * wall time): one sending a file faster is read at once (its labels are due faster than any
+ * pause), and one that has just started has no schedule yet. A pause never lasts more than `maxPauseMs`, which bounds what
  * a message outside the audio (stop, a close frame, a keepalive) waits, and what a client that
  * stalled and then bursts loses on the label it completes during a pause.
  */
@@ -42,13 +42,15 @@ export const COALESCE_SOCKET_HIGH_WATER_MARK = 1;
 
 /** Resuming earlier than the guard, and pauses shorter than this, gain too little to be worth a timer. */
 const MIN_PAUSE_MS = 20;
+/** The client's schedule is measured over windows of this much wall time (the last two count). */
+const SCHEDULE_WINDOW_MS = 1000;
 /**
- * Paces between these (x real time) count as a client near real time. Wide, because the pauses
- * themselves make the measured pace jitter: messages kept by the kernel arrive in one read.
+ * The schedules of two windows must agree within this: a client ahead of real time moves earlier
+ * (a file sent at 1.1x, 100 ms a second) and is read as it comes; a window whose messages were all
+ * kept by the kernel looks later than it is, and reading goes on until a message read as it comes
+ * shows the schedule again.
  */
-const REAL_TIME_PACE = { min: 0.5, max: 2 } as const;
-/** The pace is measured over at least this much wall time (and at most twice it). */
-const PACE_WINDOW_MS = 1000;
+const MAX_DRIFT_PER_WINDOW_MS = 50;
 
 /** Audio stream time (ms) of the next label after `audioMs`: labels come at every whole second of audio. */
 export function nextLabelMs(audioMs: number): number {
@@ -56,15 +58,14 @@ export function nextLabelMs(audioMs: number): number {
 }
 
 /**
- * How long (ms) to stop reading after a message that brought the stream to `audioMs`, at `pace`
- * x real time; 0 = keep reading.
+ * How long (ms) to stop reading, given the stream time read so far (`audioMs`) and where the
+ * client's real-time schedule says its sending stands now (`clientAudioMs`, ms of audio sent); 0 =
+ * keep reading. Reading resumes a guard before the client sends the audio that completes the next
+ * label; if it has sent that already (it waits in the kernel), reading goes on now.
  */
-export function coalescePauseMs(options: CoalesceOptions, audioMs: number, pace: number | undefined): number {
-  if (options.maxPauseMs <= 0 || pace === undefined || pace < REAL_TIME_PACE.min || pace > REAL_TIME_PACE.max) return 0;
-  // Never assume a client slower than real time: a pace measured low (a read that took several
-  // kept messages at once) would otherwise stretch the pause past the label's audio.
-  const untilLabel = (nextLabelMs(audioMs) - audioMs) / Math.max(pace, 1) - options.guardMs;
-  const pause = Math.min(untilLabel, options.maxPauseMs);
+export function coalescePauseMs(options: CoalesceOptions, audioMs: number, clientAudioMs: number): number {
+  if (options.maxPauseMs <= 0) return 0;
+  const pause = Math.min(nextLabelMs(audioMs) - clientAudioMs - options.guardMs, options.maxPauseMs);
   return pause >= MIN_PAUSE_MS ? pause : 0;
 }
 
@@ -74,9 +75,17 @@ export class ReadCoalescer {
   private latestAudioMs = 0;
   private deciding = false;
   private stopped = false;
-  /** Two anchors (wall ms, audio ms), PACE_WINDOW_MS apart at least: the pace is measured from the older. */
-  private older?: { wall: number; audio: number };
-  private newer?: { wall: number; audio: number };
+  /**
+   * The client's schedule: the least (arrival wall ms - audio ms at the end of the message) seen in
+   * the current window and in the two before it. A message read as it comes gives the client's own
+   * offset; one the kernel kept arrived later than sent, so its value is larger and the least is the
+   * schedule. (Deciding from the latest message instead would lag: after a pause node hands over
+   * first the one message it read as the pause began, and a pause decided from it overshoots.)
+   */
+  private windowStart = Number.NEGATIVE_INFINITY;
+  private current = Number.POSITIVE_INFINITY;
+  private previous = Number.POSITIVE_INFINITY;
+  private older = Number.POSITIVE_INFINITY;
 
   constructor(
     private readonly options: CoalesceOptions,
@@ -92,22 +101,24 @@ export class ReadCoalescer {
   /**
    * A message brought the stream to `audioMs` of stream time. The decision waits for the end of
    * the current read (a microtask): one read hands over every message the kernel kept, and the
-   * pause must follow the last of them, not the first (which would overshoot the next label).
+   * pause follows the last of them.
    */
   audio(audioMs: number): void {
     if (this.options.maxPauseMs <= 0 || this.stopped) return;
     this.latestAudioMs = audioMs;
+    this.note(this.now(), audioMs);
     if (this.deciding) return;
     this.deciding = true;
     queueMicrotask(() => this.decide());
   }
 
-  /** Pause reading if the next label is far enough away from the latest message, else read on. */
+  /** Pause reading until a guard before the client sends the next label's last audio, or read on. */
   private decide(): void {
     this.deciding = false;
     if (this.stopped) return;
-    const audioMs = this.latestAudioMs;
-    const pause = coalescePauseMs(this.options, audioMs, this.pace(this.now(), audioMs));
+    const wall = this.now();
+    const offset = this.schedule();
+    const pause = offset === undefined ? 0 : coalescePauseMs(this.options, this.latestAudioMs, wall - offset);
     if (pause <= 0) return this.release();
     clearTimeout(this.timer);
     this.gate.set('coalesce', true);
@@ -135,18 +146,24 @@ export class ReadCoalescer {
     return wasPausing ? new Promise((resolve) => setImmediate(() => setImmediate(resolve))) : Promise.resolve();
   }
 
-  /** Audio per wall time over the last 1-2 s; undefined until a full window has passed. */
-  private pace(wall: number, audio: number): number | undefined {
-    if (!this.newer) {
-      this.older = this.newer = { wall, audio };
-      return undefined;
+  private note(wall: number, audioMs: number): void {
+    if (wall - this.windowStart >= SCHEDULE_WINDOW_MS) {
+      this.older = this.previous;
+      this.previous = this.current;
+      this.current = Number.POSITIVE_INFINITY;
+      this.windowStart = wall;
     }
-    if (wall - this.newer.wall >= PACE_WINDOW_MS) {
-      this.older = this.newer;
-      this.newer = { wall, audio };
-    }
-    const from = this.older!;
-    const span = wall - from.wall;
-    return span >= PACE_WINDOW_MS ? (audio - from.audio) / span : undefined;
+    this.current = Math.min(this.current, wall - audioMs);
+  }
+
+  /**
+   * The client's offset (wall ms at which it sends the audio ending at 0 ms): the least of the
+   * previous and the current window; undefined until two whole windows have passed, or while
+   * those two whole windows disagree (compared whole: within a window that has only begun, a
+   * client ahead of real time still looks like the end of the one before).
+   */
+  private schedule(): number | undefined {
+    if (!Number.isFinite(this.older) || !Number.isFinite(this.previous) || Math.abs(this.older - this.previous) > MAX_DRIFT_PER_WINDOW_MS) return undefined;
+    return Math.min(this.previous, this.current);
   }
 }
