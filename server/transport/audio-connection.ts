@@ -310,7 +310,8 @@ export abstract class AudioConnection {
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
     this.speed.release();
-    this.coalescer?.release();
+    // stop(), not release(): a decision already queued for this read must not pause a closed socket.
+    void this.coalescer?.stop();
     // Read again whatever held the socket: the client's close frame must be read for the close
     // handshake to finish (else ws waits its 30 s close timeout with the connection open).
     if (this.gate.paused && (this.socket.readyState === SOCKET_OPEN || this.socket.readyState === SOCKET_CLOSING)) this.socket.resume();
