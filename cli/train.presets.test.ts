@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { MODELS_DIR } from '../server/process/paths.js';
 import { PRESETS, type Preset } from '../training/presets.js';
+import { DEFAULT_MODEL_NAME } from '../training/train.js';
 import { runCli } from '../test/cli.js';
 import { TRAIN_OPTIONS } from './train.js';
 
@@ -25,7 +26,7 @@ describe('undertone train --preset', () => {
       const out = v.out ?? MODELS_DIR;
       const { name, recipe } = installed(out);
       expect(out).toBe(preset === 'wideband' ? MODELS_DIR : join(MODELS_DIR, 'narrowband'));
-      expect(v.name ?? 'undertone-emotion-cnn').toBe(name);
+      expect(v.name ?? DEFAULT_MODEL_NAME).toBe(name);
       expect({
         arch: v.arch,
         members: Number(v.members),

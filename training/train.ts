@@ -18,6 +18,9 @@ import type { ManifestRow } from './manifest.js';
 import { modelCard, teacherCard, teacherDescription } from './model-card.js';
 import { speakersOf, type Split } from './splits.js';
 
+/** The model name when `--name` is not given (the wideband model's). */
+export const DEFAULT_MODEL_NAME = 'undertone-emotion-cnn';
+
 export interface TrainOptions {
   readonly split: Split;
   /** Where model.onnx, model.json and parity.json go. */
@@ -111,7 +114,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const trainRows = dataset.clips.filter((c) => c.part === 'train' && !c.augment).map((c) => c.row);
   let metadata: ModelMetadata = {
     format: METADATA_FORMAT,
-    name: options.name ?? 'undertone-emotion-cnn',
+    name: options.name ?? DEFAULT_MODEL_NAME,
     version: options.version ?? new Date().toISOString().slice(0, 10),
     createdAt: new Date().toISOString(),
     labels,

@@ -8,8 +8,9 @@
  * socket is not read: after a message, if the client will send the audio that completes the next
  * label more than a guard from now (by its real-time schedule), reading pauses (the `coalesce`
  * reason of the connection's ReadGate) until a guard before that; the kernel keeps the messages
- * meanwhile and the next read takes them all at once. From the guard on, messages are read as they come, so the
- * message that completes a second is handled when it arrives and the label is not later.
+ * meanwhile and the next read takes them all at once. From the guard on, messages are read as they
+ * come, so the message that completes a second is handled when it arrives and the label is not
+ * later.
  *
  * Only a client at about real time is read this way (its schedule measured over the last 1-2 s of
  * wall time): one sending a file faster is read at once (its labels are due faster than any
