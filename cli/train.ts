@@ -135,12 +135,13 @@ export const TRAIN_OPTIONS = {
 } as const;
 
 export async function runTrain(argv: string[]): Promise<number> {
+  const fail = (why: string): number => {
+    process.stderr.write(`undertone train: ${why}\n`);
+    return 2;
+  };
   let { values } = parseArgs({ args: argv, options: TRAIN_OPTIONS });
   if (values.preset !== undefined) {
-    if (!isPreset(values.preset)) {
-      process.stderr.write(`undertone train: --preset takes ${Object.keys(PRESETS).join(' or ')}; got ${values.preset}\n`);
-      return 2;
-    }
+    if (!isPreset(values.preset)) return fail(`--preset takes ${Object.keys(PRESETS).join(' or ')}; got ${values.preset}`);
     // The preset's flags first: a flag the user gives comes later and wins (parseArgs keeps the last).
     ({ values } = parseArgs({ args: [...PRESETS[values.preset], ...argv], options: TRAIN_OPTIONS }));
   }
@@ -148,10 +149,6 @@ export async function runTrain(argv: string[]): Promise<number> {
     process.stderr.write(TRAIN_USAGE + '\n');
     return 0;
   }
-  const fail = (why: string): number => {
-    process.stderr.write(`undertone train: ${why}\n`);
-    return 2;
-  };
   // Numbers through the server's parsers: a typo stops here, naming the flag, instead of training on NaN.
   let n: { norm: NonNullable<FitOptions['norm']>; balance: NonNullable<FitOptions['balance']>; labelSets: NonNullable<FitOptions['labelSets']>; lrSchedule: NonNullable<FitOptions['lrSchedule']>; pooling: NonNullable<FitOptions['pooling']>; arch: Arch; window: number; augment: number; epochs: number; patience: number; steps: number; priorFrames: number; seed: number; members: number; telephone: number; pad: number; room: number; codec: number; mixup: number; adversary: number; ema: number; weightDecay: number; kdAlpha: number; kdTemperature: number; threads: number; jobs: number; maxPerSpeaker?: number };
   try {

@@ -115,7 +115,7 @@ export async function readManifest(manifestPath: string, root?: string): Promise
  * taken round-robin over its emotions, starting at a different emotion per speaker, so a small
  * sample still covers every class across speakers.
  */
-export function limitPerSpeaker(rows: readonly ManifestRow[], max: number | undefined): ManifestRow[] {
+function limitPerSpeaker(rows: readonly ManifestRow[], max: number | undefined): ManifestRow[] {
   if (!max) return [...rows];
   const out: ManifestRow[] = [];
   const speakers = [...new Set(rows.map((r) => r.speaker))].sort();

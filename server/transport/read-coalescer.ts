@@ -12,11 +12,12 @@
  * come, so the message that completes a second is handled when it arrives and the label is not
  * later.
  *
- * Only a client at about real time is read this way (its schedule measured over the last 1-2 s of
- * wall time): one sending a file faster is read at once (its labels are due faster than any
- * pause), and one that has just started has no schedule yet. A pause never lasts more than `maxPauseMs`, which bounds what
- * a message outside the audio (stop, a close frame, a keepalive) waits, and what a client that
- * stalled and then bursts loses on the label it completes during a pause.
+ * Only a client at about real time is read this way (its schedule measured over two whole 1 s
+ * windows of wall time): one sending a file faster is read at once (its labels are due faster
+ * than any pause), and one that has just started has no schedule yet. A pause never lasts more
+ * than `maxPauseMs`, which bounds what a message outside the audio (stop, a close frame, a
+ * keepalive) waits, and what a client that stalled and then bursts loses on the label it completes
+ * during a pause.
  *
  * Off by default (`--read-coalesce-ms 0`): at 200 loopback streams it cut read() calls 6.7x but
  * not the server's CPU per stream-second (docs/benchmarks.md, "Read coalescing").
@@ -81,7 +82,7 @@ export class ReadCoalescer {
   private stopped = false;
   /**
    * The client's schedule: the least (arrival wall ms - audio ms at the end of the message) seen in
-   * the current window and in the two before it. A message read as it comes gives the client's own
+   * the current window and in each of the two before it (the older one only tells drift). A message read as it comes gives the client's own
    * offset; one the kernel kept arrived later than sent, so its value is larger and the least is the
    * schedule. (Deciding from the latest message instead would lag: after a pause node hands over
    * first the one message it read as the pause began, and a pause decided from it overshoots.)
