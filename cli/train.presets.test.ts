@@ -4,7 +4,8 @@
  * preset's output folder records. A model shipped with another recipe fails here until its preset
  * says the same; and a bad preset name is refused before anything runs.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -67,6 +68,19 @@ describe('undertone train --preset', () => {
     const v = parseArgs({ args: [...PRESETS.wideband, '--members', '1'], options: TRAIN_OPTIONS }).values;
     expect(v.members).toBe('1');
     expect(v.arch).toBe('stem2d');
+  });
+
+  it("a missing shipped teacher is refused with the command that builds it", async () => {
+    // A fresh machine has no teacher cache: UNDERTONE_TEACHER points at an empty folder.
+    const dir = mkdtempSync(join(tmpdir(), 'undertone-teacher-'));
+    try {
+      const ship = join(dir, 'soft', 'ship.json');
+      const r = await runCli(['train', '--teacher', ship], { UNDERTONE_TEACHER: dir });
+      expect(r.code).toBe(2);
+      expect(r.stderr).toBe(`undertone train: --teacher ${ship}: no such file or folder (the shipped models' teacher: build it with \`npm run teacher:ship\`, about 6 minutes)\n`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses an unknown preset, naming the ones it takes', async () => {

@@ -14,6 +14,7 @@ import { corporaRoot, readManifest, selectRows } from '../training/manifest.js';
 import { writeEvaluationReport } from '../training/report.js';
 import { isPreset, PRESETS } from '../training/presets.js';
 import { heldOutSplit, speakersOf } from '../training/splits.js';
+import { SHIP_TEACHER } from '../training/teacher/paths.js';
 import { trainModel } from '../training/train.js';
 import { lockWorkDir, WorkDirBusy } from '../training/work-lock.js';
 import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
@@ -188,7 +189,11 @@ export async function runTrain(argv: string[]): Promise<number> {
   const augmentPolicy = { ...DEFAULT_AUGMENT_POLICY, telephoneProb: n.telephone, padProb: n.pad, roomProb: n.room, codecProb: n.codec };
   if (n.codec > 0 && !ffmpegInstalled()) return fail('--codec needs ffmpeg: run scripts/ensure-sox-ffmpeg.sh');
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
-  if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) return fail(`--teacher ${values.teacher}: no such file or folder`);
+  if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) {
+    // The presets name the shipped teacher's file, which a fresh machine has not built yet: say how.
+    const how = resolve(values.teacher) === resolve(SHIP_TEACHER) ? ' (the shipped models\' teacher: build it with `npm run teacher:ship`, about 6 minutes)' : '';
+    return fail(`--teacher ${values.teacher}: no such file or folder${how}`);
+  }
   if (n.adversary > 0 && (n.mixup > 0 || n.arch !== 'cnn1d')) return fail('--adversary works with the 1-D CNN and without --mixup');
   if (n.pooling === 'attentive' && n.arch !== 'cnn1d') return fail('--pooling attentive works with the 1-D CNN');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
