@@ -4,7 +4,7 @@
  * stderr, a summary at the end, a report with confusion matrices in --report.
  */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DEFAULT_AUGMENT_POLICY, ffmpegInstalled } from '../training/augment/index.js';
 import { cvGroupsError, runCrossValidation, summaryLines } from '../training/cross-validation.js';
@@ -17,7 +17,7 @@ import { heldOutSplit, speakersOf } from '../training/splits.js';
 import { SHIP_TEACHER } from '../training/teacher/paths.js';
 import { trainModel } from '../training/train.js';
 import { lockWorkDir, WorkDirBusy } from '../training/work-lock.js';
-import { modelDir, PROJECT_ROOT } from '../server/process/paths.js';
+import { MODELS_DIR, modelDir, PROJECT_ROOT } from '../server/process/paths.js';
 import { ConfigError, decimal, integer, oneOf } from '../server/process/parsers.js';
 
 export const TRAIN_USAGE = `usage: undertone train [options]
@@ -26,7 +26,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
                        (models/narrowband/); flags given as well override its values
   --corpora DIR        corpus folder with manifest.csv (env UNDERTONE_CORPORA, default ../shared/corpora)
   --out DIR            model directory to write (default: models/ of the project)
-  --report DIR         where the evaluation report goes (default docs/evaluation)
+  --report DIR         where the evaluation report goes (default docs/evaluation with --cv or --out under
+                       models/; beside the model for any other --out, so a trial keeps the installed reports)
   --work DIR           scratch space (default .cache/work)
   --cv GROUPS          cross-validate instead of training the shipped model: loco (leave one corpus
                        out) and/or a corpus name (6 speaker-group folds of it, every other corpus
@@ -135,6 +136,21 @@ export const TRAIN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
+
+/**
+ * Where a trained model's held-out report goes: into --report if given; for a model trained into
+ * the installed models/ folder, docs/evaluation as model.md (models/) or NAME-model.md
+ * (models/NAME/, e.g. narrowband-model.md), the names the docs link; a model trained anywhere
+ * else keeps its report beside it, so a trial run never overwrites the installed models' reports.
+ */
+export function heldOutReportPlace(out: string, report: string | undefined): { dir: string; name: string } {
+  const inModels = relative(MODELS_DIR, out);
+  const installed = !inModels.startsWith('..') && !isAbsolute(inModels);
+  const name = installed && inModels !== '' ? `${inModels.split(sep).join('-')}-model` : 'model';
+  if (report !== undefined) return { dir: resolve(report), name };
+  return installed ? { dir: join(PROJECT_ROOT, 'docs/evaluation'), name } : { dir: out, name };
+}
+
 export async function runTrain(argv: string[]): Promise<number> {
   const fail = (why: string): number => {
     process.stderr.write(`undertone train: ${why}\n`);
@@ -190,8 +206,8 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (n.codec > 0 && !ffmpegInstalled()) return fail('--codec needs ffmpeg: run scripts/ensure-sox-ffmpeg.sh');
   if (values.control !== undefined && values.control !== 'length') return fail(`--control must be length, got ${values.control}`);
   if (values.teacher !== undefined && !existsSync(resolve(values.teacher))) {
-    // The presets name the shipped teacher's file, which a fresh machine has not built yet: say how.
-    const how = resolve(values.teacher) === resolve(SHIP_TEACHER) ? ' (the shipped models\' teacher: build it with `npm run teacher:ship`, about 6 minutes)' : '';
+    // The shipped split's teacher (training/teacher/paths.ts) is a cache a fresh machine has not built yet: say how.
+    const how = resolve(values.teacher) === resolve(SHIP_TEACHER) ? ' (the shipped split\'s teacher: build it with `npm run teacher:ship`, about 6 minutes)' : '';
     return fail(`--teacher ${values.teacher}: no such file or folder${how}`);
   }
   if (n.adversary > 0 && (n.mixup > 0 || n.arch !== 'cnn1d')) return fail('--adversary works with the 1-D CNN and without --mixup');
@@ -276,7 +292,8 @@ export async function runTrain(argv: string[]): Promise<number> {
     const r = await trainModel({ ...common, split, modelDir: out, workDir: join(work, 'final') });
     if (r.evaluation) {
       const ev = r.evaluation;
-      const written = await writeEvaluationReport(reportDir, 'model', ev, {
+      const place = heldOutReportPlace(out, values.report);
+      const written = await writeEvaluationReport(place.dir, place.name, ev, {
         title: `Shipped model ${r.metadata.name} ${r.metadata.version}: held-out speakers`,
         split: `Speaker-independent: test speakers ${speakersOf(split.test).join(', ')}; validation (early stopping) speakers ${speakersOf(split.validation).join(', ')}; every other speaker trains (${split.train.length} files, ${speakersOf(split.train).length} speakers). Augmented copies (${common.augmentCopies} per file) of training files only.`,
         notes: `Window ${common.windowSeconds} s, best epoch ${r.fit.best_epoch} of ${r.fit.epochs_run}, ${r.fit.params} parameters, trained in ${(r.seconds / 60).toFixed(1)} min.`,

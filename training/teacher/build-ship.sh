@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The teacher the shipped models are distilled from (`undertone train --preset wideband|narrowband`
-# reads its soft labels): mn04 embeddings of every corpus clip, a linear head per split, and the
-# head's scores of the shipped split's training and validation clips in
-# $UNDERTONE_TEACHER/soft/ship.json (default /work/cache/teacher). About 6 minutes on 2 cores.
+# The teacher for the shipped split: mn04 embeddings of every corpus clip, a linear head, and its
+# scores of the shipped split's training and validation clips in $UNDERTONE_TEACHER/soft/ship.json
+# (default /work/cache/teacher), for `undertone train --preset wideband --teacher
+# $UNDERTONE_TEACHER/soft/ship.json` (the distilled ensembles tried 2026-12-04; docs/accuracy.md,
+# "The shipped codec recipe distilled from mn04"). About 6 minutes on 2 cores.
 #
 #   npm run build && npm run teacher:ship [-- --corpora DIR]
 #
