@@ -136,7 +136,6 @@ export const TRAIN_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-
 /**
  * Where a trained model's held-out report goes: into --report if given; for a model trained into
  * the installed models/ folder, docs/evaluation as model.md (models/) or NAME-model.md
@@ -262,11 +261,11 @@ export async function runTrain(argv: string[]): Promise<number> {
     throw e;
   }
   try {
-    const reportDir = resolve(values.report ?? join(PROJECT_ROOT, 'docs/evaluation'));
     const corpora = [...new Set(rows.map((r) => r.corpus))].sort();
     process.stderr.write(`corpora in ${root}: ${corpora.map((c) => `${c} ${rows.filter((r) => r.corpus === c).length}`).join(', ')}\n`);
 
     if (groups.length > 0) {
+      const reportDir = resolve(values.report ?? join(PROJECT_ROOT, 'docs/evaluation'));
       const summary = await runCrossValidation({
         rows,
         groups,
