@@ -82,10 +82,11 @@ export class ReadCoalescer {
   private stopped = false;
   /**
    * The client's schedule: the least (arrival wall ms - audio ms at the end of the message) seen in
-   * the current window and in each of the two before it (the older one only tells drift). A message read as it comes gives the client's own
-   * offset; one the kernel kept arrived later than sent, so its value is larger and the least is the
-   * schedule. (Deciding from the latest message instead would lag: after a pause node hands over
-   * first the one message it read as the pause began, and a pause decided from it overshoots.)
+   * the current window and in each of the two before it (the older one only tells drift). A
+   * message read as it comes gives the client's own offset; one the kernel kept arrived later than
+   * sent, so its value is larger and the least is the schedule. (Deciding from the latest message
+   * instead would lag: after a pause node hands over first the one message it read as the pause
+   * began, and a pause decided from it overshoots.)
    */
   private windowStart = Number.NEGATIVE_INFINITY;
   private current = Number.POSITIVE_INFINITY;
