@@ -79,7 +79,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
                        std) or with weights a small scorer learns (attentive statistics pooling;
                        default ${DEFAULT_RECIPE.pooling})
   --arch A             cnn1d: 1-D CNN over frames (default); cnn2d: 2-D CNN over the log-mel plane;
-                       stem2d: two 2-D convolutions over the log-mel plane in front of the 1-D CNN
+                       stem2d: two 2-D convolutions over the log-mel plane in front of the 1-D CNN;
+                       crnn: stem2d, then a bidirectional GRU over its steps, pooled beside them
   --teacher PATH       distil a teacher's scores (training/teacher/: a JSON file of per-clip logits; with
                        --cv a folder of <fold>.json, cross-fitted so no clip's scores come from a head
                        that saw it); --kd-alpha A (default 0.5) weight of that term, --kd-temperature T (default 2)

@@ -9,7 +9,7 @@ import { runPython } from './python.js';
 export { PYTHON } from './python.js';
 
 /** The networks training/fit/nets.py builds (its ARCHS). */
-export const ARCHS = ['cnn1d', 'cnn2d', 'stem2d'] as const;
+export const ARCHS = ['cnn1d', 'cnn2d', 'stem2d', 'crnn'] as const;
 export type Arch = (typeof ARCHS)[number];
 
 export interface FitOptions {

@@ -82,7 +82,7 @@ describe('undertone train (tiny run)', () => {
   it('refuses an --arch it does not know (it used to fall back to the 1-D CNN)', async () => {
     const bad = await runCli(['train', '--arch', 'cnn3d']);
     expect(bad.code).toBe(2);
-    expect(bad.stderr).toMatch(/--arch must be one of cnn1d, cnn2d, stem2d, got "cnn3d"/);
+    expect(bad.stderr).toMatch(/--arch must be one of cnn1d, cnn2d, stem2d, crnn, got "cnn3d"/);
     const attentive = await runCli(['train', '--arch', 'stem2d', '--pooling', 'attentive']);
     expect(attentive.code).toBe(2);
     expect(attentive.stderr).toMatch(/--pooling attentive works with the 1-D CNN/);

@@ -189,7 +189,8 @@ class Stem2DCNN(nn.Module):
         self.pool = StatsPool()
         self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * c_in, 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
 
-    def forward(self, features, mask):
+    def trunk(self, features, mask):
+        """The stem and the 1-D blocks: the last feature map [B, C, T'] and its mask [B, 1, T']."""
         x, extras = log_mel_planes(self.to_mel, features, self.groups, self.base, self.n_mfcc)
         m = mask.unsqueeze(1)
         x = x * m.unsqueeze(2)
@@ -206,7 +207,60 @@ class Stem2DCNN(nn.Module):
             x = F.max_pool1d(x, 2)
             m = F.max_pool1d(m, 2)
             x = block(x) * m
-        return self.head(self.pool(x, m))
+        return x, m
+
+    def forward(self, features, mask):
+        return self.head(self.pool(*self.trunk(features, mask)))
+
+
+class MaskedGRU(nn.Module):
+    """One direction of a GRU over a feature map [B, C, T] whose padded steps (mask 0) leave the
+    state as it was: with padding on the left (core/model/window.ts) a plain nn.GRU would run
+    through the zeros first, and how far its state drifted there would tell the clip's length.
+    The gates are PyTorch's GRU (Cho et al., 2014); written out so the unrolled loop exports to
+    ONNX as matrix products (the window has a fixed length, so the loop has a fixed count)."""
+
+    def __init__(self, c_in, hidden, reverse=False):
+        super().__init__()
+        self.hidden, self.reverse = hidden, reverse
+        self.inp = nn.Conv1d(c_in, 3 * hidden, 1)
+        self.rec = nn.Linear(hidden, 3 * hidden)
+
+    def forward(self, x, m):
+        B, _, T = x.shape
+        gates_in = self.inp(x)
+        h = x.new_zeros(B, self.hidden)
+        outs = [h] * T
+        for t in (range(T - 1, -1, -1) if self.reverse else range(T)):
+            ir, iz, i_n = gates_in[:, :, t].chunk(3, dim=1)
+            hr, hz, h_n = self.rec(h).chunk(3, dim=1)
+            r = torch.sigmoid(ir + hr)
+            z = torch.sigmoid(iz + hz)
+            n = torch.tanh(i_n + r * h_n)
+            mt = m[:, :, t]
+            h = mt * ((1 - z) * n + z * h) + (1 - mt) * h
+            outs[t] = h
+        return torch.stack(outs, dim=2) * m
+
+
+class StemCRNN(Stem2DCNN):
+    """A CRNN: the 2-D stem and 1-D blocks of Stem2DCNN, then a bidirectional GRU over their
+    steps (18 for a 3 s window), so the pooled vector can carry how the voice moves through the
+    window (a rise, a break, a pause) and not only the spread of its frames. Mean and std are
+    pooled over the blocks' map and both directions' states side by side: the convolutional
+    path stays open, so the GRU adds to the stem's features rather than replacing them."""
+
+    def __init__(self, dim, n_labels, channels=(96, 128, 128), dropout=0.3, groups=1, hidden=64):
+        super().__init__(dim, n_labels, channels, dropout, groups=groups)
+        c = channels[-1]
+        self.forward_gru = MaskedGRU(c, hidden)
+        self.backward_gru = MaskedGRU(c, hidden, reverse=True)
+        self.head = nn.Sequential(nn.Dropout(dropout), nn.Linear(2 * (c + 2 * hidden), 128), nn.ReLU(), nn.Dropout(dropout), nn.Linear(128, n_labels))
+
+    def forward(self, features, mask):
+        x, m = self.trunk(features, mask)
+        seq = torch.cat([x, self.forward_gru(x, m), self.backward_gru(x, m)], dim=1)
+        return self.head(self.pool(seq, m))
 
 
 def inverse_dct(n):
@@ -222,7 +276,7 @@ def inverse_dct(n):
     return layer
 
 
-ARCHS = ("cnn1d", "cnn2d", "stem2d")
+ARCHS = ("cnn1d", "cnn2d", "stem2d", "crnn")
 
 
 def build(arch, in_dim, n_labels, channels, dropout, groups, pooling="stats"):
@@ -234,6 +288,8 @@ def build(arch, in_dim, n_labels, channels, dropout, groups, pooling="stats"):
         return EmotionCNN2D(in_dim, n_labels, tuple(channels or (16, 32, 64)), dropout, groups=groups)
     if arch == "stem2d":
         return Stem2DCNN(in_dim, n_labels, tuple(channels or (96, 128, 128)), dropout, groups=groups)
+    if arch == "crnn":
+        return StemCRNN(in_dim, n_labels, tuple(channels or (96, 128, 128)), dropout, groups=groups)
     return EmotionCNN(in_dim, n_labels, tuple(channels or (48, 96, 128, 128)), dropout, pooling=pooling)
 
 

@@ -1,9 +1,10 @@
 /**
- * The 2-D networks (`--arch cnn2d`, `--arch stem2d`, nets.py) as the server would meet them:
+ * The 2-D networks (`--arch cnn2d`, `--arch stem2d`, `--arch crnn`, nets.py) as the server would meet them:
  * PyTorch builds each with a fixed seed and exports it (export.py), and onnxruntime-node must
  * give the same scores on windows with real frames and padding; what sits in the padding, and
- * how much of it there is, must not move the stem's scores (no model may read a clip's length:
- * the ASED caveat); a seed ensemble of stems exports with its members' scores; and the stem
+ * how much of it there is, must not move the stem's or the CRNN's scores, whether the padding
+ * is on the right or on the left as the server's windows have it (no model may read a clip's
+ * length: the ASED caveat; a GRU would, if it ran through the padding); a seed ensemble of stems exports with its members' scores; and the stem
  * learns on a synthetic bundle through fit.py, as `undertone train --arch stem2d` runs it. Runs
  * Debian's python3-torch.
  */
@@ -34,9 +35,11 @@ interface Exported {
   mask: number[];
   batch: number;
   scores: number[][];
-  /** Largest score change when the padding holds noise instead of zeros, and when the window holds less padding. */
+  /** Largest score change when the padding holds noise instead of zeros, and when the window holds less padding: padding on the right, then on the left. */
   garbagePadding: number;
   shorterPadding: number;
+  garbageLeftPadding: number;
+  shorterLeftPadding: number;
 }
 
 /** Builds, exports and scores each arch in PyTorch (nets.py, export.py). */
@@ -54,8 +57,13 @@ def built(arch, seed):
     for m in net.modules():
         if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.BatchNorm2d)):
             m.running_mean.uniform_(-0.5, 0.5); m.running_var.uniform_(0.5, 2.0)
+    if arch == "crnn":
+        # At its random start the CRNN's head scores windows almost alike (within 1e-4): sharpened,
+        # so that the parity check below compares scores that differ between windows.
+        with torch.no_grad():
+            net.head[-1].weight.mul_(30)
     return net
-for arch in ("cnn2d", "stem2d", "stem2d-ensemble"):
+for arch in ("cnn2d", "stem2d", "stem2d-ensemble", "crnn"):
     if arch == "stem2d-ensemble":
         # Three stems as one model file, as \`--members 3 --arch stem2d\` ships them.
         # Sharp member temperatures: random members averaged would otherwise score almost uniformly.
@@ -78,8 +86,16 @@ for arch in ("cnn2d", "stem2d", "stem2d-ensemble"):
         # so the pools pair the same frames (the server's windows all have one length).
         short = torch.softmax(net(x[1:2, :80], mask[1:2, :80]) / 1.3, 1)
         shorter = (short - scores[1:2]).abs().max().item()
+        # The same with the padding on the left (core/model/window.ts): 50 padded frames, then 48.
+        left = torch.cat([torch.zeros(1, 50, ${DIM}), x[1:2, :70]], dim=1)
+        left_mask = torch.cat([torch.zeros(1, 50), torch.ones(1, 70)], dim=1)
+        base = torch.softmax(net(left, left_mask) / 1.3, 1)
+        noisy_left = left.clone(); noisy_left[0, :50] = 5 * torch.randn(50, ${DIM}, generator=g)
+        garbage_left = (torch.softmax(net(noisy_left, left_mask) / 1.3, 1) - base).abs().max().item()
+        shorter_left = (torch.softmax(net(left[:, 32:], left_mask[:, 32:]) / 1.3, 1) - base).abs().max().item()
     out.append({"arch": arch, "exported": type(for_inference(net, ${T}, ${DIM})).__name__, "onnx": path, "x": x.flatten().tolist(), "mask": mask.flatten().tolist(), "batch": 3,
-                "scores": scores.tolist(), "garbagePadding": garbage, "shorterPadding": shorter})
+                "scores": scores.tolist(), "garbagePadding": garbage, "shorterPadding": shorter,
+                "garbageLeftPadding": garbage_left, "shorterLeftPadding": shorter_left})
 print(json.dumps(out))
 `;
   const run = spawnSync(PYTHON, ['-c', script], { encoding: 'utf8', timeout: 120_000, maxBuffer: 64 * 1024 * 1024 });
@@ -112,10 +128,12 @@ describe('2-D networks (nets.py): export, padding, learning', () => {
     expect(ensemble.scores).not.toEqual(exported.find((e) => e.arch === 'stem2d')!.scores);
   });
 
-  it('the stem cannot read what is in the padding, nor how long it is', () => {
-    const stem = exported.find((e) => e.arch === 'stem2d')!;
-    expect(stem.garbagePadding).toBeLessThan(1e-6);
-    expect(stem.shorterPadding).toBeLessThan(1e-6);
+  it.each(['stem2d', 'crnn'])('%s cannot read what is in the padding, nor how long it is, on either side', (arch) => {
+    const net = exported.find((e) => e.arch === arch)!;
+    expect(net.garbagePadding).toBeLessThan(1e-6);
+    expect(net.shorterPadding).toBeLessThan(1e-6);
+    expect(net.garbageLeftPadding).toBeLessThan(1e-6);
+    expect(net.shorterLeftPadding).toBeLessThan(1e-6);
   });
 
   it('passes --arch to the fit, and the stem learns a synthetic task through fit.py', async () => {

@@ -41,7 +41,7 @@ def add_recipe_args(ap):
     ap.add_argument("--lr", type=float, default=2e-3)
     ap.add_argument("--weight-decay", type=float, default=1e-3)
     ap.add_argument("--label-smoothing", type=float, default=0.1)
-    ap.add_argument("--arch", default="cnn1d", choices=list(ARCHS), help="cnn1d: 1-D CNN over frames; cnn2d: 2-D CNN over the log-mel plane; stem2d: a 2-D stem over the log-mel plane, then the 1-D CNN")
+    ap.add_argument("--arch", default="cnn1d", choices=list(ARCHS), help="cnn1d: 1-D CNN over frames; cnn2d: 2-D CNN over the log-mel plane; stem2d: a 2-D stem over the log-mel plane, then the 1-D CNN; crnn: stem2d, then a bidirectional GRU")
     ap.add_argument("--pooling", default="stats", choices=["stats", "attentive"], help="1-D CNN: statistics pooling with equal or learnt frame weights (nets.AttentiveStatsPool)")
     ap.add_argument("--channels", default="", help="comma-separated; default per arch")
     ap.add_argument("--dropout", type=float, default=0.3)
