@@ -4,9 +4,9 @@
  * give the same scores on windows with real frames and padding; what sits in the padding, and
  * how much of it there is, must not move the stem's or the CRNN's scores, whether the padding
  * is on the right or on the left as the server's windows have it (no model may read a clip's
- * length: the ASED caveat; a GRU would, if it ran through the padding); a seed ensemble of stems exports with its members' scores; and the stem
- * learns on a synthetic bundle through fit.py, as `undertone train --arch stem2d` runs it. Runs
- * Debian's python3-torch.
+ * length: the ASED caveat; a GRU would, if it ran through the padding); a seed ensemble of
+ * stems exports with its members' scores; and the stem learns on a synthetic bundle through
+ * fit.py, as `undertone train --arch stem2d` runs it. Runs Debian's python3-torch.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -86,7 +86,8 @@ for arch in ("cnn2d", "stem2d", "stem2d-ensemble", "crnn"):
         # so the pools pair the same frames (the server's windows all have one length).
         short = torch.softmax(net(x[1:2, :80], mask[1:2, :80]) / 1.3, 1)
         shorter = (short - scores[1:2]).abs().max().item()
-        # The same with the padding on the left (core/model/window.ts): 50 padded frames, then 48.
+        # The same with the padding on the left (core/model/window.ts): 50 padded frames, then 18
+        # (the first 32 cut, a multiple of 16 as above).
         left = torch.cat([torch.zeros(1, 50, ${DIM}), x[1:2, :70]], dim=1)
         left_mask = torch.cat([torch.zeros(1, 50), torch.ones(1, 70)], dim=1)
         base = torch.softmax(net(left, left_mask) / 1.3, 1)
