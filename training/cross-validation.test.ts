@@ -10,7 +10,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { corporaDir } from '../test/corpora.js';
 import { PROJECT_ROOT, runCli, type CliResult } from '../test/cli.js';
-import type { CvSummary } from './cross-validation.js';
+import type { CvSummary, FoldResult } from './cross-validation.js';
 
 describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'undertone-cv-'));
@@ -95,6 +95,42 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
     const bad = spawnSync(process.execPath, [script, '--cv', 'nested,klingon', '--out', out], { encoding: 'utf8', env });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toMatch(/--cv takes loco, nested or corpus names present \(.*ravdess.*\).*got klingon/);
+  });
+
+  it('stores every test window\'s calibrated scores, and cv-ensemble combines runs from them (a run with itself keeps each window\'s label)', () => {
+    const foldDir = path.join(work, 'cv-tiny');
+    const names = readdirSync(foldDir).filter((f) => f.endsWith('.json')).sort();
+    expect(names.length).toBe(12);
+    const read = (d: string, f: string) => JSON.parse(readFileSync(path.join(d, f), 'utf8')) as FoldResult;
+    for (const f of names) {
+      const r = read(foldDir, f);
+      for (const mode of ['file', 'session'] as const) {
+        const t = r.test[mode];
+        expect(t.window_prob!.length).toBe(t.window_pred.length);
+        t.window_prob!.forEach((p, w) => {
+          expect(p.reduce((s, x) => s + x, 0)).toBeCloseTo(1, 3);
+          // The temperature keeps each window's order of classes (ties aside).
+          expect(p[t.window_pred[w]]).toBe(Math.max(...p));
+        });
+      }
+    }
+    const script = path.join(PROJECT_ROOT, 'dist/training/cv-ensemble.js');
+    const made = spawnSync(process.execPath, [script, '--runs', 'tiny,tiny', '--tag', 'tiny-x2', '--work', work, '--report', reportDir], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^summary: tiny-x2 nested: UAR file [\d.]+ ± [\d.]+ %/m);
+    const summary = JSON.parse(readFileSync(path.join(reportDir, 'cv-tiny-x2.json'), 'utf8')) as CvSummary;
+    expect(summary.combines).toEqual(['tiny', 'tiny']);
+    expect(summary.groups.map((g) => g.group).sort()).toEqual(['loco', 'nested', 'ravdess']);
+    expect(existsSync(path.join(reportDir, 'cv-tiny-x2-loco-session.md'))).toBe(true);
+    for (const f of names) {
+      const own = read(foldDir, f);
+      const both = read(path.join(work, 'cv-tiny-x2'), f);
+      expect(both.test.file.window_pred).toEqual(own.test.file.window_pred);
+      expect(both.members!.map((m) => m.test.session?.uar)).toEqual([own.test.session.uar, own.test.session.uar]);
+    }
+    const missing = spawnSync(process.execPath, [script, '--runs', 'tiny,nope', '--tag', 'x', '--work', work, '--report', reportDir], { encoding: 'utf8' });
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cv-ensemble: .*cv-nope: no such run/);
   });
 
   it('refuses an unknown fold group, naming the groups it takes', async () => {

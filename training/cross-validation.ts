@@ -81,7 +81,21 @@ export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[],
   return groups.flatMap((g) => planOf(g, groupKind(g).splits(rows, folds)));
 }
 
-interface FoldResult {
+/** A fold's test outcome in one mode, as training/fit/train_split.py `outcomes` writes it. */
+export interface FoldModeOutcome {
+  uar: number;
+  acc: number;
+  utt_pred: number[];
+  window_pred: number[];
+  /** Each window's clip, as a position in the fold's test_clips. */
+  window_clip: number[];
+  /** Each window's calibrated scores (4 decimals); absent in runs before 2026-12-04 21:00. */
+  window_prob?: number[][];
+  ece_window_raw: number;
+  ece_window_calibrated: number;
+}
+
+export interface FoldResult {
   fold: string;
   group: CvGroup;
   labels: Label[];
@@ -92,7 +106,7 @@ interface FoldResult {
   test_clips: { source: string; corpus: string; speaker: string; truth: number }[];
   /** The validation speakers' UAR of the chosen weights: what choices between runs are made on. */
   validation?: { uar_file: number; uar_session: number };
-  test: Record<Mode, { uar: number; acc: number; utt_pred: number[]; window_pred: number[]; window_clip: number[]; ece_window_raw: number; ece_window_calibrated: number }>;
+  test: Record<Mode, FoldModeOutcome>;
   /** A seed ensemble's members, each scored alone on the same clips (train_split.py --members). */
   members?: FitMember[];
 }
@@ -119,7 +133,10 @@ export interface GroupSummary {
 export interface CvSummary {
   readonly tag: string;
   readonly command: string;
-  readonly recipe: FitOptions & { augmentCopies: number };
+  /** The fitting recipe; absent for a combination of runs (training/cv-ensemble.ts), which has `combines`. */
+  readonly recipe?: FitOptions & { augmentCopies: number };
+  /** The runs (tags) whose window scores this summary's folds average. */
+  readonly combines?: readonly string[];
   readonly groups: GroupSummary[];
   readonly minutes: number;
 }
@@ -176,50 +193,59 @@ export async function runCrossValidation(options: {
   const shares = Array.from({ length: jobs }, (_, j) => names.filter((_, k) => k % jobs === j));
   await Promise.all(shares.map((share) => runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--folds', share.join(','), ...fitArgs(options.fit)], onLine)));
   const groups: GroupSummary[] = [];
-  await mkdir(options.reportDir, { recursive: true });
   for (const group of options.groups) {
     const results = await Promise.all(plan.filter((f) => f.group === group).map(async (f) => JSON.parse(await readFile(join(outDir, `${f.name}.json`), 'utf8')) as FoldResult));
-    const labels = results[0].labels;
-    const folds = results.map((r) => ({
-      fold: r.fold,
-      test: groupKind(group).byCorpus ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
-      uar: { file: r.test.file.uar, session: r.test.session.uar },
-      ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
-      ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
-      bestEpoch: r.best_epoch,
-      minutes: r.seconds / 60,
-      ...(r.members ? {
-        members: r.members.map((m) => ({
-          seed: m.seed,
-          ...(m.validation ? { validationUar: { file: m.validation.uar_file, session: m.validation.uar_session } } : {}),
-          uar: { file: m.test.file?.uar ?? NaN, session: m.test.session?.uar ?? NaN },
-        })),
-      } : {}),
-    }));
-    const stat = (m: Mode) => ({ ...meanStd(folds.map((f) => f.uar[m])), min: Math.min(...folds.map((f) => f.uar[m])) });
-    const windowUar = {} as Record<Mode, number>;
-    for (const mode of MODES) {
-      const outcomes = results.flatMap((r) => outcomesOf(r, mode));
-      const ev = sectionsOf(labels, outcomes);
-      windowUar[mode] = ev.merged.window.uar;
-      const base = `cv-${options.tag}-${group}-${mode}`;
-      await writeEvaluationReport(options.reportDir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
-        title: `${groupKind(group).title} cross-validation, ${mode} mode (${options.tag})`,
-        split: `${groupKind(group).description} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
-        notes: `Command: \`${options.command}\`.`,
-      });
-    }
-    groups.push({
-      group,
-      folds,
-      uar: { file: stat('file'), session: stat('session') },
-      windowUar,
-      ece: { raw: meanStd(folds.map((f) => f.ece.raw)).mean, calibrated: meanStd(folds.map((f) => f.ece.calibrated)).mean },
-    });
+    groups.push(await summariseGroup(group, results, { dir: options.reportDir, tag: options.tag, command: options.command }));
   }
   const summary: CvSummary = { tag: options.tag, command: options.command, recipe: { ...options.fit, augmentCopies: options.augmentCopies }, groups, minutes: (Date.now() - started) / 60000 };
   await writeFile(join(options.reportDir, `cv-${options.tag}.json`), JSON.stringify(summary, null, 1));
   return summary;
+}
+
+/**
+ * One group's folds summarised (UAR per fold and mean, ECE, members alone) and its report per
+ * mode written to `report.dir` as cv-TAG-GROUP-MODE: what a run ends with, and what a combination
+ * of runs (training/cv-ensemble.ts) is reported as.
+ */
+export async function summariseGroup(group: CvGroup, results: readonly FoldResult[], report: { dir: string; tag: string; command: string }): Promise<GroupSummary> {
+  await mkdir(report.dir, { recursive: true });
+  const labels = results[0].labels;
+  const folds = results.map((r) => ({
+    fold: r.fold,
+    test: groupKind(group).byCorpus ? r.test_clips[0].corpus : [...new Set(r.test_clips.map((c) => c.speaker))].join(' '),
+    uar: { file: r.test.file.uar, session: r.test.session.uar },
+    ...(r.validation ? { validationUar: { file: r.validation.uar_file, session: r.validation.uar_session } } : {}),
+    ece: { raw: r.test.file.ece_window_raw, calibrated: r.test.file.ece_window_calibrated },
+    bestEpoch: r.best_epoch,
+    minutes: r.seconds / 60,
+    ...(r.members ? {
+      members: r.members.map((m) => ({
+        seed: m.seed,
+        ...(m.validation ? { validationUar: { file: m.validation.uar_file, session: m.validation.uar_session } } : {}),
+        uar: { file: m.test.file?.uar ?? NaN, session: m.test.session?.uar ?? NaN },
+      })),
+    } : {}),
+  }));
+  const stat = (m: Mode) => ({ ...meanStd(folds.map((f) => f.uar[m])), min: Math.min(...folds.map((f) => f.uar[m])) });
+  const windowUar = {} as Record<Mode, number>;
+  for (const mode of MODES) {
+    const outcomes = results.flatMap((r) => outcomesOf(r, mode));
+    const ev = sectionsOf(labels, outcomes);
+    windowUar[mode] = ev.merged.window.uar;
+    const base = `cv-${report.tag}-${group}-${mode}`;
+    await writeEvaluationReport(report.dir, base, { ...ev, outcomes, labels, skippedLabels: {}, failures: [], unvoicedFiles: 0 }, {
+      title: `${groupKind(group).title} cross-validation, ${mode} mode (${report.tag})`,
+      split: `${groupKind(group).description} ${describeMode(mode)} Per fold: ${folds.map((f) => `${f.fold} (${f.test}) ${pct(f.uar[mode])} %`).join('; ')}. Mean UAR ${pct(stat(mode).mean)} ± ${pct(stat(mode).std)} %. Confusion matrices pool the test predictions of all folds.`,
+      notes: `Command: \`${report.command}\`.`,
+    });
+  }
+  return {
+    group,
+    folds,
+    uar: { file: stat('file'), session: stat('session') },
+    windowUar,
+    ece: { raw: meanStd(folds.map((f) => f.ece.raw)).mean, calibrated: meanStd(folds.map((f) => f.ece.calibrated)).mean },
+  };
 }
 
 /**

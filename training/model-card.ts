@@ -82,8 +82,10 @@ export function crossValidationCard(summary: CvSummary): CrossValidationCard[] {
   const round = (x: number) => Math.round(x * 10_000) / 10_000;
   const stats = (m: { mean: number; std: number; min: number }) => ({ mean: round(m.mean), std: round(m.std), min: round(m.min) });
   // What was cross-validated, from the run's own recipe: one net, or an ensemble of several.
-  const members = summary.recipe.members ?? 1;
-  const nets = members === 1 ? 'one net of the recipe' : `a ${members}-net ensemble of the recipe`;
+  const members = summary.recipe?.members ?? 1;
+  const nets = summary.combines
+    ? `the runs ${summary.combines.join(', ')} combined (window scores averaged)`
+    : members === 1 ? 'one net of the recipe' : `a ${members}-net ensemble of the recipe`;
   return summary.groups
     .filter((g) => g.group !== 'nested')
     .map((g) => ({

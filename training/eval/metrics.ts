@@ -130,3 +130,27 @@ export function meanStd(values: readonly number[]): MeanStd {
   for (const x of xs) ss += (x - m) ** 2;
   return { mean: m, std: Math.sqrt(ss / (xs.length - 1)), n: xs.length };
 }
+
+/**
+ * Expected calibration error of the top-class probability over `bins` equal-width bins of
+ * confidence, as training/fit/loop.py `ece` computes it (so figures from either side compare).
+ */
+export function expectedCalibrationError(probs: readonly (readonly number[])[], truth: readonly number[], bins = 15): number {
+  if (probs.length !== truth.length) throw new RangeError(`expectedCalibrationError: ${probs.length} score rows but ${truth.length} true labels`);
+  const conf = new Array<number>(bins).fill(0);
+  const hits = new Array<number>(bins).fill(0);
+  const count = new Array<number>(bins).fill(0);
+  probs.forEach((p, i) => {
+    let top = 0;
+    for (let c = 1; c < p.length; c++) if (p[c] > p[top]) top = c;
+    // Bins are (lo, hi]: a confidence of exactly 0 falls in none, as on the Python side.
+    if (p[top] <= 0) return;
+    const b = Math.min(bins - 1, Math.ceil(p[top] * bins) - 1);
+    conf[b] += p[top];
+    hits[b] += top === truth[i] ? 1 : 0;
+    count[b]++;
+  });
+  let total = 0;
+  for (let b = 0; b < bins; b++) if (count[b] > 0) total += (count[b] / probs.length) * Math.abs(conf[b] / count[b] - hits[b] / count[b]);
+  return total;
+}

@@ -256,6 +256,9 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
                 "window_pred": e["logits"].argmax(1).tolist(),
                 "window_clip": [i for i, _ in e["items"]],
                 "utt_pred": e["utt"].tolist(),
+                # Calibrated scores of every window (4 decimals), so that runs can be combined
+                # after the fact (training/cv-ensemble.ts) without fitting an ensemble again.
+                "window_prob": np.round(softmax(e["logits"], out["temperature"]), 4).tolist(),
                 "ece_window_raw": ece(softmax(e["logits"]), wtruth),
                 "ece_window_calibrated": ece(softmax(e["logits"], out["temperature"]), wtruth),
             }
