@@ -114,6 +114,13 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
         });
       }
     }
+    // The validation windows too, as positions in validation_clips (what a combination is judged on).
+    for (const f of names) {
+      const r = read(foldDir, f);
+      const w = r.validation!.windows!;
+      expect(w.file.window_clip.length).toBe(w.file.window_prob.length);
+      expect(Math.max(...w.session.window_clip)).toBeLessThan(r.validation_clips!.length);
+    }
     const script = path.join(PROJECT_ROOT, 'dist/training/cv-ensemble.js');
     const made = spawnSync(process.execPath, [script, '--runs', 'tiny,tiny', '--tag', 'tiny-x2', '--work', work, '--report', reportDir], { encoding: 'utf8' });
     expect(made.status, made.stderr).toBe(0);
@@ -126,6 +133,8 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
       const own = read(foldDir, f);
       const both = read(path.join(work, 'cv-tiny-x2'), f);
       expect(both.test.file.window_pred).toEqual(own.test.file.window_pred);
+      expect(both.validation!.uar_file).toBeGreaterThanOrEqual(0);
+      expect(both.validation!.windows!.file.window_prob).toEqual(own.validation!.windows!.file.window_prob);
       expect(both.members!.map((m) => m.test.session?.uar)).toEqual([own.test.session.uar, own.test.session.uar]);
     }
     const missing = spawnSync(process.execPath, [script, '--runs', 'tiny,nope', '--tag', 'x', '--work', work, '--report', reportDir], { encoding: 'utf8' });

@@ -81,6 +81,21 @@ export function cvPlan(rows: readonly ManifestRow[], groups: readonly CvGroup[],
   return groups.flatMap((g) => planOf(g, groupKind(g).splits(rows, folds)));
 }
 
+/** A clip a fold scored: its file, corpus, speaker and true class (an index into the fold's labels). */
+export interface FoldClip {
+  source: string;
+  corpus: string;
+  speaker: string;
+  truth: number;
+}
+
+/** Windows of a fold's clips in one mode and their calibrated scores (4 decimals). */
+export interface FoldWindows {
+  /** Each window's clip, as a position in the fold's clip list. */
+  window_clip: number[];
+  window_prob: number[][];
+}
+
 /** A fold's test outcome in one mode, as training/fit/train_split.py `outcomes` writes it. */
 export interface FoldModeOutcome {
   uar: number;
@@ -103,9 +118,14 @@ export interface FoldResult {
   epochs_run: number;
   seconds: number;
   temperature: number;
-  test_clips: { source: string; corpus: string; speaker: string; truth: number }[];
-  /** The validation speakers' UAR of the chosen weights: what choices between runs are made on. */
-  validation?: { uar_file: number; uar_session: number };
+  test_clips: FoldClip[];
+  /**
+   * The validation speakers' UAR of the chosen weights: what choices between runs are made on;
+   * since 2026-12-04 22:20 also each validation window's calibrated scores per mode.
+   */
+  validation?: { uar_file: number; uar_session: number; ece_window_raw: number; ece_window_calibrated: number; windows?: Record<Mode, FoldWindows> };
+  /** The validation clips, which `validation.windows` point into (runs since 2026-12-04 22:20). */
+  validation_clips?: FoldClip[];
   test: Record<Mode, FoldModeOutcome>;
   /** A seed ensemble's members, each scored alone on the same clips (train_split.py --members). */
   members?: FitMember[];

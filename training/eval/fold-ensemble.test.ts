@@ -66,6 +66,34 @@ describe('combineFold', () => {
   });
 });
 
+describe('combineFold on validation windows', () => {
+  // Two validation clips (neutral, sad), one window each; run A gets the sad one wrong, B right.
+  const withValidation = (file: number[][]): FoldResult => fold([[1, 0, 0], [1, 0, 0], [0, 1, 0], [0, 0, 1]], {
+    validation_clips: [0, 2].map((truth) => ({ source: `ravdess/${truth}.opus`, corpus: 'ravdess', speaker: 'ravdess-01', truth })),
+    validation: {
+      uar_file: 0.5, uar_session: 0.5, ece_window_raw: 0.2, ece_window_calibrated: 0.1,
+      windows: { file: { window_clip: [0, 1], window_prob: file }, session: { window_clip: [0, 1], window_prob: file } },
+    },
+  });
+
+  it('scores the combination on the validation speakers, which choices are made on', () => {
+    const a = withValidation([[0.9, 0.05, 0.05], [0.7, 0, 0.3]]);
+    const b = withValidation([[0.6, 0.2, 0.2], [0.1, 0.1, 0.8]]);
+    const c = combineFold([a, b], ['a', 'b']);
+    // Sad clip: (0.4, 0.05, 0.55) -> sad; neutral clip (0.75, ...) -> neutral: both right.
+    expect(c.validation!.uar_file).toBe(1);
+    expect(c.validation!.windows!.session.window_prob[1]).toEqual([0.4, 0.05, 0.55]);
+    expect(c.members!.map((m) => m.validation?.uar_file)).toEqual([0.5, 0.5]);
+  });
+
+  it('gives no validation figure when a run lacks the validation windows (a run from before they were stored)', () => {
+    const a = withValidation([[0.9, 0.05, 0.05], [0.7, 0, 0.3]]);
+    const old = withValidation([[0.6, 0.2, 0.2], [0.1, 0.1, 0.8]]);
+    delete old.validation!.windows;
+    expect(combineFold([a, old], ['a', 'old']).validation).toBeUndefined();
+  });
+});
+
 describe('expectedCalibrationError', () => {
   it('equals training/fit/loop.py ece on the same scores (15 bins)', () => {
     const rng = new Rng(3);

@@ -5,13 +5,15 @@
  * label them. Why: an ensemble of K recipes is then measured from K ordinary runs, each also a
  * row of its own, instead of a K-times-longer run per combination.
  *
- * Needs runs written since 2026-12-04 21:00 (train_split.py stores `window_prob`). Clips with no
- * voiced window get class 0, as Python's argmax of their zero row gives them. A run combined with
- * itself keeps every window's label; a clip's label can differ from the run's own in a near tie,
- * since the run labels clips from its uncalibrated scores (loop.py `utterance_predictions`) and
- * the combination from calibrated ones, as a fitted ensemble does.
+ * Test windows: runs written since 2026-12-04 21:00 (`window_prob`); validation windows, which
+ * choices between combinations are made on: runs since 22:20 (`validation.windows`). Without the
+ * latter the combination has no validation figure. Clips with no voiced window get class 0, as
+ * Python's argmax of their zero row gives them. A run combined with itself keeps every window's
+ * label; a clip's label can differ from the run's own in a near tie, since the run labels clips
+ * from its uncalibrated scores (loop.py `utterance_predictions`) and the combination from
+ * calibrated ones, as a fitted ensemble does.
  */
-import type { FoldModeOutcome, FoldResult, Mode } from '../cross-validation.js';
+import type { FoldClip, FoldModeOutcome, FoldResult, FoldWindows, Mode } from '../cross-validation.js';
 import { computeMetrics, expectedCalibrationError } from './metrics.js';
 
 const MODES: readonly Mode[] = ['file', 'session'];
@@ -22,6 +24,9 @@ function argmax(p: readonly number[]): number {
   return best;
 }
 
+const sameClips = (a: readonly FoldClip[], b: readonly FoldClip[]) =>
+  a.length === b.length && a.every((c, i) => c.source === b[i].source && c.truth === b[i].truth);
+
 /** Why `runs` (tags beside them) cannot be combined for this fold, or undefined. */
 function mismatch(runs: readonly FoldResult[], tags: readonly string[]): string | undefined {
   const [first] = runs;
@@ -30,9 +35,7 @@ function mismatch(runs: readonly FoldResult[], tags: readonly string[]): string 
     const where = `${tags[k]} against ${tags[0]}, fold ${first.fold}`;
     if (r.fold !== first.fold) return `${where}: another fold (${r.fold})`;
     if (r.labels.join() !== first.labels.join()) return `${where}: other labels (${r.labels.join(', ')})`;
-    if (r.test_clips.length !== first.test_clips.length || r.test_clips.some((c, i) => c.source !== first.test_clips[i].source || c.truth !== first.test_clips[i].truth)) {
-      return `${where}: other test clips`;
-    }
+    if (!sameClips(r.test_clips, first.test_clips)) return `${where}: other test clips`;
     for (const mode of MODES) {
       if (r.test[mode].window_clip.join() !== first.test[mode].window_clip.join()) return `${where}: other ${mode}-mode windows`;
     }
@@ -47,36 +50,74 @@ function mismatch(runs: readonly FoldResult[], tags: readonly string[]): string 
   return undefined;
 }
 
-function combineMode(runs: readonly FoldResult[], mode: Mode): FoldModeOutcome {
+/** The validation windows of every run, when all have them for the same clips and windows; else undefined. */
+function validationWindows(runs: readonly FoldResult[]): Record<Mode, FoldWindows>[] | undefined {
   const [first] = runs;
-  const k = first.labels.length;
-  const windowClip = first.test[mode].window_clip;
+  if (!first.validation_clips || runs.some((r) => !r.validation?.windows || !r.validation_clips || !sameClips(r.validation_clips, first.validation_clips!))) return undefined;
+  const all = runs.map((r) => r.validation!.windows!);
+  const same = MODES.every((m) => all.every((w) => w[m].window_clip.join() === all[0][m].window_clip.join() && w[m].window_prob.length === w[m].window_clip.length));
+  return same ? all : undefined;
+}
+
+/** Window scores averaged over the runs, and the clip labels and figures they give. */
+function combine(labels: readonly string[], clips: readonly FoldClip[], windowClip: readonly number[], probs: readonly (readonly number[][])[]) {
+  const k = labels.length;
   const prob = windowClip.map((_, w) => {
     const row = new Array<number>(k).fill(0);
-    for (const r of runs) {
-      const p = r.test[mode].window_prob![w];
-      for (let c = 0; c < k; c++) row[c] += p[c] / runs.length;
-    }
+    for (const p of probs) for (let c = 0; c < k; c++) row[c] += p[w][c] / probs.length;
     return row;
   });
-  const clipSum = first.test_clips.map(() => new Array<number>(k).fill(0));
+  const clipSum = clips.map(() => new Array<number>(k).fill(0));
   windowClip.forEach((clip, w) => {
     for (let c = 0; c < k; c++) clipSum[clip][c] += prob[w][c];
   });
   const uttPred = clipSum.map(argmax);
-  const truth = first.test_clips.map((c) => c.truth);
-  const windowTruth = windowClip.map((clip) => truth[clip]);
-  const ece = expectedCalibrationError(prob, windowTruth);
+  const truth = clips.map((c) => c.truth);
   return {
-    uar: computeMetrics(first.labels, truth, uttPred).uar,
+    // Stored at the runs' own precision (4 decimals); labels and figures come from the exact means.
+    prob: prob.map((row) => row.map((x) => Math.round(x * 1e4) / 1e4)),
+    windowPred: prob.map(argmax),
+    uttPred,
+    uar: computeMetrics(labels as FoldResult['labels'], truth, uttPred).uar,
     acc: uttPred.filter((p, i) => p === truth[i]).length / truth.length,
-    utt_pred: uttPred,
-    window_pred: prob.map(argmax),
+    ece: expectedCalibrationError(prob, windowClip.map((clip) => truth[clip])),
+    exact: prob,
+  };
+}
+
+function combineTest(runs: readonly FoldResult[], mode: Mode): FoldModeOutcome {
+  const [first] = runs;
+  const windowClip = first.test[mode].window_clip;
+  const c = combine(first.labels, first.test_clips, windowClip, runs.map((r) => r.test[mode].window_prob!));
+  return {
+    uar: c.uar,
+    acc: c.acc,
+    utt_pred: c.uttPred,
+    window_pred: c.windowPred,
     window_clip: windowClip,
-    window_prob: prob,
+    window_prob: c.prob,
     // The runs' scores are calibrated already: there is no raw figure apart from the calibrated one.
+    ece_window_raw: c.ece,
+    ece_window_calibrated: c.ece,
+  };
+}
+
+function combineValidation(runs: readonly FoldResult[], windows: readonly Record<Mode, FoldWindows>[]): NonNullable<FoldResult['validation']> {
+  const [first] = runs;
+  const per = {} as Record<Mode, ReturnType<typeof combine>>;
+  for (const mode of MODES) per[mode] = combine(first.labels, first.validation_clips!, windows[0][mode].window_clip, windows.map((w) => w[mode].window_prob));
+  // File and session windows pooled, as train_split.py `validation_windows` pools them for its ECE.
+  const pooledTruth = MODES.flatMap((m) => windows[0][m].window_clip.map((clip) => first.validation_clips![clip].truth));
+  const ece = expectedCalibrationError([...per.file.exact, ...per.session.exact], pooledTruth);
+  return {
+    uar_file: per.file.uar,
+    uar_session: per.session.uar,
     ece_window_raw: ece,
     ece_window_calibrated: ece,
+    windows: {
+      file: { window_clip: windows[0].file.window_clip, window_prob: per.file.prob },
+      session: { window_clip: windows[0].session.window_clip, window_prob: per.session.prob },
+    },
   };
 }
 
@@ -90,6 +131,7 @@ export function combineFold(runs: readonly FoldResult[], tags: readonly string[]
   const why = mismatch(runs, tags);
   if (why) throw new Error(`cannot combine ${why}`);
   const [first] = runs;
+  const validation = validationWindows(runs);
   return {
     fold: first.fold,
     group: first.group,
@@ -99,12 +141,14 @@ export function combineFold(runs: readonly FoldResult[], tags: readonly string[]
     seconds: runs.reduce((s, r) => s + r.seconds, 0),
     temperature: 1,
     test_clips: first.test_clips,
-    test: { file: combineMode(runs, 'file'), session: combineMode(runs, 'session') },
+    test: { file: combineTest(runs, 'file'), session: combineTest(runs, 'session') },
+    ...(validation ? { validation: combineValidation(runs, validation), validation_clips: first.validation_clips } : {}),
     // Each run alone on the same clips, as a fitted ensemble lists its members.
     members: runs.map((r, i) => ({
       seed: i + 1,
       best_epoch: r.best_epoch,
       temperature: r.temperature,
+      ...(r.validation ? { validation: { uar_file: r.validation.uar_file, uar_session: r.validation.uar_session, ece_window_raw: r.validation.ece_window_raw, ece_window_calibrated: r.validation.ece_window_calibrated } } : {}),
       test: { file: { uar: r.test.file.uar, acc: r.test.file.acc }, session: { uar: r.test.session.uar, acc: r.test.session.acc } },
     })),
   };

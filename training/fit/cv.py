@@ -43,22 +43,31 @@ def main():
         fold_log = lambda obj, name=fold["name"]: log({**obj, "fold": name})
         fold_log({"event": "fold", "index": k + 1, "of": len(folds)})
         fold_args = argparse.Namespace(**{**vars(args), "teacher": teacher_path(args.teacher, fold["name"]) if args.teacher else "",
-                                          "teacher_out": os.path.join(args.teacher_out, f"{fold['name']}.json") if args.teacher_out else ""})
+                                          "teacher_out": os.path.join(args.teacher_out, f"{fold['name']}.json") if args.teacher_out else "",
+                                          "keep_windows": True})
         _, _, result = fit_split(bundle, train_ids, val_ids, test_ids, fold["normalization"], fold_args, fold_log)
         result.update({
             "fold": fold["name"], "group": fold["group"], "labels": bundle.labels, "args": vars(args),
-            "test_clips": [{"source": bundle.source[i], "corpus": bundle.corpus[i], "speaker": bundle.speaker[i],
-                            "truth": int(bundle.label[i])} for i in test_ids],
+            "test_clips": clip_list(bundle, test_ids),
+            "validation_clips": clip_list(bundle, val_ids),
         })
-        # Window outcomes as clip positions within test_clips (smaller than bundle ids, and self-contained).
+        # Window outcomes as clip positions within test_clips / validation_clips (smaller than bundle
+        # ids, and self-contained).
         pos = {int(i): p for p, i in enumerate(test_ids)}
         for mode in result["test"].values():
             mode["window_clip"] = [pos[i] for i in mode["window_clip"]]
+        val_pos = {int(i): p for p, i in enumerate(val_ids)}
+        for mode in result.get("validation", {}).get("windows", {}).values():
+            mode["window_clip"] = [val_pos[i] for i in mode["window_clip"]]
         with open(os.path.join(args.out, f"{fold['name']}.json"), "w") as f:
             json.dump(result, f, allow_nan=False)
         t = result["test"]
         fold_log({"event": "fold_done", "uar_file": t["file"]["uar"], "uar_session": t["session"]["uar"],
                   "best_epoch": result["best_epoch"], "seconds": round(time.time() - t0, 1)})
+
+
+def clip_list(bundle, ids):
+    return [{"source": bundle.source[i], "corpus": bundle.corpus[i], "speaker": bundle.speaker[i], "truth": int(bundle.label[i])} for i in ids]
 
 
 if __name__ == "__main__":

@@ -96,7 +96,8 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
             nets.append(n)
             temperatures.append(o["temperature"])
             alone.append({"seed": args.seed + k, "best_epoch": f["best_epoch"], "temperature": o["temperature"],
-                          "validation": o.get("validation"),
+                          # Without the window scores: a combination is made of runs, not of members.
+                          "validation": {k: v for k, v in o["validation"].items() if k != "windows"} if "validation" in o else None,
                           "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
         net = Ensemble(nets, temperatures).eval()
         if args.teacher_out:
@@ -245,6 +246,11 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
         out["temperature"] = t
         out["validation"] = {"uar_file": ev["file"]["uar"], "uar_session": ev["session"]["uar"],
                              "ece_window_raw": ece(softmax(logits), truth), "ece_window_calibrated": ece(softmax(logits, t), truth)}
+        if getattr(args, "keep_windows", False):
+            # Cross-validation folds keep the validation windows' calibrated scores too, so that a
+            # combination of runs (training/cv-ensemble.ts) is judged on validation speakers as a run is.
+            out["validation"]["windows"] = {m: {"window_clip": [i for i, _ in ev[m]["items"]],
+                                                "window_prob": np.round(softmax(ev[m]["logits"], t), 4).tolist()} for m in ("file", "session")}
     if len(test_ids):
         ev = evaluate(net, norm, test_ids, args.seed + 1, control=args.control or None)
         test = {}
