@@ -13,7 +13,7 @@
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type CvSummary, type GroupSummary, memberMeans } from './cross-validation.js';
+import { type CvSummary, type GroupSummary, memberMeans, memberName } from './cross-validation.js';
 
 const USAGE = 'usage: node dist/training/ablation-table.js [DIR (default docs/evaluation)] [--into FILE]';
 function fail(why: string): never {
@@ -106,7 +106,7 @@ for (const r of runs) {
     const val = meanValidation(speakerGroups(r).flatMap((g) => g.folds.map((f) => f.members![k].validationUar)));
     const test = (group: string, mode: 'file' | 'session') => (of(group) ? pct(of(group)!.test[mode]) : '—');
     const nestedMember = of('nested');
-    runTable.push(`| ${r.tag}: seed ${of(r.groups[0].group)!.seed} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | — | — | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
+    runTable.push(`| ${r.tag}: ${memberName(r, k, of(r.groups[0].group)!.seed)} alone | ${val} | ${nestedMember ? `${pct(nestedMember.test.file)} / ${pct(nestedMember.test.session)}` : '—'} | — | — | ${test('loco', 'file')} | ${test('loco', 'session')} | — | ${test('ravdess', 'file')} | ${test('ravdess', 'session')} | — | — | the run above |`);
   }
 }
 

@@ -125,6 +125,8 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
     const made = spawnSync(process.execPath, [script, '--runs', 'tiny,tiny', '--tag', 'tiny-x2', '--work', work, '--report', reportDir], { encoding: 'utf8' });
     expect(made.status, made.stderr).toBe(0);
     expect(made.stdout).toMatch(/^summary: tiny-x2 nested: UAR file [\d.]+ ± [\d.]+ %/m);
+    // Its members are the runs, named by tag (not by seed).
+    expect(made.stdout).toMatch(/^summary: tiny-x2 nested member run tiny alone: validation UAR/m);
     const summary = JSON.parse(readFileSync(path.join(reportDir, 'cv-tiny-x2.json'), 'utf8')) as CvSummary;
     expect(summary.combines).toEqual(['tiny', 'tiny']);
     expect(summary.groups.map((g) => g.group).sort()).toEqual(['loco', 'nested', 'ravdess']);

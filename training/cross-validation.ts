@@ -297,7 +297,7 @@ function pct(x: unknown): string {
 export function summaryLines(s: CvSummary): string[] {
   return s.groups.flatMap((g) => [
     `summary: ${s.tag} ${g.group}: UAR file ${pct(g.uar.file.mean)} ± ${pct(g.uar.file.std)} % (min ${pct(g.uar.file.min)}), session ${pct(g.uar.session.mean)} ± ${pct(g.uar.session.std)} % (min ${pct(g.uar.session.min)}); window ECE ${pct(g.ece.raw)} -> ${pct(g.ece.calibrated)} % after temperature`,
-    ...memberLines(s.tag, g),
+    ...memberLines(s, g),
   ]);
 }
 
@@ -312,6 +312,11 @@ export function memberMeans(g: GroupSummary): { seed: number; validation: Record
   }));
 }
 
-function memberLines(tag: string, g: GroupSummary): string[] {
-  return memberMeans(g).map((m) => `summary: ${tag} ${g.group} member seed ${m.seed} alone: validation UAR file ${pct(m.validation.file)} / session ${pct(m.validation.session)} %, test UAR file ${pct(m.test.file)} / session ${pct(m.test.session)} %`);
+/** How a member is named in summaries and tables: its seed, or for a combination of runs the run's tag. */
+export function memberName(s: Pick<CvSummary, 'combines'>, k: number, seed: number): string {
+  return s.combines ? `run ${s.combines[k]}` : `seed ${seed}`;
+}
+
+function memberLines(s: CvSummary, g: GroupSummary): string[] {
+  return memberMeans(g).map((m, k) => `summary: ${s.tag} ${g.group} member ${memberName(s, k, m.seed)} alone: validation UAR file ${pct(m.validation.file)} / session ${pct(m.validation.session)} %, test UAR file ${pct(m.test.file)} / session ${pct(m.test.session)} %`);
 }
