@@ -250,7 +250,7 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
             # Cross-validation folds keep the validation windows' calibrated scores too, so that a
             # combination of runs (training/cv-ensemble.ts) is judged on validation speakers as a run is.
             out["validation"]["windows"] = {m: {"window_clip": [i for i, _ in ev[m]["items"]],
-                                                "window_prob": np.round(softmax(ev[m]["logits"], t), 4).tolist()} for m in ("file", "session")}
+                                                "window_prob": np.round(softmax(ev[m]["logits"], t).astype(np.float64), 4).tolist()} for m in ("file", "session")}
     if len(test_ids):
         ev = evaluate(net, norm, test_ids, args.seed + 1, control=args.control or None)
         test = {}
@@ -264,7 +264,8 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
                 "utt_pred": e["utt"].tolist(),
                 # Calibrated scores of every window (4 decimals), so that runs can be combined
                 # after the fact (training/cv-ensemble.ts) without fitting an ensemble again.
-                "window_prob": np.round(softmax(e["logits"], out["temperature"]), 4).tolist(),
+                # float64 before rounding: rounded float32 values print as 0.13379999995231628.
+                "window_prob": np.round(softmax(e["logits"], out["temperature"]).astype(np.float64), 4).tolist(),
                 "ece_window_raw": ece(softmax(e["logits"]), wtruth),
                 "ece_window_calibrated": ece(softmax(e["logits"], out["temperature"]), wtruth),
             }
