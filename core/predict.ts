@@ -5,7 +5,8 @@
  */
 import type { Label } from './labels.js';
 import type { EmotionMessage, Scores } from './protocol/emotion.js';
-import { argmaxRow, type EmotionModel } from './model/emotion-model.js';
+import { argmaxRow } from './model/argmax.js';
+import type { EmotionModel } from './model/emotion-model.js';
 import type { ModelMetadata } from './model/metadata.js';
 import { type DueWindow, StreamAnalyzer } from './stream-analyzer.js';
 

@@ -71,10 +71,3 @@ export class EmotionModel {
     await this.session.release();
   }
 }
-
-/** Index of the largest score within row `row` of a row-major score matrix. */
-export function argmaxRow(scores: Float32Array, row: number, width: number): number {
-  let best = 0;
-  for (let j = 1; j < width; j++) if (scores[row * width + j] > scores[row * width + best]) best = j;
-  return best;
-}

@@ -14,15 +14,12 @@
  * calibrated ones, as a fitted ensemble does.
  */
 import type { FoldClip, FoldModeOutcome, FoldResult, FoldWindows, Mode } from '../cross-validation.js';
+import { argmaxRow } from '../../core/model/argmax.js';
 import { computeMetrics, expectedCalibrationError } from './metrics.js';
 
 const MODES: readonly Mode[] = ['file', 'session'];
 
-function argmax(p: readonly number[]): number {
-  let best = 0;
-  for (let c = 1; c < p.length; c++) if (p[c] > p[best]) best = c;
-  return best;
-}
+const argmax = (p: readonly number[]): number => argmaxRow(p, 0, p.length);
 
 const sameClips = (a: readonly FoldClip[], b: readonly FoldClip[]) =>
   a.length === b.length && a.every((c, i) => c.source === b[i].source && c.truth === b[i].truth);

@@ -5,6 +5,7 @@
  * CLI's output format: do not rename them.
  */
 import type { Label } from '../../core/labels.js';
+import { argmaxRow } from '../../core/model/argmax.js';
 
 export interface ClassMetrics {
   /** TP / (TP + FP). 0 when the class was never predicted. */
@@ -141,8 +142,7 @@ export function expectedCalibrationError(probs: readonly (readonly number[])[], 
   const hits = new Array<number>(bins).fill(0);
   const count = new Array<number>(bins).fill(0);
   probs.forEach((p, i) => {
-    let top = 0;
-    for (let c = 1; c < p.length; c++) if (p[c] > p[top]) top = c;
+    const top = argmaxRow(p, 0, p.length);
     // Bins are (lo, hi]: a confidence of exactly 0 falls in none, as on the Python side.
     if (p[top] <= 0) return;
     const b = Math.min(bins - 1, Math.ceil(p[top] * bins) - 1);

@@ -97,7 +97,7 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
             temperatures.append(o["temperature"])
             alone.append({"seed": args.seed + k, "best_epoch": f["best_epoch"], "temperature": o["temperature"],
                           # Without the window scores: a combination is made of runs, not of members.
-                          "validation": {k: v for k, v in o["validation"].items() if k != "windows"} if "validation" in o else None,
+                          "validation": {key: value for key, value in o["validation"].items() if key != "windows"} if "validation" in o else None,
                           "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
         net = Ensemble(nets, temperatures).eval()
         if args.teacher_out:
