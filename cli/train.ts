@@ -87,6 +87,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --control length     control run: every real frame blanked, so only padding and length are left
   --jobs N             with --cv: folds fitted by N processes side by side (default 1; 2 uses both
                        cores of an otherwise idle 2-core machine)
+  --resume             with --cv: keep each fold that an earlier run of the same --tag, recipe and
+                       clips finished (a run cut off and started again); other folds are fitted
   --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
@@ -131,6 +133,7 @@ export const TRAIN_OPTIONS = {
   'kd-temperature': { type: 'string', default: '2' },
   threads: { type: 'string', default: '1' },
   jobs: { type: 'string', default: '1' },
+  resume: { type: 'boolean', default: false },
   name: { type: 'string' },
   tag: { type: 'string' },
   preset: { type: 'string' },
@@ -214,6 +217,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (n.pooling === 'attentive' && n.arch !== 'cnn1d') return fail('--pooling attentive works with the 1-D CNN');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
+  if (values.resume && groups.length === 0) return fail('--resume keeps the folds of a cross-validation run: it needs --cv');
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
@@ -280,6 +284,7 @@ export async function runTrain(argv: string[]): Promise<number> {
         windowFrames: Math.round(common.windowSeconds * 100),
         fit,
         jobs: n.jobs,
+        resume: values.resume,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);
