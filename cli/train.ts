@@ -57,6 +57,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --prior-frames N     session normalisation: pseudo-frames of the global prior (default ${DEFAULT_RECIPE.priorFrames})
   --balance MODE       corpus-class | class | none: how training clips are drawn (default ${DEFAULT_RECIPE.balance})
   --seed N             random seed (default 1)
+  --net-seed N         the nets' seed alone (default: --seed): the training copies, the folds and the
+                       evaluation's session order stay those of --seed, so runs on one bundle differ
+                       only in their nets and can be combined (training/cv-ensemble.ts)
   --members K          seed ensemble: K nets fitted with seeds N .. N+K-1, their calibrated scores
                        averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times the training
                        and inference cost); --teacher-out PATH writes the ensemble's scores of its
@@ -115,6 +118,7 @@ export const TRAIN_OPTIONS = {
   'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
   balance: { type: 'string', default: DEFAULT_RECIPE.balance },
   seed: { type: 'string', default: '1' },
+  'net-seed': { type: 'string' },
   members: { type: 'string', default: String(DEFAULT_RECIPE.members) },
   channels: { type: 'string' },
   'no-specaugment': { type: 'boolean', default: false },
@@ -233,6 +237,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     priorFrames: n.priorFrames,
     balance: n.balance,
     seed: n.seed,
+    ...(values['net-seed'] !== undefined ? { netSeed: integer(0, 2 ** 32 - 1)(values['net-seed'], '--net-seed') } : {}),
     members: n.members,
     ...(values['teacher-out'] ? { teacherOut: resolve(values['teacher-out']) } : {}),
     channels: values.channels,

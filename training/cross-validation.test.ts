@@ -144,6 +144,30 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
     expect(missing.stderr).toMatch(/cv-ensemble: .*cv-nope: no such run/);
   });
 
+  it('--net-seed fits other nets on the same bundle, scoring the same windows, so the two runs combine', async () => {
+    const other = await runCli(
+      ['train', '--cv', 'ravdess,loco,nested', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
+        '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny-n5', '--net-seed', '5'],
+      { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
+    );
+    expect(other.code, other.stderr.slice(-2000)).toBe(0);
+    expect(other.stderr).toMatch(/bundle: reused/);
+    const names = readdirSync(path.join(work, 'cv-tiny')).filter((f) => f.endsWith('.json')).sort();
+    let differ = 0;
+    for (const f of names) {
+      const a = JSON.parse(readFileSync(path.join(work, 'cv-tiny', f), 'utf8')) as FoldResult & { args: { net_seed: number | null } };
+      const b = JSON.parse(readFileSync(path.join(work, 'cv-tiny-n5', f), 'utf8')) as FoldResult & { args: { net_seed: number | null } };
+      expect([a.args.net_seed, b.args.net_seed]).toEqual([null, 5]);
+      // The session order is --seed's: the same windows of the same clips in both modes.
+      for (const mode of ['file', 'session'] as const) expect(b.test[mode].window_clip, `${f} ${mode}`).toEqual(a.test[mode].window_clip);
+      if (JSON.stringify(b.test.file.window_prob) !== JSON.stringify(a.test.file.window_prob)) differ++;
+    }
+    expect(differ).toBeGreaterThan(names.length / 2);
+    const made = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/training/cv-ensemble.js'), '--runs', 'tiny,tiny-n5', '--tag', 'tiny-seeds', '--work', work, '--report', reportDir], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^summary: tiny-seeds loco: UAR file [\d.]+ ± [\d.]+ %/m);
+  }, 600_000);
+
   // After the tests that read the fold results: this one rewrites one of them.
   it('--resume keeps the folds the same recipe finished and fits again the one whose recipe differs, naming why', async () => {
     const foldDir = path.join(work, 'cv-tiny');

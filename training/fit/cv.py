@@ -82,8 +82,8 @@ RUN_ONLY = {"out", "folds", "group", "threads", "resume"}
 
 def earlier_result(path, args):
     """(the fold result at `path`, "") when the same recipe on the same bundle wrote it, else
-    (None, why it is refitted; "" when there is none). The recipe is every argument but RUN_ONLY,
-    so a flag added since (absent from the old args) refits too."""
+    (None, why it is refitted; "" when there is none). The recipe is every argument but RUN_ONLY;
+    a flag added since is absent from the old args, which matches only a value of None now."""
     if not os.path.exists(path):
         return None, ""
     try:
