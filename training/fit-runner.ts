@@ -57,7 +57,7 @@ export interface FitOptions {
   readonly seed?: number;
   /** The nets' seed alone (their weights, batches, crops), so that runs of one bundle and evaluation can differ in their nets only. */
   readonly netSeed?: number;
-  /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
+  /** Seed ensemble: nets fitted with seeds netSeed (else seed) .. +members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
   /** With members > 1: where the ensemble writes its per-clip scores of the training clips (a teacher file; with --cv a folder). */
   readonly teacherOut?: string;

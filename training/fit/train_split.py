@@ -66,7 +66,7 @@ def add_recipe_args(ap):
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
     ap.add_argument("--net-seed", type=int, default=None, help="the nets' seed (default --seed); --seed still orders the evaluation's sessions, so runs differing in --net-seed score the same windows")
-    ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
+    ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds net-seed (else seed) .. +K-1, calibrated probabilities averaged")
     ap.add_argument("--teacher-out", default="", help="with --members K > 1: write the ensemble's per-clip scores of the training clips here, a teacher file for --teacher (cv.py: a folder of <fold>.json)")
     ap.add_argument("--threads", type=int, default=1)
 
