@@ -60,9 +60,9 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --net-seed N         the nets' seed alone (default: --seed): the training copies, the folds and the
                        evaluation's session order stay those of --seed, so runs on one bundle differ
                        only in their nets and can be combined (training/cv-ensemble.ts)
-  --members K          seed ensemble: K nets fitted with seeds N .. N+K-1 (N: --net-seed, else --seed), their calibrated scores
-                       averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times the training
-                       and inference cost); --teacher-out PATH writes the ensemble's scores of its
+  --members K          seed ensemble: K nets fitted with seeds N .. N+K-1 (N: --net-seed, else --seed),
+                       their calibrated scores averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times
+                       the training and inference cost); --teacher-out PATH writes the ensemble's scores of its
                        training clips there, a teacher for --teacher (with --cv a folder of <fold>.json)
   --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
