@@ -57,9 +57,12 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --prior-frames N     session normalisation: pseudo-frames of the global prior (default ${DEFAULT_RECIPE.priorFrames})
   --balance MODE       corpus-class | class | none: how training clips are drawn (default ${DEFAULT_RECIPE.balance})
   --seed N             random seed (default 1)
-  --members K          seed ensemble: K nets fitted with seeds N .. N+K-1, their calibrated scores
-                       averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times the training
-                       and inference cost); --teacher-out PATH writes the ensemble's scores of its
+  --net-seed N         the nets' seed alone (default: --seed): the training copies, the folds and the
+                       evaluation's session order stay those of --seed, so runs on one bundle differ
+                       only in their nets and can be combined (training/cv-ensemble.ts)
+  --members K          seed ensemble: K nets fitted with seeds N .. N+K-1 (N: --net-seed, else --seed),
+                       their calibrated scores averaged in one model.onnx (default ${DEFAULT_RECIPE.members}; K times
+                       the training and inference cost); --teacher-out PATH writes the ensemble's scores of its
                        training clips there, a teacher for --teacher (with --cv a folder of <fold>.json)
   --channels LIST      CNN channels (default 48,96,128,128)
   --no-specaugment     disable time/feature masking
@@ -87,6 +90,8 @@ export const TRAIN_USAGE = `usage: undertone train [options]
   --control length     control run: every real frame blanked, so only padding and length are left
   --jobs N             with --cv: folds fitted by N processes side by side (default 1; 2 uses both
                        cores of an otherwise idle 2-core machine)
+  --resume             with --cv: keep each fold that an earlier run of the same --tag, recipe and
+                       clips finished (a run cut off and started again); other folds are fitted
   --threads N          PyTorch threads (default 1; 2 only on an otherwise idle machine)
   --name NAME          model name in the metadata
   --tag TAG            with --cv: name of this experiment (report docs/evaluation/cv-TAG-*.md)`;
@@ -113,6 +118,7 @@ export const TRAIN_OPTIONS = {
   'prior-frames': { type: 'string', default: String(DEFAULT_RECIPE.priorFrames) },
   balance: { type: 'string', default: DEFAULT_RECIPE.balance },
   seed: { type: 'string', default: '1' },
+  'net-seed': { type: 'string' },
   members: { type: 'string', default: String(DEFAULT_RECIPE.members) },
   channels: { type: 'string' },
   'no-specaugment': { type: 'boolean', default: false },
@@ -131,6 +137,7 @@ export const TRAIN_OPTIONS = {
   'kd-temperature': { type: 'string', default: '2' },
   threads: { type: 'string', default: '1' },
   jobs: { type: 'string', default: '1' },
+  resume: { type: 'boolean', default: false },
   name: { type: 'string' },
   tag: { type: 'string' },
   preset: { type: 'string' },
@@ -214,6 +221,7 @@ export async function runTrain(argv: string[]): Promise<number> {
   if (n.pooling === 'attentive' && n.arch !== 'cnn1d') return fail('--pooling attentive works with the 1-D CNN');
   if (values['teacher-out'] !== undefined && n.members < 2) return fail('--teacher-out needs an ensemble to write (--members 2 or more)');
   const groups = (values.cv ?? '').split(',').filter(Boolean);
+  if (values.resume && groups.length === 0) return fail('--resume keeps the folds of a cross-validation run: it needs --cv');
   const root = corporaRoot(values.corpora);
   const manifest = await readManifest(join(root, 'manifest.csv'), root);
   for (const s of manifest.skipped) process.stderr.write(`undertone train: manifest.csv:${s.line}: skipped (${s.reason})\n`);
@@ -229,6 +237,7 @@ export async function runTrain(argv: string[]): Promise<number> {
     priorFrames: n.priorFrames,
     balance: n.balance,
     seed: n.seed,
+    ...(values['net-seed'] !== undefined ? { netSeed: integer(0, 2 ** 32 - 1)(values['net-seed'], '--net-seed') } : {}),
     members: n.members,
     ...(values['teacher-out'] ? { teacherOut: resolve(values['teacher-out']) } : {}),
     channels: values.channels,
@@ -280,6 +289,7 @@ export async function runTrain(argv: string[]): Promise<number> {
         windowFrames: Math.round(common.windowSeconds * 100),
         fit,
         jobs: n.jobs,
+        resume: values.resume,
         log: (line) => process.stderr.write(`${line}\n`),
       });
       for (const line of summaryLines(summary)) process.stdout.write(`${line}\n`);

@@ -4,7 +4,7 @@
  * speaker-disjoint and that LOCO tests each corpus on a model that never heard it.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -143,6 +143,55 @@ describe('undertone train --cv ravdess,loco,nested (tiny run)', () => {
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cv-ensemble: .*cv-nope: no such run/);
   });
+
+  it('--net-seed fits other nets on the same bundle, scoring the same windows, so the two runs combine', async () => {
+    const other = await runCli(
+      ['train', '--cv', 'ravdess,loco,nested', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
+        '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny-n5', '--net-seed', '5'],
+      { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
+    );
+    expect(other.code, other.stderr.slice(-2000)).toBe(0);
+    expect(other.stderr).toMatch(/bundle: reused/);
+    const names = readdirSync(path.join(work, 'cv-tiny')).filter((f) => f.endsWith('.json')).sort();
+    let differ = 0;
+    for (const f of names) {
+      const a = JSON.parse(readFileSync(path.join(work, 'cv-tiny', f), 'utf8')) as FoldResult & { args: { net_seed: number | null } };
+      const b = JSON.parse(readFileSync(path.join(work, 'cv-tiny-n5', f), 'utf8')) as FoldResult & { args: { net_seed: number | null } };
+      expect([a.args.net_seed, b.args.net_seed]).toEqual([null, 5]);
+      // The session order is --seed's: the same windows of the same clips in both modes.
+      for (const mode of ['file', 'session'] as const) expect(b.test[mode].window_clip, `${f} ${mode}`).toEqual(a.test[mode].window_clip);
+      if (JSON.stringify(b.test.file.window_prob) !== JSON.stringify(a.test.file.window_prob)) differ++;
+    }
+    expect(differ).toBeGreaterThan(names.length / 2);
+    const made = spawnSync(process.execPath, [path.join(PROJECT_ROOT, 'dist/training/cv-ensemble.js'), '--runs', 'tiny,tiny-n5', '--tag', 'tiny-seeds', '--work', work, '--report', reportDir], { encoding: 'utf8' });
+    expect(made.status, made.stderr).toBe(0);
+    expect(made.stdout).toMatch(/^summary: tiny-seeds loco: UAR file [\d.]+ ± [\d.]+ %/m);
+  }, 600_000);
+
+  // After the tests that read the fold results: this one rewrites one of them.
+  it('--resume keeps the folds the same recipe finished and fits again the one whose recipe differs, naming why', async () => {
+    const foldDir = path.join(work, 'cv-tiny');
+    const names = readdirSync(foldDir).filter((f) => f.endsWith('.json')).sort();
+    const before = new Map(names.map((f) => [f, readFileSync(path.join(foldDir, f), 'utf8')]));
+    // As if loco-savee had been fitted with another seed: the only fold that must be fitted again.
+    const changed = JSON.parse(before.get('loco-savee.json')!) as FoldResult & { args: Record<string, unknown> };
+    writeFileSync(path.join(foldDir, 'loco-savee.json'), JSON.stringify({ ...changed, args: { ...changed.args, seed: 7 } }));
+    const again = await runCli(
+      ['train', '--cv', 'ravdess,loco,nested', '--corpus', 'ravdess,savee,turev', '--max-per-speaker', '6', '--epochs', '1', '--steps', '4', '--augment', '0',
+        '--norm', 'both', '--jobs', '2', '--work', work, '--report', reportDir, '--tag', 'tiny', '--resume'],
+      { UNDERTONE_CACHE: path.join(dir, 'cache'), UNDERTONE_CORPORA: corporaDir() },
+    );
+    expect(again.code, again.stderr.slice(-2000)).toBe(0);
+    expect(again.stderr.match(/kept from the earlier run/g)?.length).toBe(11);
+    expect(again.stderr).toMatch(/loco-savee: fitted again, the earlier result is not kept: recipe differs in seed \(7 then, 1 now\)/);
+    expect(again.stderr.match(/: epoch 1 loss/g)?.length).toBe(1);
+    for (const f of names) if (f !== 'loco-savee.json') expect(readFileSync(path.join(foldDir, f), 'utf8'), f).toBe(before.get(f));
+    expect((JSON.parse(readFileSync(path.join(foldDir, 'loco-savee.json'), 'utf8')) as { args: { seed: number } }).args.seed).toBe(1);
+    expect(again.stdout).toMatch(/^summary: tiny loco: UAR file [\d.]+ ± [\d.]+ %/m);
+    const alone = await runCli(['train', '--resume', '--corpus', 'ravdess']);
+    expect(alone.code).toBe(2);
+    expect(alone.stderr).toMatch(/--resume .* needs --cv/);
+  }, 600_000);
 
   it('refuses an unknown fold group, naming the groups it takes', async () => {
     const bad = await runCli(['train', '--cv', 'crema', '--corpus', 'ravdess']);

@@ -182,6 +182,8 @@ export async function runCrossValidation(options: {
   fit: FitOptions;
   /** Fitting processes run side by side, each on its share of the folds (one PyTorch thread each by default). */
   jobs?: number;
+  /** Keep each fold result already in the run's folder that the same recipe on the same bundle wrote (a run cut off and started again). */
+  resume?: boolean;
   log: (line: string) => void;
 }): Promise<CvSummary> {
   const started = Date.now();
@@ -203,6 +205,8 @@ export async function runCrossValidation(options: {
   let foldsStarted = 0;
   const onLine = (msg: Record<string, unknown>): void => {
     if (msg.event === 'fold') options.log(`\n== ${msg.fold} (${++foldsStarted}/${names.length}) ==`);
+    else if (msg.event === 'fold_kept') options.log(`\n== ${msg.fold} (${++foldsStarted}/${names.length}) kept from the earlier run: test UAR file ${pct(msg.uar_file)} %, session ${pct(msg.uar_session)} % ==`);
+    else if (msg.event === 'fold_refit') options.log(`${msg.fold}: fitted again, the earlier result is not kept: ${msg.reason}`);
     else if (msg.event === 'start') options.log(`${msg.fold}${msg.members ? ` member ${msg.member}/${msg.members}` : ''}: ${msg.train_clips} training clips (${msg.train_originals} originals), ${msg.val_clips} validation, ${msg.test_clips} test, ${msg.params} parameters`);
     else if (msg.event === 'epoch') {
       options.log(`${msg.fold}: epoch ${msg.epoch} loss ${Number(msg.loss).toFixed(3)} val UAR file ${pct(msg.val_uar_file)} session ${pct(msg.val_uar_session)}${corpusNamed(msg)} (${msg.seconds_total} s, best ${msg.best_epoch})`);
@@ -211,7 +215,7 @@ export async function runCrossValidation(options: {
   // Folds dealt round-robin to the jobs; each job is one cv.py on its own folds (--folds).
   const jobs = Math.max(1, Math.min(options.jobs ?? 1, names.length));
   const shares = Array.from({ length: jobs }, (_, j) => names.filter((_, k) => k % jobs === j));
-  await Promise.all(shares.map((share) => runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--folds', share.join(','), ...fitArgs(options.fit)], onLine)));
+  await Promise.all(shares.map((share) => runPython('cv.py', ['--bundle', bundleDir, '--out', outDir, '--folds', share.join(','), ...(options.resume ? ['--resume', '1'] : []), ...fitArgs(options.fit)], onLine)));
   const groups: GroupSummary[] = [];
   for (const group of options.groups) {
     const results = await Promise.all(plan.filter((f) => f.group === group).map(async (f) => JSON.parse(await readFile(join(outDir, `${f.name}.json`), 'utf8')) as FoldResult));

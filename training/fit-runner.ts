@@ -53,8 +53,11 @@ export interface FitOptions {
   readonly ema?: number;
   /** Learning-rate schedule: one-cycle (annealed to ~0) or constant after the same warm-up (for --ema over a wide basin). */
   readonly lrSchedule?: 'one-cycle' | 'constant';
+  /** Seeds the evaluation's session order and, unless netSeed is given, the nets. */
   readonly seed?: number;
-  /** Seed ensemble: nets fitted with seeds seed .. seed+members-1, calibrated scores averaged (nets.Ensemble). */
+  /** The nets' seed alone (their weights, batches, crops), so that runs of one bundle and evaluation can differ in their nets only. */
+  readonly netSeed?: number;
+  /** Seed ensemble: nets fitted with seeds netSeed (else seed) .. +members-1, calibrated scores averaged (nets.Ensemble). */
   readonly members?: number;
   /** With members > 1: where the ensemble writes its per-clip scores of the training clips (a teacher file; with --cv a folder). */
   readonly teacherOut?: string;
@@ -168,6 +171,7 @@ const FLAGS: Record<keyof FitOptions, string> = {
   ema: '--ema',
   lrSchedule: '--lr-schedule',
   seed: '--seed',
+  netSeed: '--net-seed',
   members: '--members',
   teacherOut: '--teacher-out',
   threads: '--threads',

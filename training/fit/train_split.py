@@ -65,7 +65,8 @@ def add_recipe_args(ap):
     ap.add_argument("--ema", type=float, default=0.0, help="decay of an exponential moving average of the weights, validated and exported instead of the last step's (0 = off; loop.WeightAverage)")
     ap.add_argument("--val-max", type=int, default=800, help="validation clips scored per epoch (evenly spaced subset)")
     ap.add_argument("--seed", type=int, default=1)
-    ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds seed .. seed+K-1, calibrated probabilities averaged")
+    ap.add_argument("--net-seed", type=int, default=None, help="the nets' seed (default --seed); --seed still orders the evaluation's sessions, so runs differing in --net-seed score the same windows")
+    ap.add_argument("--members", type=int, default=1, help="seed ensemble: nets fitted with seeds net-seed (else seed) .. +K-1, calibrated probabilities averaged")
     ap.add_argument("--teacher-out", default="", help="with --members K > 1: write the ensemble's per-clip scores of the training clips here, a teacher file for --teacher (cv.py: a folder of <fold>.json)")
     ap.add_argument("--threads", type=int, default=1)
 
@@ -73,19 +74,20 @@ def add_recipe_args(ap):
 def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
     """Returns (net, normaliser, result dict); result holds the temperature and the validation and test outcomes.
 
-    With --members K > 1 the net is a seed ensemble: K nets fitted alike with seeds seed .. seed+K-1
+    With --members K > 1 the net is a seed ensemble: K nets fitted alike with seeds net_seed .. net_seed+K-1
     (each early-stopped and calibrated on the validation speakers), whose calibrated probabilities
     are averaged (nets.Ensemble), then calibrated once more. Each member's own outcomes are kept
     in result["members"], so one run also shows how far single runs differ by seed alone."""
     t_start = time.time()
     members = max(1, args.members)
+    net_seed = args.seed if args.net_seed is None else args.net_seed
     norm = Normaliser(bundle, normalization["mean"], normalization["std"], args.norm, args.prior_frames)
     if not args.augmented:
         train_ids = np.array([i for i in train_ids if bundle.is_orig[i]])
     fitted = []
     for k in range(members):
         member_log = log if members == 1 else (lambda obj, k=k: log({**obj, "member": k + 1, "members": members}))
-        fitted.append(fit_member(bundle, norm, train_ids, val_ids, len(test_ids), args, args.seed + k, member_log))
+        fitted.append(fit_member(bundle, norm, train_ids, val_ids, len(test_ids), args, net_seed + k, member_log))
     if members == 1:
         net, result = fitted[0]
     else:
@@ -95,7 +97,7 @@ def fit_split(bundle, train_ids, val_ids, test_ids, normalization, args, log):
             o = outcomes(n, norm, bundle, val_ids, test_ids, args)
             nets.append(n)
             temperatures.append(o["temperature"])
-            alone.append({"seed": args.seed + k, "best_epoch": f["best_epoch"], "temperature": o["temperature"],
+            alone.append({"seed": net_seed + k, "best_epoch": f["best_epoch"], "temperature": o["temperature"],
                           # Without the window scores: a combination is made of runs, not of members.
                           "validation": {key: value for key, value in o["validation"].items() if key != "windows"} if "validation" in o else None,
                           "test": {m: {"uar": v["uar"], "acc": v["acc"]} for m, v in o.get("test", {}).items()}})
