@@ -238,6 +238,12 @@ def validation_windows(net, norm, bundle, val_ids, args):
     return logits, truth, ev
 
 
+def stored_scores(logits, temperature):
+    """Calibrated window scores as a fold result stores them: 4 decimals, rounded in float64
+    (rounded float32 values print as 0.13379999995231628)."""
+    return np.round(softmax(logits, temperature).astype(np.float64), 4).tolist()
+
+
 def outcomes(net, norm, bundle, val_ids, test_ids, args):
     """The temperature (fitted on the validation windows) and the validation and test outcomes of
     a fitted net: UARs, window ECE before and after scaling, and per-window test predictions."""
@@ -252,7 +258,7 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
             # Cross-validation folds keep the validation windows' calibrated scores too, so that a
             # combination of runs (training/cv-ensemble.ts) is judged on validation speakers as a run is.
             out["validation"]["windows"] = {m: {"window_clip": [i for i, _ in ev[m]["items"]],
-                                                "window_prob": np.round(softmax(ev[m]["logits"], t).astype(np.float64), 4).tolist()} for m in ("file", "session")}
+                                                "window_prob": stored_scores(ev[m]["logits"], t)} for m in ("file", "session")}
     if len(test_ids):
         ev = evaluate(net, norm, test_ids, args.seed + 1, control=args.control or None)
         test = {}
@@ -264,10 +270,9 @@ def outcomes(net, norm, bundle, val_ids, test_ids, args):
                 "window_pred": e["logits"].argmax(1).tolist(),
                 "window_clip": [i for i, _ in e["items"]],
                 "utt_pred": e["utt"].tolist(),
-                # Calibrated scores of every window (4 decimals), so that runs can be combined
-                # after the fact (training/cv-ensemble.ts) without fitting an ensemble again.
-                # float64 before rounding: rounded float32 values print as 0.13379999995231628.
-                "window_prob": np.round(softmax(e["logits"], out["temperature"]).astype(np.float64), 4).tolist(),
+                # Calibrated scores of every window, so that runs can be combined after the fact
+                # (training/cv-ensemble.ts) without fitting an ensemble again.
+                "window_prob": stored_scores(e["logits"], out["temperature"]),
                 "ece_window_raw": ece(softmax(e["logits"]), wtruth),
                 "ece_window_calibrated": ece(softmax(e["logits"], out["temperature"]), wtruth),
             }
