@@ -7,8 +7,8 @@
  *   node dist/training/ablation-table.js [DIR] [--into docs/accuracy.md]
  *
  * With --into FILE the tables replace their namesakes in FILE (the table whose header row starts
- * with the same first cell: "run | validation UAR % ...", "nested fold (test)", "loco fold (test)",
- * "ravdess fold (test)") instead of being printed; a table FILE lacks is an error.
+ * with the same first cell: "run", "run: nested folds, ...", "run: loco folds, ...", "run: ravdess
+ * folds, ...") instead of being printed; a table FILE lacks is an error.
  */
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -110,25 +110,24 @@ for (const r of runs) {
   }
 }
 
-// Per-fold tables: one column pair (file / session UAR) per run, one row per fold.
+// Per-fold tables: one row per run, one column per fold (its test corpus or actors), each cell
+// "file / session" UAR. Runs as rows keep the tables readable as runs accumulate (a column pair
+// per run had grown past a hundred columns).
+const foldHeader = (group: string) => `| run: ${group} folds, UAR % file / session |`;
 for (const group of ['nested', 'loco', 'ravdess']) {
   const withGroup = all.filter((r) => r.groups.some((g) => g.group === group));
   if (withGroup.length === 0) continue;
-  const folds = withGroup[0].groups.find((g) => g.group === group)!.folds.map((f) => f.fold);
-  const foldTable = table(`| ${group} fold (test) | ${withGroup.map((r) => `${r.tag} file % | ${r.tag} session %`).join(' | ')} |`, `|---|${withGroup.map(() => '---:|---:').join('|')}|`);
-  for (const fold of folds) {
-    const cells = withGroup.map((r) => {
-      const f = r.groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold);
-      return f ? `${pct(f.uar.file)} | ${pct(f.uar.session)}` : '— | —';
-    });
-    const test = withGroup[0].groups.find((g) => g.group === group)!.folds.find((x) => x.fold === fold)!.test;
-    foldTable.push(`| ${fold} (${test}) | ${cells.join(' | ')} |`);
-  }
-  const means = withGroup.map((r) => {
+  const first = withGroup[0].groups.find((g) => g.group === group)!.folds;
+  const name = (f: (typeof first)[number]) => (group === 'ravdess' ? f.fold.replace(/^ravdess-/, '') : f.test);
+  const foldTable = table(`${foldHeader(group)} ${first.map(name).join(' | ')} | mean |`, `|---|${first.map(() => '---:').join('|')}|---:|`);
+  for (const r of withGroup) {
     const g = r.groups.find((x) => x.group === group)!;
-    return `**${pct(g.uar.file.mean)}** | **${pct(g.uar.session.mean)}**`;
-  });
-  foldTable.push(`| mean | ${means.join(' | ')} |`);
+    const cells = first.map((want) => {
+      const f = g.folds.find((x) => x.fold === want.fold);
+      return f ? `${pct(f.uar.file)} / ${pct(f.uar.session)}` : '—';
+    });
+    foldTable.push(`| ${r.tag} | ${cells.join(' | ')} | **${pct(g.uar.file.mean)} / ${pct(g.uar.session.mean)}** |`);
+  }
 }
 
 if (into === undefined) {
@@ -137,6 +136,7 @@ if (into === undefined) {
   // Each table replaces the one in `into` whose header starts alike.
   let doc = readFileSync(into, 'utf8').split('\n');
   for (const t of tables) {
+    // The run table's first cell ("run") heads other tables of the page too: it is keyed by two cells.
     const key = t === runTable ? '| run | validation UAR % file / session (choices) |' : `${t[0].split('|').slice(0, 2).join('|')}|`;
     const start = doc.findIndex((l) => l.startsWith(key));
     if (start < 0) throw new Error(`${into}: no table whose header starts with "${key}"`);
