@@ -44,6 +44,7 @@ const table = (...header: string[]): string[] => {
 };
 const all = readdirSync(dir)
   .filter((f) => /^cv-.*\.json$/.test(f))
+  .sort() // by file name, whatever order the file system lists them in
   .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as CvSummary | { groups?: undefined })
   .filter((r): r is CvSummary => Array.isArray(r.groups));
 /** A run of the validation-corpus folds alone, tagged `<tag>-nested`, fills the nested column of row `<tag>`. */
