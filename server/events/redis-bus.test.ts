@@ -57,7 +57,9 @@ describe('Redis session bus across two server processes', () => {
     for (let i = 0; i < audio.packets.length; i++) {
       await client.sendBinary(audio.packets[i]);
       await new Promise((r) => setTimeout(r, (audio.packetSeconds[i] * 1000) / 4));
-      if (!late && client.emotions.length >= 3) late = await subscribeWs(`ws://127.0.0.1:${b.port}/v1/sessions/cross-replica/events`);
+      // Late once process b has seen three labels (its first subscriber got them): a's client
+      // can hold a label whose history append and publish (one MULTI) are still in flight.
+      if (!late && ws.messages.length >= 4) late = await subscribeWs(`ws://127.0.0.1:${b.port}/v1/sessions/cross-replica/events`);
     }
     client.sendJson({ type: 'stop' });
     expect((await client.closed).code).toBe(1000);
