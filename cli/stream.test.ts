@@ -37,8 +37,10 @@ describe('undertone stream', () => {
     const emotions = lines.filter((l) => l.type !== 'alert');
     expect(emotions.map((l) => l.type)).toEqual(want.timeline.map(() => 'emotion'));
     emotions.forEach((l, i) => {
-      const { type, scores, smoothed, arousal, valence, ...rest } = l;
+      const { type, scores, smoothed, settled, arousal, valence, ...rest } = l;
       expect(smoothed !== undefined && arousal !== undefined && valence !== undefined).toBe(l.voiced);
+      // An earlier second's settled label (two seconds back with the shipped models), voiced or not.
+      if (settled !== undefined) expect(want.timeline[settled.second - 1].voiced && settled.second < l.second).toBe(true);
       const { scores: wantScores, ...wantRest } = want.timeline[i];
       expect(type).toBe('emotion');
       expect(rest).toEqual(wantRest);

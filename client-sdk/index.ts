@@ -33,6 +33,7 @@ export type {
   ReadyMessage,
   Scores,
   ServerMessage,
+  SettledEmotion,
   SmoothedEmotion,
   SessionAlertMessage,
   SessionEmotionMessage,

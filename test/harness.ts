@@ -54,9 +54,10 @@ export async function opusPackets(file: string): Promise<{ packets: Uint8Array[]
 
 /** Largest score difference between a server emotion message and predict's entry; throws on any other mismatch. */
 export function compareEntry(got: EmotionMessage, want: TimelineEntry): number {
-  // The supervision fields (smoothed, arousal, valence) are predict's entry plus the session's
-  // history; server/pipeline/session.supervision.test.ts checks them. Here: present iff voiced.
-  const { type: _t, scores: gotScores, smoothed, arousal, valence, ...gotRest } = got;
+  // The supervision fields (smoothed, arousal, valence; settled, an earlier second's) are predict's
+  // entries plus the session's history; server/pipeline/session.supervision.test.ts checks them.
+  // Here: smoothed/arousal/valence present iff voiced.
+  const { type: _t, scores: gotScores, smoothed, settled: _settled, arousal, valence, ...gotRest } = got;
   if ((smoothed !== undefined && arousal !== undefined && valence !== undefined) !== got.voiced) throw new Error(`second ${got.second}: supervision fields ${got.voiced ? 'missing on a voiced' : 'present on an unvoiced'} second`);
   const { scores: wantScores, ...wantRest } = want;
   const a = JSON.stringify(gotRest, Object.keys(gotRest).sort());

@@ -2,7 +2,8 @@
  * The demo page's agent view: enter a session key (a call's key or callSid, or a session id) and
  * watch that caller's live mood, as an agent's desktop would: the SDK's `subscribe` (WebSocket),
  * the recent history first, then one label per second, the mood so far (mean of the voiced
- * seconds' scores), the steady (smoothed) label and its trajectory, alerts as they fire, and the
+ * seconds' scores), the steady (smoothed) label and its trajectory, the settled label (decided a
+ * few seconds after its second, core/supervision/settling.ts), alerts as they fire, and the
  * summary at the end. Live sessions are listed (GET /v1/sessions) to
  * pick from. The subscriber key comes from the page's `?subscriber_key=` (else `?token=`).
  */
@@ -23,6 +24,7 @@ export function startAgentView(colorOf: (label: string) => string): void {
   const sessionEl = $('agent-session');
   const moodEl = $('agent-mood');
   const steadyEl = $('agent-steady');
+  const settledEl = $('agent-settled');
   const alertsEl = $<HTMLUListElement>('agent-alerts');
   const canvas = $<HTMLCanvasElement>('agent-chart');
   const smoothedCanvas = $<HTMLCanvasElement>('agent-smoothed-chart');
@@ -75,6 +77,12 @@ export function startAgentView(colorOf: (label: string) => string): void {
       steadyEl.textContent = m.smoothed.label;
       steadyEl.style.color = colorOf(m.smoothed.label);
     }
+    if (m.settled) {
+      settledEl.textContent = `${m.settled.label} (at ${m.settled.second} s)`;
+      settledEl.dataset.label = m.settled.label;
+      settledEl.dataset.second = String(m.settled.second);
+      settledEl.style.color = colorOf(m.settled.label);
+    }
     canvas.dataset.labels = seconds.map((s) => (s.voiced ? s.label : '-')).join(',');
     smoothedCanvas.dataset.labels = seconds.map((s) => (s.voiced ? (s.smoothed?.label ?? '?') : '-')).join(',');
     draw();
@@ -100,8 +108,11 @@ export function startAgentView(colorOf: (label: string) => string): void {
     errorEl.textContent = '';
     labelEl.textContent = '–';
     labelEl.dataset.voiced = 'false';
-    secondEl.textContent = sessionEl.textContent = moodEl.textContent = steadyEl.textContent = '–';
+    secondEl.textContent = sessionEl.textContent = moodEl.textContent = steadyEl.textContent = settledEl.textContent = '–';
     steadyEl.style.removeProperty('color');
+    settledEl.style.removeProperty('color');
+    delete settledEl.dataset.label;
+    delete settledEl.dataset.second;
     alertsEl.replaceChildren();
     alertsEl.dataset.count = '0';
     delete canvas.dataset.labels;

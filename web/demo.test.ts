@@ -248,7 +248,7 @@ describe('demo page in Chromium', () => {
     await page.close();
   });
 
-  it('agent view: sustained angry speech raises the sustained-negative alert as it fires, beside the smoothed trajectory', async () => {
+  it('agent view: sustained angry speech raises the sustained-negative alert as it fires, beside the smoothed trajectory and the settled label', async () => {
     const page = await browser!.newPage({ viewport: { width: 1000, height: 1300 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -290,6 +290,10 @@ describe('demo page in Chromium', () => {
     const smoothed = (await page.getAttribute('#agent-smoothed-chart', 'data-labels'))!.split(',');
     expect(smoothed).toEqual(caller.emotions.map((m) => (m.voiced ? m.smoothed!.label : '-')));
     expect((await page.textContent('#agent-steady'))!.trim()).toBe(caller.emotions.filter((m) => m.voiced).at(-1)!.smoothed!.label);
+    // The settled label shown is the last one the server settled, with its second.
+    const lastSettled = caller.emotions.filter((m) => m.settled).at(-1)!.settled!;
+    expect(await page.getAttribute('#agent-settled', 'data-label')).toBe(lastSettled.label);
+    expect(await page.getAttribute('#agent-settled', 'data-second')).toBe(String(lastSettled.second));
     expect(problems).toEqual([]);
     if (process.env.UNDERTONE_DEMO_SCREENSHOT === '1')
       await page.locator('#agent').screenshot({ path: path.join(PROJECT_ROOT, 'docs', 'agent-alert.png') });

@@ -5,7 +5,17 @@
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_SMOOTHING, type SmoothingSettings } from '../../core/supervision/smoothing.js';
-import { type Choice, chooseSmoothing, describeSmoothing, EMA_GRID, HMM_GRID, settingToShip } from './smoothing-tuning.js';
+import {
+  type Choice,
+  chooseSettling,
+  chooseSmoothing,
+  describeSettling,
+  describeSmoothing,
+  EMA_GRID,
+  HMM_GRID,
+  SETTLE_GRID,
+  settingToShip,
+} from './smoothing-tuning.js';
 import type { LabelFigures } from './supervision-eval.js';
 
 const RAW: LabelFigures = { seconds: 1000, accuracy: 0.5, changesPerMinute: 18 };
@@ -21,6 +31,32 @@ describe('smoothing grids', () => {
     expect(EMA_GRID).toHaveLength(9 * 14);
     const same = (a: SmoothingSettings, b: SmoothingSettings) => JSON.stringify(a) === JSON.stringify(b);
     expect(HMM_GRID.some((s) => same(s, DEFAULT_SMOOTHING))).toBe(true);
+  });
+});
+
+describe('chooseSettling', () => {
+  const settled = (settleSeconds: number, settlePersistence: number, accuracy: number, changesPerMinute: number): Choice => ({
+    settings: { ...DEFAULT_SMOOTHING, settleSeconds, settlePersistence },
+    val: { seconds: 1000, accuracy, changesPerMinute },
+  });
+
+  it('the grid spans lags 0-5 s and holds the shipped default', () => {
+    expect(SETTLE_GRID).toHaveLength(6 * 5 * 4 * 5);
+    expect(new Set(SETTLE_GRID.map((s) => s.settleSeconds))).toEqual(new Set([0, 1, 2, 3, 4, 5]));
+    expect(SETTLE_GRID.some((s) => JSON.stringify(s) === JSON.stringify(DEFAULT_SMOOTHING))).toBe(true);
+  });
+
+  it('takes the shortest lag with a target point, and the most accurate target point there, even when a longer lag is more accurate', () => {
+    const grid = [settled(1, 0.9, 0.49, 5), settled(2, 0.8, 0.51, 6), settled(2, 0.9, 0.53, 5.9), settled(2, 0.95, 0.56, 6.5), settled(3, 0.9, 0.6, 5)];
+    const c = chooseSettling(grid, RAW);
+    expect(c?.settings).toMatchObject({ settleSeconds: 2, settlePersistence: 0.9 });
+    expect(chooseSettling([settled(1, 0.9, 0.49, 5), settled(2, 0.95, 0.56, 6.5)], RAW)).toBeNull();
+  });
+
+  it('describes the settled part of a setting', () => {
+    expect(describeSettling({ ...DEFAULT_SMOOTHING, settleSeconds: 2, settlePersistence: 0.95, settleObservationWeight: 1.5, settleSwitchRatio: 4 })).toBe(
+      'settled after 2 s, p 0.95 w 1.5 ratio 4',
+    );
   });
 });
 

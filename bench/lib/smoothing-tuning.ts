@@ -26,6 +26,35 @@ export const EMA_GRID: readonly SmoothingSettings[] = [0.05, 0.1, 0.15, 0.2, 0.3
   HYSTERESIS.map((h) => ({ ...DEFAULT_SMOOTHING, method: 'ema' as const, alpha, ...h })),
 );
 
+/** Seconds of hindsight the settled label is tried with (0: none, the filter of the same chain). */
+export const SETTLE_LAGS = [0, 1, 2, 3, 4, 5] as const;
+
+/** The settled label's chain and hysteresis, at each lag; the filter's fields stay DEFAULT_SMOOTHING's. */
+export const SETTLE_GRID: readonly SmoothingSettings[] = SETTLE_LAGS.flatMap((settleSeconds) =>
+  [0.5, 0.8, 0.9, 0.95, 0.97].flatMap((settlePersistence) =>
+    [0.5, 0.7, 1, 1.5].flatMap((settleObservationWeight) =>
+      [1, 1.5, 2, 3, 4].map((settleSwitchRatio) => ({ ...DEFAULT_SMOOTHING, settleSeconds, settlePersistence, settleObservationWeight, settleSwitchRatio })),
+    ),
+  ),
+);
+
+/**
+ * The settled label to ship: the shortest hindsight at which some grid point meets the target on
+ * validation (at most a third of raw's changes, at least raw's accuracy), and at that lag the most
+ * accurate such point; null when no lag has one (keep the current setting). Hindsight is delay a
+ * supervisor waits for every settled label, so the least that meets the issue's target wins.
+ */
+export function chooseSettling(scored: readonly Choice[], raw: LabelFigures): Choice | null {
+  for (const lag of SETTLE_LAGS) {
+    const target = chooseSmoothing(
+      scored.filter((c) => c.settings.settleSeconds === lag),
+      raw,
+    ).target;
+    if (target) return target;
+  }
+  return null;
+}
+
 /** A grid point with its validation figures. */
 export interface Choice {
   readonly settings: SmoothingSettings;
@@ -63,6 +92,12 @@ export function settingToShip(methods: readonly MethodChoices[]): { choice: Choi
   const [pool, rule] = targets.length > 0 ? ([targets, 'target'] as const) : ([steady, 'steadiness first'] as const);
   if (pool.length === 0) return null;
   return { choice: pool.reduce((a, b) => (b.val.accuracy > a.val.accuracy ? b : a)), rule };
+}
+
+/** One line for the settled label's part of a setting. */
+export function describeSettling(s: SmoothingSettings): string {
+  const ratio = s.settleSwitchRatio > 1 ? ` ratio ${s.settleSwitchRatio}` : ' no hysteresis';
+  return `settled after ${s.settleSeconds} s, p ${s.settlePersistence} w ${s.settleObservationWeight}${ratio}`;
 }
 
 /** One line for a setting (null: the raw per-second argmax). */

@@ -5,6 +5,7 @@
  */
 import type { Label } from '../../core/labels.js';
 import type { Alert } from '../../core/supervision/alert-engine.js';
+import { FixedLagSmoother, type Settled } from '../../core/supervision/settling.js';
 import { createSmoother, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
 import { type Run, type ScoredCall, truthOf } from './synthetic-calls.js';
@@ -18,27 +19,52 @@ export interface LabelFigures {
   readonly changesPerMinute: number;
 }
 
-/** Per-second figures of the raw labels (settings null) or of a smoother. */
+/** Per-second figures of the raw labels (settings null) or of a smoother's shown label. */
 export function labelFigures(calls: readonly ScoredCall[], labels: readonly Label[], settings: SmoothingSettings | null): LabelFigures {
+  return figuresOf(calls, (call) => {
+    const smoother = settings ? createSmoother(labels, settings) : null;
+    return call.timeline.map((e) => {
+      if (!e.voiced || !e.scores) {
+        smoother?.skip();
+        return null;
+      }
+      return smoother ? smoother.observe(e.scores).label : e.label!;
+    });
+  });
+}
+
+/** Per-second figures of the settled labels (core/supervision/settling.ts), each second's as decided settleSeconds later. */
+export function settledLabelFigures(calls: readonly ScoredCall[], labels: readonly Label[], settings: SmoothingSettings): LabelFigures {
+  return figuresOf(calls, (call) => {
+    const settler = new FixedLagSmoother<number>(labels, settings);
+    const out: (Label | null)[] = call.timeline.map(() => null);
+    const put = (settled: readonly Settled<number>[]) => {
+      for (const s of settled) out[s.item] = s.label;
+    };
+    call.timeline.forEach((e, i) => put(e.voiced && e.scores ? settler.observe(i, e.scores) : settler.skip()));
+    put(settler.flush());
+    return out;
+  });
+}
+
+/** Accuracy and changes per minute of one label per timeline entry (null: unvoiced, not counted). */
+function figuresOf(calls: readonly ScoredCall[], labelsOf: (call: ScoredCall) => readonly (Label | null)[]): LabelFigures {
   let seconds = 0;
   let right = 0;
   let changes = 0;
   for (const call of calls) {
-    const smoother = settings ? createSmoother(labels, settings) : null;
+    const shown = labelsOf(call);
     let previous: Label | null = null;
-    for (const e of call.timeline) {
-      if (!e.voiced || !e.scores) {
-        smoother?.skip();
-        continue;
-      }
-      const label = smoother ? smoother.observe(e.scores).label : e.label!;
+    call.timeline.forEach((e, i) => {
+      const label = shown[i];
+      if (label === null) return;
       if (previous !== null && label !== previous) changes++;
       previous = label;
       const truth = truthOf(call.runs, e);
-      if (truth === null) continue;
+      if (truth === null) return;
       seconds++;
       if (label === truth) right++;
-    }
+    });
   }
   return { seconds, accuracy: right / seconds, changesPerMinute: changes / (seconds / 60) };
 }

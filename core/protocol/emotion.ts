@@ -24,6 +24,18 @@ export interface SmoothedEmotion extends Affect {
 }
 
 /**
+ * The settled view of an earlier voiced second (core/supervision/settling.ts): its label decided
+ * with `settleSeconds` of hindsight, never revised. Rides on the message of the second at which it
+ * was decided (voiced or not); the last seconds of a session are settled into `end.summary` only.
+ */
+export interface SettledEmotion extends SmoothedEmotion {
+  /** The second it describes (earlier than the message's own). */
+  readonly second: number;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
+/**
  * Voiced seconds also carry `arousal` and `valence` of the raw scores, and `smoothed` from the
  * session's smoother (docs/insight.md).
  */
@@ -43,4 +55,6 @@ export interface EmotionMessage extends Partial<Affect> {
   readonly scores?: Scores;
   /** Present only when voiced. */
   readonly smoothed?: SmoothedEmotion;
+  /** Present when an earlier voiced second was settled at this one. */
+  readonly settled?: SettledEmotion;
 }

@@ -11,7 +11,7 @@ export interface EndMessage {
   /** Number of `emotion` messages sent (the last partial second included). */
   readonly seconds: number;
   readonly reason: EndReason;
-  /** The pooled label, plus the call summary of the smoothed timeline (core/supervision/summary.ts). */
+  /** The pooled label, plus the call summary of the settled timeline (core/supervision/summary.ts). */
   readonly summary: CallSummary & {
     /** Argmax of the mean of the voiced seconds' scores; null when no second was voiced. */
     readonly label: Label | null;
@@ -30,9 +30,9 @@ export interface SummarySegment {
 
 /** What a supervisor reads after the call (docs/insight.md, "Call summary"). */
 export interface CallSummary {
-  /** Runs of one smoothed label over voiced speech; short pauses inside a run are bridged. */
+  /** Runs of one settled label over voiced speech (emotion.settled, the last seconds settled at the end); short pauses inside a run are bridged. */
   readonly segments: readonly SummarySegment[];
-  /** Fraction of the voiced seconds whose smoothed label is each label (labels never chosen are absent). */
+  /** Fraction of the voiced seconds whose settled label is each label (labels never chosen are absent). */
   readonly voicedShare: Partial<Record<Label, number>>;
   /** Highest smoothed arousal of the call and the second it came; null when nothing was voiced. */
   readonly peakArousal: { readonly value: number; readonly second: number; readonly endMs: number } | null;

@@ -8,7 +8,7 @@
  * subscription-message.ts), close and error codes (codes.ts), ProtocolError, and endpoint paths.
  */
 export type { AlertMessage, SessionAlertMessage } from './alert.js';
-export type { Affect, EmotionMessage, Scores, SmoothedEmotion } from './emotion.js';
+export type { Affect, EmotionMessage, Scores, SettledEmotion, SmoothedEmotion } from './emotion.js';
 export type { CallSummary, EndMessage, EndReason, SummarySegment } from './end.js';
 export type { ErrorMessage } from './error.js';
 export type { KeepaliveMessage } from './keepalive.js';

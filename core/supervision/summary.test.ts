@@ -1,18 +1,19 @@
 import { describe, expect, it } from 'vitest';
 import type { Label } from '../labels.js';
-import type { SupervisedSecond } from './alert-engine.js';
 import { CallSummaryBuilder, MAX_SUMMARY_ALERTS } from './summary.js';
 
-function second(k: number, label: Label | null, arousal = 0): SupervisedSecond {
-  const base = { second: k, startMs: Math.max(0, k * 1000 - 3000), endMs: k * 1000 };
-  return label ? { ...base, voiced: true, smoothed: { label, scores: { [label]: 1 }, arousal, valence: 0 } } : { ...base, voiced: false };
+/** One second as the supervisor hands it over: a voiced second's settled label and smoothed arousal; nothing for an unvoiced one. */
+function add(b: CallSummaryBuilder, k: number, label: Label | null, arousal = 0, endMs = k * 1000): void {
+  if (!label) return;
+  b.addPeak(k, endMs, arousal);
+  b.addLabel(k, endMs, label);
 }
 
 describe('call summary', () => {
-  it('segments the smoothed labels by the seconds they cover, bridging short pauses only', () => {
+  it('segments the settled labels by the seconds they cover, bridging short pauses only', () => {
     const b = new CallSummaryBuilder({ hopMs: 1000, maxGapSeconds: 2 });
     const labels: (Label | null)[] = ['neutral', 'neutral', null, null, 'neutral', 'angry', 'angry', null, null, null, 'angry', 'sad'];
-    labels.forEach((l, i) => b.addSecond(second(i + 1, l, l === 'angry' ? 0.5 + i / 100 : 0)));
+    labels.forEach((l, i) => add(b, i + 1, l, l === 'angry' ? 0.5 + i / 100 : 0));
     const s = b.build();
     expect(s.segments).toEqual([
       { label: 'neutral', startMs: 0, endMs: 5000 },
@@ -26,14 +27,14 @@ describe('call summary', () => {
 
   it('the last partial second ends where the audio ended', () => {
     const b = new CallSummaryBuilder();
-    b.addSecond(second(1, 'happy'));
-    b.addSecond({ ...second(2, 'happy'), endMs: 1400 });
+    add(b, 1, 'happy');
+    add(b, 2, 'happy', 0, 1400);
     expect(b.build().segments).toEqual([{ label: 'happy', startMs: 0, endMs: 1400 }]);
   });
 
   it('no voiced second: empty summary with a null peak', () => {
     const b = new CallSummaryBuilder();
-    b.addSecond(second(1, null));
+    add(b, 1, null);
     expect(b.build()).toEqual({ segments: [], voicedShare: {}, peakArousal: null, alerts: [], alertCounts: {} });
   });
 

@@ -1,12 +1,13 @@
 /**
- * The call summary a supervisor reads after the call: the smoothed timeline as segments, the share
- * of voiced time per smoothed label, the peak smoothed arousal, and the alerts fired. Built
- * incrementally from the session's seconds, in order; memory grows with label changes and alerts,
+ * The call summary a supervisor reads after the call: the settled timeline as segments
+ * (core/supervision/settling.ts: the steady label with a few seconds of hindsight), the share of
+ * voiced time per settled label, the peak smoothed arousal, and the alerts fired. Built
+ * incrementally, each kind of input in stream order; memory grows with label changes and alerts,
  * not with call length.
  */
 import type { Label } from '../labels.js';
 import type { CallSummary } from '../protocol/end.js';
-import type { Alert, SupervisedSecond } from './alert-engine.js';
+import type { Alert } from './alert-engine.js';
 
 export type { CallSummary, SummarySegment } from '../protocol/end.js';
 
@@ -32,19 +33,22 @@ export class CallSummaryBuilder {
 
   constructor(private readonly options: SummaryOptions = DEFAULT_SUMMARY_OPTIONS) {}
 
-  addSecond(s: SupervisedSecond): void {
-    const sm = s.smoothed;
-    if (!s.voiced || !sm) return;
+  /** A voiced second's settled label, in stream order. */
+  addLabel(second: number, endMs: number, label: Label): void {
     this.voiced++;
-    this.counts.set(sm.label, (this.counts.get(sm.label) ?? 0) + 1);
-    if (!this.peak || sm.arousal > this.peak.value) this.peak = { value: sm.arousal, second: s.second, endMs: s.endMs };
+    this.counts.set(label, (this.counts.get(label) ?? 0) + 1);
     // The second's own span (not its 3-s window), so segments do not overlap.
-    const startMs = Math.max(0, Math.min(s.endMs, (s.second - 1) * this.options.hopMs));
+    const startMs = Math.max(0, Math.min(endMs, (second - 1) * this.options.hopMs));
     const last = this.segments.at(-1);
-    if (last && last.label === sm.label && s.second - last.lastSecond - 1 <= this.options.maxGapSeconds) {
-      last.endMs = s.endMs;
-      last.lastSecond = s.second;
-    } else this.segments.push({ label: sm.label, startMs, endMs: s.endMs, lastSecond: s.second });
+    if (last && last.label === label && second - last.lastSecond - 1 <= this.options.maxGapSeconds) {
+      last.endMs = endMs;
+      last.lastSecond = second;
+    } else this.segments.push({ label, startMs, endMs, lastSecond: second });
+  }
+
+  /** A voiced second's smoothed arousal. */
+  addPeak(second: number, endMs: number, arousal: number): void {
+    if (!this.peak || arousal > this.peak.value) this.peak = { value: arousal, second, endMs };
   }
 
   addAlert(a: Alert): void {

@@ -75,10 +75,11 @@ describe('server with engine naive', () => {
     expect(got.length).toBe(want.length);
     let worst = 0;
     got.forEach((e, i) => {
-      const { type: _t, smoothed: _s, arousal: _a, valence: _v, ...entry } = want[i];
+      const { type: _t, smoothed: _s, settled: _d, arousal: _a, valence: _v, ...entry } = want[i];
       worst = Math.max(worst, compareEntry(e, entry));
       expect(e.label).toBe(want[i].label);
       expect(e.smoothed?.label).toBe(want[i].smoothed?.label);
+      expect(e.settled?.label).toBe(want[i].settled?.label);
     });
     expect(worst).toBeLessThan(1e-4);
     expect(b.client.end?.summary.label).toBe(a.client.end?.summary.label);

@@ -92,12 +92,12 @@ afterAll(async () => {
 const START = { type: 'start', encoding: 'pcm_s16le', sampleRate: 16000, channels: 1 } as const;
 
 function rawEntry(m: EmotionMessage): TimelineEntry {
-  const { type: _t, smoothed: _s, arousal: _a, valence: _v, ...raw } = m;
+  const { type: _t, smoothed: _s, settled: _d, arousal: _a, valence: _v, ...raw } = m;
   return raw;
 }
 
 describe('supervision in a live session', () => {
-  it('emotion messages carry smoothed/arousal/valence, alerts arrive in order, end.summary holds the call summary; all equal the offline computation', async () => {
+  it('emotion messages carry smoothed/settled/arousal/valence, alerts arrive in order, end.summary holds the call summary; all equal the offline computation', async () => {
     const run = await streamChunks(url, { ...START, key: 'supervised' }, chunkBytes(pcm, [6400]), { bytesPerSecond: 32000 });
     expect(run.closed.code).toBe(1000);
     const emotions = run.client.emotions;
@@ -106,10 +106,13 @@ describe('supervision in a live session', () => {
     const rules = rulesOf(loadAlertRulesDoc(rulesFile), modelAlertRules(metadata.supervision?.rules));
     const oracle = new SessionSupervisor(run.client.ready!.model.labels, { smoothing: modelSmoothing(metadata), rules, summary: DEFAULT_SUMMARY_OPTIONS });
     const expectedAlerts: AlertMessage[] = [];
+    const settledSeconds: number[] = [];
     for (const m of emotions) {
       const step = oracle.observe(rawEntry(m));
       if (m.voiced) expect({ smoothed: m.smoothed, arousal: m.arousal, valence: m.valence }).toEqual(step.fields);
       else expect(m.smoothed).toBeUndefined();
+      expect(m.settled).toEqual(step.settled);
+      if (m.settled) settledSeconds.push(m.settled.second);
       expectedAlerts.push(...step.alerts.map((a) => ({ type: 'alert' as const, ...a })));
     }
     const alerts = run.client.messages.filter((m): m is AlertMessage => m.type === 'alert');
@@ -118,6 +121,11 @@ describe('supervision in a live session', () => {
     // An alert follows the emotion message of the second it fired on.
     const idx = run.client.messages.indexOf(alerts[0]);
     expect(run.client.messages[idx - 1]).toMatchObject({ type: 'emotion', second: alerts[0].second });
+    // Every voiced second but the last settleSeconds' is settled on the wire, settleSeconds later.
+    const lag = modelSmoothing(metadata).settleSeconds;
+    const voicedSeconds = emotions.filter((m) => m.voiced).map((m) => m.second);
+    expect(settledSeconds).toEqual(voicedSeconds.filter((k) => k <= emotions.length - lag));
+    for (const m of emotions) if (m.settled) expect(m.settled.second).toBe(m.second - lag);
     const end = run.client.end!;
     const expected = oracle.summary();
     expect(end.summary).toMatchObject(expected);

@@ -249,7 +249,7 @@ export class Session {
       if (this.closed) return;
       this.timeline.push(e);
       const step = this.supervisor.observe(e);
-      const message: EmotionMessage = { type: 'emotion', ...e, ...step.fields };
+      const message: EmotionMessage = { type: 'emotion', ...e, ...step.fields, ...(step.settled ? { settled: step.settled } : {}) };
       this.output.emotion(message);
       this.ctx.bus.publish({ ...message, sessionId: this.sessionId, seq: ++this.seq });
       for (const a of step.alerts) {
