@@ -122,6 +122,24 @@ describe('settled labels (fixed-lag smoothing)', () => {
     expect(f.settled).toBeGreaterThan(f.filter);
   });
 
+  it('holds at most settleSeconds + 1 steps, through speech and through a long silence', () => {
+    const f = new FixedLagSmoother<number>(LABELS, settings({ settleSeconds: 2 }));
+    const obs = noisyRun(truth, 0.6, 4);
+    let most = 0;
+    let settled = 0;
+    obs.forEach((x, i) => {
+      settled += f.observe(i, x).length;
+      most = Math.max(most, f.heldSteps);
+    });
+    for (let i = 0; i < 10_000; i++) {
+      settled += f.skip().length;
+      most = Math.max(most, f.heldSteps);
+    }
+    expect(most).toBeLessThanOrEqual(3);
+    expect(f.heldSteps).toBe(0);
+    expect(settled).toBe(obs.length);
+  });
+
   it('silence before any speech settles nothing; a session of silence flushes nothing', () => {
     const f = new FixedLagSmoother<number>(LABELS, DEFAULT_SMOOTHING);
     for (let i = 0; i < 5; i++) expect(f.skip()).toEqual([]);

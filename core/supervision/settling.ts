@@ -66,8 +66,16 @@ export class FixedLagSmoother<T> {
   skip(): Settled<T>[] {
     if (!this.belief) return [];
     this.decay(this.belief);
+    // Only the steps after a pending voiced second enter a backward pass: a silence with nothing
+    // pending leaves no state behind (a long pause must not grow the list).
+    if (this.firstPending() < 0) return [];
     this.steps.push({ kind: 'silent' });
     return this.advance();
+  }
+
+  /** Steps held for the backward passes to come (at most about settleSeconds + 1). */
+  get heldSteps(): number {
+    return this.steps.length;
   }
 
   /** End of the session: settles every pending second with the hindsight there is. */
@@ -110,7 +118,9 @@ export class FixedLagSmoother<T> {
     const post = first.forward.slice();
     for (let k = 0; k < K; k++) post[k] *= beta[k];
     normalize(post);
-    this.steps = this.steps.slice(i + 1);
+    // Drop the settled second and any silence before the next voiced one (no pass needs it).
+    const next = this.steps.findIndex((s, j) => j > i && s.kind === 'voiced');
+    this.steps = next < 0 ? [] : this.steps.slice(next);
     let best = 0;
     const scores: Scores = {};
     this.labels.forEach((l, k) => {
