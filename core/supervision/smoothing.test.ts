@@ -165,5 +165,8 @@ describe('smoothing', () => {
     expect(() => parseSmoothingSettings({ silenceDecay: '0.1' }, 'start')).toThrow(/silenceDecay must be a number in \[0, 1\]/);
     expect(parseSmoothingSettings({ switchRatio: 1 }, 'start').switchRatio).toBe(1);
     expect(() => parseSmoothingSettings({ switchRatio: 0.5 }, 'start')).toThrow('start: smoothing.switchRatio must be a number in [1, 1000], got 0.5');
+    expect(parseSmoothingSettings({ settleSeconds: 0 }, 'start').settleSeconds).toBe(0);
+    expect(() => parseSmoothingSettings({ settleSeconds: 11 }, 'start')).toThrow('start: smoothing.settleSeconds must be a number in [0, 10], got 11');
+    expect(() => parseSmoothingSettings({ settlePersistence: 1 }, 'start')).toThrow('start: smoothing.settlePersistence must be a number in (0, 1), got 1');
   });
 });
