@@ -155,10 +155,12 @@ describe('supervision in a live session', () => {
   });
 
   it('start.smoothing overrides the server settings for that session; a bad one is refused naming the field', async () => {
-    const run = await streamChunks(url, { ...START, smoothing: { method: 'none', switchMargin: 0, switchRatio: 1 } }, chunkBytes(pcm.subarray(0, 32000 * 8), [6400]), { bytesPerSecond: 32000 });
+    const run = await streamChunks(url, { ...START, smoothing: { method: 'none', switchMargin: 0, switchRatio: 1, settleSeconds: 0 } }, chunkBytes(pcm.subarray(0, 32000 * 8), [6400]), { bytesPerSecond: 32000 });
     const voiced = run.client.emotions.filter((m) => m.voiced);
     expect(voiced.length).toBeGreaterThan(3);
     for (const m of voiced) expect(m.smoothed!.label).toBe(m.label);
+    // settleSeconds 0: every voiced second is settled on its own message, no later.
+    expect(run.client.emotions.filter((m) => m.settled).map((m) => [m.second, m.settled!.second])).toEqual(voiced.map((m) => [m.second, m.second]));
 
     const bad = await streamChunks(url, { ...START, smoothing: { persistence: 2 } } as never, [], {});
     expect(bad.client.error).toMatchObject({ code: 'invalid_message', message: 'start: smoothing.persistence must be a number in (0, 1), got 2' });
