@@ -54,7 +54,7 @@ try {
     console.log(`input: ${count} corpus clips spread over the manifest (Ogg Opus)`);
   }
 
-  const setup = { models: bandModels(modelDir()), splitChannels: false };
+  const setup = { models: bandModels(modelDir()), splitChannels: false, summary: false };
   // CPU time of the whole process (every thread), beside wall time: on a shared machine the wall
   // figure measures the contention, the CPU figure what the work costs.
   const measure = async (name: string, make: () => Promise<Analyser>) => {

@@ -10,6 +10,8 @@
 import { readAudioFile } from '../core/audio/decode-file.js';
 import { AudioInputError } from '../core/errors.js';
 import { predictSamples, type Prediction } from '../core/predict.js';
+import type { CallSummary } from '../core/protocol/end.js';
+import { summariseTimeline } from '../core/supervision/session-supervisor.js';
 import type { ModelSet } from './models.js';
 
 /** Who speaks on a channel of a two-channel call recording. */
@@ -21,6 +23,8 @@ export interface ChannelPrediction extends Prediction {
   readonly channel: number | null;
   /** caller / agent for channels 0 / 1 of a two-channel file; null otherwise. */
   readonly party: Party | null;
+  /** With `summary`: the call summary a live session of this audio ends with (settled segments, shares, peak arousal, alerts). */
+  readonly summary?: CallSummary;
 }
 
 export interface FileAnalysis {
@@ -33,6 +37,8 @@ export interface FileAnalysis {
 
 export interface AnalyseOptions {
   readonly splitChannels?: boolean;
+  /** Also the call summary of each timeline, under the model's own supervision settings. */
+  readonly summary?: boolean;
 }
 
 export async function analyseFile(models: ModelSet, file: string, options: AnalyseOptions = {}): Promise<FileAnalysis> {
@@ -43,7 +49,8 @@ export async function analyseFile(models: ModelSet, file: string, options: Analy
   for (const [channel, samples] of contents.channels.entries()) {
     if (samples.length === 0) throw new AudioInputError('no audio samples (empty or truncated)', file); // a few samples can resample to none
     const p = await predictSamples(model, samples);
-    predictions.push({ channel: split ? channel : null, party: split && contents.channels.length === 2 ? PARTIES[channel] : null, ...p });
+    const summary = options.summary ? { summary: summariseTimeline(model.metadata, p.timeline) } : {};
+    predictions.push({ channel: split ? channel : null, party: split && contents.channels.length === 2 ? PARTIES[channel] : null, ...p, ...summary });
   }
   return { file, model: `${model.metadata.name} ${model.metadata.version}`, predictions };
 }

@@ -16,3 +16,8 @@ export function formatSecond(e: TimelineEntry): string {
   const at = `${(e.startMs / 1000).toFixed(1).padStart(5)}-${(e.endMs / 1000).toFixed(1).padEnd(5)}s`;
   return `  ${String(e.second).padStart(3)}  ${at}  ${e.voiced ? `${e.label!.padEnd(9)} ${topScores(e.scores!, 3)}` : 'silence'}`;
 }
+
+/** One alert as a line (live `undertone stream` and `undertone predict --summary` alike). */
+export function formatAlert(a: { readonly rule: string; readonly endMs: number; readonly label: string; readonly score: number }): string {
+  return `alert ${a.rule} at ${(a.endMs / 1000).toFixed(1)} s: ${a.label} ${a.score.toFixed(2)}`;
+}

@@ -11,6 +11,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { ffmpeg, LOSSLESS_16BIT, referenceWav, sox } from '../test/transcode.js';
+import { readModelFiles } from '../core/model/metadata.js';
+import type { CallSummary } from '../core/protocol/end.js';
+import { summariseTimeline } from '../core/supervision/session-supervisor.js';
+import { modelDir } from '../server/process/paths.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'undertone-batch-'));
 const rows = manifestRows();
@@ -41,6 +45,7 @@ interface Line {
   party?: string | null;
   label: string | null;
   timeline: Entry[];
+  summary?: CallSummary;
 }
 
 function jsonLines(stdout: string): Line[] {
@@ -120,6 +125,32 @@ describe('predict --split-channels: a two-party recording gives one timeline per
     // Without --split-channels the channels are averaged: one timeline per file.
     const mixed = await runCli(['predict', '--json', wav]);
     expect(jsonLines(mixed.stdout).map((l) => l.channel)).toEqual([undefined]);
+  });
+
+  it('--summary: each party of a two-channel call gets the call summary of its own timeline, in worker threads too; no CSV or per-second form', async () => {
+    const wav = path.join(dir, 'summary-call.wav');
+    sox('-M', callerWav, agentWav, '-b', '16', wav);
+    const r = await runCli(['predict', '--json', '--summary', '--split-channels', '--jobs', '2', wav, callerWav]);
+    expect(r.code, r.stderr).toBe(0);
+    const { metadata } = await readModelFiles(modelDir());
+    const out = jsonLines(r.stdout);
+    expect(out).toHaveLength(3);
+    for (const line of out) {
+      // The summary of exactly this timeline under the model's own settings (core/supervision).
+      expect(line.summary).toEqual(summariseTimeline(metadata, line.timeline));
+      expect(line.summary.segments.length).toBeGreaterThan(0);
+    }
+    expect(out[0].summary).not.toEqual(out[1].summary);
+    const plain = await runCli(['predict', '--json', wav]);
+    expect(jsonLines(plain.stdout)[0].summary).toBeUndefined();
+    for (const [args, message] of [
+      [['--format', 'csv'], '--summary has no CSV form'],
+      [['--format', 'jsonl'], '--summary goes in per-file records'],
+    ] as const) {
+      const bad = await runCli(['predict', '--summary', ...args, wav]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(new RegExp(`^undertone predict: ${message}`));
+    }
   });
 });
 

@@ -16,7 +16,7 @@ import { bandModels, type ModelChoice, modelDirs } from './models.js';
 import { modelDir } from '../server/process/paths.js';
 
 export const PREDICT_USAGE = `usage: undertone predict DIR|FILE... [--jobs N] [--format text|jsonl|csv] [--per second|file]
-                        [--split-channels] [--json] [--band auto|wideband|narrowband] [--model DIR] [--no-progress]
+                        [--split-channels] [--summary] [--json] [--band auto|wideband|narrowband] [--model DIR] [--no-progress]
 
 Prints, for each audio file, a label every second of audio (the window the live server uses) and
 the file's overall label (mean of the voiced seconds' scores). Silent seconds are marked
@@ -28,6 +28,10 @@ damaged recording is reported, not skipped.
 
 --split-channels   each channel is its own session with its own timeline (a dual-channel call
                    recording: channel 0 the caller, channel 1 the agent); otherwise channels are averaged
+--summary          also the call summary of each timeline, as a live session of the same audio ends with
+                   (docs/insight.md): settled segments, share of voiced time per label, peak arousal,
+                   alerts, under the model's own smoothing and alert rules; in text output and in
+                   per-file JSON lines (--json), not in CSV or per-second JSON lines
 --jobs N           files analysed at once, each in its own worker thread (default: one per core, ${availableParallelism()} here)
 --format F         text (default), jsonl (one JSON object per record) or csv (header line, then records)
 --per second|file  one record per second of each timeline (default) or one per file (per channel
@@ -69,6 +73,7 @@ export async function runPredict(argv: string[]): Promise<number> {
         per: { type: 'string' },
         jobs: { type: 'string' },
         'split-channels': { type: 'boolean', default: false },
+        summary: { type: 'boolean', default: false },
         'no-progress': { type: 'boolean', default: false },
         model: { type: 'string' },
         band: { type: 'string' },
@@ -90,6 +95,8 @@ export async function runPredict(argv: string[]): Promise<number> {
     format = values.json ? 'jsonl' : oneOf('format', values.format ?? 'text', OUTPUT_FORMATS);
     level = values.json ? 'file' : oneOf('per', values.per ?? 'second', OUTPUT_LEVELS);
     jobs = values.jobs === undefined ? availableParallelism() : positiveInt('jobs', values.jobs);
+    if (values.summary && format === 'csv') throw new UsageError('--summary has no CSV form: use --format text or --json');
+    if (values.summary && format === 'jsonl' && level === 'second') throw new UsageError('--summary goes in per-file records: use --json (or --format jsonl --per file)');
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     process.stderr.write(`undertone predict: ${e.message}\n`);
@@ -97,7 +104,7 @@ export async function runPredict(argv: string[]): Promise<number> {
   }
 
   const models: ModelChoice = values.model !== undefined ? { fixed: modelDir(values.model) } : bandModels(modelDir(), band);
-  const setup = { models, splitChannels: values['split-channels'] };
+  const setup = { models, splitChannels: values['split-channels'], summary: values.summary };
   // Check the models here, once, with their own message, before any worker starts.
   const checked = await Promise.all(modelDirs(models).map((dir) => readModelFiles(dir)));
   const labels = checked[0].metadata.labels;

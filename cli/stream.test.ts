@@ -9,6 +9,8 @@ import { type TestServer, startTestServer } from '../test/harness.js';
 import { runCli } from '../test/cli.js';
 import { corpusFile, manifestRows } from '../test/corpora.js';
 import { referenceWav, sox } from '../test/transcode.js';
+import { concatFloat32 } from '../core/audio/concat.js';
+import type { EndMessage } from '../core/protocol/index.js';
 
 const row = manifestRows().find((r) => r.corpus === 'ravdess' && r.emotion === 'angry')!;
 let srv: TestServer;
@@ -24,6 +26,39 @@ afterAll(async () => {
 });
 
 describe('undertone stream', () => {
+  it('predict --summary gives a recording the call summary the live session of the same audio ends with', async () => {
+    // ~35 s of one held-out actor: neutral, then sustained angry speech (the built-in
+    // sustained-negative rule fires on it with the shipped model, web/demo.test.ts), then neutral.
+    const clips = (emotion: string, n: number) => manifestRows().filter((r) => r.speaker === 'ravdess-03' && r.emotion === emotion).slice(0, n);
+    const rows = [...clips('neutral', 2), ...clips('angry', 7), ...clips('neutral', 2)];
+    const wav = path.join(dir, 'call.wav');
+    writeFileSync(wav, encodeWav(concatFloat32(await Promise.all(rows.map((r) => decodeAudioFile(corpusFile(r))))), 16000, 1, 'pcm16'));
+    const [s, p, text] = await Promise.all([
+      runCli(['stream', wav, '--url', srv.url, '--json']),
+      runCli(['predict', '--json', '--summary', wav]),
+      runCli(['predict', '--summary', wav]),
+    ]);
+    expect(s.code, s.stderr).toBe(0);
+    expect(p.code, p.stderr).toBe(0);
+    const live = (JSON.parse(s.stdout.trim().split('\n').at(-1)!) as EndMessage).summary;
+    const offline = JSON.parse(p.stdout).summary;
+    expect(live.segments.length).toBeGreaterThan(1);
+    expect(live.alertCounts['sustained-negative']).toBeGreaterThanOrEqual(1);
+    // Same seconds, same settled labels and alerts; the scores behind them agree to 1e-4 (stream == predict).
+    expect(offline.segments).toEqual(live.segments);
+    expect(offline.voicedShare).toEqual(live.voicedShare);
+    expect(offline.alertCounts).toEqual(live.alertCounts);
+    expect(offline.alerts.map((a: { rule: string; second: number; label: string }) => [a.rule, a.second, a.label])).toEqual(live.alerts.map((a) => [a.rule, a.second, a.label]));
+    expect(offline.peakArousal.second).toBe(live.peakArousal!.second);
+    expect(offline.peakArousal.value).toBeCloseTo(live.peakArousal!.value, 3);
+    // The text form: shares and alerts on one line, then the segments, then each alert.
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.split('\n');
+    expect(lines[1]).toMatch(/^ {2}summary: (\w+ \d+ %, )*\w+ \d+ %; peak arousal -?\d\.\d\d at \d+ s; alerts: .*sustained-negative x\d/);
+    expect(lines[2]).toBe(`  segments: ${live.segments.map((g) => `${(g.startMs / 1000).toFixed(1)}-${(g.endMs / 1000).toFixed(1)} s ${g.label}`).join(', ')}`);
+    expect(lines.filter((l) => l.startsWith('  alert sustained-negative at '))).toHaveLength(live.alertCounts['sustained-negative']);
+  });
+
   it('--json prints one emotion message a line, then the end, with the labels of undertone predict', async () => {
     const file = corpusFile(row);
     const [s, p] = await Promise.all([runCli(['stream', file, '--url', srv.url, '--json', '--encoding', 'pcm_f32le']), runCli(['predict', '--json', file])]);

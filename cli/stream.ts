@@ -6,7 +6,7 @@
 import { parseArgs } from 'node:util';
 import { AudioInputError } from '../core/errors.js';
 import { ENCODINGS, type Encoding, type EndMessage } from '../core/protocol/index.js';
-import { formatSecond, topScores } from './format.js';
+import { formatAlert, formatSecond, topScores } from './format.js';
 import { UndertoneError, streamFile } from '../client-sdk/node.js';
 import { decimal } from '../server/process/parsers.js';
 
@@ -69,7 +69,7 @@ export async function runStream(argv: string[]): Promise<number> {
       onSession: (session) => {
         if (!values.json) out(`${file}: session ${session.sessionId} (model ${session.ready.model.name} ${session.ready.model.version}, ${session.encoding})`);
         session.on('emotion', (e) => out(values.json ? JSON.stringify(e) : formatSecond(e)));
-        session.on('alert', (a) => out(values.json ? JSON.stringify(a) : `alert ${a.rule} at ${(a.endMs / 1000).toFixed(1)} s: ${a.label} ${a.score.toFixed(2)}`));
+        session.on('alert', (a) => out(values.json ? JSON.stringify(a) : formatAlert(a)));
       },
     });
     out(values.json ? JSON.stringify(end) : humanEnd(file, end));

@@ -6,7 +6,7 @@
  */
 import { Worker } from 'node:worker_threads';
 import { AudioInputError } from '../../core/errors.js';
-import { analyseFile, type FileAnalysis } from '../analyse-file.js';
+import { type AnalyseOptions, analyseFile, type FileAnalysis } from '../analyse-file.js';
 import { ModelSet } from '../models.js';
 import type { AnalyseReply, AnalyseRequest, CloseRequest, WorkerFatal, WorkerSetup } from './messages.js';
 
@@ -27,17 +27,17 @@ export function failureMessage(e: unknown, file: string): string {
 /** Analyses in the calling thread (its models loaded when first needed). */
 export class LocalAnalyser implements Analyser {
   readonly concurrency = 1;
-  private constructor(private readonly models: ModelSet, private readonly splitChannels: boolean) {}
+  private constructor(private readonly models: ModelSet, private readonly options: AnalyseOptions) {}
 
   static async create(setup: WorkerSetup): Promise<LocalAnalyser> {
     const models = new ModelSet(setup.models);
     await models.warm();
-    return new LocalAnalyser(models, setup.splitChannels);
+    return new LocalAnalyser(models, { splitChannels: setup.splitChannels, summary: setup.summary });
   }
 
   async analyse(file: string): Promise<Outcome> {
     try {
-      return { ok: true, analysis: await analyseFile(this.models, file, { splitChannels: this.splitChannels }) };
+      return { ok: true, analysis: await analyseFile(this.models, file, this.options) };
     } catch (e) {
       return { ok: false, message: failureMessage(e, file) };
     }

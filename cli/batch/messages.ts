@@ -6,6 +6,8 @@ import type { ModelChoice } from '../models.js';
 export interface WorkerSetup {
   readonly models: ModelChoice;
   readonly splitChannels: boolean;
+  /** Each timeline's call summary too (--summary). */
+  readonly summary: boolean;
 }
 
 /** Pool -> worker: analyse one file. */

@@ -5,8 +5,9 @@
  */
 import type { Label } from '../../core/labels.js';
 import type { Scores } from '../../core/predict.js';
+import type { CallSummary } from '../../core/protocol/end.js';
 import type { ChannelPrediction, FileAnalysis } from '../analyse-file.js';
-import { formatSecond, topScores } from '../format.js';
+import { formatAlert, formatSecond, topScores } from '../format.js';
 
 export const OUTPUT_FORMATS = ['text', 'jsonl', 'csv'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -41,12 +42,29 @@ function scoreCells(labels: readonly Label[], scores: Scores | null | undefined)
   return labels.map((l) => (scores ? Number(scores[l]!.toFixed(6)) : undefined));
 }
 
+/** The call summary as text: shares, peak arousal and alerts on one line, then the settled segments. */
+export function summaryLines(s: CallSummary): string[] {
+  const share = Object.entries(s.voicedShare)
+    .sort((a, b) => b[1]! - a[1]!)
+    .map(([l, v]) => `${l} ${Math.round(v! * 100)} %`)
+    .join(', ');
+  const peak = s.peakArousal ? `peak arousal ${s.peakArousal.value.toFixed(2)} at ${(s.peakArousal.endMs / 1000).toFixed(0)} s` : 'no voiced second';
+  const alerts = Object.entries(s.alertCounts).map(([rule, n]) => `${rule} x${n}`).join(', ') || 'none';
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  return [
+    `  summary: ${share || 'no speech'}; ${peak}; alerts: ${alerts}`,
+    `  segments: ${s.segments.map((g) => `${seconds(g.startMs)}-${seconds(g.endMs)} s ${g.label}`).join(', ') || 'none'}`,
+    ...s.alerts.map((a) => `  ${formatAlert(a)}`),
+  ];
+}
+
 export function createWriter(format: OutputFormat, level: OutputLevel, labels: readonly Label[], out: (text: string) => void): ResultWriter {
   if (format === 'text') {
     return {
       write(a) {
         for (const p of a.predictions) {
           const lines = [`${a.file}${channelHeading(p)} (${(p.durationMs / 1000).toFixed(2)} s, ${a.model}): ${p.label ? `${p.label} — ${topScores(p.scores!, 3)}` : 'no speech detected'}`];
+          if (p.summary) lines.push(...summaryLines(p.summary));
           if (level === 'second') for (const e of p.timeline) lines.push(formatSecond(e));
           out(lines.join('\n') + '\n');
         }
@@ -59,7 +77,8 @@ export function createWriter(format: OutputFormat, level: OutputLevel, labels: r
         for (const p of a.predictions) {
           const ch = channelFields(p);
           // Per file: the Prediction's fields in their own order (what --json always printed).
-          if (level === 'file') out(JSON.stringify({ file: a.file, ...ch, model: a.model, timeline: p.timeline, label: p.label, scores: p.scores, durationMs: p.durationMs }) + '\n');
+          const summary = p.summary ? { summary: p.summary } : {};
+          if (level === 'file') out(JSON.stringify({ file: a.file, ...ch, model: a.model, timeline: p.timeline, label: p.label, scores: p.scores, durationMs: p.durationMs, ...summary }) + '\n');
           else for (const e of p.timeline) out(JSON.stringify({ file: a.file, ...ch, model: a.model, ...e }) + '\n');
         }
       },

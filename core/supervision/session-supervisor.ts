@@ -10,9 +10,9 @@ import type { TimelineEntry } from '../predict.js';
 import type { EmotionMessage, SettledEmotion } from '../protocol/emotion.js';
 import { affectOf } from './affect.js';
 import { type Alert, AlertEngine, type SupervisedSecond } from './alert-engine.js';
-import { type AlertRule, DEFAULT_ALERT_RULES } from './alert-rules.js';
+import { type AlertRule, DEFAULT_ALERT_RULES, modelAlertRules } from './alert-rules.js';
 import { FixedLagSmoother, type Settled } from './settling.js';
-import { createSmoother, DEFAULT_SMOOTHING, type Smoother, type SmoothingSettings } from './smoothing.js';
+import { createSmoother, DEFAULT_SMOOTHING, modelSmoothing, type Smoother, type SmoothingSettings } from './smoothing.js';
 import { type CallSummary, CallSummaryBuilder, DEFAULT_SUMMARY_OPTIONS, type SummaryOptions } from './summary.js';
 
 export interface SupervisorSettings {
@@ -100,4 +100,18 @@ export class SessionSupervisor {
     }
     return last;
   }
+}
+
+/**
+ * The call summary of a whole recorded timeline under a model's own supervision settings
+ * (model.json `supervision`, else the defaults): what a live session of the same audio ends with
+ * on a server without --smoothing or --alert-rules (`undertone predict --summary`).
+ */
+export function summariseTimeline(
+  model: { readonly labels: readonly Label[]; readonly supervision?: { readonly smoothing?: SmoothingSettings; readonly rules?: readonly AlertRule[] } },
+  timeline: readonly TimelineEntry[],
+): CallSummary {
+  const supervisor = new SessionSupervisor(model.labels, { smoothing: modelSmoothing(model), rules: modelAlertRules(model.supervision?.rules), summary: DEFAULT_SUMMARY_OPTIONS });
+  for (const e of timeline) supervisor.observe(e);
+  return supervisor.summary();
 }
