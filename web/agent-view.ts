@@ -4,10 +4,17 @@
  * the recent history first, then one label per second, the mood so far (mean of the voiced
  * seconds' scores), the steady (smoothed) label and its trajectory, the settled label (decided a
  * few seconds after its second, core/supervision/settling.ts), alerts as they fire, and the
- * summary at the end. Live sessions are listed (GET /v1/sessions) to
+ * call summary at the end (the settled timeline as a bar, the shares, the alerts fired). Live sessions are listed (GET /v1/sessions) to
  * pick from. The subscriber key comes from the page's `?subscriber_key=` (else `?token=`).
  */
-import { type SessionAlertMessage, type SessionEmotionMessage, type Subscription, UndertoneError, subscribe } from '../client-sdk/index.js';
+import {
+  type SessionAlertMessage,
+  type SessionEmotionMessage,
+  type SessionEndMessage,
+  type Subscription,
+  UndertoneError,
+  subscribe,
+} from '../client-sdk/index.js';
 import { drawChart } from './chart.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
@@ -28,6 +35,7 @@ export function startAgentView(colorOf: (label: string) => string): void {
   const alertsEl = $<HTMLUListElement>('agent-alerts');
   const canvas = $<HTMLCanvasElement>('agent-chart');
   const smoothedCanvas = $<HTMLCanvasElement>('agent-smoothed-chart');
+  const summaryEl = $('agent-summary');
   const liveEl = $('live-sessions');
   const params = new URLSearchParams(location.search);
   const token = params.get('subscriber_key') ?? params.get('token') ?? params.get('api_key') ?? undefined;
@@ -88,6 +96,32 @@ export function startAgentView(colorOf: (label: string) => string): void {
     draw();
   };
 
+  /** The call summary at the end: the settled timeline as a bar of segments, the shares, the alerts fired. */
+  const showSummary = (summary: SessionEndMessage['summary']): void => {
+    const total = summary.segments.reduce((sum, g) => sum + (g.endMs - g.startMs), 0);
+    const bar = document.createElement('div');
+    bar.className = 'segments';
+    for (const g of summary.segments) {
+      const part = document.createElement('span');
+      part.style.flex = String(g.endMs - g.startMs);
+      part.style.background = colorOf(g.label);
+      part.title = `${(g.startMs / 1000).toFixed(1)}-${(g.endMs / 1000).toFixed(1)} s ${g.label}`;
+      bar.append(part);
+    }
+    const shares = Object.entries(summary.voicedShare)
+      .sort((a, b) => (b[1] ?? 0) - (a[1] ?? 0))
+      .map(([l, v]) => `${l} ${Math.round((v ?? 0) * 100)}%`)
+      .join(', ');
+    const alerts =
+      Object.entries(summary.alertCounts)
+        .map(([rule, n]) => `${rule} ×${n}`)
+        .join(', ') || 'none';
+    const line = document.createElement('div');
+    line.textContent = `call summary: ${shares || 'no speech'}; alerts: ${alerts}`;
+    summaryEl.replaceChildren(line, ...(total > 0 ? [bar] : []));
+    summaryEl.dataset.segments = summary.segments.map((g) => `${g.label}@${g.startMs}-${g.endMs}`).join(',');
+  };
+
   const onAlert = (a: SessionAlertMessage): void => {
     const li = document.createElement('li');
     li.dataset.rule = a.rule;
@@ -117,6 +151,8 @@ export function startAgentView(colorOf: (label: string) => string): void {
     alertsEl.dataset.count = '0';
     delete canvas.dataset.labels;
     delete smoothedCanvas.dataset.labels;
+    summaryEl.replaceChildren();
+    delete summaryEl.dataset.segments;
     draw();
     setState('connecting');
     try {
@@ -126,7 +162,9 @@ export function startAgentView(colorOf: (label: string) => string): void {
       s.on('emotion', onEmotion);
       s.on('alert', onAlert);
       s.on('end', (m) => {
-        if (s.sessions.length === 1) moodEl.textContent = m.summary.label ? `${m.summary.label} (call ended)` : 'no speech (call ended)';
+        if (s.sessions.length !== 1) return;
+        moodEl.textContent = m.summary.label ? `${m.summary.label} (call ended)` : 'no speech (call ended)';
+        showSummary(m.summary);
       });
       s.on('error', (e) => (errorEl.textContent = e.message));
       s.on('close', () => {

@@ -248,7 +248,7 @@ describe('demo page in Chromium', () => {
     await page.close();
   });
 
-  it('agent view: sustained angry speech raises the sustained-negative alert as it fires, beside the smoothed trajectory and the settled label', async () => {
+  it('agent view: sustained angry speech raises the sustained-negative alert as it fires, beside the smoothed trajectory and the settled label; the call summary at the end', async () => {
     const page = await browser!.newPage({ viewport: { width: 1000, height: 1300 } });
     const problems: string[] = [];
     page.on('pageerror', (e) => problems.push(e.message));
@@ -290,6 +290,12 @@ describe('demo page in Chromium', () => {
     const smoothed = (await page.getAttribute('#agent-smoothed-chart', 'data-labels'))!.split(',');
     expect(smoothed).toEqual(caller.emotions.map((m) => (m.voiced ? m.smoothed!.label : '-')));
     expect((await page.textContent('#agent-steady'))!.trim()).toBe(caller.emotions.filter((m) => m.voiced).at(-1)!.smoothed!.label);
+    // At the end, the call summary: the settled segments of the caller's end message, shares and alerts.
+    const summary = caller.end!.summary;
+    expect(await page.getAttribute('#agent-summary', 'data-segments')).toBe(
+      summary.segments.map((g) => `${g.label}@${g.startMs}-${g.endMs}`).join(','),
+    );
+    expect(await page.textContent('#agent-summary')).toMatch(/^call summary: .*; alerts: .*sustained-negative ×\d/);
     // The settled label shown is the last one the server settled, with its second.
     const lastSettled = caller.emotions.filter((m) => m.settled).at(-1)!.settled!;
     expect(await page.getAttribute('#agent-settled', 'data-label')).toBe(lastSettled.label);
