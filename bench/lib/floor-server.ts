@@ -6,14 +6,16 @@
  * and against the real server in the same run, so the real server's CPU per stream-second splits
  * into this floor (kernel, node, ws, one label a second) and what the audio path adds.
  *
- *   node dist-bench/bench/lib/floor-server.js PORT [WORKERS]
+ *   node dist-bench/bench/lib/floor-server.js serve --port P [--host H] [--workers N]
  *
- * Prints `listening PORT` once every worker listens. /metrics answers with the process's own CPU
- * and RSS in the exposition format (what the generator's scrape reads; the bench takes the
- * process tree's CPU from /proc).
+ * The arguments of `undertone serve` it needs, so test/server-process.ts `startServer` (the one
+ * spawner of tests and benches) starts it like the real server: /readyz answers 200 once every
+ * worker listens. /metrics answers with the process's own CPU and RSS in the exposition format
+ * (what the generator's scrape reads; the bench takes the process tree's CPU from /proc).
  */
 import cluster from 'node:cluster';
 import { createServer } from 'node:http';
+import { parseArgs } from 'node:util';
 import { WebSocketServer } from 'ws';
 
 /** A voiced label of the shipped models' shape and size (scores, smoothed, settled), its second filled in per message. */
@@ -23,19 +25,29 @@ function label(second: number): string {
   return `{"type":"emotion","second":${second},"startMs":${Math.max(0, second - 3) * 1000},"endMs":${second * 1000},"voiced":true,"label":"angry","scores":${scores},"arousal":0.4712,"valence":-0.3921,"smoothed":${view},"settled":{"second":${second - 2},"startMs":0,"endMs":0,${view.slice(1)}}`;
 }
 
-const port = Number(process.argv[2]);
-const workers = Number(process.argv[3] ?? 1);
+const { values } = parseArgs({
+  args: process.argv.slice(3), // after "serve"
+  options: { port: { type: 'string' }, host: { type: 'string', default: '127.0.0.1' }, workers: { type: 'string', default: '1' } },
+});
+const port = Number(values.port);
+const workers = Number(values.workers);
+/** Whether every worker listens (/readyz). */
+let ready = false;
 
 if (cluster.isPrimary && workers > 1) {
   let listening = 0;
   for (let i = 0; i < workers; i++) {
     cluster.fork().on('message', (m: unknown) => {
-      if (m === 'listening' && ++listening === workers) console.log(`listening ${port}`);
+      if (m === 'listening' && ++listening === workers) for (const w of Object.values(cluster.workers ?? {})) w?.send('ready');
     });
   }
 } else {
+  process.on('message', (m) => {
+    if (m === 'ready') ready = true;
+  });
   const http = createServer((req, res) => {
-    if (req.url === '/metrics') {
+    if (req.url === '/readyz') res.writeHead(ready ? 200 : 503).end();
+    else if (req.url === '/metrics') {
       const u = process.cpuUsage();
       res.setHeader('Content-Type', 'text/plain; version=0.0.4');
       res.end(`process_cpu_seconds_total ${(u.user + u.system) / 1e6}\nprocess_resident_memory_bytes ${process.memoryUsage().rss}\n`);
@@ -64,8 +76,8 @@ if (cluster.isPrimary && workers > 1) {
       }
     });
   });
-  http.listen(port, '127.0.0.1', () => {
+  http.listen(port, values.host, () => {
     if (cluster.isWorker) process.send?.('listening');
-    else console.log(`listening ${port}`);
+    else ready = true;
   });
 }
