@@ -19,7 +19,7 @@
  */
 import type { Label } from '../labels.js';
 import type { Scores } from '../protocol/emotion.js';
-import { SCORE_FLOOR, type SmoothedScores, type SmoothingSettings } from './smoothing.js';
+import { normalize, SCORE_FLOOR, scoreVector, type SmoothedScores, type SmoothingSettings } from './smoothing.js';
 
 /** One voiced second's settled label and posterior, with what the caller attached to it. */
 export interface Settled<T> extends SmoothedScores {
@@ -48,12 +48,9 @@ export class FixedLagSmoother<T> {
   /** A voiced second's model scores; returns the seconds settled by it (oldest first). */
   observe(item: T, scores: Scores): Settled<T>[] {
     const K = this.K;
-    const likelihood = new Float64Array(K);
+    const likelihood = scoreVector(this.labels, scores);
     const w = this.settings.settleObservationWeight;
-    this.labels.forEach((l, i) => {
-      const s = scores[l];
-      likelihood[i] = Math.max(typeof s === 'number' && Number.isFinite(s) && s > 0 ? s : 0, SCORE_FLOOR) ** w;
-    });
+    for (let i = 0; i < K; i++) likelihood[i] = Math.max(likelihood[i], SCORE_FLOOR) ** w;
     const b = this.belief ? this.transition(this.belief) : new Float64Array(K).fill(1 / K);
     for (let i = 0; i < K; i++) b[i] *= likelihood[i];
     normalize(b);
@@ -150,11 +147,4 @@ export class FixedLagSmoother<T> {
     const u = sum / this.K;
     for (let i = 0; i < this.K; i++) v[i] = (1 - d) * v[i] + d * u;
   }
-}
-
-function normalize(v: Float64Array): void {
-  let sum = 0;
-  for (const x of v) sum += x;
-  if (!(sum > 0)) v.fill(1 / v.length);
-  else for (let i = 0; i < v.length; i++) v[i] /= sum;
 }

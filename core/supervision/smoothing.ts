@@ -128,12 +128,7 @@ abstract class BeliefSmoother implements Smoother {
   }
 
   protected vector(scores: Scores): Float64Array {
-    const v = new Float64Array(this.labels.length);
-    this.labels.forEach((l, i) => {
-      const s = scores[l];
-      v[i] = typeof s === 'number' && Number.isFinite(s) && s > 0 ? s : 0;
-    });
-    return v;
+    return scoreVector(this.labels, scores);
   }
 
   protected result(): SmoothedScores {
@@ -160,7 +155,18 @@ abstract class BeliefSmoother implements Smoother {
   abstract observe(scores: Scores): SmoothedScores;
 }
 
-function normalize(v: Float64Array): void {
+/** A second's scores in label order; a missing, non-finite or negative score counts as 0. Shared with the settler (settling.ts). */
+export function scoreVector(labels: readonly Label[], scores: Scores): Float64Array {
+  const v = new Float64Array(labels.length);
+  labels.forEach((l, i) => {
+    const s = scores[l];
+    v[i] = typeof s === 'number' && Number.isFinite(s) && s > 0 ? s : 0;
+  });
+  return v;
+}
+
+/** Scales v to sum 1 in place (uniform when it sums to 0). Shared with the settler (settling.ts). */
+export function normalize(v: Float64Array): void {
   let sum = 0;
   for (const x of v) sum += x;
   if (!(sum > 0)) v.fill(1 / v.length);
