@@ -41,8 +41,8 @@ import {
   EMA_GRID,
   HMM_GRID,
   SETTLE_GRID,
-  SETTLE_LAGS,
   settingToShip,
+  settlingByLag,
 } from './lib/smoothing-tuning.js';
 
 const { values } = parseArgs({
@@ -110,11 +110,7 @@ console.log(
 
 console.log(`\nsettled labels (fixed-lag smoothing, the filter's own fields as above): at each lag, the most accurate validation point with 3x fewer changes and raw's accuracy`);
 const settleScored = SETTLE_GRID.map((settings) => ({ settings, val: settledLabelFigures(val, labels, settings) }));
-for (const lag of SETTLE_LAGS) {
-  const atLag = chooseSmoothing(
-    settleScored.filter((c) => c.settings.settleSeconds === lag),
-    rawVal,
-  );
+for (const { lag, choices: atLag } of settlingByLag(settleScored, rawVal)) {
   const c = atLag.target ?? atLag.steadyFirst;
   if (!c) {
     console.log(`after ${lag} s: no grid point with 3x fewer changes on validation`);

@@ -45,14 +45,18 @@ export const SETTLE_GRID: readonly SmoothingSettings[] = SETTLE_LAGS.flatMap((se
  * supervisor waits for every settled label, so the least that meets the issue's target wins.
  */
 export function chooseSettling(scored: readonly Choice[], raw: LabelFigures): Choice | null {
-  for (const lag of SETTLE_LAGS) {
-    const target = chooseSmoothing(
+  return settlingByLag(scored, raw).find((l) => l.choices.target)?.choices.target ?? null;
+}
+
+/** chooseSmoothing's three choices among the grid points of each lag, shortest lag first. */
+export function settlingByLag(scored: readonly Choice[], raw: LabelFigures): { lag: number; choices: MethodChoices }[] {
+  return SETTLE_LAGS.map((lag) => ({
+    lag,
+    choices: chooseSmoothing(
       scored.filter((c) => c.settings.settleSeconds === lag),
       raw,
-    ).target;
-    if (target) return target;
-  }
-  return null;
+    ),
+  }));
 }
 
 /** A grid point with its validation figures. */
