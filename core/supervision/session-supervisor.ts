@@ -102,16 +102,28 @@ export class SessionSupervisor {
   }
 }
 
+/** What a model's supervision is read from: its labels and model.json `supervision`. */
+export interface SupervisedModel {
+  readonly labels: readonly Label[];
+  readonly supervision?: { readonly smoothing?: SmoothingSettings; readonly rules?: readonly AlertRule[] };
+}
+
 /**
- * The call summary of a whole recorded timeline under a model's own supervision settings
- * (model.json `supervision`, else the defaults): what a live session of the same audio ends with
- * on a server without --smoothing or --alert-rules (`undertone predict --summary`).
+ * A model's own supervision: its smoothing and its tuning of the built-in rules (model.json, else
+ * the defaults). A live session lays the server's and the client's fields over these
+ * (server/pipeline/session.ts); a recording's summary uses them as they are.
  */
-export function summariseTimeline(
-  model: { readonly labels: readonly Label[]; readonly supervision?: { readonly smoothing?: SmoothingSettings; readonly rules?: readonly AlertRule[] } },
-  timeline: readonly TimelineEntry[],
-): CallSummary {
-  const supervisor = new SessionSupervisor(model.labels, { smoothing: modelSmoothing(model), rules: modelAlertRules(model.supervision?.rules), summary: DEFAULT_SUMMARY_OPTIONS });
+export function modelSupervision(model: SupervisedModel): SupervisorSettings {
+  return { smoothing: modelSmoothing(model), rules: modelAlertRules(model.supervision?.rules), summary: DEFAULT_SUMMARY_OPTIONS };
+}
+
+/**
+ * The call summary of a whole recorded timeline under a model's own supervision settings: what a
+ * live session of the same audio ends with on a server without --smoothing or --alert-rules
+ * (`undertone predict --summary`).
+ */
+export function summariseTimeline(model: SupervisedModel, timeline: readonly TimelineEntry[]): CallSummary {
+  const supervisor = new SessionSupervisor(model.labels, modelSupervision(model));
   for (const e of timeline) supervisor.observe(e);
   return supervisor.summary();
 }

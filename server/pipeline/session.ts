@@ -19,9 +19,9 @@ import { performance } from 'node:perf_hooks';
 import type { ModelMetadata } from '../../core/model/metadata.js';
 import { poolTimeline, type TimelineEntry, toTimelineEntry } from '../../core/predict.js';
 import type { AlertMessage, EmotionMessage, EndMessage, EndReason } from '../../core/protocol/index.js';
-import { type AlertRulesDoc, modelAlertRules, rulesOf } from '../../core/supervision/alert-rules.js';
-import { SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
-import { modelSmoothing, parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
+import { type AlertRulesDoc, rulesOf } from '../../core/supervision/alert-rules.js';
+import { modelSupervision, SessionSupervisor, type SupervisorSettings } from '../../core/supervision/session-supervisor.js';
+import { parseSmoothingSettings, type SmoothingSettings } from '../../core/supervision/smoothing.js';
 import type { WebhookDispatcher } from '../../core/supervision/webhook.js';
 import type { DueWindow } from '../../core/stream-analyzer.js';
 import type { AudioInput } from './audio-input.js';
@@ -106,9 +106,9 @@ export class Session {
   ) {
     this.analyzer = ctx.engine.createAnalyzer();
     const { settings, smoothing: serverSmoothing, alertRules } = ctx.supervision;
-    const base = { ...modelSmoothing(ctx.metadata), ...serverSmoothing };
-    const builtIn = modelAlertRules(ctx.metadata.supervision?.rules);
-    const rules = alertRules ? rulesOf(alertRules, builtIn) : builtIn;
+    const own = modelSupervision(ctx.metadata);
+    const base = { ...own.smoothing, ...serverSmoothing };
+    const rules = alertRules ? rulesOf(alertRules, own.rules) : own.rules;
     this.supervisor = new SessionSupervisor(ctx.metadata.labels, { ...settings, rules, smoothing: parseSmoothingSettings(smoothing, 'start', base) });
     this.outbox = new JobQueue((e) => this.output.fail(e));
     ctx.metrics.sessions.inc({ encoding: info.encoding, band: ctx.band ?? 'wideband' });
