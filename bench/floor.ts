@@ -3,9 +3,11 @@
  * transport floor (bench/lib/floor-server.ts: the same ws settings and cluster layout, one label
  * a second, no audio work), in one run, alternated. The difference is what decoding, features,
  * inference, supervision, metrics and logging add per stream-second; the floor is what no change
- * to them can remove (kernel, node, ws at this message size).
+ * to them can remove (kernel, node, ws at this message size). `--floor ws,uws` also runs the floor
+ * on uWebSockets.js (bench/lib/floor-server-uws.ts; needs `npm install --no-save uws-pack@20.0.8`):
+ * what a native WebSocket server would save.
  *
- *   npm run bench:floor [-- --streams 200 --seconds 30 --frame-ms 20|100 --workers N --repeat 2]
+ *   npm run bench:floor [-- --streams 200 --seconds 30 --frame-ms 20|100 --workers N --repeat 2 --floor ws[,uws]]
  */
 import { availableParallelism } from 'node:os';
 import { parseArgs } from 'node:util';
@@ -13,12 +15,12 @@ import { integer } from '../server/process/parsers.js';
 import { startServer } from '../test/server-process.js';
 import { LOAD_OPTIONS, MEASURE_SERVER_FLAGS, parseBenchArgs, parseOrExit } from './lib/args.js';
 import { AudioPool, corpusSpeech } from './lib/audio.js';
-import { startFloorServer } from './lib/floor-process.js';
+import { type FloorTransport, floorUnavailable, startFloorServer } from './lib/floor-process.js';
 import { formatResult, type LoadResult, runLoad } from './lib/load.js';
 import { announceConditions } from './lib/machine.js';
 
 const { values } = parseOrExit('bench:floor', () =>
-  parseArgs({ options: { ...LOAD_OPTIONS, repeat: { type: 'string', default: '2' } } }),
+  parseArgs({ options: { ...LOAD_OPTIONS, repeat: { type: 'string', default: '2' }, floor: { type: 'string', default: 'ws' } } }),
 );
 const args = parseOrExit('bench:floor', () => {
   if (values.encoding !== 'pcm_s16le') throw new Error('--encoding: the floor server counts PCM bytes; only pcm_s16le');
@@ -26,6 +28,16 @@ const args = parseOrExit('bench:floor', () => {
 });
 const workers = parseOrExit('bench:floor', () => (values.workers === undefined ? availableParallelism() : integer(1, 256)(values.workers, '--workers')));
 const repeat = parseOrExit('bench:floor', () => integer(1, 20)(String(values.repeat), '--repeat'));
+const floors = parseOrExit('bench:floor', () => {
+  const list = String(values.floor).split(',');
+  for (const t of list) {
+    if (t !== 'ws' && t !== 'uws') throw new Error(`--floor: expected ws, uws or ws,uws (got "${values.floor}")`);
+    const missing = floorUnavailable(t);
+    if (missing) throw new Error(`--floor ${t}: ${missing}`);
+  }
+  return [...new Set(list)] as FloorTransport[];
+});
+const floorName = (t: FloorTransport) => `transport floor (${t})`;
 
 announceConditions();
 const speech = await corpusSpeech(args.seconds + 60);
@@ -33,11 +45,12 @@ const pool = AudioPool.build(speech, 'pcm_s16le', args.frameMs);
 console.log(`${args.streams} streams x ${args.seconds} s, pcm_s16le in ${args.frameMs} ms messages, ${workers} workers each; ${repeat} round(s), alternated`);
 const results: { name: string; r: LoadResult }[] = [];
 for (let round = 1; round <= repeat; round++) {
-  for (const name of ['undertone serve', 'transport floor'] as const) {
+  for (const kind of ['undertone serve', ...floors] as const) {
+    const name = kind === 'undertone serve' ? kind : floorName(kind);
     const server =
-      name === 'undertone serve'
+      kind === 'undertone serve'
         ? await startServer(['--workers', String(workers), ...MEASURE_SERVER_FLAGS], { showErrors: true })
-        : await startFloorServer(workers);
+        : await startFloorServer(workers, kind);
     try {
       await runLoad(server, pool, { streams: 4, seconds: 3 }); // warm-up: JIT, first calls
       const r = await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
@@ -54,8 +67,11 @@ const median = (xs: number[]) => {
 };
 const ms = (name: string) => results.filter((x) => x.name === name).map((x) => x.r.cpuMsPerStreamSecond);
 const ours = ms('undertone serve');
-const floor = ms('transport floor');
 console.log(`\nserver CPU per stream-second, fixed costs included (TOTAL), ms, by round:`);
-console.log(`  undertone serve   ${ours.map((x) => x.toFixed(2)).join(' / ')}  (median ${median(ours).toFixed(2)})`);
-console.log(`  transport floor   ${floor.map((x) => x.toFixed(2)).join(' / ')}  (median ${median(floor).toFixed(2)})`);
-console.log(`  the audio path adds ${(median(ours) - median(floor)).toFixed(2)} ms per stream-second; the floor is ${((100 * median(floor)) / median(ours)).toFixed(0)} % of the server's`);
+const row = (name: string, xs: number[]) => console.log(`  ${name.padEnd(24)}${xs.map((x) => x.toFixed(2)).join(' / ')}  (median ${median(xs).toFixed(2)})`);
+row('undertone serve', ours);
+for (const t of floors) row(floorName(t), ms(floorName(t)));
+for (const t of floors) {
+  const floor = median(ms(floorName(t)));
+  console.log(`  over the ${t} floor the audio path adds ${(median(ours) - floor).toFixed(2)} ms per stream-second; that floor is ${((100 * floor) / median(ours)).toFixed(0)} % of the server's`);
+}
