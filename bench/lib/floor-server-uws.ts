@@ -29,7 +29,7 @@ interface UwsApp {
 }
 
 /** The package's name in a variable: TypeScript does not resolve it at build time, where it is absent. */
-export const UWS_PACKAGE = 'uws-pack';
+const UWS_PACKAGE = 'uws-pack';
 const args = floorArgs();
 const { App } = (await import(UWS_PACKAGE)) as { App: () => UwsApp };
 
