@@ -4,7 +4,10 @@
  * self time by category and the top functions, over the load run only. With --workers > 1 every worker writes a
  * profile and the summary adds them up.
  *
- *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF --perf [--perf-hz 499]]
+ *   npm run bench:profile [-- --streams 60 --seconds 20 --encoding pcm_s16le --frame-ms 20 --workers 1 --engine batched --trace-gc --baseline REF --perf [--perf-hz 499] --twilio]
+ *
+ * --twilio profiles Twilio Media Streams instead (/v1/twilio, bench/lib/twilio-load.ts): the
+ * streams are the tracks of streams / 2 two-track calls of 20 ms base64 mu-law.
  *
  * --trace-gc also runs the server with node's --trace-gc and prints the collections during the
  * load run: how many scavenges and mark-compacts, and their pause time.
@@ -25,6 +28,8 @@ import { buildBaseline } from './lib/baseline-build.js';
 import { formatResult, runLoad } from './lib/load.js';
 import { announceConditions, treePids } from './lib/machine.js';
 import { formatPerfSummary, perfAvailable, readPerfData, recordPerf, summarizePerf } from './lib/perf-profile.js';
+import { formatTwilioResult, runTwilioLoad } from './lib/twilio-load.js';
+import { toMulaw8k } from '../test/clients/twilio-client.js';
 import { startServer } from '../test/server-process.js';
 
 const { values } = parseOrExit('bench:profile', () => parseArgs({
@@ -36,12 +41,16 @@ const { values } = parseOrExit('bench:profile', () => parseArgs({
     baseline: { type: 'string' },
     perf: { type: 'boolean', default: false },
     'perf-hz': { type: 'string', default: '499' },
+    twilio: { type: 'boolean', default: false },
   },
 }));
 const args = parseOrExit('bench:profile', () => parseBenchArgs(values, { streams: 60, seconds: 20 }));
 announceConditions();
 const dir = values.out ?? mkdtempSync(path.join(tmpdir(), 'undertone-cpuprof-'));
-const pool = AudioPool.build(await corpusSpeech(args.seconds + 60), values.encoding as BenchEncoding, args.frameMs);
+const speech = await corpusSpeech(args.seconds + 60);
+const pool = AudioPool.build(speech, values.encoding as BenchEncoding, args.frameMs);
+const twilio = values.twilio === true;
+const twilioCalls = { calls: Math.max(1, Math.round(args.streams / 2)), seconds: args.seconds, tracks: 2 as const };
 const flags = ['--workers', String(values.workers), '--engine', String(values.engine), ...MEASURE_SERVER_FLAGS];
 const usePerf = values.perf === true;
 const perfHz = Number(values['perf-hz']);
@@ -72,10 +81,12 @@ try {
   const outBefore = server.stdout().length;
   perfPids = treePids(server.pid);
   const recording = usePerf ? recordPerf(perfPids, perfData, perfHz) : undefined;
-  const result = await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
+  const result = twilio
+    ? await runTwilioLoad({ ws: `ws://127.0.0.1:${server.port}`, http: server.http, pid: server.pid }, toMulaw8k(speech), twilioCalls)
+    : await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
   await recording?.stop();
   gcLines = server.stdout().slice(outBefore);
-  console.log(formatResult(result));
+  console.log('calls' in result ? formatTwilioResult(result) : formatResult(result));
   loadEnd = performance.now();
   if (values['trace-gc']) console.log(formatGcTrace(summarizeGcTrace(gcLines), result.wallS));
 } finally {
