@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import type { ServerMessage } from '../../core/protocol/index.js';
 import type { AudioPool, SessionAudio } from './audio.js';
+import { openAndAwaitClose, terminateUnclosed } from './client-run.js';
 import { ownCpuSeconds } from './machine.js';
 import { type Samples, bucketQuantile, histogramMean, scrape, total } from './metrics.js';
 import { processTree } from './machine.js';
@@ -175,21 +176,9 @@ export async function runLoad(target: LoadTarget, pool: AudioPool, options: Load
   };
   tick();
 
-  const opened: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    opened.push(open(i));
-    if (i < n - 1) await new Promise((r) => setTimeout(r, rampUpMs / n));
-  }
-  await Promise.all(opened);
-  await Promise.race([
-    Promise.all(all.map((s) => s.closed)),
-    new Promise((r) => setTimeout(r, seconds * 1000 + rampUpMs + closeTimeoutMs)),
-  ]);
+  await openAndAwaitClose(n, rampUpMs, open, all, seconds * 1000 + rampUpMs + closeTimeoutMs);
   ticking = false;
-  for (const s of all) if (!s.done) {
-    bump('no close (terminated)');
-    s.ws.terminate();
-  }
+  terminateUnclosed(all, bump);
   clearInterval(memoryTimer);
   const wallS = (performance.now() - t0) / 1000;
   const generatorCpuPct = (100 * (ownCpuSeconds() - gen0)) / wallS;

@@ -9,6 +9,7 @@
 import { performance } from 'node:perf_hooks';
 import { WebSocket } from 'ws';
 import { TWILIO_CHUNK_BYTES, sid } from '../../test/clients/twilio-client.js';
+import { openAndAwaitClose, terminateUnclosed } from './client-run.js';
 import { ownCpuSeconds, processTree } from './machine.js';
 import { type Samples, bucketQuantile, histogramMean, scrape, total } from './metrics.js';
 
@@ -152,19 +153,9 @@ export async function runTwilioLoad(target: TwilioLoadTarget, mulaw: Uint8Array,
   };
   tick();
 
-  const opened: Promise<void>[] = [];
-  for (let i = 0; i < n; i++) {
-    opened.push(open(i));
-    if (i < n - 1) await new Promise((r) => setTimeout(r, rampUpMs / n));
-  }
-  await Promise.all(opened);
-  await Promise.race([Promise.all(all.map((c) => c.closed)), new Promise((r) => setTimeout(r, seconds * 1000 + rampUpMs + closeTimeoutMs))]);
+  await openAndAwaitClose(n, rampUpMs, open, all, seconds * 1000 + rampUpMs + closeTimeoutMs);
   ticking = false;
-  for (const c of all)
-    if (!c.done) {
-      bump('no close (terminated)');
-      c.ws.terminate();
-    }
+  terminateUnclosed(all, bump);
   const wallS = (performance.now() - t0) / 1000;
   const generatorCpuPct = (100 * (ownCpuSeconds() - gen0)) / wallS;
   const after = await scrape(target.http);
