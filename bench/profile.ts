@@ -82,7 +82,7 @@ try {
   perfPids = treePids(server.pid);
   const recording = usePerf ? recordPerf(perfPids, perfData, perfHz) : undefined;
   const result = twilio
-    ? await runTwilioLoad({ ws: `ws://127.0.0.1:${server.port}`, http: server.http, pid: server.pid }, toMulaw8k(speech), twilioCalls)
+    ? await runTwilioLoad(server, toMulaw8k(speech), twilioCalls)
     : await runLoad(server, pool, { streams: args.streams, seconds: args.seconds });
   await recording?.stop();
   gcLines = server.stdout().slice(outBefore);

@@ -46,10 +46,9 @@ for (let round = 1; round <= repeat; round++) {
   for (const kind of ['twilio', 'pcm'] as const) {
     const server = await startServer(['--workers', String(workers), ...MEASURE_SERVER_FLAGS], { showErrors: true });
     try {
-      const target = { ws: `ws://127.0.0.1:${server.port}`, http: server.http, pid: server.pid };
       if (kind === 'twilio') {
-        await runTwilioLoad(target, mulaw, { calls: 2, seconds: 3, tracks }); // warm-up: JIT, first calls
-        const r = await runTwilioLoad(target, mulaw, { calls, seconds, tracks });
+        await runTwilioLoad(server, mulaw, { calls: 2, seconds: 3, tracks }); // warm-up: JIT, first calls
+        const r = await runTwilioLoad(server, mulaw, { calls, seconds, tracks });
         console.log(`\nround ${round}, Twilio:\n${formatTwilioResult(r)}`);
         perTrack.twilio.push(r.cpuMsPerTrackSecond);
       } else {

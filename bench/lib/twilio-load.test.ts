@@ -24,8 +24,7 @@ afterAll(async () => {
 describe('Twilio load generator', () => {
   for (const tracks of [1, 2] as const) {
     it(`3 calls x ${tracks} track(s) x 3 s at real time: one label a second per track, no error, CPU measured`, async () => {
-      const target = { ws: `ws://127.0.0.1:${server.port}`, http: server.http, pid: server.pid };
-      const r = await runTwilioLoad(target, mulaw, { calls: 3, seconds: 3, tracks, rampUpMs: 200 });
+      const r = await runTwilioLoad(server, mulaw, { calls: 3, seconds: 3, tracks, rampUpMs: 200 });
       expect(r.errors).toEqual({});
       expect(r.expected).toBe(3 * tracks * 3);
       expect(r.labels).toBe(r.expected);

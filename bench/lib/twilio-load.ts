@@ -13,10 +13,10 @@ import { openAndAwaitClose, terminateUnclosed } from './client-run.js';
 import { ownCpuSeconds, processTree } from './machine.js';
 import { type Samples, bucketQuantile, histogramMean, scrape, total } from './metrics.js';
 
+/** The server (test/server-process.ts's ServerProcess has these): on 127.0.0.1. */
 export interface TwilioLoadTarget {
-  /** ws://host:port */
-  readonly ws: string;
-  /** http://host:port, for /metrics. */
+  readonly port: number;
+  /** http://127.0.0.1:port, for /metrics. */
   readonly http: string;
   /** The server's pid (CPU of its process tree from /proc). */
   readonly pid: number;
@@ -55,29 +55,28 @@ export interface TwilioLoadResult {
   readonly meanBatch: number;
 }
 
-/** Media messages of one call: per 20 ms chunk, one message per track (both tracks carry the same audio; the server labels each track as its own session either way). */
-function mediaMessages(mulaw: Uint8Array, offsetChunks: number, seconds: number, tracks: readonly string[], streamSid: string): string[][] {
-  const perSecond = 1000 / 20;
-  const chunks = seconds * perSecond;
-  const available = Math.floor(mulaw.length / TWILIO_CHUNK_BYTES);
-  const out: string[][] = [];
-  let seq = 1; // `start` was 1
-  for (let c = 0; c < chunks; c++) {
-    const at = ((offsetChunks + c) % available) * TWILIO_CHUNK_BYTES;
-    const payload = Buffer.from(mulaw.subarray(at, at + TWILIO_CHUNK_BYTES)).toString('base64');
-    out.push(
-      tracks.map(
-        (track) =>
-          `{"event":"media","sequenceNumber":"${++seq}","media":{"track":"${track}","chunk":"${c + 1}","timestamp":"${c * 20}","payload":"${payload}"},"streamSid":"${streamSid}"}`,
-      ),
-    );
-  }
-  return out;
+/** The base64 payload of every whole 20 ms chunk of `mulaw`, once per run (every call plays them from its own offset). */
+function chunkPayloads(mulaw: Uint8Array): string[] {
+  const payloads: string[] = [];
+  for (let at = 0; at + TWILIO_CHUNK_BYTES <= mulaw.length; at += TWILIO_CHUNK_BYTES) payloads.push(Buffer.from(mulaw.subarray(at, at + TWILIO_CHUNK_BYTES)).toString('base64'));
+  return payloads;
+}
+
+/** Chunk `c` (0-based) of a call as its media messages, one per track (both tracks carry the same audio; the server labels each track as its own session either way). */
+function mediaMessages(call: Call, c: number, payload: string): string[] {
+  const seq = 2 + c * call.tracks.length; // `start` was 1
+  return call.tracks.map(
+    (track, t) =>
+      `{"event":"media","sequenceNumber":"${seq + t}","media":{"track":"${track}","chunk":"${c + 1}","timestamp":"${c * 20}","payload":"${payload}"},"streamSid":"${call.streamSid}"}`,
+  );
 }
 
 interface Call {
   readonly ws: WebSocket;
-  readonly media: string[][];
+  readonly streamSid: string;
+  readonly tracks: readonly string[];
+  /** Index into the run's payloads of the call's first chunk. */
+  readonly offset: number;
   readonly stop: string;
   startAt: number;
   next: number;
@@ -91,6 +90,8 @@ export async function runTwilioLoad(target: TwilioLoadTarget, mulaw: Uint8Array,
   const rampUpMs = options.rampUpMs ?? 1000;
   const closeTimeoutMs = options.closeTimeoutMs ?? 30_000;
   const trackNames = options.tracks === 2 ? ['inbound', 'outbound'] : ['inbound'];
+  const chunks = seconds * (1000 / 20);
+  const payloads = chunkPayloads(mulaw);
   const errors: Record<string, number> = {};
   const bump = (key: string): void => void (errors[key] = (errors[key] ?? 0) + 1);
   const before: Samples = await scrape(target.http);
@@ -104,13 +105,14 @@ export async function runTwilioLoad(target: TwilioLoadTarget, mulaw: Uint8Array,
       const streamSid = sid('MZ');
       const accountSid = sid('AC');
       const callSid = sid('CA');
-      const ws = new WebSocket(`${target.ws}/v1/twilio`, { perMessageDeflate: false });
+      const ws = new WebSocket(`ws://127.0.0.1:${target.port}/v1/twilio`, { perMessageDeflate: false });
       let resolveClosed!: () => void;
-      const media = mediaMessages(mulaw, i * 7 * 50, seconds, trackNames, streamSid);
       const call: Call = {
         ws,
-        media,
-        stop: JSON.stringify({ event: 'stop', sequenceNumber: String(media.length * trackNames.length + 2), streamSid, stop: { accountSid, callSid } }),
+        streamSid,
+        tracks: trackNames,
+        offset: i * 7 * 50,
+        stop: JSON.stringify({ event: 'stop', sequenceNumber: String(chunks * trackNames.length + 2), streamSid, stop: { accountSid, callSid } }),
         startAt: Infinity,
         next: 0,
         done: false,
@@ -144,9 +146,9 @@ export async function runTwilioLoad(target: TwilioLoadTarget, mulaw: Uint8Array,
   const tick = (): void => {
     const now = performance.now();
     for (const c of all) {
-      while (!c.done && c.next < c.media.length && now >= c.startAt + c.next * 20) {
-        for (const m of c.media[c.next]) c.ws.send(m);
-        if (++c.next === c.media.length) c.ws.send(c.stop);
+      while (!c.done && c.next < chunks && now >= c.startAt + c.next * 20) {
+        for (const m of mediaMessages(c, c.next, payloads[(c.offset + c.next) % payloads.length])) c.ws.send(m);
+        if (++c.next === chunks) c.ws.send(c.stop);
       }
     }
     if (ticking) setTimeout(tick, 5);
